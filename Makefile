@@ -1,0 +1,85 @@
+# pflab — a page-fault lab.
+#
+#   make            build build/pflab (and the guest image)
+#   make run        install what is missing, build, run the main job on a bundled default
+#   make test       install what is missing, build, run every test suite
+#   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      the benchmarks of docs/performance.md
+#
+# Sources are found by wildcard: a new policy under vmm/pager/policy/ or a
+# new trace format under traces/ is built without touching this file.
+
+CC      ?= gcc
+BUILD   := build
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP
+LDLIBS  := -lzstd -llzma -lz -lcapstone -lpthread -lm
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+CFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
+	   -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Host code: the pager (no KVM in it), its policies, the trace readers,
+# the instruction decoder, the KVM host and the command line.
+PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
+TRACE_SRC := $(wildcard traces/*.c)
+ISA_SRC   := $(wildcard isa/*.c)
+VMM_SRC   := $(wildcard vmm/*.c)
+CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(CLI_SRC)
+TEST_SRC  := $(wildcard tests/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/pflab
+
+PFLAB      := $(BUILD)/pflab
+TEST_BIN   := $(BUILD)/pflab-tests
+
+.PHONY: all run test check bench clean deps guest
+all: $(PFLAB) guest
+
+$(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDES) -c -o $@ $<
+
+# The guest is freestanding and has rules of its own.
+-include guest/guest.mk
+
+deps:
+	@tools/install-deps
+
+# The two commands of the README. Each installs what is missing first, then
+# builds in a second make so that the build sees the installed headers.
+run:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tools/main-job $(PFLAB)
+
+test:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory check
+
+# Build and run the tests without the install step.
+check: $(PFLAB) $(TEST_BIN) guest
+	@PFLAB=$(PFLAB) BUILD=$(BUILD) $(TEST_BIN)
+
+bench:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench $(PFLAB)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

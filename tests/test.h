@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pflab's test harness on CUnit. A test file defines its tests and registers
+ * a suite with TEST_SUITE(); runner.c finds every suite through the linker,
+ * so adding a test file needs no list to be edited.
+ */
+#ifndef PFLAB_TEST_H
+#define PFLAB_TEST_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct test_suite {
+	const char *name;
+	CU_TestInfo *tests; /* ending with CU_TEST_INFO_NULL */
+};
+
+#define TEST_SUITE(name_, tests_)                                          \
+	static const struct test_suite suite_##tests_ = { name_, tests_ }; \
+	static const struct test_suite *const suite_ptr_##tests_           \
+		__attribute__((used, section("pflab_suites"), aligned(8))) = &suite_##tests_
+
+/* Report a test as skipped (it passes in CUnit's count): say why, visibly. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* What running a command gave. */
+struct cmd_result {
+	int status;  /* exit status, or 128 + signal */
+	char *out;   /* stdout, NUL-terminated */
+	char *err;   /* stderr */
+};
+
+/* Run `$PFLAB <args>` through /bin/sh (args are shell words) and capture it. */
+struct cmd_result run_pflab(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run any shell command and capture it. */
+struct cmd_result run_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cmd_result_free(struct cmd_result *r);
+
+/* The pflab binary under test ($PFLAB, default build/pflab). */
+const char *pflab_path(void);
+/* The build directory ($BUILD, default build). */
+const char *build_dir(void);
+/* ../shared/traces (or $PFLAB_SHARED_TRACES) if it exists, else NULL. */
+const char *shared_traces(void);
+/* A fresh scratch directory under the build directory, removed at exit. */
+const char *scratch_dir(void);
+
+/* Write a text file; returns its path (static buffer reused per call). */
+char *write_file(const char *name, const char *text);
+
+#endif /* PFLAB_TEST_H */

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/* Helpers shared by the test files: running the CLI, scratch files. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+
+const char *pflab_path(void)
+{
+	const char *p = getenv("PFLAB");
+
+	return p && *p ? p : "build/pflab";
+}
+
+const char *build_dir(void)
+{
+	const char *b = getenv("BUILD");
+
+	return b && *b ? b : "build";
+}
+
+const char *shared_traces(void)
+{
+	const char *d = getenv("PFLAB_SHARED_TRACES");
+	struct stat st;
+
+	if (!d || !*d)
+		d = "../shared/traces";
+	return stat(d, &st) == 0 && S_ISDIR(st.st_mode) ? d : NULL;
+}
+
+static char scratch[256];
+
+static void remove_scratch(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", scratch);
+}
+
+const char *scratch_dir(void)
+{
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof(scratch), "%s/test-scratch-XXXXXX", build_dir());
+		if (!mkdtemp(scratch)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		atexit(remove_scratch);
+	}
+	return scratch;
+}
+
+char *write_file(const char *name, const char *text)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 4096, len = 0, n;
+	char *buf = malloc(cap);
+
+	if (!f || !buf) {
+		perror(path);
+		exit(2);
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2 && !(buf = realloc(buf, cap *= 2))) {
+			perror("realloc");
+			exit(2);
+		}
+	}
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static struct cmd_result run_vshell(const char *prefix, const char *fmt, va_list ap)
+{
+	struct cmd_result r = { 0 };
+	char args[8192], cmd[8800], out[512], err[512];
+	int st;
+
+	vsnprintf(args, sizeof(args), fmt, ap);
+	snprintf(out, sizeof(out), "%s/cmd.out", scratch_dir());
+	snprintf(err, sizeof(err), "%s/cmd.err", scratch_dir());
+	snprintf(cmd, sizeof(cmd), "%s%s </dev/null >'%s' 2>'%s'", prefix, args, out, err);
+	st = system(cmd);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = slurp(out);
+	r.err = slurp(err);
+	return r;
+}
+
+struct cmd_result run_pflab(const char *fmt, ...)
+{
+	char prefix[600];
+	struct cmd_result r;
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "'%s' ", pflab_path());
+	va_start(ap, fmt);
+	r = run_vshell(prefix, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct cmd_result run_shell(const char *fmt, ...)
+{
+	struct cmd_result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = run_vshell("", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void cmd_result_free(struct cmd_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}

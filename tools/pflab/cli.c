@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+/* Shared command-line helpers: see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct command *const __start_pflab_commands[];
+extern const struct command *const __stop_pflab_commands[];
+
+const struct command *command_find(const char *name)
+{
+	for (const struct command *const *c = __start_pflab_commands; c < __stop_pflab_commands; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct command *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+size_t command_list(const struct command **out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct command *const *c = __start_pflab_commands;
+	     c < __stop_pflab_commands && n < max; c++)
+		out[n++] = *c;
+	qsort(out, n, sizeof(*out), by_name);
+	return n;
+}
+
+static void vreport(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "pflab%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	static char **last_argv; /* getopt's own state is global too */
+	char opts[128];
+	int c;
+
+	if (argv != last_argv) {
+		last_argv = argv;
+		optind = 0; /* full re-initialisation in glibc */
+	}
+	/* A leading ':' makes getopt report a missing argument as ':'. */
+	snprintf(opts, sizeof(opts), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c == '?') {
+		if (optopt)
+			cli_usage_error(cmd, "unknown option -%c (see --help)", optopt);
+		else
+			cli_usage_error(cmd, "unknown option %s (see --help)", argv[optind - 1]);
+	} else if (c == ':') {
+		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+		c = '?';
+	}
+	return c;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t whylen)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!*p) {
+		snprintf(why, whylen, "empty number");
+		return -1;
+	}
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			snprintf(why, whylen, "'%s' is not a whole number", s);
+			return -1;
+		}
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
+			snprintf(why, whylen, "'%s' is too large", s);
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max) {
+		snprintf(why, whylen, "'%s' is out of range [%llu, %llu]", s,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_u64_list(const char *s, uint64_t min, uint64_t max, uint64_t **out, size_t *n,
+		       char *why, size_t whylen)
+{
+	char *copy = strdup(s), **items = NULL;
+	size_t count;
+	uint64_t *v = NULL;
+	int rc = -1;
+
+	if (!copy)
+		goto out;
+	count = cli_split(copy, &items);
+	v = malloc(sizeof(*v) * (count ? count : 1));
+	if (!v || !items)
+		goto out;
+	if (count == 0) {
+		snprintf(why, whylen, "empty list");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (cli_parse_u64(items[i], min, max, &v[i], why, whylen) != 0)
+			goto out;
+	*out = v;
+	*n = count;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	free(items);
+	free(copy);
+	return rc;
+}
+
+int cli_parse_double(const char *s, double min, double max, double *out, char *why, size_t whylen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || isnan(v) || s[0] == ' ' || s[0] == '+' || s[0] == '-') {
+		snprintf(why, whylen, "'%s' is not a number", s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		snprintf(why, whylen, "'%s' is out of range [%g, %g]", s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen)
+{
+	static const struct { const char *unit; double scale; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+		snprintf(why, whylen, "'%s' is not a duration (e.g. 50us, 2s)", s);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			double t = v * units[i].scale;
+
+			if (t > 1e18) {
+				snprintf(why, whylen, "'%s' is too long", s);
+				return -1;
+			}
+			*ns = (uint64_t)llround(t);
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "'%s' needs a unit: ns, us, ms, s or m", s);
+	return -1;
+}
+
+size_t cli_split(char *s, char ***items)
+{
+	size_t n = 1, i = 0;
+
+	for (char *p = s; *p; p++)
+		n += *p == ',';
+	*items = malloc(sizeof(**items) * n);
+	if (!*items)
+		return 0;
+	for (char *tok = s, *comma;; tok = comma + 1) {
+		comma = strchr(tok, ',');
+		if (comma)
+			*comma = '\0';
+		if (*tok)
+			(*items)[i++] = tok;
+		if (!comma)
+			break;
+	}
+	return i;
+}
+
+void csv_field(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pflab command line: each subcommand is one file that registers itself
+ * with COMMAND_REGISTER(), and these helpers keep their errors alike:
+ * one line "pflab CMD: reason" on stderr and exit status 2 for bad usage
+ * or bad input.
+ */
+#ifndef PFLAB_CLI_H
+#define PFLAB_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses. */
+#define EXIT_OK    0
+#define EXIT_FAIL  1 /* the run itself failed (a guest check, a regression) */
+#define EXIT_USAGE 2 /* bad usage or bad input */
+
+struct command {
+	const char *name;
+	const char *summary; /* one line, for `pflab --help` */
+	int (*main)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+#define COMMAND_REGISTER(cmd_)                                              \
+	static const struct command *const command_ptr_##cmd_               \
+		__attribute__((used, section("pflab_commands"), aligned(8))) = &(cmd_)
+
+const struct command *command_find(const char *name);
+size_t command_list(const struct command **out, size_t max);
+
+/* Print "pflab <cmd>: <reason>\n" to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "pflab <cmd>: <reason>\n" to stderr and return EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * getopt_long with pflab's reporting: returns the option, -1 at the end, or
+ * '?' after printing a one-line reason for an unknown option or a missing
+ * argument (the caller returns EXIT_USAGE). Resets getopt's state first when
+ * called with a new argv.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/*
+ * Strict numbers: decimal digits only (an optional 0x for hex in
+ * cli_parse_u64_any), no sign, no trailing junk, no overflow, within
+ * [min, max]. On error return -1 with a reason in why.
+ */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t whylen);
+/* A comma-separated list of numbers, each as cli_parse_u64; *out malloc'ed. */
+int cli_parse_u64_list(const char *s, uint64_t min, uint64_t max, uint64_t **out, size_t *n,
+		       char *why, size_t whylen);
+/* A decimal fraction like 0.8 or 1. */
+int cli_parse_double(const char *s, double min, double max, double *out, char *why, size_t whylen);
+/* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */
+int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen);
+
+/* Split a comma-separated list in place; returns the count, *items malloc'ed. */
+size_t cli_split(char *s, char ***items);
+
+/* Write a CSV field, quoting it if it needs to be. */
+void csv_field(FILE *out, const char *s);
+/* Write a JSON string literal. */
+void json_string(FILE *out, const char *s);
+
+#endif /* PFLAB_CLI_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host pager: the fault path and the frame bookkeeping around it.
+ * See pager.h for the contract and docs/architecture.md for the picture.
+ */
+#include "pager.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_err(struct pager *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(struct pager *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+}
+
+struct pager *pager_create(const struct pager_config *cfg, char *err, size_t errlen)
+{
+	struct pager *p;
+
+	if (cfg->nframes == 0 || cfg->nframes == NO_FRAME) {
+		snprintf(err, errlen, "frame count must be between 1 and %u", NO_FRAME - 1);
+		return NULL;
+	}
+	if (!cfg->policy || !cfg->mmu) {
+		snprintf(err, errlen, "a pager needs a policy and an MMU");
+		return NULL;
+	}
+	if ((cfg->policy->flags & POLICY_NEEDS_FUTURE) && !cfg->future_known) {
+		snprintf(err, errlen,
+			 "policy %s needs the whole future reference string, which only a recorded trace gives",
+			 cfg->policy->name);
+		return NULL;
+	}
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto oom;
+	p->nframes = cfg->nframes;
+	p->frames = calloc(cfg->nframes, sizeof(*p->frames));
+	p->free_frames = malloc(sizeof(*p->free_frames) * cfg->nframes);
+	if (!p->frames || !p->free_frames)
+		goto oom;
+	/* A stack popped from the top: frames are handed out 0, 1, 2, ... */
+	for (uint32_t i = 0; i < cfg->nframes; i++)
+		p->free_frames[i] = cfg->nframes - 1 - i;
+	p->nfree = cfg->nframes;
+
+	p->mmu = cfg->mmu;
+	p->store = cfg->store;
+	p->first_touch_major = cfg->first_touch_major;
+	p->next_use = NEVER;
+	p->tick = cfg->params.tick;
+	p->next_tick = p->tick ? p->tick : NEVER;
+
+	if (pager_grow(p, cfg->npages ? cfg->npages : 64) != 0)
+		goto oom;
+
+	p->policy = cfg->policy->create(p, &cfg->params);
+	if (!p->policy) {
+		snprintf(err, errlen, "policy %s: %s", cfg->policy->name,
+			 errno == EINVAL ? "invalid parameters" : strerror(errno));
+		pager_destroy(p);
+		return NULL;
+	}
+	p->policy->ops = cfg->policy;
+	p->policy->pager = p;
+	return p;
+
+oom:
+	snprintf(err, errlen, "out of memory for %u frames", cfg->nframes);
+	pager_destroy(p);
+	return NULL;
+}
+
+void pager_destroy(struct pager *p)
+{
+	if (!p)
+		return;
+	if (p->policy)
+		p->policy->ops->destroy(p->policy);
+	free(p->pt);
+	free(p->frames);
+	free(p->free_frames);
+	free(p);
+}
+
+int pager_grow(struct pager *p, uint32_t npages)
+{
+	uint32_t n = p->npages ? p->npages : 1;
+	struct pte *pt;
+
+	if (npages <= p->npages)
+		return 0;
+	while (n < npages)
+		n = n > UINT32_MAX / 2 ? UINT32_MAX : n * 2;
+	pt = realloc(p->pt, sizeof(*pt) * n);
+	if (!pt)
+		return -ENOMEM;
+	for (uint32_t i = p->npages; i < n; i++)
+		pt[i] = (struct pte){ .frame = NO_FRAME };
+	p->pt = pt;
+	p->npages = n;
+	if (p->policy && p->policy->ops->grow && p->policy->ops->grow(p->policy, n) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+bool pager_referenced(struct pager *p, frame_t f)
+{
+	return p->mmu->ops->test_and_clear_referenced(p->mmu, p->frames[f].vpn, f);
+}
+
+bool pager_dirty(struct pager *p, frame_t f)
+{
+	struct frame *fr = &p->frames[f];
+
+	if (p->mmu->ops->test_and_clear_dirty(p->mmu, fr->vpn, f))
+		fr->flags |= FRAME_DIRTY;
+	return fr->flags & FRAME_DIRTY;
+}
+
+void pager_tick(struct pager *p)
+{
+	if (p->policy->ops->tick)
+		p->policy->ops->tick(p->policy);
+}
+
+/* Take the page out of frame f: write back, unmap, forget. The frame stays
+ * allocated to the caller. */
+static int evict(struct pager *p, frame_t f)
+{
+	struct frame *fr = &p->frames[f];
+	vpn_t vpn = fr->vpn;
+
+	if (pager_dirty(p, f)) {
+		if (p->store) {
+			int rc = p->store->ops->page_out(p->store, vpn, f);
+
+			if (rc) {
+				set_err(p, "write-back of page %u from frame %u failed: %s",
+					vpn, f, strerror(-rc));
+				return rc;
+			}
+		}
+		p->stats.writebacks++;
+		p->pt[vpn].flags |= PTE_ON_STORE;
+	}
+	p->mmu->ops->unmap(p->mmu, vpn, f);
+	p->pt[vpn].frame = NO_FRAME;
+	fr->flags = 0;
+	p->stats.evictions++;
+	p->stats.resident--;
+	return 0;
+}
+
+int pager_reclaim(struct pager *p, frame_t f)
+{
+	int rc = evict(p, f);
+
+	if (rc == 0)
+		p->free_frames[p->nfree++] = f;
+	return rc;
+}
+
+static frame_t get_frame(struct pager *p, vpn_t vpn)
+{
+	frame_t f;
+
+	if (p->nfree)
+		return p->free_frames[--p->nfree];
+
+	f = p->policy->ops->victim(p->policy, vpn);
+	if (f == NO_FRAME) {
+		set_err(p, "no frame for page %u: all %u frames are pinned", vpn, p->nframes);
+		return NO_FRAME;
+	}
+	if (evict(p, f) != 0) {
+		/* The victim stays resident and dirty; give it back to the policy. */
+		p->policy->ops->insert(p->policy, f);
+		return NO_FRAME;
+	}
+	return f;
+}
+
+frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
+{
+	struct pte *pte = &p->pt[vpn];
+	bool from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
+	frame_t f;
+	int rc = 0;
+
+	f = get_frame(p, vpn);
+	if (f == NO_FRAME)
+		return NO_FRAME;
+
+	if (p->store)
+		rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
+				: p->store->ops->zero_fill(p->store, vpn, f);
+	if (rc == 0)
+		rc = p->mmu->ops->map(p->mmu, vpn, f, why);
+	if (rc) {
+		set_err(p, "page-in of page %u into frame %u failed: %s", vpn, f, strerror(-rc));
+		p->free_frames[p->nfree++] = f;
+		return NO_FRAME;
+	}
+
+	if (from_store)
+		p->stats.major++;
+	else
+		p->stats.minor++;
+	p->stats.faults++;
+
+	pte->frame = f;
+	p->frames[f] = (struct frame){ .vpn = vpn, .flags = FRAME_USED };
+	if (++p->stats.resident > p->stats.resident_max)
+		p->stats.resident_max = p->stats.resident;
+	p->policy->ops->insert(p->policy, f);
+	return f;
+}
+
+frame_t pager_pin(struct pager *p, vpn_t vpn)
+{
+	frame_t f = p->pt[vpn].frame;
+
+	if (f == NO_FRAME) {
+		f = pager_fault(p, vpn, ACCESS_READ);
+		if (f == NO_FRAME)
+			return NO_FRAME;
+	}
+	if (p->frames[f].pin_count == UINT16_MAX) {
+		set_err(p, "page %u pinned too many times", vpn);
+		return NO_FRAME;
+	}
+	if (p->frames[f].pin_count++ == 0) {
+		p->frames[f].flags |= FRAME_PINNED;
+		p->policy->ops->remove(p->policy, f);
+		if (p->mmu->ops->pin)
+			p->mmu->ops->pin(p->mmu, vpn, f);
+	}
+	return f;
+}
+
+void pager_unpin(struct pager *p, vpn_t vpn)
+{
+	frame_t f = p->pt[vpn].frame;
+
+	if (f == NO_FRAME || p->frames[f].pin_count == 0)
+		return;
+	if (--p->frames[f].pin_count == 0) {
+		p->frames[f].flags &= ~FRAME_PINNED;
+		if (p->mmu->ops->unpin)
+			p->mmu->ops->unpin(p->mmu, vpn, f);
+		/* Back on the lists as if just brought in: its history was
+		 * dropped when it was pinned. */
+		p->next_use = NEVER;
+		p->policy->ops->insert(p->policy, f);
+	}
+}

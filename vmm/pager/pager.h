@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host pager: a page table, a frame table, a replacement policy, an MMU
+ * to program and a backing store to read from and write to. It does not know
+ * where its faults come from: the trace simulator and the KVM host both call
+ * pager_fault() and the pager answers the same way.
+ *
+ * The fault path (pager_fault):
+ *   1. take a free frame, or ask the policy for a victim;
+ *   2. evict the victim: harvest its dirty bit, write it back if dirty,
+ *      unmap it;
+ *   3. read the page in (major fault) or zero-fill it (minor fault);
+ *   4. map it and hand the frame to the policy.
+ * The caller then restarts the access.
+ */
+#ifndef PFLAB_PAGER_H
+#define PFLAB_PAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mmu.h"
+#include "policy.h"
+#include "store.h"
+#include "types.h"
+
+/* struct frame.flags */
+#define FRAME_USED   0x1u /* holds a page */
+#define FRAME_PINNED 0x2u /* locked (DMA): off the policy's lists */
+#define FRAME_DIRTY  0x4u /* software dirty bit: harvested from the MMU, cleared by write-back */
+
+struct frame {
+	vpn_t vpn;          /* the page held, when FRAME_USED */
+	uint16_t flags;
+	uint16_t pin_count;
+};
+
+/* struct pte.flags */
+#define PTE_ON_STORE 0x1u /* the store has a copy: the next fault reads it (major) */
+
+struct pte {
+	frame_t frame;  /* NO_FRAME when not resident */
+	uint32_t flags;
+};
+
+struct pager_stats {
+	uint64_t refs;          /* references seen (the simulator sees them all) */
+	uint64_t faults;        /* major + minor */
+	uint64_t major;         /* read from the backing store */
+	uint64_t minor;         /* zero-filled (or, with a free pool, reclaimed) */
+	uint64_t evictions;
+	uint64_t writebacks;    /* dirty victims written back */
+	uint64_t resident;      /* frames in use now */
+	uint64_t resident_max;
+	uint64_t resident_sum;  /* resident summed over references: mean = sum / refs */
+};
+
+struct pager_config {
+	uint32_t nframes;
+	uint32_t npages;            /* initial page-table size; pager_grow() extends it */
+	const struct policy_ops *policy;
+	struct policy_params params;
+	bool future_known;          /* the caller sets p->next_use before each reference */
+	bool first_touch_major;     /* untouched pages are read from the store (a file),
+	                               not zero-filled (anonymous memory) */
+	struct mmu *mmu;            /* required */
+	struct backing_store *store; /* NULL: count only, move no data */
+};
+
+struct pager {
+	struct pte *pt;
+	uint32_t npages;
+	struct frame *frames;
+	uint32_t nframes;
+	frame_t *free_frames;       /* stack of unused frames */
+	uint32_t nfree;
+
+	struct mmu *mmu;
+	struct backing_store *store;
+	struct policy *policy;
+	bool first_touch_major;
+
+	uint64_t now;               /* virtual time: references so far */
+	uint64_t next_use;          /* the current reference's next use, or NEVER */
+	uint64_t tick;              /* references between policy ticks, 0: none */
+	uint64_t next_tick;
+
+	struct pager_stats stats;
+	char err[160];              /* why the last call failed */
+};
+
+/* Returns NULL and a reason in err (of errlen bytes) on failure. */
+struct pager *pager_create(const struct pager_config *cfg, char *err, size_t errlen);
+void pager_destroy(struct pager *p);
+
+/* Extend the page table to at least npages pages. 0 or -ENOMEM. */
+int pager_grow(struct pager *p, uint32_t npages);
+
+/*
+ * Make vpn resident after an access of the given kind missed. Returns the
+ * frame, or NO_FRAME with the reason in p->err (every frame pinned, an I/O
+ * error from the store, ...).
+ */
+frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why);
+
+/* Evict the page in frame f, already detached from the policy: write it back
+ * if dirty, unmap it, return the frame to the free list. For variable-size
+ * policies that shrink the resident set on their own. 0 or -errno. */
+int pager_reclaim(struct pager *p, frame_t f);
+
+/* Lock vpn in memory (faulting it in if needed) / unlock it. A pinned page
+ * is never chosen as a victim. pager_pin returns the frame or NO_FRAME. */
+frame_t pager_pin(struct pager *p, vpn_t vpn);
+void pager_unpin(struct pager *p, vpn_t vpn);
+
+/* The policy's view of the MMU bits. pager_dirty() is sticky: it harvests
+ * the MMU's bit into FRAME_DIRTY, which only a write-back clears. */
+bool pager_referenced(struct pager *p, frame_t f);
+bool pager_dirty(struct pager *p, frame_t f);
+
+/* Run the policy's clock interrupt. */
+void pager_tick(struct pager *p);
+
+static inline frame_t pager_lookup(const struct pager *p, vpn_t vpn)
+{
+	return p->pt[vpn].frame;
+}
+
+/*
+ * A reference to a resident page, where every reference is seen: advance
+ * virtual time and tell the policy. The caller (the hardware's stand-in)
+ * has already set the MMU's bits.
+ */
+static inline void pager_hit(struct pager *p, frame_t f)
+{
+	if (p->policy->ops->hit)
+		p->policy->ops->hit(p->policy, f);
+}
+
+#endif /* PFLAB_PAGER_H */

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+/* The trace-driven machine: see sim.h. */
+#include "sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	if (!s || sim_mmu_init(&s->mmu, cfg->nframes ? cfg->nframes : 1) != 0) {
+		snprintf(err, errlen, "out of memory for %u frames", cfg->nframes);
+		free(s);
+		return NULL;
+	}
+	s->pager = pager_create(&(struct pager_config){
+		.nframes = cfg->nframes,
+		.policy = cfg->policy,
+		.params = cfg->params,
+		.future_known = cfg->future_known,
+		/* A trace's pages are blocks of files or of a program that
+		 * exists: every miss reads the store unless asked otherwise. */
+		.first_touch_major = !cfg->first_touch_zero,
+		.mmu = &s->mmu.mmu,
+	}, err, errlen);
+	if (!s->pager) {
+		sim_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sim_destroy(struct sim *s)
+{
+	if (!s)
+		return;
+	pager_destroy(s->pager);
+	sim_mmu_fini(&s->mmu);
+	free(s);
+}
+
+int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size_t n)
+{
+	struct pager *p = s->pager;
+	struct pager_stats *st = &p->stats;
+	void (*hit)(struct policy *, frame_t) = p->policy->ops->hit;
+
+	for (size_t i = 0; i < n; i++) {
+		vpn_t vpn = VREF_VPN(refs[i]);
+		int write = (refs[i] & VREF_WRITE) != 0;
+		frame_t f;
+
+		p->now++;
+		if (next_use)
+			p->next_use = next_use[i] ? next_use[i] : NEVER;
+
+		f = p->pt[vpn].frame;
+		if (likely(f != NO_FRAME)) {
+			sim_mmu_touch(&s->mmu, f, write);
+			if (hit)
+				hit(p->policy, f);
+		} else {
+			f = pager_fault(p, vpn, write ? ACCESS_WRITE : ACCESS_READ);
+			if (f == NO_FRAME)
+				return -1;
+			sim_mmu_touch(&s->mmu, f, write);
+		}
+		st->refs++;
+		st->resident_sum += st->resident;
+		if (unlikely(p->now >= p->next_tick)) {
+			pager_tick(p);
+			p->next_tick += p->tick;
+		}
+	}
+	return 0;
+}
+
+int sim_next_use(const vref_t *refs, size_t n, uint32_t npages, uint32_t *next_use)
+{
+	uint32_t *last = calloc(npages ? npages : 1, sizeof(*last)); /* 0: not seen yet */
+
+	if (!last)
+		return -ENOMEM;
+	for (size_t i = n; i-- > 0;) {
+		vpn_t vpn = VREF_VPN(refs[i]);
+
+		next_use[i] = last[vpn];
+		last[vpn] = (uint32_t)(i + 1);
+	}
+	free(last);
+	return 0;
+}
