@@ -97,14 +97,19 @@ static char *slurp(const char *path)
 static struct cmd_result run_vshell(const char *prefix, const char *fmt, va_list ap)
 {
 	struct cmd_result r = { 0 };
-	char args[8192], cmd[8800], out[512], err[512];
+	char out[512], err[512], *args, *cmd;
 	int st;
 
-	vsnprintf(args, sizeof(args), fmt, ap);
 	snprintf(out, sizeof(out), "%s/cmd.out", scratch_dir());
 	snprintf(err, sizeof(err), "%s/cmd.err", scratch_dir());
-	snprintf(cmd, sizeof(cmd), "%s%s </dev/null >'%s' 2>'%s'", prefix, args, out, err);
+	if (vasprintf(&args, fmt, ap) < 0 ||
+	    asprintf(&cmd, "%s%s </dev/null >'%s' 2>'%s'", prefix, args, out, err) < 0) {
+		perror("asprintf");
+		exit(2);
+	}
 	st = system(cmd);
+	free(args);
+	free(cmd);
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r.out = slurp(out);
 	r.err = slurp(err);

@@ -215,8 +215,7 @@ size_t cli_split(char *s, char ***items)
 		comma = strchr(tok, ',');
 		if (comma)
 			*comma = '\0';
-		if (*tok)
-			(*items)[i++] = tok;
+		(*items)[i++] = tok; /* empty items are kept: the caller refuses them */
 		if (!comma)
 			break;
 	}

@@ -60,7 +60,8 @@ int cli_parse_double(const char *s, double min, double max, double *out, char *w
 /* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */
 int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen);
 
-/* Split a comma-separated list in place; returns the count, *items malloc'ed. */
+/* Split a comma-separated list in place, empty items included; returns the
+ * count, *items malloc'ed. */
 size_t cli_split(char *s, char ***items);
 
 /* Write a CSV field, quoting it if it needs to be. */

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between pflab's KVM host (vmm/) and its tiny guest (guest/):
+ * the guest-physical memory map, the I/O ports and the hypercall mailbox.
+ * Both sides include this file; it must stay freestanding (stdint only).
+ * docs/vmm.md describes it in prose.
+ *
+ * Memory map (guest-physical = guest-virtual: the guest identity-maps 4 GiB):
+ *
+ *   0x0000_1000  host boot page tables and GDT (used only until the guest
+ *                loads its own)
+ *   0x0000_7000  hypercall mailbox (one page)
+ *   0x0010_0000  guest image: code, data, stack, page tables, bss
+ *   0x0080_0000  trace buffer (4 MiB: 1 Mi references)
+ *   0x0100_0000  end of the wired region: one memslot, fully backed, never paged
+ *   0x4000_0000  data region: up to 2 GiB, one memslot, paged by the host pager
+ *   0xc000_0000  the doorbell page: no memory, every access exits (MMIO)
+ *   0xd000_0000  nothing: the bad-oob workload touches it
+ *
+ * The guest runs its workloads in ring 3: nested KVM (kvm_pvm) runs guest
+ * user code natively but emulates guest kernel code one instruction at a
+ * time, and it does not let ring 3 do port I/O. So the ring-3 guest talks
+ * to the host through the doorbell page (an MMIO exit each), and only the
+ * ring-0 boot code uses the serial port.
+ */
+#ifndef PFLAB_GUEST_ABI_H
+#define PFLAB_GUEST_ABI_H
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#endif
+
+#define PFLAB_PAGE_SIZE       4096u
+#define PFLAB_BOOT_PML4       0x1000u
+#define PFLAB_BOOT_PDPT       0x2000u
+#define PFLAB_BOOT_PD         0x3000u
+#define PFLAB_BOOT_GDT        0x4000u
+#define PFLAB_MAILBOX         0x7000u
+#define PFLAB_IMAGE_BASE      0x100000u
+#define PFLAB_TRACE_BUF       0x800000u
+#define PFLAB_TRACE_BUF_REFS  (0x400000u / 4u)
+#define PFLAB_WIRED_SIZE      0x1000000u
+#define PFLAB_DATA_BASE       0x40000000u
+#define PFLAB_DATA_MAX_PAGES  (1u << 19)   /* 2 GiB */
+#define PFLAB_DOORBELL        0xc0000000u
+#define PFLAB_DOORBELL_HCALL  (PFLAB_DOORBELL + 0x0)  /* 32-bit store: a hypercall */
+#define PFLAB_DOORBELL_CONS   (PFLAB_DOORBELL + 0x8)  /* 8-bit store: a console byte */
+#define PFLAB_OOB_ADDR        0xd0000000u
+
+/* I/O ports, for ring-0 code (the boot path; a guest kept in ring 0). */
+#define PFLAB_PORT_SERIAL     0x3f8  /* COM1 data register: one byte per OUT */
+#define PFLAB_PORT_HCALL      0x500  /* OUT of a 32-bit hypercall number */
+
+#ifndef __ASSEMBLER__
+/* Hypercall numbers: a 32-bit store of one of these to
+ * PFLAB_DOORBELL_HCALL (or `outl` to PFLAB_PORT_HCALL from ring 0);
+ * arguments and results travel in the mailbox. */
+enum pflab_hcall {
+	HC_CONFIG = 1,      /* host fills mb->workload .. mb->seed */
+	HC_TRACE_NEXT = 2,  /* host fills the trace buffer: mb->trace_base, mb->trace_count (0: end) */
+	HC_VERIFY_FAIL = 3, /* guest found bad data: mb->bad_page, bad_offset, expected, got */
+	HC_EXIT = 4,        /* guest is done: mb->status, mb->refs, mb->errors */
+	HC_NOP = 5,         /* nothing: the bare exit round trip, for benchmarks */
+};
+
+/* Workloads, selected by the host in mb->workload. */
+enum pflab_workload {
+	WL_SCAN = 1,    /* sequential: one write pass, then verify passes */
+	WL_RANDOM,      /* uniform random pages, 1 in 4 a write */
+	WL_STRIDE,      /* pages in strided order, write pass then verify pass */
+	WL_MATMUL,      /* C = A x B over 64-bit integers, ikj loop order */
+	WL_LIST,        /* chase a linked list laid through the pages in random order */
+	WL_COPY,        /* rep movsb between the two halves, back and forth */
+	WL_TRACE,       /* replay the host's trace: one access per reference */
+	WL_TOUCH,       /* benchmark: touch every page once, then NOP hypercalls */
+	WL_BAD_OOB,     /* read a guest-physical address with no memory */
+	WL_BAD_UD,      /* execute an undefined opcode (no IDT: triple fault) */
+	WL_BAD_LOOP,    /* spin forever */
+	WL_NR
+};
+
+/* A trace buffer entry: a data-region page number, the write bit on top. */
+#define PFLAB_REF_WRITE 0x80000000u
+
+/*
+ * The mailbox at PFLAB_MAILBOX. The guest writes ref_index before each
+ * replayed access with a plain store (no exit): when that access faults, the
+ * host, whose vCPU is stopped, reads which reference of the trace faulted.
+ */
+struct pflab_mailbox {
+	/* host -> guest, HC_CONFIG */
+	uint32_t workload;
+	uint32_t npages;      /* data-region pages */
+	uint32_t passes;      /* repetitions, workload-defined */
+	uint32_t nops;        /* WL_TOUCH: NOP hypercalls to make */
+	uint64_t seed;
+	/* host -> guest, HC_TRACE_NEXT */
+	uint64_t trace_base;  /* index of the buffer's first reference in the trace */
+	uint32_t trace_count;
+	uint32_t pad0;
+	/* guest -> host */
+	uint64_t ref_index;   /* the trace reference being replayed */
+	uint64_t refs;        /* page references made (HC_EXIT) */
+	uint64_t errors;      /* verification mismatches (HC_EXIT) */
+	uint32_t status;      /* 0 ok, 1 verification failed (HC_EXIT) */
+	uint32_t pad1;
+	uint64_t bad_page, bad_offset, expected, got; /* HC_VERIFY_FAIL */
+};
+#endif /* !__ASSEMBLER__ */
+
+#endif /* PFLAB_GUEST_ABI_H */

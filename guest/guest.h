@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest's internal interface: port I/O, the console, the data region
+ * and its verification, shared by main.c and the workload files. */
+#ifndef PFLAB_GUEST_H
+#define PFLAB_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+
+#define MAILBOX ((volatile struct pflab_mailbox *)(uintptr_t)PFLAB_MAILBOX)
+#define WORDS_PER_PAGE (PFLAB_PAGE_SIZE / 8)
+
+/* One byte to the console: a store to the doorbell page, which exits. */
+static inline void console_putc(char c)
+{
+	__asm__ volatile("movb %0, (%1)" : : "q"(c), "r"((uintptr_t)PFLAB_DOORBELL_CONS)
+			 : "memory");
+}
+
+/* A hypercall: arguments are already in the mailbox. The memory clobber
+ * keeps the compiler from moving mailbox stores across the exit. */
+static inline void hcall(enum pflab_hcall nr)
+{
+	__asm__ volatile("movl %0, (%1)" : : "r"((uint32_t)nr), "r"((uintptr_t)PFLAB_DOORBELL_HCALL)
+			 : "memory");
+}
+
+static inline volatile uint64_t *page_addr(uint32_t vpn)
+{
+	return (volatile uint64_t *)(uintptr_t)(PFLAB_DATA_BASE + (uint64_t)vpn * PFLAB_PAGE_SIZE);
+}
+
+/* The run's state: what the workloads count and check. */
+struct guest {
+	uint32_t npages;
+	uint32_t passes;
+	uint64_t rng;
+	uint64_t refs;     /* page references, immediate repeats merged */
+	uint32_t last_vpn; /* for that merging */
+	uint64_t errors;
+	uint32_t *version; /* per page: writes so far; 0 means never written (zeroes) */
+};
+
+/* Count a reference to page vpn unless it repeats the previous one. */
+static inline void note_ref(struct guest *g, uint32_t vpn)
+{
+	if (vpn != g->last_vpn) {
+		g->refs++;
+		g->last_vpn = vpn;
+	}
+}
+
+uint64_t rand64(struct guest *g);
+static inline uint32_t rand_below(struct guest *g, uint32_t n)
+{
+	return (uint32_t)(rand64(g) % n);
+}
+
+/* The content of word i of page vpn at version v: every word differs, so a
+ * misplaced or stale page or a flipped byte is caught. Version 0 is zeroes. */
+static inline uint64_t pattern(uint32_t vpn, uint32_t v, uint32_t i)
+{
+	uint64_t x;
+
+	if (v == 0)
+		return 0;
+	x = ((uint64_t)vpn << 32 | v) * 0x9e3779b97f4a7c15ull + i;
+	x ^= x >> 29;
+	return x * 0xbf58476d1ce4e5b9ull;
+}
+
+/* Whole-page write (a new version) and check. */
+void page_write(struct guest *g, uint32_t vpn);
+void page_check(struct guest *g, uint32_t vpn);
+/* Report one mismatch to the host (the first few only) and count it. */
+void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t expected,
+		     uint64_t got);
+
+void puts_serial(const char *s);
+void put_u64(uint64_t v);
+
+/* Workloads: workloads.c; the trace replayer: replay.c. */
+void wl_scan(struct guest *g);
+void wl_random(struct guest *g);
+void wl_stride(struct guest *g);
+void wl_matmul(struct guest *g);
+void wl_list(struct guest *g);
+void wl_copy(struct guest *g);
+void wl_touch(struct guest *g, uint32_t nops);
+void wl_trace(struct guest *g);
+void wl_bad(uint32_t which);
+
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+#endif /* PFLAB_GUEST_H */

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `pflab sim` end to end: the textbook reference strings, the outside
+ * numbers of ../shared/traces/EXPECTED.md, and the refusals of bad usage.
+ * Counts are read back from the CSV the command prints, the way a user's
+ * script would.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+#define BELADY "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"
+#define SILBERSCHATZ "7\n0\n1\n2\n0\n3\n0\n4\n2\n3\n0\n3\n2\n1\n2\n0\n1\n7\n0\n1\n"
+
+/* The CSV header's first columns, fixed by the interface. */
+static const char csv_head[] = "trace,policy,frames,refs,faults,miss_ratio,writebacks";
+
+/*
+ * Find the row of (policy, frames) in CSV output and return its faults
+ * column, or -1. Also checks the header.
+ */
+static long long csv_faults(const char *csv, const char *policy, unsigned frames)
+{
+	const char *line = csv;
+
+	if (strncmp(csv, csv_head, strlen(csv_head)) != 0)
+		return -1;
+	while ((line = strchr(line, '\n')) && *++line) {
+		char pol[64];
+		unsigned fr;
+		unsigned long long refs, faults;
+		const char *comma = strchr(line, ','); /* skip the trace column */
+
+		if (!comma || sscanf(comma + 1, "%63[^,],%u,%llu,%llu", pol, &fr, &refs, &faults) != 4)
+			return -1;
+		if (strcmp(pol, policy) == 0 && fr == frames)
+			return (long long)faults;
+	}
+	return -1;
+}
+
+/* Run one policy at several sizes and check each count. */
+static void check_counts(const char *trace, const char *policy, const unsigned *frames,
+			 const long long *expect, size_t n)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u", i ? "," : "",
+			 frames[i]);
+	struct cmd_result r = run_pflab("sim '%s' --policy %s --frames %s --csv", trace, policy, list);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	for (size_t i = 0; i < n; i++) {
+		long long got = csv_faults(r.out, policy, frames[i]);
+
+		if (got != expect[i])
+			fprintf(stderr, "\n  %s %s %u frames: %lld faults, expected %lld\n", trace,
+				policy, frames[i], got, expect[i]);
+		CU_ASSERT_EQUAL(got, expect[i]);
+	}
+	cmd_result_free(&r);
+}
+
+static void test_belady_anomaly(void)
+{
+	const char *t = write_file("belady.txt", BELADY);
+	const unsigned fr[] = { 3, 4 };
+
+	check_counts(t, "fifo", fr, (const long long[]){ 9, 10 }, 2);
+	check_counts(t, "lru", fr, (const long long[]){ 10, 8 }, 2);
+	check_counts(t, "opt", fr, (const long long[]){ 7, 6 }, 2);
+}
+
+static void test_textbook_string(void)
+{
+	const char *t = write_file("silberschatz.txt", SILBERSCHATZ);
+	const unsigned fr[] = { 3 };
+
+	check_counts(t, "fifo", fr, (const long long[]){ 15 }, 1);
+	check_counts(t, "lru", fr, (const long long[]){ 12 }, 1);
+	check_counts(t, "opt", fr, (const long long[]){ 9 }, 1);
+	check_counts(t, "clock", fr, (const long long[]){ 14 }, 1);
+}
+
+/* Several policies and sizes in one run: one row each, in order. */
+static void test_matrix_rows(void)
+{
+	const char *t = write_file("matrix.txt", BELADY);
+	struct cmd_result r = run_pflab("sim %s --policy fifo,lru --frames 3,4 --csv", t);
+	const char *expect[] = { "fifo,3,", "fifo,4,", "lru,3,", "lru,4," };
+	const char *line = r.out;
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	for (size_t i = 0; i < 4; i++) {
+		line = strchr(line, '\n');
+		CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+		line++;
+		CU_ASSERT_PTR_NOT_NULL(strstr(line, expect[i]));
+		CU_ASSERT(strstr(line, expect[i]) < strchr(line, '\n'));
+	}
+	CU_ASSERT_EQUAL(strlen(line) - strlen(strchr(line, '\n')), strcspn(line, "\n"));
+	cmd_result_free(&r);
+}
+
+/* Writes: a dirty victim is written back, a clean one is not. */
+static void test_writebacks(void)
+{
+	/* 3 pages cycled through 2 frames under FIFO: every reference faults;
+	 * page 1 is written once, so exactly its first eviction writes back. */
+	const char *t = write_file("rw.rw", "W 1\nR 2\nR 3\nR 1\nR 2\nR 3\n");
+	struct cmd_result r = run_pflab("sim %s --policy fifo --frames 2 --csv", t);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",fifo,2,6,6,1.000000,1,"));
+	cmd_result_free(&r);
+}
+
+struct refusal {
+	const char *args;
+	const char *reason; /* a piece of the one-line message */
+};
+
+static void test_refusals(void)
+{
+	const char *t = write_file("ok.txt", BELADY);
+	const struct refusal cases[] = {
+		{ "--policy fifo --frames 0", "--frames" },
+		{ "--policy fifo --frames 12abc", "not a whole number" },
+		{ "--policy fifo --frames -3", "not a whole number" },
+		{ "--policy fifo --frames 3,,", "" },
+		{ "--policy nosuch --frames 3", "unknown policy 'nosuch'" },
+		{ "--policy fifo --frames 3 --bogus", "unknown option" },
+		{ "--policy fifo", "--frames is required" },
+		{ "--frames 3", "--policy is required" },
+		{ "--policy fifo --frames 3 --format nosuch", "unknown trace format" },
+		{ "--policy fifo --frames 99999999999", "out of range" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cmd_result r = run_pflab("sim %s %s", t, cases[i].args);
+
+		if (r.status != 2)
+			fprintf(stderr, "\n  'sim %s' exited %d\n", cases[i].args, r.status);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, cases[i].reason));
+		/* One line, and nothing on stdout. */
+		CU_ASSERT_EQUAL(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err));
+		CU_ASSERT_EQUAL(r.out[0], '\0');
+		cmd_result_free(&r);
+	}
+}
+
+static void test_bad_trace_line(void)
+{
+	const char *t = write_file("bad.txt", "1\n2\nabc\n3\n");
+	struct cmd_result r = run_pflab("sim %s --policy fifo --frames 2", t);
+
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "bad.txt:3:"));
+	CU_ASSERT_EQUAL(r.out[0], '\0');
+	cmd_result_free(&r);
+
+	r = run_pflab("sim %s/does-not-exist.txt --policy fifo --frames 2", scratch_dir());
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "does-not-exist.txt"));
+	cmd_result_free(&r);
+}
+
+static void test_help(void)
+{
+	struct cmd_result r = run_pflab("sim --help");
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: pflab sim"));
+	cmd_result_free(&r);
+	r = run_pflab("--help");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "sim"));
+	cmd_result_free(&r);
+	r = run_pflab("nosuchcommand");
+	CU_ASSERT_EQUAL(r.status, 2);
+	cmd_result_free(&r);
+}
+
+/* Every policy the registry lists runs, and none beats OPT. */
+static void test_all_policies_above_opt(void)
+{
+	char text[64 * 1024] = "";
+	unsigned x = 12345;
+
+	for (int i = 0; i < 5000; i++) {
+		x = x * 1103515245u + 12345u;
+		/* a hot set of 20 pages and a cold tail of 300 */
+		unsigned page = (x >> 16) % 4 ? (x >> 8) % 20 : 20 + (x >> 4) % 300;
+
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%u\n", page);
+	}
+	const char *t = write_file("mix.txt", text);
+	struct cmd_result r = run_pflab("sim %s --policy all --frames 16,64 --csv", t);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	for (unsigned fr = 16; fr <= 64; fr *= 4) {
+		long long opt = csv_faults(r.out, "opt", fr);
+		const char *line = r.out;
+		int rows = 0;
+
+		CU_ASSERT(opt > 0);
+		while ((line = strchr(line, '\n')) && *++line) {
+			char pol[64];
+			unsigned f;
+			unsigned long long refs, faults;
+
+			CU_ASSERT_FATAL(sscanf(strchr(line, ',') + 1, "%63[^,],%u,%llu,%llu", pol, &f,
+					       &refs, &faults) == 4);
+			if (f != fr)
+				continue;
+			rows++;
+			CU_ASSERT_EQUAL(refs, 5000);
+			if ((long long)faults < opt)
+				fprintf(stderr, "\n  %s beats opt at %u frames: %llu < %lld\n", pol,
+					fr, faults, opt);
+			CU_ASSERT((long long)faults >= opt);
+		}
+		CU_ASSERT(rows >= 17);
+	}
+	cmd_result_free(&r);
+}
+
+/* ../shared/traces/EXPECTED.md, reproduced exactly. */
+struct expected {
+	const char *trace;   /* under ../shared/traces */
+	const char *policy;
+	unsigned frames[5];
+	long long faults[5];
+	size_t n;
+};
+
+static const struct expected outside[] = {
+	{ "cloudphysics/cloudPhysicsIO.txt", "fifo", { 1000, 5000, 10000 }, { 95520, 91581, 79210 }, 3 },
+	{ "cloudphysics/cloudPhysicsIO.txt", "lru", { 1000, 5000, 10000 }, { 94823, 91527, 79438 }, 3 },
+	{ "cloudphysics/cloudPhysicsIO.txt", "opt", { 1000, 5000, 10000 }, { 87025, 71311, 61843 }, 3 },
+	{ "cloudphysics/cloudPhysicsIO.txt", "clock", { 1000, 5000, 10000 }, { 94908, 91486, 79260 }, 3 },
+	{ "arc/OLTP.lis.zst", "fifo", { 1000, 2000, 5000, 10000, 15000 },
+	  { 653340, 571918, 459965, 390442, 352647 }, 5 },
+	{ "arc/OLTP.lis.zst", "lru", { 1000, 2000, 5000, 10000, 15000 },
+	  { 614023, 525910, 423702, 359239, 323294 }, 5 },
+	{ "arc/OLTP.lis.zst", "opt", { 1000, 2000, 5000, 10000, 15000 },
+	  { 424052, 361996, 290069, 246655, 227275 }, 5 },
+	{ "lirs/multi1.txt", "fifo", { 128, 512 }, { 12783, 9349 }, 2 },
+	{ "lirs/multi1.txt", "lru", { 128, 512 }, { 12197, 8458 }, 2 },
+	{ "lirs/multi1.txt", "opt", { 128, 512 }, { 8049, 6488 }, 2 },
+	{ "lirs/multi1.txt", "clock", { 128, 512 }, { 12326, 8649 }, 2 },
+	{ "lirs/cpp.txt", "fifo", { 128, 512 }, { 3170, 1578 }, 2 },
+	{ "lirs/cpp.txt", "lru", { 128, 512 }, { 2116, 1374 }, 2 },
+	{ "lirs/cpp.txt", "opt", { 128, 512 }, { 1412, 1223 }, 2 },
+	{ "lirs/cpp.txt", "clock", { 128, 512 }, { 2319, 1411 }, 2 },
+};
+
+static void test_expected_md(void)
+{
+	const char *dir = shared_traces();
+
+	if (!dir) {
+		test_skip("../shared/traces is absent: EXPECTED.md not checked");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, outside[i].trace);
+		check_counts(path, outside[i].policy, outside[i].frames, outside[i].faults,
+			     outside[i].n);
+	}
+}
+
+/* The ARC paper's OLTP LRU hit ratios, as EXPECTED.md quotes them. */
+static void test_arc_paper_hit_ratios(void)
+{
+	const char *dir = shared_traces();
+	const double pct[] = { 32.83, 42.47, 53.65, 60.70, 64.63 };
+	const unsigned fr[] = { 1000, 2000, 5000, 10000, 15000 };
+	struct cmd_result r;
+
+	if (!dir) {
+		test_skip("../shared/traces is absent: the ARC paper's numbers not checked");
+		return;
+	}
+	r = run_pflab("sim %s/arc/OLTP.lis.zst --policy lru --frames 1000,2000,5000,10000,15000 --json",
+		      dir);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	for (size_t i = 0; i < 5; i++) {
+		char key[64];
+		const char *row;
+		double ratio;
+
+		snprintf(key, sizeof(key), "\"frames\": %u,", fr[i]);
+		row = strstr(r.out, key);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+		CU_ASSERT_FATAL(sscanf(strstr(row, "\"miss_ratio\": "), "\"miss_ratio\": %lf",
+				       &ratio) == 1);
+		/* Two decimals of a percentage, as the paper prints them. */
+		CU_ASSERT_DOUBLE_EQUAL(100.0 * (1.0 - ratio), pct[i], 0.005);
+	}
+	cmd_result_free(&r);
+}
+
+static CU_TestInfo sim_cli_tests[] = {
+	{ "Belady's anomaly (FIFO 9/10, LRU 10/8, OPT 7/6)", test_belady_anomaly },
+	{ "textbook string: FIFO 15, LRU 12, OPT 9, CLOCK 14", test_textbook_string },
+	{ "one row per (policy, frames), in order", test_matrix_rows },
+	{ "dirty victims are written back", test_writebacks },
+	{ "bad usage: one line, exit 2", test_refusals },
+	{ "a malformed trace names file and line", test_bad_trace_line },
+	{ "--help", test_help },
+	{ "every policy runs, none beats OPT", test_all_policies_above_opt },
+	{ "EXPECTED.md counts, exactly", test_expected_md },
+	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },
+	CU_TEST_INFO_NULL,
+};
+TEST_SUITE("sim-cli", sim_cli_tests);

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pflab mrc: the miss-ratio curve of a trace, every frame count at once.
+ *
+ * For a stack algorithm (LRU, OPT) one pass computes each reference's stack
+ * distance and the fault count of every memory size follows from their
+ * histogram (lab_stackdist.h). For any other policy there is no such
+ * shortcut: the command says so and runs `pflab sim` at a series of sizes.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "idmap.h"
+#include "lab_frames.h"
+#include "lab_plot.h"
+#include "lab_proc.h"
+#include "lab_stackdist.h"
+#include "lab_table.h"
+#include "policy.h"
+#include "sim.h"
+#include "trace.h"
+
+#define CHUNK 65536
+/* Frame counts per `pflab sim` run in the fallback: each is a machine with
+ * its own page table, so a bounded number keeps memory bounded. */
+#define SIM_BATCH 16
+/* The table shows every size up to this many, else a geometric selection. */
+#define TABLE_ALL_MAX 64
+/* Points in a plotted curve: enough to look continuous on a log axis. */
+#define PLOT_POINTS 2000
+
+struct mrc_opts {
+	const char *trace_path;
+	struct trace_options trace;
+	const struct policy_ops *policy;
+	uint32_t *frames;      /* --frames, or NULL: every size */
+	size_t nframes;
+	bool csv;
+	const char *out_path;
+	const char *plot_path;
+	const char *pflab;     /* for the fallback; NULL: this binary */
+};
+
+/* The curve: faults at each listed frame count. */
+struct curve {
+	uint64_t refs;
+	uint32_t distinct;
+	uint32_t *frames;
+	uint64_t *faults;
+	size_t n;
+};
+
+static const char mrc_help[] =
+	"usage: pflab mrc TRACE --policy lru|opt [options]\n"
+	"\n"
+	"The miss-ratio curve of TRACE: the fault count at every number of frames\n"
+	"from 1 to the number of distinct pages. LRU and OPT are stack algorithms\n"
+	"(Mattson et al. 1970): one pass over the trace gives the whole curve,\n"
+	"identical to `pflab sim` at each size. Another policy is run with\n"
+	"`pflab sim` once per size instead (it says so).\n"
+	"\n"
+	"  -p, --policy P       lru or opt (one pass); any other policy: per-size runs\n"
+	"  -n, --frames LIST    only these frame counts: N,N,... or A:B:xK or A:B:+K\n"
+	"                       (see docs/lab.md#frames)\n"
+	"  -f, --format F       trace format (default: detected from the content)\n"
+	"      --page-size N    bytes per page for address traces (default 4096)\n"
+	"      --csv            CSV: frames,faults,miss_ratio, one row per frame count\n"
+	"  -o, --out FILE       write the CSV to FILE\n"
+	"      --plot FILE      draw the curve with gnuplot: FILE.png or FILE.svg\n"
+	"      --pflab PATH     the pflab that runs the per-size fallback (default: this one)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
+	"pages, else powers of two). Faults count every miss, cold ones included.\n"
+	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference, see\n"
+	"docs/lab.md#mrc.\n";
+
+static int parse_args(int argc, char **argv, struct mrc_opts *o)
+{
+	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_PLOT, OPT_PFLAB };
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "out", required_argument, NULL, 'o' },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "pflab", required_argument, NULL, OPT_PFLAB },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char why[200];
+	uint64_t v;
+	int c;
+
+	*o = (struct mrc_opts){ .trace.page_size = 4096 };
+	while ((c = cli_getopt("mrc", argc, argv, "p:n:f:o:h", longopts)) != -1) {
+		switch (c) {
+		case 'p':
+			o->policy = policy_find(optarg);
+			if (!o->policy)
+				return cli_usage_error("mrc", "unknown policy '%s' (see pflab policies)",
+						       optarg);
+			break;
+		case 'n':
+			free(o->frames);
+			o->frames = NULL;
+			if (lab_frames_parse(optarg, VREF_VPN_MAX, &o->frames, &o->nframes, why,
+					     sizeof(why)) != 0)
+				return cli_usage_error("mrc", "--frames: %s", why);
+			break;
+		case 'f':
+			if (trace_format_parse(optarg, &o->trace.format) != 0)
+				return cli_usage_error("mrc", "unknown trace format '%s'", optarg);
+			break;
+		case OPT_PAGE_SIZE:
+			if (cli_parse_u64(optarg, 1, UINT32_MAX, &v, why, sizeof(why)) != 0)
+				return cli_usage_error("mrc", "--page-size: %s", why);
+			if (v & (v - 1))
+				return cli_usage_error("mrc", "--page-size: %s is not a power of two",
+						       optarg);
+			o->trace.page_size = (uint32_t)v;
+			break;
+		case OPT_CSV: o->csv = true; break;
+		case 'o': o->out_path = optarg; break;
+		case OPT_PLOT: {
+			const char *dot = strrchr(optarg, '.');
+
+			if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg")))
+				return cli_usage_error("mrc", "--plot: '%s' must end in .png or .svg",
+						       optarg);
+			o->plot_path = optarg;
+			break;
+		}
+		case OPT_PFLAB: o->pflab = optarg; break;
+		case 'h': fputs(mrc_help, stdout); return -1;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("mrc", "no trace given (see --help)");
+	if (optind + 1 < argc)
+		return cli_usage_error("mrc", "unexpected argument '%s'", argv[optind + 1]);
+	o->trace_path = argv[optind];
+	if (!o->policy)
+		return cli_usage_error("mrc", "--policy is required: lru or opt");
+	return 0;
+}
+
+/* The trace as dense page numbers, a chunk at a time. */
+struct reader {
+	struct trace *trace;
+	struct idmap ids;
+	bool dense;
+	struct trace_ref *raw;
+	uint32_t *pages;
+	uint32_t npages;  /* 1 + the largest page number handed out */
+	char err[600];
+};
+
+static int reader_open(struct reader *r, const struct mrc_opts *o)
+{
+	*r = (struct reader){ 0 };
+	r->trace = trace_open(o->trace_path, &o->trace, r->err, sizeof(r->err));
+	if (!r->trace)
+		return -1;
+	r->dense = trace_dense(r->trace);
+	r->raw = malloc(sizeof(*r->raw) * CHUNK);
+	r->pages = malloc(sizeof(*r->pages) * CHUNK);
+	if (!r->raw || !r->pages || (!r->dense && idmap_init(&r->ids) != 0)) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+	if (r->trace)
+		trace_close(r->trace);
+	if (!r->dense && r->ids.keys)
+		idmap_fini(&r->ids);
+	free(r->raw);
+	free(r->pages);
+}
+
+/* The next chunk in r->pages: its length, 0 at the end, -1 with r->err. */
+static ptrdiff_t reader_next(struct reader *r, const char *path)
+{
+	ptrdiff_t n = trace_read(r->trace, r->raw, CHUNK);
+
+	if (n < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", trace_error(r->trace));
+		return -1;
+	}
+	for (ptrdiff_t i = 0; i < n; i++) {
+		uint64_t page = r->dense ? r->raw[i].page : idmap_get(&r->ids, r->raw[i].page);
+
+		if (page > VREF_VPN_MAX) {
+			snprintf(r->err, sizeof(r->err), "%s: more than %u distinct pages", path,
+				 VREF_VPN_MAX + 1);
+			return -1;
+		}
+		r->pages[i] = (uint32_t)page;
+		if (page >= r->npages)
+			r->npages = (uint32_t)page + 1;
+	}
+	return n;
+}
+
+static int lru_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
+{
+	struct lab_lru_stack *s = lab_lru_stack_create();
+	struct reader r;
+	ptrdiff_t n;
+	int ret = -1;
+
+	if (!s) {
+		*rc = cli_fail("mrc", "out of memory");
+		return -1;
+	}
+	if (reader_open(&r, o) != 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	while ((n = reader_next(&r, o->trace_path)) > 0) {
+		if (lab_lru_stack_feed(s, r.pages, (size_t)n) != 0) {
+			*rc = cli_fail("mrc", "out of memory");
+			goto out;
+		}
+	}
+	if (n < 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	/* Hand the histogram over: copy, since the stack owns its own. */
+	*out = *lab_lru_stack_mrc(s);
+	out->hist = malloc(sizeof(*out->hist) * (out->distinct + 1));
+	if (!out->hist) {
+		*rc = cli_fail("mrc", "out of memory");
+		goto out;
+	}
+	memcpy(out->hist, lab_lru_stack_mrc(s)->hist, sizeof(*out->hist) * (out->distinct + 1));
+	out->hist_len = out->distinct + 1;
+	ret = 0;
+out:
+	reader_close(&r);
+	lab_lru_stack_destroy(s);
+	return ret;
+}
+
+/* OPT reads the future: the whole trace is held (4 bytes a reference, 8
+ * with the next-use times), as `pflab sim` holds it for opt. */
+static int opt_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
+{
+	uint32_t *pages = NULL, *next = NULL;
+	size_t len = 0, cap = 0;
+	struct reader r;
+	ptrdiff_t n;
+	int ret = -1;
+
+	if (reader_open(&r, o) != 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	while ((n = reader_next(&r, o->trace_path)) > 0) {
+		if (len + (size_t)n > cap) {
+			uint32_t *bigger;
+
+			cap = cap ? cap * 2 : 4 * CHUNK;
+			bigger = realloc(pages, sizeof(*pages) * cap);
+			if (!bigger) {
+				*rc = cli_fail("mrc", "out of memory holding the trace for opt");
+				goto out;
+			}
+			pages = bigger;
+		}
+		memcpy(pages + len, r.pages, sizeof(*pages) * (size_t)n);
+		len += (size_t)n;
+		if (len >= UINT32_MAX) {
+			*rc = cli_usage_error("mrc", "%s: more than %u references: too long to hold for opt",
+					      o->trace_path, UINT32_MAX - 1);
+			goto out;
+		}
+	}
+	if (n < 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	next = malloc(sizeof(*next) * (len ? len : 1));
+	/* vref_t is a page number with a write bit we never set. */
+	if (!next || sim_next_use(pages, len, r.npages, next) != 0 ||
+	    lab_opt_stack(pages, next, len, r.npages, out) != 0) {
+		*rc = cli_fail("mrc", "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	reader_close(&r);
+	free(pages);
+	free(next);
+	return ret;
+}
+
+/* The frame counts to report: --frames, else every size. */
+static int choose_rows(const struct mrc_opts *o, uint32_t distinct, struct curve *c)
+{
+	if (o->frames) {
+		c->frames = malloc(sizeof(*c->frames) * (o->nframes ? o->nframes : 1));
+		if (!c->frames)
+			return -1;
+		memcpy(c->frames, o->frames, sizeof(*c->frames) * o->nframes);
+		c->n = o->nframes;
+	} else {
+		c->frames = malloc(sizeof(*c->frames) * (distinct ? distinct : 1));
+		if (!c->frames)
+			return -1;
+		for (uint32_t f = 1; f <= distinct; f++)
+			c->frames[f - 1] = f;
+		c->n = distinct;
+	}
+	c->faults = malloc(sizeof(*c->faults) * (c->n ? c->n : 1));
+	return c->faults ? 0 : -1;
+}
+
+static int stack_curve(const struct mrc_opts *o, struct curve *c)
+{
+	struct lab_mrc m = { 0 };
+	uint64_t *all;
+	int rc = EXIT_OK;
+
+	if ((strcmp(o->policy->name, "lru") == 0 ? lru_histogram(o, &m, &rc)
+						  : opt_histogram(o, &m, &rc)) != 0)
+		return rc;
+	c->refs = m.refs;
+	c->distinct = m.distinct;
+	all = malloc(sizeof(*all) * (m.distinct ? m.distinct : 1));
+	if (!all || choose_rows(o, m.distinct, c) != 0) {
+		free(all);
+		lab_mrc_fini(&m);
+		return cli_fail("mrc", "out of memory");
+	}
+	lab_mrc_faults(&m, all);
+	for (size_t i = 0; i < c->n; i++)
+		c->faults[i] = c->frames[i] <= m.distinct ? all[c->frames[i] - 1] : m.cold;
+	free(all);
+	lab_mrc_fini(&m);
+	return EXIT_OK;
+}
+
+/* Distinct pages, for a fallback without --frames: one pass, nothing kept. */
+static int count_distinct(const struct mrc_opts *o, uint32_t *distinct, int *rc)
+{
+	struct reader r;
+	ptrdiff_t n;
+	int ret = -1;
+
+	if (reader_open(&r, o) != 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	while ((n = reader_next(&r, o->trace_path)) > 0)
+		;
+	if (n < 0) {
+		*rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	*distinct = r.dense ? r.npages : r.ids.count;
+	ret = 0;
+out:
+	reader_close(&r);
+	return ret;
+}
+
+/* Run `pflab sim` on a batch of sizes; fill their faults. */
+static int sim_batch(const struct mrc_opts *o, const char *pflab, const char *tmp,
+		     const uint32_t *frames, size_t n, struct curve *c, size_t first)
+{
+	char out_path[4200], err_path[4200], why[600], page_size[16];
+	char *list = lab_frames_join(frames, n);
+	char *argv[16];
+	int argc = 0, st;
+	struct lab_table t;
+	bool timed_out;
+
+	if (!list)
+		return cli_fail("mrc", "out of memory");
+	snprintf(out_path, sizeof(out_path), "%s/sim.csv", tmp);
+	snprintf(err_path, sizeof(err_path), "%s/sim.err", tmp);
+	snprintf(page_size, sizeof(page_size), "%u", o->trace.page_size);
+	argv[argc++] = (char *)pflab;
+	argv[argc++] = "sim";
+	argv[argc++] = (char *)o->trace_path;
+	argv[argc++] = "--policy";
+	argv[argc++] = (char *)o->policy->name;
+	argv[argc++] = "--frames";
+	argv[argc++] = list;
+	argv[argc++] = "--csv";
+	argv[argc++] = "--page-size";
+	argv[argc++] = page_size;
+	if (o->trace.format != TRACE_AUTO) {
+		argv[argc++] = "--format";
+		argv[argc++] = (char *)trace_format_name(o->trace.format);
+	}
+	argv[argc] = NULL;
+	st = lab_run(argv, out_path, err_path, 0, &timed_out);
+	free(list);
+	if (st != 0) {
+		char *err = lab_read_file(err_path, NULL);
+
+		lab_last_line(err ? err : "", why, sizeof(why));
+		free(err);
+		return st == 1 ? cli_fail("mrc", "pflab sim failed: %s", why)
+			       : cli_usage_error("mrc", "pflab sim failed: %s", why);
+	}
+	lab_table_init(&t);
+	if (lab_table_read_csv(&t, out_path, why, sizeof(why)) != 0) {
+		lab_table_fini(&t);
+		return cli_fail("mrc", "%s", why);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_row *r = NULL;
+
+		for (size_t j = 0; j < t.n && !r; j++)
+			if (t.row[j].frames == frames[i])
+				r = &t.row[j];
+		if (!r || r->error) {
+			lab_table_fini(&t);
+			return cli_fail("mrc", "pflab sim gave no row for %u frames", frames[i]);
+		}
+		c->faults[first + i] = r->faults;
+		c->refs = r->refs;
+	}
+	lab_table_fini(&t);
+	return EXIT_OK;
+}
+
+static int sim_curve(const struct mrc_opts *o, struct curve *c)
+{
+	char self[4096], why[200], spec[64];
+	const char *pflab = o->pflab;
+	char *tmp;
+	int rc = EXIT_OK;
+
+	fprintf(stderr, "pflab mrc: %s is not a stack algorithm, so no one-pass curve: "
+		"running pflab sim at each frame count instead\n", o->policy->name);
+	if (!pflab) {
+		if (lab_self_path(self, sizeof(self)) != 0)
+			return cli_fail("mrc", "cannot find the pflab binary: give --pflab");
+		pflab = self;
+	}
+	if (count_distinct(o, &c->distinct, &rc) != 0)
+		return rc;
+	if (o->frames) {
+		if (choose_rows(o, c->distinct, c) != 0)
+			return cli_fail("mrc", "out of memory");
+	} else {
+		/* Every size up to 200, else a geometric series of about 1.25
+		 * per step: a curve's shape at a bounded cost. */
+		if (c->distinct <= 200)
+			snprintf(spec, sizeof(spec), "1:%u:+1", c->distinct ? c->distinct : 1);
+		else
+			snprintf(spec, sizeof(spec), "1:%u:x1.25,%u", c->distinct, c->distinct);
+		if (lab_frames_parse(spec, VREF_VPN_MAX, &c->frames, &c->n, why, sizeof(why)) != 0)
+			return cli_fail("mrc", "%s", why);
+		if (!c->distinct)
+			c->n = 0;
+		c->faults = malloc(sizeof(*c->faults) * (c->n ? c->n : 1));
+		if (!c->faults)
+			return cli_fail("mrc", "out of memory");
+	}
+	tmp = lab_tempdir("pflab-mrc");
+	if (!tmp)
+		return cli_fail("mrc", "cannot make a temporary directory: %s", strerror(errno));
+	for (size_t i = 0; i < c->n && rc == EXIT_OK; i += SIM_BATCH)
+		rc = sim_batch(o, pflab, tmp, c->frames + i, c->n - i < SIM_BATCH ? c->n - i : SIM_BATCH,
+			       c, i);
+	lab_rmtree(tmp);
+	free(tmp);
+	return rc;
+}
+
+static double ratio(uint64_t faults, uint64_t refs)
+{
+	return refs ? (double)faults / (double)refs : 0.0;
+}
+
+static void write_csv(const struct curve *c, FILE *out)
+{
+	fputs("frames,faults,miss_ratio\n", out);
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(out, "%u,%llu,%.6f\n", c->frames[i], (unsigned long long)c->faults[i],
+			ratio(c->faults[i], c->refs));
+}
+
+static void write_table(const struct mrc_opts *o, const struct curve *c, bool stack, FILE *out)
+{
+	bool all = o->frames || c->n <= TABLE_ALL_MAX;
+
+	fprintf(out, "%s: %llu references, %u distinct pages; %s curve %s\n", o->trace_path,
+		(unsigned long long)c->refs, c->distinct, o->policy->name,
+		stack ? "from stack distances (one pass)" : "from per-size pflab sim runs");
+	fprintf(out, "%10s %14s %10s\n", "frames", "faults", "miss_ratio");
+	for (size_t i = 0; i < c->n; i++) {
+		uint32_t f = c->frames[i];
+
+		/* Powers of two and the last size, unless every row was asked for. */
+		if (!all && (f & (f - 1)) && i + 1 < c->n)
+			continue;
+		fprintf(out, "%10u %14llu %10.6f\n", f, (unsigned long long)c->faults[i],
+			ratio(c->faults[i], c->refs));
+	}
+	if (!all)
+		fprintf(out, "(%zu frame counts in all: --csv prints every one)\n", c->n);
+}
+
+static int draw(const struct mrc_opts *o, const struct curve *c)
+{
+	char script[4200], data[4200], log_path[4200], why[600], title[600];
+	size_t step = c->n > PLOT_POINTS ? 0 : 1, n = 0;
+	double *x = malloc(sizeof(*x) * (c->n ? c->n : 1));
+	double *y = malloc(sizeof(*y) * (c->n ? c->n : 1));
+	const char *ext = strrchr(o->plot_path, '.');
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int rc = EXIT_FAIL;
+
+	if (!x || !y)
+		goto out;
+	/* A long curve is thinned to points spaced evenly on the log axis. */
+	for (size_t i = 0; i < c->n; i++) {
+		bool keep = step || i + 1 == c->n || n == 0 ||
+			    log((double)c->frames[i]) - log(x[n - 1]) >=
+				    log((double)c->frames[c->n - 1]) / PLOT_POINTS;
+
+		if (keep) {
+			x[n] = c->frames[i];
+			y[n++] = ratio(c->faults[i], c->refs);
+		}
+	}
+	tmp = lab_tempdir("pflab-plot");
+	if (!tmp) {
+		rc = cli_fail("mrc", "cannot make a temporary directory: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(script, sizeof(script), "%s/mrc.gp", tmp);
+	snprintf(data, sizeof(data), "%s/mrc.dat", tmp);
+	snprintf(log_path, sizeof(log_path), "%s/gnuplot.log", tmp);
+	snprintf(title, sizeof(title), "%s miss-ratio curve: %s (%llu refs, %u pages)",
+		 o->policy->name, o->trace_path, (unsigned long long)c->refs, c->distinct);
+	f = fopen(script, "w");
+	if (!f) {
+		rc = cli_fail("mrc", "%s: %s", script, strerror(errno));
+		goto out;
+	}
+	lab_plot_begin(f);
+	if (lab_plot_add(f, &(struct lab_plot){
+		    .title = title,
+		    .xlabel = "frames",
+		    .ylabel = "miss ratio (faults / references)",
+		    .data_path = data,
+		    .png_path = strcmp(ext, ".png") == 0 ? o->plot_path : NULL,
+		    .svg_path = strcmp(ext, ".svg") == 0 ? o->plot_path : NULL,
+		    .logx = n > 1 && lab_plot_wants_logx(x[0], x[n - 1]),
+		    .points = n <= 64,
+		    .ymin = 0,
+		    .ymax = NAN,
+		    .nx = n,
+		    .x = x,
+		    .nseries = 1,
+		    .series = &(struct lab_series){ .name = o->policy->name, .y = y },
+	    }, why, sizeof(why)) != 0) {
+		rc = cli_fail("mrc", "%s", why);
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		rc = cli_fail("mrc", "%s: %s", script, strerror(errno));
+		goto out;
+	}
+	f = NULL;
+	if (lab_plot_run(script, log_path, why, sizeof(why)) != 0) {
+		rc = cli_fail("mrc", "%s", why);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	if (f)
+		fclose(f);
+	if (tmp) {
+		lab_rmtree(tmp);
+		free(tmp);
+	}
+	free(x);
+	free(y);
+	if (rc == EXIT_FAIL && (!x || !y))
+		cli_fail("mrc", "out of memory");
+	return rc;
+}
+
+static int mrc_main(int argc, char **argv)
+{
+	struct mrc_opts opts;
+	struct curve c = { 0 };
+	bool stack;
+	int rc = parse_args(argc, argv, &opts);
+
+	if (rc)
+		goto out;
+	stack = !strcmp(opts.policy->name, "lru") || !strcmp(opts.policy->name, "opt");
+	rc = stack ? stack_curve(&opts, &c) : sim_curve(&opts, &c);
+	if (rc)
+		goto out;
+
+	if (opts.out_path) {
+		FILE *f = fopen(opts.out_path, "w");
+
+		if (!f) {
+			rc = cli_fail("mrc", "%s: %s", opts.out_path, strerror(errno));
+			goto out;
+		}
+		write_csv(&c, f);
+		if (fclose(f) != 0) {
+			rc = cli_fail("mrc", "%s: %s", opts.out_path, strerror(errno));
+			goto out;
+		}
+	} else if (opts.csv) {
+		write_csv(&c, stdout);
+	} else {
+		write_table(&opts, &c, stack, stdout);
+	}
+	if (opts.plot_path) {
+		if (c.n == 0)
+			rc = cli_fail("mrc", "%s has no references: nothing to plot", opts.trace_path);
+		else
+			rc = draw(&opts, &c);
+	}
+out:
+	free(c.frames);
+	free(c.faults);
+	free(opts.frames);
+	return rc < 0 ? EXIT_OK : rc;
+}
+
+static const struct command mrc_cmd = {
+	.name = "mrc",
+	.summary = "the miss-ratio curve of a trace: every frame count in one pass (lru, opt)",
+	.main = mrc_main,
+};
+COMMAND_REGISTER(mrc_cmd);

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pflab run: boot the bundled guest under KVM with more data pages than
+ * frames, serve its faults with the host pager, print one row like
+ * `pflab sim` does, plus what only a real run has (soft faults, latencies,
+ * wall time). The machinery is in vmm/; docs/vmm.md describes it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "idmap.h"
+#include "sim.h"
+#include "trace.h"
+#include "vmm.h"
+
+#include "../../guest/abi.h"
+
+#define DEFAULT_PAGES 256
+#define DEFAULT_FRAMES 64
+
+static const char run_help[] =
+	"usage: pflab run [--workload W | --trace FILE] [--policy P] [--frames N] [options]\n"
+	"\n"
+	"Run the guest under KVM: its data region is paged by the host pager with\n"
+	"real faults, its data verified. One row of results, like pflab sim's.\n"
+	"\n"
+	"  -w, --workload W       scan random stride matmul list copy (default scan)\n"
+	"  -t, --trace FILE       replay a trace in the guest, one access per reference\n"
+	"  -f, --format F         the trace's format (default: detected)\n"
+	"  -p, --policy P         replacement policy (default clock; pflab policies)\n"
+	"  -n, --frames N         frames for the data region (default 64)\n"
+	"      --pages N          data-region pages of a workload (default 256)\n"
+	"      --passes N         workload repetitions (default per workload)\n"
+	"      --seed N           guest PRNG and random policy seed (default 1)\n"
+	"      --trap T           kvm (exits; default) or uffd (userfaultfd)\n"
+	"      --swap PATH        swap file (default: a temporary file, never left behind)\n"
+	"      --store S          file (default) or memory: where evicted pages go\n"
+	"      --disk-latency D   add a modelled device latency to each swap I/O (e.g. 100us)\n"
+	"      --timeout D        give up on a guest still running after D (e.g. 5s)\n"
+	"      --record FILE      write the faults as an rw trace, for pflab sim\n"
+	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
+	"      --csv              CSV with a header; first columns as pflab sim's:\n"
+	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
+	"      --json             a JSON object\n"
+	"      --tick N, --window N, --aging-bits N   policy knobs, as pflab sim's\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"faults counts every fault the pager served, as pflab sim does: major (read\n"
+	"from the swap file) plus minor (a workload's first touch, zero-filled). A\n"
+	"trace's pages exist before the run, so its first touches are major, as in\n"
+	"the simulator. soft_faults are traps that only set a referenced bit.\n"
+	"Exit status: 0 ok, 1 the guest failed (bad data, crash, timeout), 2 bad usage\n"
+	"or no usable /dev/kvm.\n";
+
+enum output { OUT_TABLE, OUT_CSV, OUT_JSON };
+
+struct run_opts {
+	struct vmm_config vm;
+	const char *trace_path;
+	const char *record_path;
+	struct trace_options trace;
+	const char *policy;
+	enum output output;
+	bool pages_given;
+};
+
+/* The trace, loaded whole: the guest replays it and OPT reads its future. */
+struct loaded_trace {
+	vref_t *refs;
+	size_t n;
+	uint64_t *ids;      /* vpn -> the trace's page id */
+	uint32_t npages;
+	uint32_t *next_use;
+};
+
+static void loaded_trace_free(struct loaded_trace *lt)
+{
+	free(lt->refs);
+	free(lt->ids);
+	free(lt->next_use);
+}
+
+static int load_trace(const struct run_opts *o, struct loaded_trace *lt)
+{
+	enum { CHUNK = 65536 };
+	struct trace_ref *buf = malloc(sizeof(*buf) * CHUNK);
+	size_t cap = 0, ids_cap = 0;
+	struct idmap ids;
+	char err[512];
+	struct trace *t;
+	ptrdiff_t got;
+	int rc = EXIT_USAGE;
+
+	memset(lt, 0, sizeof(*lt));
+	if (!buf || idmap_init(&ids) != 0) {
+		free(buf);
+		return cli_usage_error("run", "out of memory");
+	}
+	t = trace_open(o->trace_path, &o->trace, err, sizeof(err));
+	if (!t) {
+		cli_usage_error("run", "%s", err);
+		goto out;
+	}
+	while ((got = trace_read(t, buf, CHUNK)) > 0) {
+		if (lt->n + (size_t)got > cap) {
+			size_t ncap = cap ? cap * 2 : CHUNK;
+			vref_t *r;
+
+			while (ncap < lt->n + (size_t)got)
+				ncap *= 2;
+			r = realloc(lt->refs, ncap * sizeof(*r));
+			if (!r) {
+				cli_usage_error("run", "out of memory for the trace");
+				goto out;
+			}
+			lt->refs = r;
+			cap = ncap;
+		}
+		for (ptrdiff_t i = 0; i < got; i++) {
+			uint32_t vpn = idmap_get(&ids, buf[i].page);
+
+			if (vpn == UINT32_MAX || vpn >= PFLAB_DATA_MAX_PAGES) {
+				cli_usage_error("run", "%s: more than %u distinct pages (the guest's data region holds %u)",
+						o->trace_path, PFLAB_DATA_MAX_PAGES, PFLAB_DATA_MAX_PAGES);
+				goto out;
+			}
+			if (vpn >= ids_cap) {
+				size_t ncap = ids_cap ? ids_cap * 2 : 1024;
+				uint64_t *p = realloc(lt->ids, ncap * sizeof(*p));
+
+				if (!p) {
+					cli_usage_error("run", "out of memory for the trace");
+					goto out;
+				}
+				lt->ids = p;
+				ids_cap = ncap;
+			}
+			lt->ids[vpn] = buf[i].page;
+			lt->refs[lt->n++] = VREF(vpn, buf[i].write);
+		}
+	}
+	if (got < 0) {
+		cli_usage_error("run", "%s", trace_error(t));
+		goto out;
+	}
+	if (lt->n == 0) {
+		cli_usage_error("run", "%s: no references", o->trace_path);
+		goto out;
+	}
+	lt->npages = ids.count;
+	rc = EXIT_OK;
+out:
+	if (t)
+		trace_close(t);
+	idmap_fini(&ids);
+	free(buf);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
+	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
+	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS };
+	static const struct option longopts[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "pages", required_argument, NULL, OPT_PAGES },
+		{ "passes", required_argument, NULL, OPT_PASSES },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "trap", required_argument, NULL, OPT_TRAP },
+		{ "swap", required_argument, NULL, OPT_SWAP },
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "tick", required_argument, NULL, OPT_TICK },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
+		/* Test and benchmark knobs, described in docs/vmm.md. */
+		{ "corrupt-page", required_argument, NULL, OPT_CORRUPT },
+		{ "nops", required_argument, NULL, OPT_NOPS },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vmm_config *vm = &o->vm;
+	const char *workload = NULL;
+	char why[200];
+	uint64_t v;
+	int c;
+
+	while ((c = cli_getopt("run", argc, argv, "w:t:f:p:n:vh", longopts)) != -1) {
+		switch (c) {
+		case 'w': workload = optarg; break;
+		case 't': o->trace_path = optarg; break;
+		case 'f':
+			if (trace_format_parse(optarg, &o->trace.format) != 0)
+				return cli_usage_error("run", "unknown trace format '%s'", optarg);
+			break;
+		case 'p': o->policy = optarg; break;
+		case 'n':
+			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--frames: %s", why);
+			vm->nframes = (uint32_t)v;
+			break;
+		case OPT_PAGES:
+			if (cli_parse_u64(optarg, 1, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--pages: %s", why);
+			vm->npages = (uint32_t)v;
+			o->pages_given = true;
+			break;
+		case OPT_PASSES:
+			if (cli_parse_u64(optarg, 1, 1000000, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--passes: %s", why);
+			vm->passes = (uint32_t)v;
+			break;
+		case OPT_SEED:
+			if (cli_parse_u64(optarg, 0, UINT64_MAX, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--seed: %s", why);
+			vm->seed = v;
+			vm->params.seed = v;
+			break;
+		case OPT_TRAP:
+			if (strcmp(optarg, "kvm") == 0)
+				vm->trap = &trap_kvm_ops;
+			else if (strcmp(optarg, "uffd") == 0)
+				vm->trap = &trap_uffd_ops;
+			else
+				return cli_usage_error("run", "--trap: '%s' is not kvm or uffd", optarg);
+			break;
+		case OPT_SWAP: vm->swap_path = optarg; break;
+		case OPT_STORE:
+			if (strcmp(optarg, "memory") == 0)
+				vm->store_in_memory = true;
+			else if (strcmp(optarg, "file") == 0)
+				vm->store_in_memory = false;
+			else
+				return cli_usage_error("run", "--store: '%s' is not file or memory", optarg);
+			break;
+		case OPT_DISK_LATENCY:
+			if (cli_parse_duration_ns(optarg, &vm->disk_latency_ns, why, sizeof(why)))
+				return cli_usage_error("run", "--disk-latency: %s", why);
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_duration_ns(optarg, &vm->timeout_ns, why, sizeof(why)))
+				return cli_usage_error("run", "--timeout: %s", why);
+			if (vm->timeout_ns == 0)
+				return cli_usage_error("run", "--timeout: must be more than 0");
+			break;
+		case OPT_RECORD: o->record_path = optarg; break;
+		case 'v': vm->verbose = true; break;
+		case OPT_CSV: o->output = OUT_CSV; break;
+		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_TICK:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &vm->params.tick, why, sizeof(why)))
+				return cli_usage_error("run", "--tick: %s", why);
+			break;
+		case OPT_WINDOW:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &vm->params.window, why, sizeof(why)))
+				return cli_usage_error("run", "--window: %s", why);
+			break;
+		case OPT_AGING_BITS:
+			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--aging-bits: %s", why);
+			vm->params.aging_bits = (unsigned)v;
+			break;
+		case OPT_CORRUPT:
+			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES - 1, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--corrupt-page: %s", why);
+			vm->corrupt_page = (int64_t)v;
+			break;
+		case OPT_NOPS:
+			if (cli_parse_u64(optarg, 0, 100000000, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--nops: %s", why);
+			vm->nops = (uint32_t)v;
+			break;
+		case 'h': fputs(run_help, stdout); return -1;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (workload && o->trace_path)
+		return cli_usage_error("run", "--workload and --trace exclude each other");
+	if (o->trace_path) {
+		if (o->pages_given)
+			return cli_usage_error("run", "--pages is for workloads: a trace has its own pages");
+		vm->workload = WL_TRACE;
+	} else {
+		vm->workload = vmm_workload_find(workload ? workload : "scan");
+		if (!vm->workload || vm->workload == WL_TRACE)
+			return cli_usage_error("run", "unknown workload '%s' (see pflab run --help)",
+					       workload);
+	}
+	vm->policy = policy_find(o->policy);
+	if (!vm->policy)
+		return cli_usage_error("run", "unknown policy '%s' (see pflab policies)", o->policy);
+	if (!vm->passes)
+		vm->passes = vmm_workload_passes(vm->workload);
+	return 0;
+}
+
+static double miss_ratio(const struct pager_stats *st)
+{
+	return st->refs ? (double)st->faults / (double)st->refs : 0.0;
+}
+
+static void print_result(const struct run_opts *o, const char *name, const struct vmm_result *r)
+{
+	const struct pager_stats *st = &r->stats;
+	const struct vmm_config *vm = &o->vm;
+
+	switch (o->output) {
+	case OUT_CSV:
+		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"
+		      "soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,exit_rtt_us\n", stdout);
+		csv_field(stdout, name);
+		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f\n",
+		       vm->policy->name, vm->nframes, (unsigned long long)st->refs,
+		       (unsigned long long)st->faults, miss_ratio(st),
+		       (unsigned long long)st->writebacks, (unsigned long long)st->major,
+		       (unsigned long long)st->minor, (unsigned long long)r->soft_faults,
+		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s, vm->trap->name,
+		       r->exit_rtt_us);
+		break;
+	case OUT_JSON:
+		fputs("{\"trace\": ", stdout);
+		json_string(stdout, name);
+		printf(", \"policy\": \"%s\", \"frames\": %u, \"refs\": %llu, \"faults\": %llu, "
+		       "\"miss_ratio\": %.6f, \"writebacks\": %llu, \"major\": %llu, \"minor\": %llu, "
+		       "\"soft_faults\": %llu, \"lat_mean_us\": %.2f, \"lat_p50_us\": %.2f, "
+		       "\"lat_p99_us\": %.2f, \"wall_s\": %.6f, \"trap\": \"%s\", "
+		       "\"exit_rtt_us\": %.2f}\n",
+		       vm->policy->name, vm->nframes, (unsigned long long)st->refs,
+		       (unsigned long long)st->faults, miss_ratio(st),
+		       (unsigned long long)st->writebacks, (unsigned long long)st->major,
+		       (unsigned long long)st->minor, (unsigned long long)r->soft_faults,
+		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s, vm->trap->name,
+		       r->exit_rtt_us);
+		break;
+	case OUT_TABLE:
+		printf("%-12s %-8s %7s %10s %9s %10s %10s %9s %9s %9s %9s %9s %9s %8s\n", "trace",
+		       "policy", "frames", "refs", "faults", "miss_ratio", "writebacks", "major",
+		       "minor", "soft", "lat_us", "p50_us", "p99_us", "wall_s");
+		printf("%-12s %-8s %7u %10llu %9llu %10.6f %10llu %9llu %9llu %9llu %9.1f %9.1f %9.1f %8.3f\n",
+		       name, vm->policy->name, vm->nframes, (unsigned long long)st->refs,
+		       (unsigned long long)st->faults, miss_ratio(st),
+		       (unsigned long long)st->writebacks, (unsigned long long)st->major,
+		       (unsigned long long)st->minor, (unsigned long long)r->soft_faults,
+		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s);
+		if (r->exit_rtt_us > 0)
+			printf("bare exit round trip: %.2f us\n", r->exit_rtt_us);
+		break;
+	}
+}
+
+static int run_main(int argc, char **argv)
+{
+	struct run_opts o = {
+		.vm = {
+			.npages = DEFAULT_PAGES,
+			.nframes = DEFAULT_FRAMES,
+			.seed = 1,
+			.params = POLICY_PARAMS_DEFAULT,
+			.trap = &trap_kvm_ops,
+			.corrupt_page = -1,
+		},
+		.policy = "clock",
+	};
+	struct loaded_trace lt = { 0 };
+	struct vmm_result res;
+	char err[700];
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (o.trace_path) {
+		rc = load_trace(&o, &lt);
+		if (rc)
+			return rc;
+		o.vm.trace = lt.refs;
+		o.vm.trace_len = lt.n;
+		o.vm.npages = lt.npages;
+		o.vm.page_ids = lt.ids;
+		if (o.vm.policy->flags & POLICY_NEEDS_FUTURE) {
+			lt.next_use = malloc(sizeof(*lt.next_use) * lt.n);
+			if (!lt.next_use || sim_next_use(lt.refs, lt.n, lt.npages, lt.next_use) != 0) {
+				loaded_trace_free(&lt);
+				return cli_usage_error("run", "out of memory for the trace's future");
+			}
+			o.vm.next_use = lt.next_use;
+		}
+	}
+	if (o.record_path) {
+		o.vm.record = fopen(o.record_path, "w");
+		if (!o.vm.record) {
+			rc = cli_usage_error("run", "--record %s: %s", o.record_path, strerror(errno));
+			loaded_trace_free(&lt);
+			return rc;
+		}
+	}
+
+	rc = vmm_run(&o.vm, &res, err, sizeof(err));
+	if (rc == EXIT_OK || res.guest_errors)
+		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
+	if (rc != EXIT_OK)
+		fprintf(stderr, "pflab run: %s\n", err);
+	if (o.vm.record && fclose(o.vm.record) != 0 && rc == EXIT_OK)
+		rc = cli_fail("run", "--record %s: %s", o.record_path, strerror(errno));
+	loaded_trace_free(&lt);
+	return rc;
+}
+
+static const struct command run_cmd = {
+	.name = "run",
+	.summary = "run the guest under KVM, its faults served by the host pager",
+	.main = run_main,
+};
+COMMAND_REGISTER(run_cmd);

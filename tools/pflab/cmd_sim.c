@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pflab sim: replay a trace through simulated machines, one per
+ * (policy, frames) pair, and print one row each.
+ *
+ * The trace is read once whatever the number of machines: streaming, a chunk
+ * at a time handed to every machine in turn, or, when a policy needs the
+ * future (OPT), loaded whole so that each reference's next use is known.
+ * Page ids are renamed to dense page numbers on the way in (traces/idmap.h)
+ * unless the trace's ids already are dense (pflab's binary format).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+#include "idmap.h"
+#include "sim.h"
+#include "trace.h"
+
+#define CHUNK 65536 /* references per read: amortises calls, stays in cache */
+
+enum output { OUT_TABLE, OUT_CSV, OUT_JSON };
+
+struct sim_opts {
+	const char *trace_path;
+	struct trace_options trace;
+	const struct policy_ops **policies; /* malloc'ed */
+	size_t npolicies;
+	uint64_t *frames;
+	size_t nframes;
+	struct policy_params params;
+	bool zero_fill;
+	bool timing;
+	enum output output;
+};
+
+/* One simulated machine and the time spent in it. */
+struct run {
+	const struct policy_ops *policy;
+	uint32_t frames;
+	struct sim *sim;
+	double seconds;
+};
+
+/* Everything a replay needs, so that the helpers below take one pointer. */
+struct sim_job {
+	const struct sim_opts *opts;
+	struct trace *trace;
+	struct idmap ids;
+	bool dense;          /* the trace's ids are page numbers already */
+	uint32_t npages;     /* distinct pages seen so far */
+	struct run *runs;
+	size_t nruns;
+	bool needs_future;
+	bool run_failed;     /* a machine failed, as opposed to bad input */
+	char err[256];
+};
+
+static const char sim_help[] =
+	"usage: pflab sim TRACE --policy P[,P...] --frames N[,N...] [options]\n"
+	"\n"
+	"Replay TRACE through every (policy, frames) pair and print one row each.\n"
+	"The trace is read once for all pairs.\n"
+	"\n"
+	"  -p, --policy LIST    policies, comma-separated, or 'all' (pflab policies)\n"
+	"  -n, --frames LIST    frame counts, comma-separated, each >= 1\n"
+	"  -f, --format F       trace format: txt rw lackey arc oracleGeneral pft be32\n"
+	"                       (default: detected from the content)\n"
+	"      --page-size N    bytes per page for address traces (default 4096)\n"
+	"      --csv            CSV with a header; first columns:\n"
+	"                       trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
+	"      --json           a JSON array of rows\n"
+	"      --seed N         seed of the random policy (default 1)\n"
+	"      --tick N         references between clock ticks: nru, aging (default 1000)\n"
+	"      --window N       working-set window tau in references: ws, wsclock\n"
+	"                       (default 10000)\n"
+	"      --aging-bits N   counter width of aging, 1..64 (default 8)\n"
+	"      --zero-fill      treat pages as anonymous memory: a first touch is a\n"
+	"                       minor (zero-fill) fault, not a major one\n"
+	"      --timing         add seconds, refs_per_sec and the process's peak memory\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Faults count every miss, cold ones included; major faults read the backing\n"
+	"store, minor ones zero-fill. See docs/policies.md and docs/formats.md.\n";
+
+static int parse_policies(char *list, struct sim_opts *o)
+{
+	char **names;
+	size_t n;
+
+	free(o->policies);
+	o->policies = NULL;
+	if (strcmp(list, "all") == 0) {
+		o->policies = malloc(sizeof(*o->policies) * 64);
+		if (!o->policies)
+			return cli_usage_error("sim", "out of memory");
+		o->npolicies = policy_list(o->policies, 64);
+		return 0;
+	}
+	n = cli_split(list, &names);
+	o->policies = malloc(sizeof(*o->policies) * n);
+	if (!o->policies) {
+		free(names);
+		return cli_usage_error("sim", "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		o->policies[i] = policy_find(names[i]);
+		if (!o->policies[i]) {
+			int rc = *names[i] ? cli_usage_error("sim", "unknown policy '%s' (see pflab policies)",
+							     names[i])
+					   : cli_usage_error("sim", "--policy: an empty name in the list");
+			free(names);
+			return rc;
+		}
+	}
+	o->npolicies = n;
+	free(names);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sim_opts *o)
+{
+	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_SEED, OPT_TICK, OPT_WINDOW,
+	       OPT_AGING_BITS, OPT_ZERO_FILL, OPT_TIMING };
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "tick", required_argument, NULL, OPT_TICK },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
+		{ "zero-fill", no_argument, NULL, OPT_ZERO_FILL },
+		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char why[160];
+	uint64_t v;
+	int c, rc;
+
+	*o = (struct sim_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096 };
+	while ((c = cli_getopt("sim", argc, argv, "p:n:f:h", longopts)) != -1) {
+		switch (c) {
+		case 'p':
+			rc = parse_policies(optarg, o);
+			if (rc)
+				return rc;
+			break;
+		case 'n':
+			free(o->frames);
+			if (cli_parse_u64_list(optarg, 1, VREF_VPN_MAX, &o->frames, &o->nframes,
+					       why, sizeof(why)) != 0)
+				return cli_usage_error("sim", "--frames: %s", why);
+			break;
+		case 'f':
+			if (trace_format_parse(optarg, &o->trace.format) != 0)
+				return cli_usage_error("sim", "unknown trace format '%s'", optarg);
+			break;
+		case OPT_PAGE_SIZE:
+			if (cli_parse_u64(optarg, 1, UINT32_MAX, &v, why, sizeof(why)) != 0)
+				return cli_usage_error("sim", "--page-size: %s", why);
+			if (v & (v - 1))
+				return cli_usage_error("sim", "--page-size: %s is not a power of two",
+						       optarg);
+			o->trace.page_size = (uint32_t)v;
+			break;
+		case OPT_CSV: o->output = OUT_CSV; break;
+		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_SEED:
+			if (cli_parse_u64(optarg, 0, UINT64_MAX, &o->params.seed, why, sizeof(why)))
+				return cli_usage_error("sim", "--seed: %s", why);
+			break;
+		case OPT_TICK:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.tick, why, sizeof(why)))
+				return cli_usage_error("sim", "--tick: %s", why);
+			break;
+		case OPT_WINDOW:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.window, why, sizeof(why)))
+				return cli_usage_error("sim", "--window: %s", why);
+			break;
+		case OPT_AGING_BITS:
+			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
+				return cli_usage_error("sim", "--aging-bits: %s", why);
+			o->params.aging_bits = (unsigned)v;
+			break;
+		case OPT_ZERO_FILL: o->zero_fill = true; break;
+		case OPT_TIMING: o->timing = true; break;
+		case 'h': fputs(sim_help, stdout); return -1;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("sim", "no trace given (see --help)");
+	if (optind + 1 < argc)
+		return cli_usage_error("sim", "unexpected argument '%s'", argv[optind + 1]);
+	o->trace_path = argv[optind];
+	if (!o->npolicies)
+		return cli_usage_error("sim", "--policy is required (see pflab policies)");
+	if (!o->nframes)
+		return cli_usage_error("sim", "--frames is required");
+	return 0;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int create_runs(struct sim_job *job)
+{
+	const struct sim_opts *o = job->opts;
+
+	job->nruns = o->npolicies * o->nframes;
+	job->runs = calloc(job->nruns, sizeof(*job->runs));
+	if (!job->runs)
+		return cli_fail("sim", "out of memory");
+	for (size_t i = 0; i < o->npolicies; i++) {
+		bool future = o->policies[i]->flags & POLICY_NEEDS_FUTURE;
+
+		job->needs_future |= future;
+		for (size_t j = 0; j < o->nframes; j++) {
+			struct run *r = &job->runs[i * o->nframes + j];
+
+			r->policy = o->policies[i];
+			r->frames = (uint32_t)o->frames[j];
+			r->sim = sim_create(&(struct sim_config){
+				.policy = r->policy,
+				.nframes = r->frames,
+				.params = o->params,
+				.future_known = future,
+				.first_touch_zero = o->zero_fill,
+			}, job->err, sizeof(job->err));
+			if (!r->sim)
+				return cli_usage_error("sim", "%s", job->err);
+		}
+	}
+	return 0;
+}
+
+static void destroy_runs(struct sim_job *job)
+{
+	for (size_t i = 0; i < job->nruns; i++)
+		sim_destroy(job->runs[i].sim);
+	free(job->runs);
+}
+
+/* Rename a chunk's page ids to dense page numbers. -1 on too many pages. */
+static int to_vrefs(struct sim_job *job, const struct trace_ref *in, size_t n, vref_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t vpn;
+
+		if (job->dense) {
+			vpn = in[i].page;
+			if (vpn >= job->npages)
+				job->npages = (uint32_t)(vpn <= VREF_VPN_MAX ? vpn + 1 : 0);
+		} else {
+			vpn = idmap_get(&job->ids, in[i].page);
+			job->npages = job->ids.count;
+		}
+		if (vpn > VREF_VPN_MAX) {
+			snprintf(job->err, sizeof(job->err),
+				 "%s: more than %u distinct pages", job->opts->trace_path, VREF_VPN_MAX + 1);
+			return -1;
+		}
+		out[i] = VREF((vpn_t)vpn, in[i].write);
+	}
+	return 0;
+}
+
+/* Make every machine's page table cover the pages seen so far. */
+static int grow_runs(struct sim_job *job)
+{
+	for (size_t i = 0; i < job->nruns; i++) {
+		if (pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
+			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const uint32_t *next,
+		  size_t n)
+{
+	double t0 = now_seconds();
+	int rc = sim_replay(r->sim, refs, next, n);
+
+	r->seconds += now_seconds() - t0;
+	if (rc) {
+		snprintf(job->err, sizeof(job->err), "%s with %u frames: %s", r->policy->name,
+			 r->frames, r->sim->pager->err);
+		job->run_failed = true;
+	}
+	return rc;
+}
+
+/* Read the next chunk and rename it. Returns its length, 0 at the end, -1 on error. */
+static ptrdiff_t read_chunk(struct sim_job *job, struct trace_ref *raw, vref_t *refs)
+{
+	ptrdiff_t n = trace_read(job->trace, raw, CHUNK);
+
+	if (n < 0) {
+		snprintf(job->err, sizeof(job->err), "%s", trace_error(job->trace));
+		return -1;
+	}
+	if (n > 0 && (to_vrefs(job, raw, (size_t)n, refs) != 0 || grow_runs(job) != 0))
+		return -1;
+	return n;
+}
+
+/* Every machine sees each chunk before the next one is read. */
+static int replay_streaming(struct sim_job *job)
+{
+	struct trace_ref *raw = malloc(sizeof(*raw) * CHUNK);
+	vref_t *refs = malloc(sizeof(*refs) * CHUNK);
+	ptrdiff_t n;
+	int rc = -1;
+
+	if (!raw || !refs) {
+		snprintf(job->err, sizeof(job->err), "out of memory");
+		goto out;
+	}
+	while ((n = read_chunk(job, raw, refs)) > 0)
+		for (size_t i = 0; i < job->nruns; i++)
+			if (replay(job, &job->runs[i], refs, NULL, (size_t)n))
+				goto out;
+	rc = n < 0 ? -1 : 0;
+out:
+	free(raw);
+	free(refs);
+	return rc;
+}
+
+/*
+ * OPT needs each reference's next use, so the whole trace is loaded (4 bytes
+ * a reference, 8 with the next-use times) and then replayed by every machine.
+ */
+static int replay_whole(struct sim_job *job)
+{
+	struct trace_ref *raw = malloc(sizeof(*raw) * CHUNK);
+	vref_t *refs = NULL;
+	uint32_t *next = NULL;
+	size_t len = 0, cap = 0;
+	ptrdiff_t n;
+	int rc = -1;
+
+	if (!raw)
+		goto oom;
+	for (;;) {
+		if (cap - len < CHUNK) {
+			vref_t *bigger;
+
+			cap = cap ? cap * 2 : 4 * CHUNK;
+			bigger = realloc(refs, sizeof(*refs) * cap);
+			if (!bigger)
+				goto oom;
+			refs = bigger;
+		}
+		n = read_chunk(job, raw, refs + len);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len >= UINT32_MAX) {
+			snprintf(job->err, sizeof(job->err),
+				 "%s: more than %u references: too long to hold for opt",
+				 job->opts->trace_path, UINT32_MAX - 1);
+			goto out;
+		}
+	}
+	next = malloc(sizeof(*next) * (len ? len : 1));
+	if (!next || sim_next_use(refs, len, job->npages, next) != 0)
+		goto oom;
+	for (size_t i = 0; i < job->nruns; i++) {
+		bool future = job->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
+
+		if (replay(job, &job->runs[i], refs, future ? next : NULL, len))
+			goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(job->err, sizeof(job->err), "out of memory holding the trace for opt");
+out:
+	free(raw);
+	free(refs);
+	free(next);
+	return rc;
+}
+
+static double miss_ratio(const struct pager_stats *st)
+{
+	return st->refs ? (double)st->faults / (double)st->refs : 0.0;
+}
+
+static double resident_mean(const struct pager_stats *st)
+{
+	return st->refs ? (double)st->resident_sum / (double)st->refs : 0.0;
+}
+
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+static void print_table(const struct sim_job *job)
+{
+	bool variable = false;
+
+	for (size_t i = 0; i < job->nruns; i++)
+		variable |= job->runs[i].policy->flags & POLICY_VARIABLE;
+	printf("%-10s %8s %12s %12s %10s %12s", "policy", "frames", "refs", "faults",
+	       "miss_ratio", "writebacks");
+	if (variable)
+		printf(" %10s %8s", "rss_mean", "rss_max");
+	if (job->opts->timing)
+		printf(" %10s %12s", "seconds", "refs/s");
+	putchar('\n');
+	for (size_t i = 0; i < job->nruns; i++) {
+		const struct run *r = &job->runs[i];
+		const struct pager_stats *st = &r->sim->pager->stats;
+
+		printf("%-10s %8u %12llu %12llu %10.6f %12llu", r->policy->name, r->frames,
+		       (unsigned long long)st->refs, (unsigned long long)st->faults, miss_ratio(st),
+		       (unsigned long long)st->writebacks);
+		if (variable)
+			printf(" %10.1f %8llu", resident_mean(st), (unsigned long long)st->resident_max);
+		if (job->opts->timing)
+			printf(" %10.3f %12.0f", r->seconds,
+			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
+		putchar('\n');
+	}
+}
+
+static void print_csv(const struct sim_job *job)
+{
+	fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,evictions,"
+	      "resident_mean,resident_max", stdout);
+	if (job->opts->timing)
+		fputs(",seconds,refs_per_sec,peak_rss_kib", stdout);
+	putchar('\n');
+	for (size_t i = 0; i < job->nruns; i++) {
+		const struct run *r = &job->runs[i];
+		const struct pager_stats *st = &r->sim->pager->stats;
+
+		csv_field(stdout, job->opts->trace_path);
+		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.3f,%llu", r->policy->name,
+		       r->frames, (unsigned long long)st->refs, (unsigned long long)st->faults,
+		       miss_ratio(st), (unsigned long long)st->writebacks,
+		       (unsigned long long)st->major, (unsigned long long)st->minor,
+		       (unsigned long long)st->evictions, resident_mean(st),
+		       (unsigned long long)st->resident_max);
+		if (job->opts->timing)
+			printf(",%.6f,%.0f,%ld", r->seconds,
+			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0, peak_rss_kib());
+		putchar('\n');
+	}
+}
+
+static void print_json(const struct sim_job *job)
+{
+	const struct trace_stats *ts = trace_stats(job->trace);
+
+	fputs("[\n", stdout);
+	for (size_t i = 0; i < job->nruns; i++) {
+		const struct run *r = &job->runs[i];
+		const struct pager_stats *st = &r->sim->pager->stats;
+
+		fputs("  {\"trace\": ", stdout);
+		json_string(stdout, job->opts->trace_path);
+		fputs(", \"format\": ", stdout);
+		json_string(stdout, trace_format_name(trace_format(job->trace)));
+		fputs(", \"policy\": ", stdout);
+		json_string(stdout, r->policy->name);
+		printf(", \"frames\": %u, \"refs\": %llu, \"faults\": %llu, \"miss_ratio\": %.6f, "
+		       "\"writebacks\": %llu, \"major\": %llu, \"minor\": %llu, \"evictions\": %llu, "
+		       "\"resident_mean\": %.3f, \"resident_max\": %llu, \"distinct_pages\": %u, "
+		       "\"trace_writes\": %llu",
+		       r->frames, (unsigned long long)st->refs, (unsigned long long)st->faults,
+		       miss_ratio(st), (unsigned long long)st->writebacks,
+		       (unsigned long long)st->major, (unsigned long long)st->minor,
+		       (unsigned long long)st->evictions, resident_mean(st),
+		       (unsigned long long)st->resident_max, job->npages,
+		       (unsigned long long)ts->writes);
+		if (job->opts->timing)
+			printf(", \"seconds\": %.6f, \"peak_rss_kib\": %ld", r->seconds, peak_rss_kib());
+		printf("}%s\n", i + 1 < job->nruns ? "," : "");
+	}
+	fputs("]\n", stdout);
+}
+
+static int sim_main(int argc, char **argv)
+{
+	struct sim_opts opts;
+	struct sim_job job = { .opts = &opts };
+	int rc = parse_args(argc, argv, &opts);
+
+	if (rc)
+		goto out_opts;
+
+	job.trace = trace_open(opts.trace_path, &opts.trace, job.err, sizeof(job.err));
+	if (!job.trace) {
+		rc = cli_usage_error("sim", "%s", job.err);
+		goto out_opts;
+	}
+	job.dense = trace_dense(job.trace);
+	if (!job.dense && idmap_init(&job.ids) != 0) {
+		rc = cli_fail("sim", "out of memory");
+		goto out_trace;
+	}
+	rc = create_runs(&job);
+	if (rc)
+		goto out_runs;
+
+	if ((job.needs_future ? replay_whole(&job) : replay_streaming(&job)) != 0) {
+		/* A malformed trace is bad input; a machine that failed is a failed run. */
+		rc = job.run_failed ? cli_fail("sim", "%s", job.err)
+				    : cli_usage_error("sim", "%s", job.err);
+		goto out_runs;
+	}
+
+	switch (opts.output) {
+	case OUT_TABLE: print_table(&job); break;
+	case OUT_CSV: print_csv(&job); break;
+	case OUT_JSON: print_json(&job); break;
+	}
+	rc = EXIT_OK;
+out_runs:
+	destroy_runs(&job);
+	if (!job.dense)
+		idmap_fini(&job.ids);
+out_trace:
+	trace_close(job.trace);
+out_opts:
+	free(opts.policies);
+	free(opts.frames);
+	return rc < 0 ? EXIT_OK : rc;
+}
+
+static const struct command sim_cmd = {
+	.name = "sim",
+	.summary = "replay a trace through replacement policies and count faults",
+	.main = sim_main,
+};
+COMMAND_REGISTER(sim_cmd);

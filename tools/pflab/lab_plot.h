@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Line plots through gnuplot (Debian's gnuplot-nox): a data file and a
+ * script per figure, PNG (pngcairo where gnuplot has it, else libgd's png)
+ * and SVG. pflab writes the script and runs gnuplot once for all figures,
+ * so that the script stays beside the plots for a user to restyle.
+ */
+#ifndef PFLAB_LAB_PLOT_H
+#define PFLAB_LAB_PLOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct lab_series {
+	const char *name;
+	const double *y;  /* one per x; NAN: no point (a gap in the line) */
+};
+
+struct lab_plot {
+	const char *title, *xlabel, *ylabel;
+	const char *data_path;  /* the data file to write */
+	const char *png_path;   /* either may be NULL */
+	const char *svg_path;
+	bool logx;              /* frames spanning decades read better on a log axis */
+	bool points;            /* mark each x (few points) or draw lines only (a whole curve) */
+	double ymin, ymax;      /* NAN: gnuplot's choice */
+	size_t nx;
+	const double *x;
+	size_t nseries;
+	const struct lab_series *series;
+};
+
+/* Begin a script: the terminal choice shared by every figure in it. */
+void lab_plot_begin(FILE *script);
+/* Write p's data file and its commands to script. 0, or -1 with a reason. */
+int lab_plot_add(FILE *script, const struct lab_plot *p, char *err, size_t errlen);
+/*
+ * Run gnuplot on script_path, its messages to log_path. 0, or -1 with the
+ * reason (gnuplot not installed, or its first error) in err.
+ */
+int lab_plot_run(const char *script_path, const char *log_path, char *err, size_t errlen);
+
+/* Whether x values from lo to hi want a log axis. */
+bool lab_plot_wants_logx(double lo, double hi);
+
+#endif /* PFLAB_LAB_PLOT_H */

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/* Child processes and small file helpers for the lab commands: see lab_proc.h. */
+#include "lab_proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+double lab_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* In the child: point fd at path (or /dev/null), or die saying why. */
+static void redirect(int fd, const char *path, int flags)
+{
+	int f = open(path ? path : "/dev/null", flags, 0644);
+
+	if (f < 0 || dup2(f, fd) < 0) {
+		dprintf(STDERR_FILENO, "pflab: %s: %s\n", path ? path : "/dev/null", strerror(errno));
+		_exit(LAB_STATUS_NOEXEC);
+	}
+	close(f);
+}
+
+pid_t lab_spawn(char *const argv[], const char *out_path, const char *err_path)
+{
+	pid_t pid;
+
+	fflush(NULL); /* or the child's exit-less exec path would duplicate buffered output */
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	redirect(STDIN_FILENO, NULL, O_RDONLY);
+	redirect(STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
+	redirect(STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
+	execvp(argv[0], argv);
+	dprintf(STDERR_FILENO, "pflab: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(LAB_STATUS_NOEXEC);
+}
+
+int lab_exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 255;
+}
+
+int lab_run(char *const argv[], const char *out_path, const char *err_path,
+	    uint64_t timeout_ns, bool *timed_out)
+{
+	double deadline = lab_now() + (double)timeout_ns * 1e-9;
+	long nap_ns = 200000; /* polls start fast: most commands here take milliseconds */
+	pid_t pid = lab_spawn(argv, out_path, err_path);
+	int st;
+
+	*timed_out = false;
+	if (pid < 0)
+		return -1;
+	if (!timeout_ns) {
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				return -1;
+		return lab_exit_status(st);
+	}
+	for (;;) {
+		pid_t got = waitpid(pid, &st, WNOHANG);
+
+		if (got == pid)
+			return lab_exit_status(st);
+		if (got < 0 && errno != EINTR)
+			return -1;
+		if (lab_now() >= deadline && !*timed_out) {
+			kill(pid, SIGKILL);
+			*timed_out = true;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = nap_ns }, NULL);
+		if (nap_ns < 20000000)
+			nap_ns *= 2;
+	}
+}
+
+int lab_self_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n < 0 || (size_t)n >= len - 1)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+void lab_shell_quote(FILE *out, const char *word)
+{
+	bool plain = *word != '\0';
+
+	for (const char *p = word; *p && plain; p++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "0123456789_-+=./,:@%", *p) != NULL;
+	if (plain) {
+		fputs(word, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('\'', out);
+}
+
+char *lab_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0, got;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+				errno = ENOMEM;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+		errno = EIO;
+	}
+	fclose(f);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+void lab_last_line(const char *text, char *buf, size_t len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+}
+
+int lab_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+char *lab_tempdir(const char *prefix)
+{
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+	char *dir;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	len = strlen(tmp) + strlen(prefix) + 16;
+	dir = malloc(len);
+	if (!dir)
+		return NULL;
+	snprintf(dir, len, "%s/%s-XXXXXX", tmp, prefix);
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+void lab_rmtree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}

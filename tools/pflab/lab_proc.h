@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Child processes for the lab commands: compare runs `pflab sim` per cell,
+ * mrc falls back to it, regress runs `pflab sim` / `pflab run` per scenario,
+ * and all of them run gnuplot. Output goes to files, never to pipes, so that
+ * any number of children can run without a select loop or a deadlock.
+ */
+#ifndef PFLAB_LAB_PROC_H
+#define PFLAB_LAB_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit status of a child that could not be started (as the shell's). */
+#define LAB_STATUS_NOEXEC 127
+
+/*
+ * Start argv (argv[0] is looked up in PATH unless it has a slash) with its
+ * stdout and stderr sent to files (NULL: /dev/null) and stdin from
+ * /dev/null. Returns the pid, or -1 with errno set. If exec fails, the
+ * child writes the reason to its stderr file and exits LAB_STATUS_NOEXEC.
+ */
+pid_t lab_spawn(char *const argv[], const char *out_path, const char *err_path);
+
+/* A wait status as one number: the exit status, or 128 + the signal. */
+int lab_exit_status(int wstatus);
+
+/*
+ * Run argv to completion (see lab_spawn), killing it after timeout_ns
+ * (0: no limit). Returns its status as lab_exit_status(), or -1 if it
+ * could not be started; *timed_out tells whether it was killed.
+ */
+int lab_run(char *const argv[], const char *out_path, const char *err_path,
+	    uint64_t timeout_ns, bool *timed_out);
+
+/* The path of the running pflab, to run its other commands. 0 or -1. */
+int lab_self_path(char *buf, size_t len);
+
+/* Write word as one sh word ('...' quoted where needed). */
+void lab_shell_quote(FILE *out, const char *word);
+
+/* A file's whole contents, NUL-terminated, malloc'ed; NULL with errno set. */
+char *lab_read_file(const char *path, size_t *len);
+
+/* The last non-empty line of text (copied into buf, at most len - 1 bytes). */
+void lab_last_line(const char *text, char *buf, size_t len);
+
+/* mkdir -p. 0, or -1 with errno set. */
+int lab_mkdirs(const char *path);
+
+/* A fresh private directory under $TMPDIR (or /tmp); remove it with lab_rmtree(). */
+char *lab_tempdir(const char *prefix);
+/* Remove a directory and the files in it (one level: what lab_tempdir users create). */
+void lab_rmtree(const char *dir);
+
+/* Seconds on the monotonic clock. */
+double lab_now(void);
+
+#endif /* PFLAB_LAB_PROC_H */

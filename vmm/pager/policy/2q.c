@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * 2Q, the full version: a new page goes to A1in, a FIFO of at most Kin
+ * pages; a page pushed out of A1in leaves its number in A1out, a FIFO of
+ * Kout ghosts; a fault on a page remembered in A1out proves a second
+ * reference far enough from the first, and the page goes to Am, an LRU.
+ * Hits in A1in change nothing: correlated references right after the first
+ * do not make a page hot. Definition and source: docs/policies.md#2q.
+ */
+#include <stdlib.h>
+
+#include "../ilist.h"
+#include "../pager.h"
+
+struct twoq {
+	struct policy base;
+	uint32_t kin;            /* A1in may hold more than this before it gives a victim */
+	uint32_t kout;           /* ghosts kept in A1out */
+	struct ilist a1in;       /* FIFO, by frame; head is newest */
+	struct ilist am;         /* LRU, by frame; head is MRU */
+	struct ilist a1out;      /* ghost FIFO, by page; head is newest */
+	struct inode *fnode;     /* per frame: links in A1in or Am */
+	uint8_t *in_am;          /* per frame */
+	struct inode *gnode;     /* per page: links in A1out */
+	uint8_t *in_a1out;       /* per page */
+	uint32_t npages;
+	vpn_t promote;           /* incoming page victim() found in A1out */
+};
+
+#define NO_VPN ((vpn_t)UINT32_MAX)
+
+static inline struct twoq *to_twoq(struct policy *pol)
+{
+	return (struct twoq *)pol;
+}
+
+static int twoq_grow(struct policy *pol, uint32_t npages)
+{
+	struct twoq *s = to_twoq(pol);
+	struct inode *gnode;
+	uint8_t *in_a1out;
+
+	if (npages <= s->npages)
+		return 0;
+	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
+	if (!gnode)
+		return -1;
+	s->gnode = gnode;
+	in_a1out = realloc(s->in_a1out, npages);
+	if (!in_a1out)
+		return -1;
+	s->in_a1out = in_a1out;
+	for (uint32_t i = s->npages; i < npages; i++)
+		in_a1out[i] = 0;
+	s->npages = npages;
+	return 0;
+}
+
+static void twoq_destroy(struct policy *pol)
+{
+	struct twoq *s = to_twoq(pol);
+
+	free(s->fnode);
+	free(s->in_am);
+	free(s->gnode);
+	free(s->in_a1out);
+	free(s);
+}
+
+static struct policy *twoq_create(struct pager *p, const struct policy_params *params)
+{
+	struct twoq *s = calloc(1, sizeof(*s));
+
+	(void)params;
+	if (!s)
+		return NULL;
+	/* The paper's recommended sizes: Kin 25% of the buffer, Kout as
+	 * many ghosts as half the buffer has frames; both at least 1 so
+	 * that tiny memories still have both queues. */
+	s->kin = p->nframes / 4 ? p->nframes / 4 : 1;
+	s->kout = p->nframes / 2 ? p->nframes / 2 : 1;
+	s->promote = NO_VPN;
+	ilist_init(&s->a1in);
+	ilist_init(&s->am);
+	ilist_init(&s->a1out);
+	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
+	s->in_am = calloc(p->nframes, 1);
+	if (!s->fnode || !s->in_am || twoq_grow(&s->base, p->npages) != 0) {
+		twoq_destroy(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
+
+/* The paper's reclaimfor(): A1in gives the victim when it holds more than
+ * Kin pages (or Am has none), and its page is remembered in A1out; else
+ * the LRU page of Am goes, unremembered: it has been idle a long time. */
+static frame_t twoq_victim(struct policy *pol, vpn_t incoming)
+{
+	struct twoq *s = to_twoq(pol);
+	frame_t f;
+
+	if (!s->a1in.len && !s->am.len)
+		return NO_FRAME;
+	/* The paper decides where the page goes before reclaiming, and
+	 * reclaiming may push it out of A1out: note it now. */
+	s->promote = s->in_a1out[incoming] ? incoming : NO_VPN;
+
+	if (s->a1in.len > s->kin || !s->am.len) {
+		vpn_t vpn;
+
+		f = ilist_pop_tail(&s->a1in, s->fnode);
+		vpn = pol->pager->frames[f].vpn;
+		ilist_push_head(&s->a1out, s->gnode, vpn);
+		s->in_a1out[vpn] = 1;
+		if (s->a1out.len > s->kout)
+			s->in_a1out[ilist_pop_tail(&s->a1out, s->gnode)] = 0;
+		return f;
+	}
+	return ilist_pop_tail(&s->am, s->fnode);
+}
+
+static void twoq_insert(struct policy *pol, frame_t f)
+{
+	struct twoq *s = to_twoq(pol);
+	vpn_t vpn = pol->pager->frames[f].vpn;
+
+	if (s->in_a1out[vpn] || s->promote == vpn) {
+		if (s->in_a1out[vpn]) {
+			ilist_unlink(&s->a1out, s->gnode, vpn);
+			s->in_a1out[vpn] = 0;
+		}
+		s->in_am[f] = 1;
+		ilist_push_head(&s->am, s->fnode, f);
+	} else {
+		s->in_am[f] = 0;
+		ilist_push_head(&s->a1in, s->fnode, f);
+	}
+	s->promote = NO_VPN;
+}
+
+static void twoq_hit(struct policy *pol, frame_t f)
+{
+	struct twoq *s = to_twoq(pol);
+
+	if (s->in_am[f])
+		ilist_move_to_head(&s->am, s->fnode, f);
+}
+
+static void twoq_remove(struct policy *pol, frame_t f)
+{
+	struct twoq *s = to_twoq(pol);
+
+	ilist_unlink(s->in_am[f] ? &s->am : &s->a1in, s->fnode, f);
+}
+
+static const struct policy_ops twoq_ops = {
+	.name = "2q",
+	.summary = "2Q: FIFO probation (A1in), ghost FIFO (A1out), LRU for pages referenced again (Am)",
+	.flags = POLICY_NEEDS_HITS,
+	.create = twoq_create,
+	.destroy = twoq_destroy,
+	.insert = twoq_insert,
+	.hit = twoq_hit,
+	.victim = twoq_victim,
+	.remove = twoq_remove,
+	.grow = twoq_grow,
+};
+POLICY_REGISTER(twoq_ops);

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ARC, the Adaptive Replacement Cache: two LRU lists of resident pages, T1
+ * (referenced once since it came in) and T2 (referenced again), each
+ * shadowed by a ghost LRU list of page numbers recently evicted from it, B1
+ * and B2. A fault on a page in B1 says T1 was too small, one in B2 that T2
+ * was: the target size p of T1 moves toward the list that would have hit.
+ * Definition and source: docs/policies.md#arc.
+ *
+ * The pager asks for a victim before it hands over the incoming page, so
+ * the paper's one step per miss is split in two: victim() does the
+ * adaptation, the directory bookkeeping and REPLACE (it is told the
+ * incoming page, which REPLACE needs); insert() files the page in T1 or T2.
+ */
+#include <stdlib.h>
+
+#include "../ilist.h"
+#include "../pager.h"
+
+enum arc_ghost { GHOST_NONE, GHOST_B1, GHOST_B2 };
+
+struct arc {
+	struct policy base;
+	uint32_t c;              /* cache size: the pager's frames */
+	double p;                /* target size of T1, in [0, c] */
+	struct ilist t1, t2;     /* resident, by frame; head is MRU */
+	struct ilist b1, b2;     /* ghosts, by page; head is MRU */
+	struct inode *fnode;     /* per frame: links in T1 or T2 */
+	uint8_t *in_t2;          /* per frame: 1 on T2, 0 on T1 */
+	struct inode *gnode;     /* per page: links in B1 or B2 */
+	uint8_t *ghost;          /* per page: enum arc_ghost */
+	uint32_t npages;         /* size of the per-page arrays */
+	vpn_t adapted;           /* page whose ghost hit victim() has counted */
+};
+
+#define NO_VPN ((vpn_t)UINT32_MAX)
+
+static inline struct arc *to_arc(struct policy *pol)
+{
+	return (struct arc *)pol;
+}
+
+static int arc_grow(struct policy *pol, uint32_t npages)
+{
+	struct arc *s = to_arc(pol);
+	struct inode *gnode;
+	uint8_t *ghost;
+
+	if (npages <= s->npages)
+		return 0;
+	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
+	if (!gnode)
+		return -1;
+	s->gnode = gnode;
+	ghost = realloc(s->ghost, npages);
+	if (!ghost)
+		return -1;
+	s->ghost = ghost;
+	for (uint32_t i = s->npages; i < npages; i++)
+		ghost[i] = GHOST_NONE;
+	s->npages = npages;
+	return 0;
+}
+
+static void arc_destroy(struct policy *pol)
+{
+	struct arc *s = to_arc(pol);
+
+	free(s->fnode);
+	free(s->in_t2);
+	free(s->gnode);
+	free(s->ghost);
+	free(s);
+}
+
+static struct policy *arc_create(struct pager *p, const struct policy_params *params)
+{
+	struct arc *s = calloc(1, sizeof(*s));
+
+	(void)params;
+	if (!s)
+		return NULL;
+	s->c = p->nframes;
+	s->adapted = NO_VPN;
+	ilist_init(&s->t1);
+	ilist_init(&s->t2);
+	ilist_init(&s->b1);
+	ilist_init(&s->b2);
+	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
+	s->in_t2 = calloc(p->nframes, 1);
+	if (!s->fnode || !s->in_t2 || arc_grow(&s->base, p->npages) != 0) {
+		arc_destroy(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
+
+static void ghost_push(struct arc *s, enum arc_ghost which, vpn_t vpn)
+{
+	ilist_push_head(which == GHOST_B1 ? &s->b1 : &s->b2, s->gnode, vpn);
+	s->ghost[vpn] = which;
+}
+
+static void ghost_unlink(struct arc *s, vpn_t vpn)
+{
+	ilist_unlink(s->ghost[vpn] == GHOST_B1 ? &s->b1 : &s->b2, s->gnode, vpn);
+	s->ghost[vpn] = GHOST_NONE;
+}
+
+static void ghost_drop_lru(struct arc *s, struct ilist *b)
+{
+	uint32_t vpn = ilist_pop_tail(b, s->gnode);
+
+	if (vpn != ILIST_NONE)
+		s->ghost[vpn] = GHOST_NONE;
+}
+
+/* A fault on a page remembered in B1 (or B2): grow (or shrink) T1's target
+ * by the ratio of the ghost lists, at least 1 (the paper's delta1/delta2). */
+static void adapt(struct arc *s, enum arc_ghost hit)
+{
+	double b1 = s->b1.len, b2 = s->b2.len;
+
+	if (hit == GHOST_B1) {
+		s->p += b1 >= b2 ? 1.0 : b2 / b1;
+		if (s->p > s->c)
+			s->p = s->c;
+	} else {
+		s->p -= b2 >= b1 ? 1.0 : b1 / b2;
+		if (s->p < 0)
+			s->p = 0;
+	}
+}
+
+/* Take the LRU frame of T1 or T2 and remember its page in B1 or B2. */
+static frame_t demote_lru(struct arc *s, struct ilist *t, enum arc_ghost to)
+{
+	frame_t f = ilist_pop_tail(t, s->fnode);
+
+	ghost_push(s, to, s->base.pager->frames[f].vpn);
+	return f;
+}
+
+/* The paper's REPLACE(x, p). T2 empty is possible only when pinning took
+ * frames away; then T1 gives the victim whatever p says. */
+static frame_t replace(struct arc *s, bool incoming_in_b2)
+{
+	double t1 = s->t1.len;
+
+	if ((s->t1.len && ((incoming_in_b2 && t1 == s->p) || t1 > s->p)) || !s->t2.len)
+		return demote_lru(s, &s->t1, GHOST_B1);
+	return demote_lru(s, &s->t2, GHOST_B2);
+}
+
+static frame_t arc_victim(struct policy *pol, vpn_t incoming)
+{
+	struct arc *s = to_arc(pol);
+	enum arc_ghost g = s->ghost[incoming];
+	uint64_t total;
+
+	if (!s->t1.len && !s->t2.len)
+		return NO_FRAME;
+	s->adapted = incoming;
+
+	/* Cases II and III: the incoming page is a ghost. */
+	if (g != GHOST_NONE) {
+		adapt(s, g);
+		return replace(s, g == GHOST_B2);
+	}
+
+	/* Case IV: a page with no history. Keep |T1| + |B1| <= c ... */
+	if (s->t1.len + s->b1.len >= s->c) {
+		if (s->t1.len < s->c) {
+			ghost_drop_lru(s, &s->b1);
+			return replace(s, false);
+		}
+		/* T1 fills the cache and B1 is empty: evict T1's LRU
+		 * page without a ghost. */
+		return ilist_pop_tail(&s->t1, s->fnode);
+	}
+	/* ... and the whole directory within 2c. */
+	total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
+	if (total >= 2 * (uint64_t)s->c)
+		ghost_drop_lru(s, &s->b2);
+	return replace(s, false);
+}
+
+/* A page with no history arrives while a frame was free, so victim() did
+ * not run: keep the directory bounds it would have kept. Only a shrunken
+ * set of evictable frames (pinning) gets here with ghosts around. */
+static void trim_directory(struct arc *s)
+{
+	uint64_t total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
+
+	if (s->t1.len + s->b1.len >= s->c && s->b1.len)
+		ghost_drop_lru(s, &s->b1);
+	else if (total >= 2 * (uint64_t)s->c && s->b2.len)
+		ghost_drop_lru(s, &s->b2);
+}
+
+static void arc_insert(struct policy *pol, frame_t f)
+{
+	struct arc *s = to_arc(pol);
+	vpn_t vpn = pol->pager->frames[f].vpn;
+	enum arc_ghost g = s->ghost[vpn];
+
+	if (g != GHOST_NONE) {
+		if (s->adapted != vpn)
+			adapt(s, g);
+		ghost_unlink(s, vpn);
+		s->in_t2[f] = 1;
+		ilist_push_head(&s->t2, s->fnode, f);
+	} else {
+		if (s->adapted != vpn)
+			trim_directory(s);
+		s->in_t2[f] = 0;
+		ilist_push_head(&s->t1, s->fnode, f);
+	}
+	s->adapted = NO_VPN;
+}
+
+static void arc_hit(struct policy *pol, frame_t f)
+{
+	struct arc *s = to_arc(pol);
+
+	if (s->in_t2[f]) {
+		ilist_move_to_head(&s->t2, s->fnode, f);
+	} else {
+		ilist_unlink(&s->t1, s->fnode, f);
+		ilist_push_head(&s->t2, s->fnode, f);
+		s->in_t2[f] = 1;
+	}
+}
+
+static void arc_remove(struct policy *pol, frame_t f)
+{
+	struct arc *s = to_arc(pol);
+
+	ilist_unlink(s->in_t2[f] ? &s->t2 : &s->t1, s->fnode, f);
+}
+
+static const struct policy_ops arc_ops = {
+	.name = "arc",
+	.summary = "adaptive replacement cache: recency and frequency LRUs sized by ghost hits",
+	.flags = POLICY_NEEDS_HITS,
+	.create = arc_create,
+	.destroy = arc_destroy,
+	.insert = arc_insert,
+	.hit = arc_hit,
+	.victim = arc_victim,
+	.remove = arc_remove,
+	.grow = arc_grow,
+};
+POLICY_REGISTER(arc_ops);

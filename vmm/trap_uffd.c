@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The uffd trap: absence is a missing page of anonymous memory registered
+ * with userfaultfd (missing mode). A guest access makes KVM fault the page
+ * in on the host; the kernel puts the vCPU thread to sleep and queues a
+ * message that our handler thread reads, answers through the pager, and
+ * resolves with UFFDIO_COPY, which installs the page and wakes the vCPU.
+ *
+ * Here the frame memory is a staging area: while a page is mapped its bytes
+ * live in the region (UFFDIO_COPY copied them there), and unmapping copies
+ * them back to the frame before MADV_DONTNEED drops the region's copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "region.h"
+
+#define PAGE 4096u
+
+static int uffd_trap_init(struct region *r, char *err, size_t errlen)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+
+	r->frames = mmap(NULL, (size_t)r->nframes * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->frames == MAP_FAILED) {
+		r->frames = NULL;
+		snprintf(err, errlen, "mapping %u frames: %s", r->nframes, strerror(errno));
+		return -1;
+	}
+	r->va = mmap(NULL, region_bytes(r), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->va == MAP_FAILED) {
+		r->va = NULL;
+		snprintf(err, errlen, "reserving %u data pages: %s", r->npages, strerror(errno));
+		return -1;
+	}
+	r->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (r->uffd < 0) {
+		snprintf(err, errlen, "userfaultfd: %s%s", strerror(errno),
+			 errno == EPERM ? " (see /proc/sys/vm/unprivileged_userfaultfd)" : "");
+		return -1;
+	}
+	if (ioctl(r->uffd, UFFDIO_API, &api) != 0) {
+		snprintf(err, errlen, "UFFDIO_API: %s", strerror(errno));
+		return -1;
+	}
+	reg = (struct uffdio_register){
+		.range = { .start = (uint64_t)(uintptr_t)r->va, .len = region_bytes(r) },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(r->uffd, UFFDIO_REGISTER, &reg) != 0) {
+		snprintf(err, errlen, "UFFDIO_REGISTER: %s", strerror(errno));
+		return -1;
+	}
+	r->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (r->stop_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void fail(struct region *r, const char *fmt, const char *what)
+{
+	snprintf(r->fault_err, sizeof(r->fault_err), fmt, what);
+	__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
+}
+
+/* The handler thread: one fault at a time, as the single vCPU makes them. */
+static void *uffd_handler(void *arg)
+{
+	struct region *r = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = r->uffd, .events = POLLIN },
+			{ .fd = r->stop_fd, .events = POLLIN },
+		};
+		struct uffd_msg msg;
+		ssize_t n;
+		uint64_t off;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(r, "poll on the userfaultfd: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		n = read(r->uffd, &msg, sizeof(msg));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != (ssize_t)sizeof(msg)) {
+			fail(r, "reading the userfaultfd: %s", n < 0 ? strerror(errno) : "short read");
+			break;
+		}
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		off = msg.arg.pagefault.address - (uint64_t)(uintptr_t)r->va;
+		if (r->on_fault(r->fault_ctx, (vpn_t)(off / PAGE),
+				(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) ? ACCESS_WRITE
+										 : ACCESS_READ) != 0) {
+			/* on_fault said why. Unregistering makes the sleeping
+			 * vCPU's fault fail, so KVM_RUN returns and reports. */
+			__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
+			struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, region_bytes(r) };
+
+			ioctl(r->uffd, UFFDIO_UNREGISTER, &range);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int uffd_trap_start(struct region *r, char *err, size_t errlen)
+{
+	int rc = pthread_create(&r->thread, NULL, uffd_handler, r);
+
+	if (rc) {
+		snprintf(err, errlen, "userfaultfd handler thread: %s", strerror(rc));
+		return -1;
+	}
+	r->thread_running = true;
+	return 0;
+}
+
+static void uffd_trap_fini(struct region *r)
+{
+	if (r->thread_running) {
+		uint64_t one = 1;
+
+		if (write(r->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(r->thread);
+		pthread_join(r->thread, NULL);
+		r->thread_running = false;
+	}
+	if (r->stop_fd >= 0)
+		close(r->stop_fd);
+	if (r->uffd >= 0)
+		close(r->uffd);
+	if (r->va)
+		munmap(r->va, region_bytes(r));
+	if (r->frames)
+		munmap(r->frames, (size_t)r->nframes * PAGE);
+	r->va = r->frames = NULL;
+	r->uffd = r->stop_fd = -1;
+}
+
+/* A page faulted in by a read is read-only until its first write, which
+ * then fails in KVM with EFAULT on the vCPU thread (not through the
+ * userfaultfd): see mmu_kvm.c for why. */
+static int uffd_trap_map(struct region *r, vpn_t vpn, frame_t f, bool writable)
+{
+	uint8_t *at = r->va + (size_t)vpn * PAGE;
+	struct uffdio_copy copy = {
+		.dst = (uint64_t)(uintptr_t)at,
+		.src = (uint64_t)(uintptr_t)(r->frames + (size_t)f * PAGE),
+		.len = PAGE,
+	};
+
+	if (mprotect(at, PAGE, PROT_READ | PROT_WRITE) != 0)
+		return -errno;
+	while (ioctl(r->uffd, UFFDIO_COPY, &copy) != 0) {
+		if (errno == EAGAIN)
+			continue;
+		return -errno;
+	}
+	if (!writable && mprotect(at, PAGE, PROT_READ) != 0)
+		return -errno;
+	return 0;
+}
+
+static int uffd_trap_make_writable(struct region *r, vpn_t vpn)
+{
+	return mprotect(r->va + (size_t)vpn * PAGE, PAGE, PROT_READ | PROT_WRITE) ? -errno : 0;
+}
+
+static int uffd_trap_unmap(struct region *r, vpn_t vpn, frame_t f)
+{
+	uint8_t *at = r->va + (size_t)vpn * PAGE;
+
+	memcpy(r->frames + (size_t)f * PAGE, at, PAGE);
+	return madvise(at, PAGE, MADV_DONTNEED) ? -errno : 0;
+}
+
+static uint8_t *uffd_trap_page_bytes(struct region *r, vpn_t vpn, frame_t f, bool mapped)
+{
+	return mapped ? r->va + (size_t)vpn * PAGE : r->frames + (size_t)f * PAGE;
+}
+
+const struct trap_ops trap_uffd_ops = {
+	.name = "uffd",
+	.init = uffd_trap_init,
+	.fini = uffd_trap_fini,
+	.start = uffd_trap_start,
+	.map = uffd_trap_map,
+	.unmap = uffd_trap_unmap,
+	.make_writable = uffd_trap_make_writable,
+	.page_bytes = uffd_trap_page_bytes,
+};

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM host: boot the bundled guest with a data region larger than its
+ * frames, serve its faults with the host pager, and report. One call, one
+ * run: vmm_run(). The pieces it joins:
+ *
+ *   kvm_vm.c      the VM and vCPU on /dev/kvm
+ *   guest_image.c the guest ELF and its loader
+ *   region.h      the data region and the trap mechanisms (trap_kvm.c, trap_uffd.c)
+ *   mmu_kvm.c     the pager's MMU on KVM: residency, referenced and dirty bits
+ *   swap.c        the backing store
+ *   inspect.c     what the vCPU was doing, for fault logs and failure reports
+ *
+ * docs/vmm.md walks through the fault path.
+ */
+#ifndef PFLAB_VMM_H
+#define PFLAB_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pager.h"
+#include "region.h"
+#include "sim.h"
+
+struct vmm_config {
+	uint32_t workload;            /* enum pflab_workload (guest/abi.h) */
+	uint32_t npages;              /* data-region pages */
+	uint32_t nframes;
+	uint32_t passes;              /* workload repetitions */
+	uint32_t nops;                /* WL_TOUCH: bare exits to time */
+	uint64_t seed;                /* guest PRNG */
+	const struct policy_ops *policy;
+	struct policy_params params;
+	const struct trap_ops *trap;
+	const char *swap_path;        /* NULL: an anonymous temporary file */
+	bool store_in_memory;
+	uint64_t disk_latency_ns;
+	uint64_t timeout_ns;          /* 0: none */
+	bool verbose;                 /* a line per fault on stderr */
+	FILE *record;                 /* the faults as an rw trace, or NULL */
+	int64_t corrupt_page;         /* test knob (swap.h), -1: off */
+
+	/* Trace replay (workload WL_TRACE): references as data-region pages. */
+	const vref_t *trace;
+	size_t trace_len;
+	const uint32_t *next_use;     /* sim_next_use() of trace, for OPT; else NULL */
+	const uint64_t *page_ids;     /* vpn -> the trace's own page id, for --record */
+};
+
+struct vmm_result {
+	struct pager_stats stats;     /* stats.refs: the guest's references */
+	uint64_t soft_faults;         /* referenced-bit traps (no I/O) */
+	uint64_t dirty_faults;        /* first writes to pages mapped read-only (no I/O) */
+	uint64_t guest_errors;        /* data verification mismatches */
+	uint64_t swap_reads, swap_writes;
+	double lat_mean_us, lat_p50_us, lat_p99_us; /* pager faults, trap to resume */
+	double wall_s;                /* first KVM_RUN to the guest's exit */
+	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */
+};
+
+/*
+ * Run the guest. Returns EXIT_OK; EXIT_FAIL when the guest failed (its data
+ * did not verify, it crashed, it timed out: the reason in err); EXIT_USAGE
+ * when the run could not start (no usable /dev/kvm, bad sizes: reason in
+ * err).
+ */
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t errlen);
+
+/* Workloads by name (hidden ones included), or 0. */
+uint32_t vmm_workload_find(const char *name);
+const char *vmm_workload_name(uint32_t workload);
+/* The default repetitions of a workload. */
+uint32_t vmm_workload_passes(uint32_t workload);
+
+#endif /* PFLAB_VMM_H */
