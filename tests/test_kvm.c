@@ -165,8 +165,10 @@ static void test_cross_validation(void)
 			for (size_t f = 0; f < sizeof(frames) / sizeof(frames[0]); f++) {
 				struct cmd_result kvm, sim;
 
+				/* Both trap mechanisms, alternately. */
 				kvm = run_pflab("run --trace '%s' --policy %s --frames %u --seed 7 --csv "
-						"--timeout 30s", path, policies[p], frames[f]);
+						"--trap %s --timeout 30s", path, policies[p], frames[f],
+						(p + f) % 2 ? "uffd" : "kvm");
 				sim = run_pflab("sim '%s' --policy %s --frames %u --seed 7 --csv", path,
 						policies[p], frames[f]);
 				CU_ASSERT_EQUAL(kvm.status, 0);

@@ -225,6 +225,36 @@ static void test_grow_keeps_mappings(void)
 	rig_fini(&r);
 }
 
+/* References to a pinned page must not reach the policy, whose lists it is
+ * off: an LRU that moved it "to the head" would corrupt its list. */
+static void test_hits_on_pinned_skip_policy(void)
+{
+	const char *policies[] = { "lru", "arc", "lirs", "2q", "s3fifo", "lfu", "opt" };
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		const vref_t refs[] = { 0, 1, 0, 2, 0, 3, 0, 1, 0, 2, 0, 3 };
+		uint32_t next[12];
+		char err[160];
+		struct sim *s = sim_create(&(struct sim_config){
+			.policy = policy_find(policies[i]), .nframes = 2,
+			.params = POLICY_PARAMS_DEFAULT, .future_known = true,
+		}, err, sizeof(err));
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL_FATAL(pager_grow(s->pager, 4), 0);
+		CU_ASSERT_EQUAL_FATAL(sim_next_use(refs, 12, 4, next), 0);
+		CU_ASSERT_NOT_EQUAL_FATAL(pager_pin(s->pager, 0), NO_FRAME);
+		CU_ASSERT_EQUAL(sim_replay(s, refs, next, 12), 0);
+		/* Page 0 holds one frame; 1, 2, 3 take turns in the other. */
+		CU_ASSERT_EQUAL(s->pager->stats.faults, 1 + 6);
+		CU_ASSERT_NOT_EQUAL(pager_lookup(s->pager, 0), NO_FRAME);
+		pager_unpin(s->pager, 0);
+		CU_ASSERT_EQUAL(sim_replay(s, refs, next, 12), 0);
+		CU_ASSERT(s->pager->stats.resident <= 2);
+		sim_destroy(s);
+	}
+}
+
 /* sim_next_use: the future OPT reads. */
 static void test_next_use(void)
 {
@@ -248,6 +278,7 @@ static CU_TestInfo pager_tests[] = {
 	{ "failed write-back keeps the page", test_failed_writeback_keeps_page },
 	{ "opt refused without the future", test_future_refused_without_trace },
 	{ "page table grows", test_grow_keeps_mappings },
+	{ "hits on a pinned page skip the policy", test_hits_on_pinned_skip_policy },
 	{ "next-use times", test_next_use },
 	CU_TEST_INFO_NULL,
 };

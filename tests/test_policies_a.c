@@ -438,8 +438,8 @@ static struct result model_run(const char *policy, uint32_t frames, struct polic
 /*
  * Denning's working set as defined: after reference t the resident pages are
  * those referenced at t - tau + 1 .. t; a fault that finds all frames taken
- * first evicts the least recently used page. resident_max is the most
- * frames ever in use, at the moment of a fault included.
+ * first evicts the least recently used page. resident_max is the largest
+ * resident set after a reference: max |W(t, tau)| when it fits in frames.
  */
 static struct result model_ws(uint32_t frames, uint64_t tau, const struct trace *t)
 {
@@ -465,10 +465,7 @@ static struct result model_ws(uint32_t frames, uint64_t tau, const struct trace 
 				last[lru] = 0;
 				resident--;
 			}
-			/* The page comes in before the pages leaving the window
-			 * with this reference go: the pager counts that peak. */
-			if (++resident > r.resident_max)
-				r.resident_max = resident;
+			resident++;
 			dirty[v] = false;
 		}
 		last[v] = now;
@@ -481,6 +478,8 @@ static struct result model_ws(uint32_t frames, uint64_t tau, const struct trace 
 				resident--;
 			}
 		}
+		if (resident > r.resident_max)
+			r.resident_max = resident;
 		r.resident_sum += resident;
 	}
 	return r;

@@ -9,6 +9,11 @@
  * Here the frame memory is a staging area: while a page is mapped its bytes
  * live in the region (UFFDIO_COPY copied them there), and unmapping copies
  * them back to the frame before MADV_DONTNEED drops the region's copy.
+ *
+ * The range is registered for write protection too: a page faulted in by a
+ * read is installed write-protected (see mmu_kvm.c for why), and its first
+ * write comes back through the same userfaultfd, so that every trap of this
+ * mechanism reaches the one handler thread, in the order the vCPU made it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +33,7 @@
 
 static int uffd_trap_init(struct region *r, char *err, size_t errlen)
 {
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
 	struct uffdio_register reg;
 
 	r->frames = mmap(NULL, (size_t)r->nframes * PAGE, PROT_READ | PROT_WRITE,
@@ -57,7 +62,7 @@ static int uffd_trap_init(struct region *r, char *err, size_t errlen)
 	}
 	reg = (struct uffdio_register){
 		.range = { .start = (uint64_t)(uintptr_t)r->va, .len = region_bytes(r) },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
+		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
 	};
 	if (ioctl(r->uffd, UFFDIO_REGISTER, &reg) != 0) {
 		snprintf(err, errlen, "UFFDIO_REGISTER: %s", strerror(errno));
@@ -110,8 +115,9 @@ static void *uffd_handler(void *arg)
 			continue;
 		off = msg.arg.pagefault.address - (uint64_t)(uintptr_t)r->va;
 		if (r->on_fault(r->fault_ctx, (vpn_t)(off / PAGE),
-				(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) ? ACCESS_WRITE
-										 : ACCESS_READ) != 0) {
+				(msg.arg.pagefault.flags &
+				 (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) ? ACCESS_WRITE
+										       : ACCESS_READ) != 0) {
 			/* on_fault said why. Unregistering makes the sleeping
 			 * vCPU's fault fail, so KVM_RUN returns and reports. */
 			__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
@@ -158,33 +164,34 @@ static void uffd_trap_fini(struct region *r)
 	r->uffd = r->stop_fd = -1;
 }
 
-/* A page faulted in by a read is read-only until its first write, which
- * then fails in KVM with EFAULT on the vCPU thread (not through the
- * userfaultfd): see mmu_kvm.c for why. */
+/* Install the page, write-protected unless the access was a write; the
+ * copy wakes the vCPU. */
 static int uffd_trap_map(struct region *r, vpn_t vpn, frame_t f, bool writable)
 {
-	uint8_t *at = r->va + (size_t)vpn * PAGE;
 	struct uffdio_copy copy = {
-		.dst = (uint64_t)(uintptr_t)at,
+		.dst = (uint64_t)(uintptr_t)(r->va + (size_t)vpn * PAGE),
 		.src = (uint64_t)(uintptr_t)(r->frames + (size_t)f * PAGE),
 		.len = PAGE,
+		.mode = writable ? 0 : UFFDIO_COPY_MODE_WP,
 	};
 
-	if (mprotect(at, PAGE, PROT_READ | PROT_WRITE) != 0)
-		return -errno;
 	while (ioctl(r->uffd, UFFDIO_COPY, &copy) != 0) {
 		if (errno == EAGAIN)
 			continue;
 		return -errno;
 	}
-	if (!writable && mprotect(at, PAGE, PROT_READ) != 0)
-		return -errno;
 	return 0;
 }
 
+/* Lift the write protection, which wakes the vCPU. */
 static int uffd_trap_make_writable(struct region *r, vpn_t vpn)
 {
-	return mprotect(r->va + (size_t)vpn * PAGE, PAGE, PROT_READ | PROT_WRITE) ? -errno : 0;
+	struct uffdio_writeprotect wp = {
+		.range = { (uint64_t)(uintptr_t)(r->va + (size_t)vpn * PAGE), PAGE },
+		.mode = 0,
+	};
+
+	return ioctl(r->uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
 }
 
 static int uffd_trap_unmap(struct region *r, vpn_t vpn, frame_t f)

@@ -78,6 +78,7 @@ struct vmm {
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
 	bool guest_exited;
+	pthread_mutex_t fault_lock; /* data_fault() is not reentrant */
 
 	uint32_t *lat_ns;           /* per pager fault */
 	size_t nlat, lat_cap;
@@ -234,12 +235,17 @@ static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 	return 0;
 }
 
-/* The uffd handler thread's entry into data_fault(). */
+/* The uffd handler thread's entry into data_fault(). The lock is there for
+ * an EFAULT that would still reach the vCPU thread meanwhile. */
 static int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind)
 {
 	struct vmm *v = ctx;
+	int rc;
 
-	if (data_fault(v, vpn, kind) == 0)
+	pthread_mutex_lock(&v->fault_lock);
+	rc = data_fault(v, vpn, kind);
+	pthread_mutex_unlock(&v->fault_lock);
+	if (rc == 0)
 		return 0;
 	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.250s", v->err);
 	return -1;
@@ -425,8 +431,11 @@ static int run_vcpu(struct vmm *v)
 
 				if (inspect_fault(&v->vm, v->wired, PFLAB_WIRED_SIZE, data_access_traps,
 						  v, &gpa, &write) == 0) {
-					if (data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
-						       write ? ACCESS_WRITE : ACCESS_READ) != 0)
+					pthread_mutex_lock(&v->fault_lock);
+					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
+							write ? ACCESS_WRITE : ACCESS_READ);
+					pthread_mutex_unlock(&v->fault_lock);
+					if (rc != 0)
 						return -1;
 					continue;
 				}
@@ -655,6 +664,7 @@ static void teardown(struct vmm *v)
 		munmap(v->wired, PFLAB_WIRED_SIZE);
 	free(v->lat_ns);
 	pthread_mutex_destroy(&v->lock);
+	pthread_mutex_destroy(&v->fault_lock);
 	pthread_cond_destroy(&v->cond);
 }
 
@@ -704,6 +714,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 	}
 	v->cfg = cfg;
 	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->fault_lock, NULL);
 	{
 		/* The timer counts on the monotonic clock, as now_ns() does. */
 		pthread_condattr_t ca;

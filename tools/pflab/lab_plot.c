@@ -38,7 +38,9 @@ void lab_plot_begin(FILE *script)
 	      "} else {\n"
 	      "\tpng_terminal = \"set terminal png size 1000,620 noenhanced\"\n"
 	      "}\n"
-	      "svg_terminal = \"set terminal svg size 1000,620 dynamic font 'Sans,11' noenhanced\"\n",
+	      "svg_terminal = \"set terminal svg size 1000,620 dynamic font 'Sans,11' noenhanced\"\n"
+	      "# Okabe and Ito's colour-blind-safe palette; past eight lines, dashes differ too.\n"
+	      "palette = '#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #56B4E9 #000000 #999999'\n",
 	      script);
 }
 
@@ -85,10 +87,10 @@ static void plot_command(FILE *script, const struct lab_plot *p)
 			fputs("''", script);
 		fprintf(script, " using 1:%zu title ", s + 2);
 		gp_string(script, p->series[s].name);
+		fprintf(script, " with %s lw 2 lc rgb word(palette, %zu) dt %zu", p->points ? "linespoints" : "lines",
+			s % 8 + 1, s / 8 % 5 + 1);
 		if (p->points)
-			fprintf(script, " with linespoints lw 2 pt %zu ps 1.1", s % 12 + 1);
-		else
-			fputs(" with lines lw 2", script);
+			fprintf(script, " pt %zu ps 1.1", s % 13 + 1);
 	}
 	fputc('\n', script);
 }
@@ -103,7 +105,14 @@ int lab_plot_add(FILE *script, const struct lab_plot *p, char *err, size_t errle
 	gp_string(script, p->xlabel);
 	fputs("\nset ylabel ", script);
 	gp_string(script, p->ylabel);
-	fputs("\nset grid\nset key outside right top box opaque\n", script);
+	fputs("\nset grid\nset key outside right top Left reverse box opaque width 1\n", script);
+	/* A few measured sizes are labelled as they are; a long curve gets gnuplot's tics. */
+	if (p->nx > 0 && p->nx <= 16) {
+		fputs("set xtics (", script);
+		for (size_t i = 0; i < p->nx; i++)
+			fprintf(script, "%s%.10g", i ? ", " : "", p->x[i]);
+		fputs(")\n", script);
+	}
 	if (p->logx) {
 		double lo = INFINITY, hi = 0;
 

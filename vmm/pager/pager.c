@@ -222,9 +222,12 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 
 	pte->frame = f;
 	p->frames[f] = (struct frame){ .vpn = vpn, .flags = FRAME_USED };
-	if (++p->stats.resident > p->stats.resident_max)
-		p->stats.resident_max = p->stats.resident;
+	p->stats.resident++;
 	p->policy->ops->insert(p->policy, f);
+	/* After insert(): a variable-size policy has freed what it drops with
+	 * this reference, so the peak is a resident set, not a transient. */
+	if (p->stats.resident > p->stats.resident_max)
+		p->stats.resident_max = p->stats.resident;
 	return f;
 }
 
@@ -243,6 +246,7 @@ frame_t pager_pin(struct pager *p, vpn_t vpn)
 	}
 	if (p->frames[f].pin_count++ == 0) {
 		p->frames[f].flags |= FRAME_PINNED;
+		p->npinned++;
 		p->policy->ops->remove(p->policy, f);
 		if (p->mmu->ops->pin)
 			p->mmu->ops->pin(p->mmu, vpn, f);
@@ -258,6 +262,7 @@ void pager_unpin(struct pager *p, vpn_t vpn)
 		return;
 	if (--p->frames[f].pin_count == 0) {
 		p->frames[f].flags &= ~FRAME_PINNED;
+		p->npinned--;
 		if (p->mmu->ops->unpin)
 			p->mmu->ops->unpin(p->mmu, vpn, f);
 		/* Back on the lists as if just brought in: its history was

@@ -74,6 +74,7 @@ struct pager {
 	uint32_t nframes;
 	frame_t *free_frames;       /* stack of unused frames */
 	uint32_t nfree;
+	uint32_t npinned;           /* frames pinned now */
 
 	struct mmu *mmu;
 	struct backing_store *store;
@@ -126,6 +127,13 @@ static inline frame_t pager_lookup(const struct pager *p, vpn_t vpn)
 	return p->pt[vpn].frame;
 }
 
+/* Whether f is pinned, and so off the policy's lists. Reads the frame table
+ * only when something is pinned: the simulator's hot path pins nothing. */
+static inline bool pager_frame_pinned(const struct pager *p, frame_t f)
+{
+	return unlikely(p->npinned) && (p->frames[f].flags & FRAME_PINNED);
+}
+
 /*
  * A reference to a resident page, where every reference is seen: advance
  * virtual time and tell the policy. The caller (the hardware's stand-in)
@@ -133,7 +141,7 @@ static inline frame_t pager_lookup(const struct pager *p, vpn_t vpn)
  */
 static inline void pager_hit(struct pager *p, frame_t f)
 {
-	if (p->policy->ops->hit)
+	if (p->policy->ops->hit && !pager_frame_pinned(p, f))
 		p->policy->ops->hit(p->policy, f);
 }
 

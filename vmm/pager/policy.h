@@ -36,7 +36,7 @@ struct pager;
 /* Knobs, each used by the policies that name it; see docs/policies.md. */
 struct policy_params {
 	uint64_t seed;        /* random: PRNG seed */
-	uint64_t tick;        /* nru, aging, wsclock: references between clock ticks */
+	uint64_t tick;        /* nru, aging: references between clock ticks */
 	uint64_t window;      /* ws, wsclock: working-set window tau, in references */
 	unsigned aging_bits;  /* aging: counter width, 1..64 */
 };

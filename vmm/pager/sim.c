@@ -59,7 +59,7 @@ int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size
 		f = p->pt[vpn].frame;
 		if (likely(f != NO_FRAME)) {
 			sim_mmu_touch(&s->mmu, f, write);
-			if (hit)
+			if (hit && !pager_frame_pinned(p, f))
 				hit(p->policy, f);
 		} else {
 			f = pager_fault(p, vpn, write ? ACCESS_WRITE : ACCESS_READ);

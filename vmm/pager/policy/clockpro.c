@@ -16,6 +16,13 @@
  *
  * References are seen only through the MMU's referenced bit
  * (pager_referenced), so it works under KVM as well.
+ *
+ * HAND_cold has nothing to do at hot and non-resident pages, and when mc
+ * is small it would pass thousands of them per fault; it walks instead a
+ * second list holding just the resident cold pages, in clock order. A page
+ * turned cold by HAND_hot joins that list in the middle: its place is
+ * found by walking the clock forward to the next cold page and the list
+ * back from its newest end at once, whichever arrives first.
  */
 #include <stdlib.h>
 
@@ -38,6 +45,10 @@ struct clockpro {
 	uint32_t nhot, ncold, nnonres, ntest;
 	struct ilist clock;      /* by page; head is the list head (newest), tail the oldest */
 	struct inode *node;      /* per page */
+	struct ilist cold;       /* the resident cold pages in clock order, by page */
+	struct inode *cnode;     /* per page: links in cold */
+	uint64_t *stamp;         /* per page: when it last went to the list head */
+	uint64_t now;            /* the last stamp given */
 	uint8_t *state;          /* per page: CP_* */
 	uint8_t *ref;            /* per frame: a referenced bit taken from the MMU, kept */
 	uint32_t hand_hot, hand_cold, hand_test; /* pages, or ILIST_NONE */
@@ -53,6 +64,7 @@ static int clockpro_grow(struct policy *pol, uint32_t npages)
 {
 	struct clockpro *s = to_clockpro(pol);
 	struct inode *node;
+	uint64_t *stamp;
 	uint8_t *state;
 
 	if (npages <= s->npages)
@@ -61,6 +73,14 @@ static int clockpro_grow(struct policy *pol, uint32_t npages)
 	if (!node)
 		return -1;
 	s->node = node;
+	node = realloc(s->cnode, sizeof(*node) * npages);
+	if (!node)
+		return -1;
+	s->cnode = node;
+	stamp = realloc(s->stamp, sizeof(*stamp) * npages);
+	if (!stamp)
+		return -1;
+	s->stamp = stamp;
 	state = realloc(s->state, npages);
 	if (!state)
 		return -1;
@@ -76,6 +96,8 @@ static void clockpro_destroy(struct policy *pol)
 	struct clockpro *s = to_clockpro(pol);
 
 	free(s->node);
+	free(s->cnode);
+	free(s->stamp);
 	free(s->state);
 	free(s->ref);
 	free(s);
@@ -97,6 +119,7 @@ static struct policy *clockpro_create(struct pager *p, const struct policy_param
 	s->mc = s->m / 100 > s->mc_min ? s->m / 100 : s->mc_min;
 	s->hand_hot = s->hand_cold = s->hand_test = ILIST_NONE;
 	ilist_init(&s->clock);
+	ilist_init(&s->cold);
 	s->ref = calloc(p->nframes, 1);
 	if (!s->ref || clockpro_grow(&s->base, p->npages) != 0) {
 		clockpro_destroy(&s->base);
@@ -154,16 +177,99 @@ static void detach_hands(struct clockpro *s, uint32_t v)
 		n = ILIST_NONE;
 	if (s->hand_hot == v)
 		s->hand_hot = n;
-	if (s->hand_cold == v)
-		s->hand_cold = n;
 	if (s->hand_test == v)
 		s->hand_test = n;
+}
+
+static void push_head(struct clockpro *s, uint32_t v)
+{
+	ilist_push_head(&s->clock, s->node, v);
+	s->stamp[v] = ++s->now;
 }
 
 static void move_to_head(struct clockpro *s, uint32_t v)
 {
 	detach_hands(s, v);
 	ilist_move_to_head(&s->clock, s->node, v);
+	s->stamp[v] = ++s->now;
+}
+
+/* The resident cold page after v in clock order, wrapping; v if alone. */
+static uint32_t cold_next(const struct clockpro *s, uint32_t v)
+{
+	uint32_t n = s->cnode[v].prev;
+
+	return n != ILIST_NONE ? n : s->cold.tail;
+}
+
+/* v stops being resident cold: HAND_cold, if on it, goes to the next. */
+static void cold_del(struct clockpro *s, uint32_t v)
+{
+	if (s->hand_cold == v) {
+		uint32_t n = cold_next(s, v);
+
+		s->hand_cold = n != v ? n : ILIST_NONE;
+	}
+	ilist_unlink(&s->cold, s->cnode, v);
+}
+
+/* v went to the list head and stays resident cold. */
+static void cold_to_newest(struct clockpro *s, uint32_t v)
+{
+	if (s->hand_cold == v)
+		s->hand_cold = cold_next(s, v);
+	ilist_move_to_head(&s->cold, s->cnode, v);
+}
+
+/* Link i into cold just newer than at. */
+static void cold_link_newer(struct clockpro *s, uint32_t at, uint32_t i)
+{
+	struct inode *n = s->cnode;
+
+	n[i].next = at;
+	n[i].prev = n[at].prev;
+	if (n[at].prev != ILIST_NONE)
+		n[n[at].prev].next = i;
+	else
+		s->cold.head = i;
+	n[at].prev = i;
+	s->cold.len++;
+}
+
+/* The hot page d, which keeps its place on the clock, turned cold: find
+ * its place among the cold pages, from both sides at once. */
+static void cold_add_in_place(struct clockpro *s, uint32_t d)
+{
+	uint32_t r = s->node[d].prev;  /* the clock, toward the head */
+	uint32_t c = s->cold.head;     /* the cold list, from the newest */
+
+	for (;;) {
+		if (r == ILIST_NONE) {
+			ilist_push_head(&s->cold, s->cnode, d);
+			break;
+		}
+		if (kind(s, r) == CP_COLD) {
+			/* r is the first cold page newer than d. */
+			if (s->cnode[r].next == ILIST_NONE)
+				ilist_push_tail(&s->cold, s->cnode, d);
+			else
+				cold_link_newer(s, s->cnode[r].next, d);
+			break;
+		}
+		r = s->node[r].prev;
+		if (c == ILIST_NONE) {
+			ilist_push_tail(&s->cold, s->cnode, d);
+			break;
+		}
+		if (s->stamp[c] < s->stamp[d]) {
+			/* c is the first cold page older than d. */
+			cold_link_newer(s, c, d);
+			break;
+		}
+		c = s->cnode[c].next;
+	}
+	if (s->hand_cold == ILIST_NONE)
+		s->hand_cold = d;
 }
 
 static void leave_clock(struct clockpro *s, uint32_t v)
@@ -218,11 +324,6 @@ static uint32_t first_from(const struct clockpro *s, uint32_t v, bool (*want)(co
 	return v;
 }
 
-static bool is_cold(const struct clockpro *s, uint32_t v)
-{
-	return kind(s, v) == CP_COLD;
-}
-
 /* Put each hand back on a page of its kind after the clock changed. */
 static void settle(struct clockpro *s)
 {
@@ -232,10 +333,6 @@ static void settle(struct clockpro *s)
 		s->hand_test = ILIST_NONE;
 	else if (s->hand_test == ILIST_NONE || !in_test(s, s->hand_test))
 		s->hand_test = first_from(s, s->hand_test, in_test);
-	if (!s->ncold)
-		s->hand_cold = ILIST_NONE;
-	else if (s->hand_cold == ILIST_NONE || !is_cold(s, s->hand_cold))
-		s->hand_cold = first_from(s, s->hand_cold, is_cold);
 }
 
 /* HAND_hot's turn: spare referenced hot pages (clearing their bits) and
@@ -251,6 +348,7 @@ static void run_hot(struct clockpro *s)
 			s->state[v] = CP_COLD;
 			s->nhot--;
 			s->ncold++;
+			cold_add_in_place(s, v);
 		}
 		hot_hand_from(s, forward(s, v));
 		settle(s);
@@ -300,6 +398,7 @@ static frame_t clockpro_victim(struct policy *pol, vpn_t incoming)
 				s->ncold--;
 				s->nhot++;
 				adjust_mc(s, +1);
+				cold_del(s, v);
 				move_to_head(s, v);
 				settle(s);
 				balance_hot(s);
@@ -307,6 +406,7 @@ static frame_t clockpro_victim(struct policy *pol, vpn_t incoming)
 				/* Referenced after its test: a new one. */
 				s->state[v] |= CP_TEST;
 				s->ntest++;
+				cold_to_newest(s, v);
 				move_to_head(s, v);
 				settle(s);
 			}
@@ -317,8 +417,8 @@ static frame_t clockpro_victim(struct policy *pol, vpn_t incoming)
 		 * on the clock by number until the test ends. */
 		f = pol->pager->pt[v].frame;
 		s->ncold--;
+		cold_del(s, v);
 		if (in_test(s, v)) {
-			s->hand_cold = forward(s, v);
 			s->state[v] = CP_NONRES | CP_TEST;
 			s->nnonres++;
 		} else {
@@ -355,7 +455,10 @@ static void clockpro_insert(struct policy *pol, frame_t f)
 		s->state[vpn] = CP_COLD | CP_TEST;
 		s->ncold++;
 		s->ntest++;
-		ilist_push_head(&s->clock, s->node, vpn);
+		push_head(s, vpn);
+		ilist_push_head(&s->cold, s->cnode, vpn);
+		if (s->hand_cold == ILIST_NONE)
+			s->hand_cold = vpn;
 		settle(s);
 	}
 }
@@ -371,6 +474,7 @@ static void clockpro_remove(struct policy *pol, frame_t f)
 		s->ncold--;
 		if (in_test(s, vpn))
 			s->ntest--;
+		cold_del(s, vpn);
 	}
 	s->ref[f] = 0;
 	leave_clock(s, vpn);
