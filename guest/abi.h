@@ -12,6 +12,8 @@
  *   0x0000_7000  hypercall mailbox (one page)
  *   0x0010_0000  guest image: code, data, stack, page tables, bss
  *   0x0080_0000  trace buffer (4 MiB: 1 Mi references)
+ *   0x00f0_0000  scratch pages of the restart scenarios (guest only: copied
+ *                code, its stack, a page to copy from; guest/restart.c)
  *   0x0100_0000  end of the wired region: one memslot, fully backed, never paged
  *   0x4000_0000  data region: up to 2 GiB, one memslot, paged by the host pager
  *   0xc000_0000  the doorbell page: no memory, every access exits (MMIO)
@@ -39,6 +41,7 @@
 #define PFLAB_IMAGE_BASE      0x100000u
 #define PFLAB_TRACE_BUF       0x800000u
 #define PFLAB_TRACE_BUF_REFS  (0x400000u / 4u)
+#define PFLAB_SCRATCH         0xf00000u    /* 3 pages, guest/restart.c */
 #define PFLAB_WIRED_SIZE      0x1000000u
 #define PFLAB_DATA_BASE       0x40000000u
 #define PFLAB_DATA_MAX_PAGES  (1u << 19)   /* 2 GiB */
@@ -61,6 +64,8 @@ enum pflab_hcall {
 	HC_VERIFY_FAIL = 3, /* guest found bad data: mb->bad_page, bad_offset, expected, got */
 	HC_EXIT = 4,        /* guest is done: mb->status, mb->refs, mb->errors */
 	HC_NOP = 5,         /* nothing: the bare exit round trip, for benchmarks */
+	HC_PAGE_ERROR = 16, /* guest's handler saw delivered page-in error mb->pgerr_ack */
+	HC_EVICT = 24,      /* page data page mb->evict_page out now (the restart scenarios) */
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -76,6 +81,11 @@ enum pflab_workload {
 	WL_BAD_OOB,     /* read a guest-physical address with no memory */
 	WL_BAD_UD,      /* execute an undefined opcode (no IDT: triple fault) */
 	WL_BAD_LOOP,    /* spin forever */
+	WL_RESTART_MOVSB,    /* the restart scenarios, guest/restart.c, docs/restart.md */
+	WL_RESTART_REPMOVSB,
+	WL_RESTART_PUSH,
+	WL_RESTART_STRADDLE,
+	WL_RESTART_FETCH,
 	WL_NR
 };
 
@@ -102,9 +112,25 @@ struct pflab_mailbox {
 	uint64_t ref_index;   /* the trace reference being replayed */
 	uint64_t refs;        /* page references made (HC_EXIT) */
 	uint64_t errors;      /* verification mismatches (HC_EXIT) */
-	uint32_t status;      /* 0 ok, 1 verification failed (HC_EXIT) */
+	uint32_t status;      /* 0 ok, 1 verification failed, 2 gave up on a page
+				 that cannot be read in (HC_EXIT) */
 	uint32_t pad1;
 	uint64_t bad_page, bad_offset, expected, got; /* HC_VERIFY_FAIL */
+	/*
+	 * Page-in errors (docs/faults.md). When the host cannot read a data
+	 * page in, it does not map it: it pushes the faulting RIP on the
+	 * guest's stack, fills these fields and resumes the guest at
+	 * pgerr_handler, which reports (HC_PAGE_ERROR) and returns to the
+	 * faulting instruction to retry it, or gives up (HC_EXIT, status 2).
+	 */
+	uint64_t pgerr_handler; /* guest -> host: ring-3 entry of the handler, 0: none */
+	uint64_t pgerr_addr;    /* host -> guest: guest-physical address of the access */
+	uint64_t pgerr_rip;     /* host -> guest: the faulting instruction */
+	uint32_t pgerr_errno;   /* host -> guest: positive errno */
+	uint32_t pgerr_write;   /* host -> guest: 1 if the access was a write */
+	uint64_t pgerr_count;   /* host -> guest: page-in errors delivered so far */
+	uint64_t pgerr_ack;     /* guest -> host, HC_PAGE_ERROR: the pgerr_count it saw */
+	uint64_t evict_page;    /* guest -> host, HC_EVICT: the data page to page out */
 };
 #endif /* !__ASSEMBLER__ */
 

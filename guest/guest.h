@@ -91,8 +91,15 @@ void wl_copy(struct guest *g);
 void wl_touch(struct guest *g, uint32_t nops);
 void wl_trace(struct guest *g);
 void wl_bad(uint32_t which);
+/* The restart scenarios: restart.c. */
+void wl_restart(struct guest *g, uint32_t wl);
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+
+/* Page-in errors the host delivers (page_error.c, docs/faults.md). */
+void page_error_entry(void);
+void page_error_register(void);
+uint64_t page_errors_handled(void);
 
 #endif /* PFLAB_GUEST_H */

@@ -99,6 +99,9 @@ static const char *const names[WL_NR] = {
 	[WL_MATMUL] = "matmul", [WL_LIST] = "list", [WL_COPY] = "copy",
 	[WL_TRACE] = "trace", [WL_TOUCH] = "touch", [WL_BAD_OOB] = "bad-oob",
 	[WL_BAD_UD] = "bad-ud", [WL_BAD_LOOP] = "bad-loop",
+	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb",
+	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle",
+	[WL_RESTART_FETCH] = "restart-fetch",
 };
 
 void guest_main(void);
@@ -109,6 +112,7 @@ void guest_main(void)
 	struct guest g = { .version = versions, .last_vpn = UINT32_MAX };
 	uint32_t wl;
 
+	page_error_register();
 	hcall(HC_CONFIG);
 	wl = mb->workload;
 	g.npages = mb->npages;
@@ -132,9 +136,16 @@ void guest_main(void)
 	case WL_COPY: wl_copy(&g); break;
 	case WL_TRACE: wl_trace(&g); break;
 	case WL_TOUCH: wl_touch(&g, mb->nops); break;
+	case WL_RESTART_MOVSB: case WL_RESTART_REPMOVSB: case WL_RESTART_PUSH:
+	case WL_RESTART_STRADDLE: case WL_RESTART_FETCH: wl_restart(&g, wl); break;
 	default: wl_bad(wl); break;
 	}
 
+	if (page_errors_handled()) {
+		puts_serial("pflab guest: ");
+		put_u64(page_errors_handled());
+		puts_serial(" page-in errors delivered, each reported and retried\n");
+	}
 	puts_serial("pflab guest: ");
 	put_u64(g.refs);
 	puts_serial(" references, ");

@@ -8,16 +8,21 @@
 
 #include "isa.h"
 
-#define INSN_MAX 15
+#define INSN_MAX INSPECT_INSN_MAX
+#define PAGE 4096u
 
-/* The registers and up to INSN_MAX bytes at RIP. Returns the byte count, 0
- * if RIP is not in wired memory, -1 if the registers cannot be read. */
-static int fetch(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size,
-		 struct x86_regs *xr, uint8_t *bytes)
+/*
+ * The registers and up to INSN_MAX bytes at RIP, read page by page through
+ * the vCPU's page tables from wired memory or a readable data page. Returns
+ * the byte count (0 if RIP's page is neither), -1 if the registers cannot
+ * be read. *missing is the guest-physical address of the page that cut the
+ * bytes short (not readable now), or UINT64_MAX.
+ */
+static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs *xr,
+		 uint8_t *bytes, uint64_t *missing)
 {
 	struct kvm_regs kr;
 	struct kvm_sregs ks;
-	uint64_t gpa;
 	size_t n = 0;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &kr) != 0)
@@ -31,29 +36,53 @@ static int fetch(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size,
 		xr->fs_base = ks.fs.base;
 		xr->gs_base = ks.gs.base;
 	}
-	/* The bytes up to the end of their page, as long as they are wired. */
-	if (kvm_vm_translate(vm, kr.rip, &gpa) == 0 && gpa < wired_size) {
-		n = INSN_MAX;
-		if (n > wired_size - gpa)
-			n = (size_t)(wired_size - gpa);
-		if (n > 4096 - (kr.rip & 4095))
-			n = (size_t)(4096 - (kr.rip & 4095));
-		memcpy(bytes, wired + gpa, n);
+	*missing = UINT64_MAX;
+	while (n < INSN_MAX) {
+		uint64_t la = kr.rip + n, gpa;
+		size_t chunk = PAGE - (la & (PAGE - 1));
+		const uint8_t *from = NULL;
+
+		if (chunk > INSN_MAX - n)
+			chunk = INSN_MAX - n;
+		if (kvm_vm_translate(vm, la, &gpa) != 0)
+			break;
+		if (gpa < ram->wired_size && chunk <= ram->wired_size - gpa)
+			from = ram->wired + gpa;
+		else if (ram->page && (from = ram->page(ram->ctx, gpa & ~(uint64_t)(PAGE - 1))))
+			from += gpa & (PAGE - 1);
+		if (!from) {
+			*missing = gpa;
+			break;
+		}
+		memcpy(bytes + n, from, chunk);
+		n += chunk;
 	}
 	return (int)n;
 }
 
-int inspect_fault(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size,
+int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 		  int (*traps)(void *ctx, uint64_t gpa, int write), void *ctx, uint64_t *gpa,
-		  int *write)
+		  enum access_kind *kind)
 {
 	static struct isa_insn insn; /* large; only the vCPU thread decodes */
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
-	int n = fetch(vm, wired, wired_size, &xr, bytes);
+	uint64_t missing;
+	int n = fetch(vm, ram, &xr, bytes, &missing);
 
-	if (n <= 0 || isa_x86_accesses(bytes, (size_t)n, xr.rip, &xr, &insn) != ISA_OK)
+	if (n < 0)
 		return -1;
+	if (n == 0 || isa_x86_accesses(bytes, (size_t)n, xr.rip, &xr, &insn) != ISA_OK) {
+		/* No instruction in the bytes there are: if they stop at a page
+		 * that traps, the fetch faulted there. (x86 code is prefix-free:
+		 * cut short, an instruction never decodes as a shorter one.) */
+		if (missing != UINT64_MAX && traps(ctx, missing, 0)) {
+			*gpa = missing;
+			*kind = ACCESS_FETCH;
+			return 0;
+		}
+		return -1;
+	}
 	for (unsigned k = 0; k < insn.n_access; k++) {
 		const struct isa_access *a = &insn.access[k];
 		struct isa_span span[2];
@@ -70,20 +99,20 @@ int inspect_fault(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size,
 			if (kvm_vm_translate(vm, span[i].addr, &phys) != 0 || !traps(ctx, phys, w))
 				continue;
 			*gpa = phys;
-			*write = w;
+			*kind = w ? ACCESS_WRITE : ACCESS_READ;
 			return 0;
 		}
 	}
 	return -1;
 }
 
-void inspect_rip(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size, char *buf,
-		 size_t len)
+void inspect_rip(struct kvm_vm *vm, const struct guest_ram *ram, char *buf, size_t len)
 {
 	static struct isa_insn insn; /* large; only the vCPU thread decodes */
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
-	int got = fetch(vm, wired, wired_size, &xr, bytes);
+	uint64_t missing;
+	int got = fetch(vm, ram, &xr, bytes, &missing);
 	size_t n, used;
 
 	if (got < 0) {
@@ -107,4 +136,34 @@ void inspect_rip(struct kvm_vm *vm, const uint8_t *wired, uint64_t wired_size, c
 		used += (size_t)snprintf(buf + used, len - used, "%s%02x", i ? " " : "", bytes[i]);
 	if (used < len)
 		snprintf(buf + used, len - used, "] %s", insn.text);
+}
+
+static int translate(void *ctx, uint64_t linear, uint64_t *phys)
+{
+	return kvm_vm_translate(ctx, linear, phys);
+}
+
+int inspect_trap(struct kvm_vm *vm, const struct guest_ram *ram, uint64_t gpa,
+		 enum access_kind kind, struct inspect_trap *out)
+{
+	const struct isa_translator xlat = { translate, vm };
+	uint64_t missing;
+	int n = fetch(vm, ram, &out->regs, out->bytes, &missing);
+
+	if (n < 0)
+		return -1;
+	out->nbytes = (size_t)n;
+	out->decoded = n ? isa_x86_accesses(out->bytes, out->nbytes, out->regs.rip, &out->regs,
+					    &out->insn)
+			 : ISA_ERR_TRUNCATED;
+	out->matched = ISA_ERR_NOMATCH;
+	if (out->decoded == ISA_OK)
+		out->matched = isa_match_fault(&out->insn, &(struct isa_fault){
+			.addr = gpa,
+			.kind = kind == ACCESS_FETCH ? ISA_ACC_FETCH
+				: kind == ACCESS_WRITE ? ISA_ACC_WRITE : ISA_ACC_READ,
+			.page_size = PAGE,
+			.xlat = &xlat,
+		}, &out->match);
+	return 0;
 }

@@ -19,8 +19,10 @@
 #include "../guest/abi.h"
 #include "cli.h"
 #include "guest_image.h"
+#include "fault_log.h"
 #include "inspect.h"
 #include "kvm_vm.h"
+#include "page_error.h"
 #include "swap.h"
 
 #define PAGE 4096u
@@ -37,6 +39,9 @@ static const char *const workload_names[WL_NR] = {
 	[WL_MATMUL] = "matmul", [WL_LIST] = "list", [WL_COPY] = "copy",
 	[WL_TRACE] = "trace", [WL_TOUCH] = "touch", [WL_BAD_OOB] = "bad-oob",
 	[WL_BAD_UD] = "bad-ud", [WL_BAD_LOOP] = "bad-loop",
+	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb",
+	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle",
+	[WL_RESTART_FETCH] = "restart-fetch",
 };
 
 uint32_t vmm_workload_find(const char *name)
@@ -73,7 +78,13 @@ struct vmm {
 	struct kvm_mmu mmu;
 	struct swap_store store;
 	bool store_open;
+	struct inject_store inject; /* --inject: wraps store (docs/faults.md) */
+	bool inject_open;
+	uint64_t pgerr_delivered, pgerr_reported;
+	size_t pgerr_log;           /* 1 + the inject log entry delivered last, or 0 */
 	struct pager *pager;
+	struct guest_ram ram;        /* what inspect.c reads instructions from */
+	struct fault_log *flog;     /* --fault-log, or NULL */
 
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
@@ -150,7 +161,7 @@ static void log_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, frame_t f
 	char where[320] = "rip ? (the vCPU sleeps in the kernel under uffd)";
 
 	if (v->cfg->trap == &trap_kvm_ops)
-		inspect_rip(&v->vm, v->wired, PFLAB_WIRED_SIZE, where, sizeof(where));
+		inspect_rip(&v->vm, &v->ram, where, sizeof(where));
 	fprintf(stderr, "fault: gpa 0x%llx page %u %s %s -> frame %u",
 		(unsigned long long)(PFLAB_DATA_BASE + (uint64_t)vpn * PAGE), vpn,
 		kind == ACCESS_WRITE ? "write" : kind == ACCESS_FETCH ? "fetch" : "read", where, f);
@@ -164,7 +175,9 @@ static void log_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, frame_t f
 
 /*
  * A guest access to data page vpn trapped (either mechanism). Soft fault,
- * spurious trap, or a real one for the pager. 0 or -1 (reason in v->err).
+ * spurious trap, or a real one for the pager. 0; 1 when the page could not
+ * be read in, for the caller to deliver to the guest (deliver_page_error);
+ * or -1 (reason in v->err).
  */
 static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 {
@@ -182,6 +195,9 @@ static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 	rc = kvm_mmu_soft_fault(&v->mmu, vpn, kind);
 	if (rc < 0)
 		return fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));
+	if (rc > 0 && v->flog)
+		fault_log_fault(v->flog, &v->vm, &v->ram, &(struct fault_event){
+			.vpn = vpn, .kind = kind, .soft = true, .inspect = c->trap == &trap_kvm_ops });
 	if (rc > 0 || (v->mmu.state[vpn] & PG_MAPPED))
 		return 0; /* a soft fault, or a trap that raced with the mapping */
 
@@ -205,6 +221,8 @@ static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 
 	before = p->stats;
 	f = pager_fault(p, vpn, kind);
+	if (f == NO_FRAME && p->fail == PAGER_FAIL_PAGE_IN)
+		return 1;
 	if (f == NO_FRAME)
 		return fail(v, "pager: %s", p->err);
 	if (v->mmu.error)
@@ -232,6 +250,41 @@ static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 			(unsigned long long)(c->page_ids ? c->page_ids[vpn] : vpn));
 	if (c->verbose)
 		log_fault(v, vpn, kind, f, &before, victim);
+	if (v->flog)
+		fault_log_fault(v->flog, &v->vm, &v->ram, &(struct fault_event){
+			.vpn = vpn, .kind = kind, .major = p->stats.major != before.major, .frame = f,
+			.evicted = p->stats.evictions != before.evictions, .victim = victim,
+			.written_back = p->stats.writebacks != before.writebacks,
+			.inspect = c->trap == &trap_kvm_ops });
+	return 0;
+}
+
+/*
+ * data_fault() could not read the page at gpa in: hand the error to the
+ * guest's handler instead of mapping wrong data (page_error.h), and note
+ * where in the --inject log. On the vCPU thread, the vCPU stopped at the
+ * faulting instruction. 0 or -1.
+ */
+static int deliver_page_error(struct vmm *v, uint64_t gpa, bool write)
+{
+	struct inject_error *e = v->inject_open ? inject_last(&v->inject) : NULL;
+	vpn_t vpn = (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE);
+	char why[200];
+	uint64_t rip;
+
+	if (page_error_deliver(&v->vm, v->wired, PFLAB_WIRED_SIZE, v->mb, gpa, write,
+			       -v->pager->fail_errno, &rip, why, sizeof(why)) != 0)
+		return fail(v, "pager: %s, and %s", v->pager->err, why);
+	v->pgerr_delivered++;
+	v->pgerr_log = 0;
+	if (e && e->op == INJECT_READ && e->vpn == vpn && !e->where) {
+		e->where = rip;
+		v->pgerr_log = v->inject.nlog;
+	}
+	if (v->cfg->verbose)
+		fprintf(stderr, "fault: gpa 0x%llx page %u: %s: delivered to the guest's handler, "
+			"faulting rip 0x%llx\n", (unsigned long long)gpa, vpn, v->pager->err,
+			(unsigned long long)rip);
 	return 0;
 }
 
@@ -245,6 +298,11 @@ static int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind)
 	pthread_mutex_lock(&v->fault_lock);
 	rc = data_fault(v, vpn, kind);
 	pthread_mutex_unlock(&v->fault_lock);
+	if (rc == 1)
+		/* The vCPU sleeps inside the kernel's fault: its registers
+		 * cannot be changed until the fault is resolved. */
+		fail(v, "pager: %s; the uffd trap cannot deliver a page-in error to the "
+		     "guest (--trap kvm can)", v->pager->err);
 	if (rc == 0)
 		return 0;
 	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.250s", v->err);
@@ -261,9 +319,46 @@ static void console_byte(struct vmm *v, char ch)
 	}
 	v->line[v->line_len] = '\0';
 	fprintf(stderr, "guest| %s\n", v->line);
+	if (v->flog)
+		fault_log_line(v->flog, "guest| %s", v->line);
 	v->line_len = 0;
 	if (ch != '\n')
 		v->line[v->line_len++] = ch;
+}
+
+/*
+ * HC_EVICT: page data page vpn out now, as the pager evicts a victim
+ * (written back if dirty, unmapped, its frame freed), so that the guest's
+ * next access to it faults. The restart scenarios (docs/restart.md) set up
+ * their faults with it, whatever the policy and the frames.
+ */
+static int guest_evict(struct vmm *v, uint64_t vpn)
+{
+	struct pager *p = v->pager;
+	uint64_t writebacks = p->stats.writebacks;
+	frame_t f;
+	int rc = 0;
+
+	if (vpn >= v->region.npages)
+		return fail(v, "guest asked to evict page %llu outside the data region of %u pages",
+			    (unsigned long long)vpn, v->region.npages);
+	pthread_mutex_lock(&v->fault_lock);
+	f = pager_lookup(p, (vpn_t)vpn);
+	if (f != NO_FRAME && !pager_frame_pinned(p, f)) {
+		p->policy->ops->remove(p->policy, f);
+		rc = pager_reclaim(p, f);
+		if (rc)
+			p->policy->ops->insert(p->policy, f); /* still resident */
+	}
+	pthread_mutex_unlock(&v->fault_lock);
+	if (rc)
+		return fail(v, "evicting page %llu for the guest: %s", (unsigned long long)vpn, p->err);
+	if (v->flog && f == NO_FRAME)
+		fault_log_line(v->flog, "evict page %llu: not resident", (unsigned long long)vpn);
+	else if (v->flog)
+		fault_log_line(v->flog, "evict page %llu: %s, frame %u free", (unsigned long long)vpn,
+			       p->stats.writebacks != writebacks ? "written back" : "clean", f);
+	return 0;
 }
 
 static int hcall(struct vmm *v, uint32_t nr)
@@ -300,6 +395,13 @@ static int hcall(struct vmm *v, uint32_t nr)
 	case HC_EXIT:
 		v->guest_exited = true;
 		return 0;
+	case HC_PAGE_ERROR:
+		v->pgerr_reported++;
+		if (v->pgerr_log && mb->pgerr_ack == mb->pgerr_count)
+			v->inject.log[v->pgerr_log - 1].reported = true;
+		return 0;
+	case HC_EVICT:
+		return guest_evict(v, mb->evict_page);
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -348,8 +450,16 @@ static int exit_mmio_data(struct vmm *v)
 	if (len > sizeof(run->mmio.data) || (off % PAGE) + len > PAGE)
 		return fail(v, "MMIO access of %u bytes at 0x%llx crosses a page", len,
 			    (unsigned long long)run->mmio.phys_addr);
-	if (data_fault(v, vpn, run->mmio.is_write ? ACCESS_WRITE : ACCESS_READ) != 0)
+	switch (data_fault(v, vpn, run->mmio.is_write ? ACCESS_WRITE : ACCESS_READ)) {
+	case 0:
+		break;
+	case 1:
+		/* KVM waits for the access's data: it cannot be redirected. */
+		return fail(v, "pager: %s, during an emulated access that cannot be interrupted",
+			    v->pager->err);
+	default:
 		return -1;
+	}
 	at = v->region.va + off;
 	if (run->mmio.is_write) {
 		memcpy(at, run->mmio.data, len);
@@ -395,12 +505,23 @@ static int data_access_traps(void *ctx, uint64_t gpa, int write)
 	       kvm_mmu_traps(&v->mmu, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), write);
 }
 
+/* For inspect.c: the bytes of a data page the guest can read now, or NULL. */
+static const uint8_t *readable_page(void *ctx, uint64_t gpa)
+{
+	struct vmm *v = ctx;
+	vpn_t vpn = (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE);
+
+	if (!in_data(v, gpa) || !(v->mmu.state[vpn] & PG_MAPPED))
+		return NULL;
+	return kvm_mmu_page_bytes(&v->mmu, vpn, v->mmu.frame[vpn]);
+}
+
 /* A guest that did something no well-behaved guest does: say what, where. */
 static int bad_guest(struct vmm *v, const char *what)
 {
 	char where[320];
 
-	inspect_rip(&v->vm, v->wired, PFLAB_WIRED_SIZE, where, sizeof(where));
+	inspect_rip(&v->vm, &v->ram, where, sizeof(where));
 	return fail(v, "guest failed: %s at %s", what, where);
 }
 
@@ -427,14 +548,15 @@ static int run_vcpu(struct vmm *v)
 			if (e == EFAULT && run->exit_reason != KVM_EXIT_MEMORY_FAULT) {
 				/* No exit information: find the access ourselves. */
 				uint64_t gpa;
-				int write;
+				enum access_kind kind;
 
-				if (inspect_fault(&v->vm, v->wired, PFLAB_WIRED_SIZE, data_access_traps,
-						  v, &gpa, &write) == 0) {
+				if (inspect_fault(&v->vm, &v->ram, data_access_traps, v, &gpa,
+						  &kind) == 0) {
 					pthread_mutex_lock(&v->fault_lock);
-					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
-							write ? ACCESS_WRITE : ACCESS_READ);
+					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
 					pthread_mutex_unlock(&v->fault_lock);
+					if (rc == 1)
+						rc = deliver_page_error(v, gpa, kind == ACCESS_WRITE);
 					if (rc != 0)
 						return -1;
 					continue;
@@ -447,8 +569,11 @@ static int run_vcpu(struct vmm *v)
 				if (in_data(v, gpa)) {
 					/* The access is re-executed on entry, and
 					 * logged by KVM if it writes. */
-					if (data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
-						       ACCESS_READ) != 0)
+					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
+							ACCESS_READ);
+					if (rc == 1)
+						rc = deliver_page_error(v, gpa, false);
+					if (rc != 0)
 						return -1;
 					continue;
 				}
@@ -608,6 +733,15 @@ static int setup(struct vmm *v, bool *no_kvm)
 	rc = kvm_mmu_init(&v->mmu, &v->region, &v->vm, SLOT_DATA);
 	if (rc)
 		return fail(v, "KVM MMU: %s", strerror(-rc));
+	v->ram = (struct guest_ram){ v->wired, PFLAB_WIRED_SIZE, readable_page, v };
+	if (c->fault_log) {
+		v->flog = fault_log_new(c->fault_log);
+		if (!v->flog)
+			return fail(v, "out of memory for the fault log");
+		fault_log_line(v->flog, "# pflab fault log: workload %s, policy %s, %u frames, %u pages, trap %s",
+			       vmm_workload_name(c->workload), c->policy->name, c->nframes,
+			       c->npages, c->trap->name);
+	}
 
 	if (swap_open(&v->store, &(struct swap_config){
 		    .npages = c->npages,
@@ -620,6 +754,16 @@ static int setup(struct vmm *v, bool *no_kvm)
 	    }, why, sizeof(why)) != 0)
 		return fail(v, "%s", why);
 	v->store_open = true;
+	if (c->ninject) {
+		struct inject_rule *rules = malloc(sizeof(*rules) * c->ninject);
+
+		if (!rules)
+			return fail(v, "out of memory for --inject");
+		memcpy(rules, c->inject, sizeof(*rules) * c->ninject);
+		if (inject_init(&v->inject, &v->store.bs, rules, c->ninject) != 0)
+			return fail(v, "out of memory for --inject");
+		v->inject_open = true;
+	}
 
 	v->pager = pager_create(&(struct pager_config){
 		.nframes = c->nframes,
@@ -633,7 +777,7 @@ static int setup(struct vmm *v, bool *no_kvm)
 		 * memory: first touches are zero-filled. */
 		.first_touch_major = c->trace != NULL,
 		.mmu = &v->mmu.mmu,
-		.store = &v->store.bs,
+		.store = v->inject_open ? &v->inject.bs : &v->store.bs,
 	}, why, sizeof(why));
 	if (!v->pager)
 		return fail(v, "%s", why);
@@ -656,6 +800,9 @@ static void teardown(struct vmm *v)
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
 	pager_destroy(v->pager);
+	fault_log_free(v->flog);
+	if (v->inject_open)
+		inject_fini(&v->inject);
 	if (v->store_open)
 		swap_close(&v->store);
 	kvm_mmu_fini(&v->mmu);
@@ -687,6 +834,22 @@ static void results(struct vmm *v, struct vmm_result *res)
 	res->guest_errors = v->mb->errors;
 	res->swap_reads = v->store.reads;
 	res->swap_writes = v->store.writes;
+	res->pgerr_delivered = v->pgerr_delivered;
+	res->pgerr_reported = v->pgerr_reported;
+	res->guest_gave_up = v->mb->status == 2;
+	if (v->inject_open) {
+		/* A write-back that never succeeded leaves its page resident
+		 * and dirty: say so for each, rather than assume it. */
+		for (size_t i = 0; i < v->inject.nlog; i++) {
+			struct inject_error *e = &v->inject.log[i];
+
+			e->resident_at_end = pager_lookup(v->pager, e->vpn) != NO_FRAME;
+		}
+		res->io_errors = v->inject.log;
+		res->n_io_errors = v->inject.nlog;
+		v->inject.log = NULL;
+		v->inject.nlog = v->inject.log_cap = 0;
+	}
 	res->wall_s = (double)(now_ns() - v->start_ns) / 1e9;
 	if (v->nlat) {
 		qsort(v->lat_ns, v->nlat, sizeof(*v->lat_ns), cmp_u32);
@@ -743,6 +906,11 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		v->start_ns = now_ns();
 		if (run_vcpu(v) != 0) {
 			snprintf(err, errlen, "%s", v->err);
+			status = EXIT_FAIL;
+		} else if (v->mb->status == 2) {
+			snprintf(err, errlen,
+				 "the guest gave up on a page it could not read in, after %llu page-in errors delivered",
+				 (unsigned long long)v->pgerr_delivered);
 			status = EXIT_FAIL;
 		} else if (v->mb->status != 0 || v->mb->errors) {
 			snprintf(err, errlen, "guest data verification failed: %llu mismatches",

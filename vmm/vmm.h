@@ -24,6 +24,7 @@
 #include "pager.h"
 #include "region.h"
 #include "sim.h"
+#include "store_inject.h"
 
 struct vmm_config {
 	uint32_t workload;            /* enum pflab_workload (guest/abi.h) */
@@ -41,7 +42,12 @@ struct vmm_config {
 	uint64_t timeout_ns;          /* 0: none */
 	bool verbose;                 /* a line per fault on stderr */
 	FILE *record;                 /* the faults as an rw trace, or NULL */
+	FILE *fault_log;              /* each trap in detail (fault_log.h), or NULL */
 	int64_t corrupt_page;         /* test knob (swap.h), -1: off */
+	/* --inject: fail chosen swap I/Os (store_inject.h, docs/faults.md).
+	 * Copied; the caller keeps its own. */
+	const struct inject_rule *inject;
+	size_t ninject;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
@@ -56,6 +62,13 @@ struct vmm_result {
 	uint64_t dirty_faults;        /* first writes to pages mapped read-only (no I/O) */
 	uint64_t guest_errors;        /* data verification mismatches */
 	uint64_t swap_reads, swap_writes;
+	/* I/O errors (docs/faults.md). io_errors is the injected ones, each
+	 * with its fate, malloc'ed: the caller frees it. */
+	struct inject_error *io_errors;
+	size_t n_io_errors;
+	uint64_t pgerr_delivered;     /* page-in errors delivered to the guest */
+	uint64_t pgerr_reported;      /* ... that its handler reported back */
+	bool guest_gave_up;           /* the guest exited on a page it could not read */
 	double lat_mean_us, lat_p50_us, lat_p99_us; /* pager faults, trap to resume */
 	double wall_s;                /* first KVM_RUN to the guest's exit */
 	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */

@@ -710,10 +710,10 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 	f = NULL;
 	chmod(slurm, 0755);
 	printf("compare: wrote %zu jobs to %s and a Slurm array script to %s\n"
-	       "run them with one of:\n"
-	       "  parallel < %s                      # GNU parallel, here or --sshlogin hosts\n"
+	       "run them with GNU parallel (--sshlogin for other hosts), Slurm, or sh:\n"
+	       "  parallel < %s\n"
 	       "  sbatch %s\n"
-	       "  sh %s                              # one after the other\n"
+	       "  sh %s\n"
 	       "then join the parts:\n"
 	       "  pflab compare --merge %s/parts/* --out %s\n",
 	       n, jobs, slurm, jobs, slurm, jobs, out, out);

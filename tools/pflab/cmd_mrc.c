@@ -7,6 +7,7 @@
  * histogram (lab_stackdist.h). For any other policy there is no such
  * shortcut: the command says so and runs `pflab sim` at a series of sizes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ static const char mrc_help[] =
 	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
 	"pages, else powers of two). Faults count every miss, cold ones included.\n"
 	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference, see\n"
-	"docs/lab.md#mrc.\n";
+	"docs/lab.md#miss-ratio-curves.\n";
 
 static int parse_args(int argc, char **argv, struct mrc_opts *o)
 {
@@ -490,12 +491,65 @@ static double ratio(uint64_t faults, uint64_t refs)
 	return refs ? (double)faults / (double)refs : 0.0;
 }
 
+static char *put_u64(char *p, uint64_t v)
+{
+	char digits[20];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/*
+ * faults / refs with six decimals, exactly as printf("%.6f") prints the
+ * double quotient (pflab sim's column), without printf's cost: a curve has
+ * a row per page. The quotient is rounded in integers. For refs below 2^32,
+ * the exact quotient is further from any rounding tie than the double's
+ * error unless it is the tie itself; there the double decides, lying above,
+ * below or on it (then printf rounds half to even), and the sign of one
+ * fused multiply-add tells which, exactly.
+ */
+static char *put_ratio(char *p, uint64_t faults, uint64_t refs)
+{
+	uint64_t q, r;
+
+	if (!refs || refs >= (1ULL << 32) || faults > refs)
+		return p + sprintf(p, "%.6f", ratio(faults, refs));
+	q = faults * 1000000 / refs;
+	r = faults * 1000000 % refs;
+	if (2 * r == refs) {
+		double side = fma((double)faults / (double)refs, 2e6, -(double)(2 * q + 1));
+
+		q += side > 0 || (side == 0 && (q & 1));
+	} else {
+		q += 2 * r > refs;
+	}
+	p = put_u64(p, q / 1000000);
+	*p++ = '.';
+	for (uint64_t frac = q % 1000000, div = 100000; div; div /= 10)
+		*p++ = (char)('0' + frac / div % 10);
+	return p;
+}
+
 static void write_csv(const struct curve *c, FILE *out)
 {
+	char line[96];
+
 	fputs("frames,faults,miss_ratio\n", out);
-	for (size_t i = 0; i < c->n; i++)
-		fprintf(out, "%u,%llu,%.6f\n", c->frames[i], (unsigned long long)c->faults[i],
-			ratio(c->faults[i], c->refs));
+	for (size_t i = 0; i < c->n; i++) {
+		char *p = put_u64(line, c->frames[i]);
+
+		*p++ = ',';
+		p = put_u64(p, c->faults[i]);
+		*p++ = ',';
+		p = put_ratio(p, c->faults[i], c->refs);
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), out);
+	}
 }
 
 static void write_table(const struct mrc_opts *o, const struct curve *c, bool stack, FILE *out)
@@ -553,6 +607,8 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 	snprintf(log_path, sizeof(log_path), "%s/gnuplot.log", tmp);
 	snprintf(title, sizeof(title), "%s miss-ratio curve: %s (%llu refs, %u pages)",
 		 o->policy->name, o->trace_path, (unsigned long long)c->refs, c->distinct);
+	for (char *q = title; *q && *q != ' '; q++) /* "LRU miss-ratio curve" */
+		*q = (char)toupper((unsigned char)*q);
 	f = fopen(script, "w");
 	if (!f) {
 		rc = cli_fail("mrc", "%s: %s", script, strerror(errno));

@@ -27,7 +27,9 @@ static const char run_help[] =
 	"Run the guest under KVM: its data region is paged by the host pager with\n"
 	"real faults, its data verified. One row of results, like pflab sim's.\n"
 	"\n"
-	"  -w, --workload W       scan random stride matmul list copy (default scan)\n"
+	"  -w, --workload W       scan random stride matmul list copy (default scan), or a\n"
+	"                         restart scenario: restart-movsb restart-repmovsb restart-push\n"
+	"                         restart-straddle restart-fetch (docs/restart.md)\n"
 	"  -t, --trace FILE       replay a trace in the guest, one access per reference\n"
 	"  -f, --format F         the trace's format (default: detected)\n"
 	"  -p, --policy P         replacement policy (default clock; pflab policies)\n"
@@ -41,6 +43,10 @@ static const char run_help[] =
 	"      --disk-latency D   add a modelled device latency to each swap I/O (e.g. 100us)\n"
 	"      --timeout D        give up on a guest still running after D (e.g. 5s)\n"
 	"      --record FILE      write the faults as an rw trace, for pflab sim\n"
+	"      --fault-log FILE   each trap in detail: instruction, access, registers\n"
+	"                         (the format: docs/restart.md)\n"
+	"      --inject SPEC      fail chosen swap I/Os, e.g. read:eio@every=1000,write:enospc@at=50\n"
+	"                         (docs/faults.md: rules, what the guest sees, the summary)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -61,10 +67,13 @@ struct run_opts {
 	struct vmm_config vm;
 	const char *trace_path;
 	const char *record_path;
+	const char *fault_log_path;
 	struct trace_options trace;
 	const char *policy;
 	enum output output;
 	bool pages_given;
+	struct inject_rule *inject;  /* --inject, parsed */
+	size_t ninject;
 };
 
 /* The trace, loaded whole: the guest replays it and OPT reads its future. */
@@ -164,7 +173,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
-	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS };
+	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -180,6 +189,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
+		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -257,6 +268,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--timeout: must be more than 0");
 			break;
 		case OPT_RECORD: o->record_path = optarg; break;
+		case OPT_FAULT_LOG: o->fault_log_path = optarg; break;
+		case OPT_INJECT:
+			free(o->inject);
+			o->inject = NULL;
+			if (inject_parse(optarg, &o->inject, &o->ninject, why, sizeof(why)) != 0)
+				return cli_usage_error("run", "--inject: %s", why);
+			break;
 		case 'v': vm->verbose = true; break;
 		case OPT_CSV: o->output = OUT_CSV; break;
 		case OPT_JSON: o->output = OUT_JSON; break;
@@ -306,7 +324,73 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "unknown policy '%s' (see pflab policies)", o->policy);
 	if (!vm->passes)
 		vm->passes = vmm_workload_passes(vm->workload);
+	for (size_t i = 0; i < o->ninject; i++)
+		if (o->inject[i].op == INJECT_READ && vm->trap == &trap_uffd_ops)
+			return cli_usage_error("run", "--inject: read errors need --trap kvm: under "
+					       "uffd the vCPU sleeps in the kernel and cannot be "
+					       "sent to its error handler");
+	vm->inject = o->inject;
+	vm->ninject = o->ninject;
 	return 0;
+}
+
+/*
+ * --inject: every injected error and what became of it, on stderr after
+ * the result row (docs/faults.md). A write-back error is resolved by a
+ * later write of the same page; a page-in error is delivered to the guest,
+ * reported by its handler, and resolved by a later read of the page.
+ */
+static void print_io_errors(const struct vmm_result *r)
+{
+	uint64_t n[2] = { 0 }, retried[2] = { 0 }, resident = 0, lost = 0;
+	uint64_t delivered = 0, reported = 0;
+
+	if (r->n_io_errors)
+		fputs("I/O errors injected, each with what became of it:\n", stderr);
+	for (size_t i = 0; i < r->n_io_errors; i++) {
+		const struct inject_error *e = &r->io_errors[i];
+		bool rd = e->op == INJECT_READ;
+
+		n[e->op]++;
+		fprintf(stderr, "  %-5s #%-8llu page %-7u %-9s ", rd ? "read" : "write",
+			(unsigned long long)e->seq, e->vpn, inject_errno_name(e->err));
+		if (rd) {
+			if (e->where) {
+				delivered++;
+				fprintf(stderr, "delivered to the guest (rip 0x%llx)",
+					(unsigned long long)e->where);
+			} else {
+				fprintf(stderr, "not delivered (the run stopped)");
+			}
+			if (e->reported) {
+				reported++;
+				fprintf(stderr, ", reported by its handler");
+			}
+		} else {
+			fprintf(stderr, "kept resident and dirty");
+		}
+		if (e->retry_seq) {
+			retried[e->op]++;
+			fprintf(stderr, "; %s by %s #%llu\n", rd ? "read in" : "written back",
+				rd ? "read" : "write", (unsigned long long)e->retry_seq);
+		} else if (rd) {
+			fprintf(stderr, "; never read in\n");
+		} else if (e->resident_at_end) {
+			resident++;
+			fprintf(stderr, "; still resident when the run ended\n");
+		} else {
+			lost++;
+			fprintf(stderr, "; LOST: neither written back nor resident\n");
+		}
+	}
+	fprintf(stderr,
+		"I/O errors injected: %llu write-backs failed: %llu written on retry, %llu still "
+		"resident at the end, %llu lost; %llu page-ins failed: %llu delivered to the guest, "
+		"%llu reported by its handler, %llu read in on retry\n",
+		(unsigned long long)n[INJECT_WRITE], (unsigned long long)retried[INJECT_WRITE],
+		(unsigned long long)resident, (unsigned long long)lost,
+		(unsigned long long)n[INJECT_READ], (unsigned long long)delivered,
+		(unsigned long long)reported, (unsigned long long)retried[INJECT_READ]);
 }
 
 static double miss_ratio(const struct pager_stats *st)
@@ -322,15 +406,24 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 	switch (o->output) {
 	case OUT_CSV:
 		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"
-		      "soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,exit_rtt_us\n", stdout);
+		      "soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,exit_rtt_us", stdout);
+		/* Only with --inject, so that other runs keep their columns. */
+		fputs(o->ninject ? ",pagein_errors,writeback_errors,pgerr_delivered,pgerr_reported\n"
+				 : "\n", stdout);
 		csv_field(stdout, name);
-		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f\n",
+		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
 		       vm->policy->name, vm->nframes, (unsigned long long)st->refs,
 		       (unsigned long long)st->faults, miss_ratio(st),
 		       (unsigned long long)st->writebacks, (unsigned long long)st->major,
 		       (unsigned long long)st->minor, (unsigned long long)r->soft_faults,
 		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s, vm->trap->name,
 		       r->exit_rtt_us);
+		if (o->ninject)
+			printf(",%llu,%llu,%llu,%llu", (unsigned long long)st->pagein_errors,
+			       (unsigned long long)st->writeback_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
+		putchar('\n');
 		break;
 	case OUT_JSON:
 		fputs("{\"trace\": ", stdout);
@@ -339,13 +432,21 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		       "\"miss_ratio\": %.6f, \"writebacks\": %llu, \"major\": %llu, \"minor\": %llu, "
 		       "\"soft_faults\": %llu, \"lat_mean_us\": %.2f, \"lat_p50_us\": %.2f, "
 		       "\"lat_p99_us\": %.2f, \"wall_s\": %.6f, \"trap\": \"%s\", "
-		       "\"exit_rtt_us\": %.2f}\n",
+		       "\"exit_rtt_us\": %.2f",
 		       vm->policy->name, vm->nframes, (unsigned long long)st->refs,
 		       (unsigned long long)st->faults, miss_ratio(st),
 		       (unsigned long long)st->writebacks, (unsigned long long)st->major,
 		       (unsigned long long)st->minor, (unsigned long long)r->soft_faults,
 		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s, vm->trap->name,
 		       r->exit_rtt_us);
+		if (o->ninject)
+			printf(", \"pagein_errors\": %llu, \"writeback_errors\": %llu, "
+			       "\"pgerr_delivered\": %llu, \"pgerr_reported\": %llu",
+			       (unsigned long long)st->pagein_errors,
+			       (unsigned long long)st->writeback_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
+		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
 		printf("%-12s %-8s %7s %10s %9s %10s %10s %9s %9s %9s %9s %9s %9s %8s\n", "trace",
@@ -359,6 +460,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		       r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->wall_s);
 		if (r->exit_rtt_us > 0)
 			printf("bare exit round trip: %.2f us\n", r->exit_rtt_us);
+		if (o->ninject)
+			printf("I/O errors: %llu page-in (%llu delivered to the guest, %llu reported "
+			       "by it), %llu write-back\n", (unsigned long long)st->pagein_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported,
+			       (unsigned long long)st->writeback_errors);
 		break;
 	}
 }
@@ -382,12 +489,16 @@ static int run_main(int argc, char **argv)
 	int rc;
 
 	rc = parse_args(argc, argv, &o);
-	if (rc)
+	if (rc) {
+		free(o.inject);
 		return rc < 0 ? EXIT_OK : rc;
+	}
 	if (o.trace_path) {
 		rc = load_trace(&o, &lt);
-		if (rc)
+		if (rc) {
+			free(o.inject);
 			return rc;
+		}
 		o.vm.trace = lt.refs;
 		o.vm.trace_len = lt.n;
 		o.vm.npages = lt.npages;
@@ -396,6 +507,7 @@ static int run_main(int argc, char **argv)
 			lt.next_use = malloc(sizeof(*lt.next_use) * lt.n);
 			if (!lt.next_use || sim_next_use(lt.refs, lt.n, lt.npages, lt.next_use) != 0) {
 				loaded_trace_free(&lt);
+				free(o.inject);
 				return cli_usage_error("run", "out of memory for the trace's future");
 			}
 			o.vm.next_use = lt.next_use;
@@ -406,17 +518,36 @@ static int run_main(int argc, char **argv)
 		if (!o.vm.record) {
 			rc = cli_usage_error("run", "--record %s: %s", o.record_path, strerror(errno));
 			loaded_trace_free(&lt);
+			free(o.inject);
+			return rc;
+		}
+	}
+	if (o.fault_log_path) {
+		o.vm.fault_log = fopen(o.fault_log_path, "w");
+		if (!o.vm.fault_log) {
+			rc = cli_usage_error("run", "--fault-log %s: %s", o.fault_log_path,
+					     strerror(errno));
+			if (o.vm.record)
+				fclose(o.vm.record);
+			loaded_trace_free(&lt);
+			free(o.inject);
 			return rc;
 		}
 	}
 
 	rc = vmm_run(&o.vm, &res, err, sizeof(err));
-	if (rc == EXIT_OK || res.guest_errors)
+	if (rc == EXIT_OK || res.guest_errors || res.guest_gave_up)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
+	if (o.ninject)
+		print_io_errors(&res);
+	free(res.io_errors);
+	free(o.inject);
 	if (rc != EXIT_OK)
 		fprintf(stderr, "pflab run: %s\n", err);
 	if (o.vm.record && fclose(o.vm.record) != 0 && rc == EXIT_OK)
 		rc = cli_fail("run", "--record %s: %s", o.record_path, strerror(errno));
+	if (o.vm.fault_log && fclose(o.vm.fault_log) != 0 && rc == EXIT_OK)
+		rc = cli_fail("run", "--fault-log %s: %s", o.fault_log_path, strerror(errno));
 	loaded_trace_free(&lt);
 	return rc;
 }

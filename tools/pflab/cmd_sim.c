@@ -36,6 +36,7 @@ struct sim_opts {
 	bool zero_fill;
 	bool timing;
 	enum output output;
+	struct pool_config pool;    /* --pool-low, --pool-high */
 };
 
 /* One simulated machine and the time spent in it. */
@@ -82,6 +83,10 @@ static const char sim_help[] =
 	"      --zero-fill      treat pages as anonymous memory: a first touch is a\n"
 	"                       minor (zero-fill) fault, not a major one\n"
 	"      --timing         add seconds, refs_per_sec and the process's peak memory\n"
+	"      --pool-low N, --pool-high N\n"
+	"                       a free pool kept between N and N frames by a paging\n"
+	"                       daemon; faults on pool pages are minor (pool_reclaims\n"
+	"                       column; docs/pager-daemon.md)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Faults count every miss, cold ones included; major faults read the backing\n"
@@ -125,7 +130,7 @@ static int parse_policies(char *list, struct sim_opts *o)
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
 	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_SEED, OPT_TICK, OPT_WINDOW,
-	       OPT_AGING_BITS, OPT_ZERO_FILL, OPT_TIMING };
+	       OPT_AGING_BITS, OPT_ZERO_FILL, OPT_TIMING, OPT_POOL_LOW, OPT_POOL_HIGH };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -139,6 +144,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
 		{ "zero-fill", no_argument, NULL, OPT_ZERO_FILL },
 		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
+		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -193,6 +200,13 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		case OPT_TIMING: o->timing = true; break;
+		case OPT_POOL_LOW:
+		case OPT_POOL_HIGH:
+			if (cli_parse_u64(optarg, 1, VREF_VPN_MAX, &v, why, sizeof(why)))
+				return cli_usage_error("sim", "--pool-%s: %s",
+						       c == OPT_POOL_LOW ? "low" : "high", why);
+			*(c == OPT_POOL_LOW ? &o->pool.low : &o->pool.high) = (uint32_t)v;
+			break;
 		case 'h': fputs(sim_help, stdout); return -1;
 		default: return EXIT_USAGE;
 		}
@@ -206,6 +220,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		return cli_usage_error("sim", "--policy is required (see pflab policies)");
 	if (!o->nframes)
 		return cli_usage_error("sim", "--frames is required");
+	if (!o->pool.low != !o->pool.high)
+		return cli_usage_error("sim", "--pool-low and --pool-high go together");
 	return 0;
 }
 
@@ -240,6 +256,7 @@ static int create_runs(struct sim_job *job)
 				.params = o->params,
 				.future_known = future,
 				.first_touch_zero = o->zero_fill,
+				.pool = o->pool,
 			}, job->err, sizeof(job->err));
 			if (!r->sim)
 				return cli_usage_error("sim", "%s", job->err);
@@ -430,6 +447,8 @@ static void print_table(const struct sim_job *job)
 		printf(" %10s %8s", "rss_mean", "rss_max");
 	if (job->opts->timing)
 		printf(" %10s %12s", "seconds", "refs/s");
+	if (job->opts->pool.high)
+		printf(" %10s %10s", "major", "pool_hits");
 	putchar('\n');
 	for (size_t i = 0; i < job->nruns; i++) {
 		const struct run *r = &job->runs[i];
@@ -443,6 +462,9 @@ static void print_table(const struct sim_job *job)
 		if (job->opts->timing)
 			printf(" %10.3f %12.0f", r->seconds,
 			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
+		if (job->opts->pool.high)
+			printf(" %10llu %10llu", (unsigned long long)st->major,
+			       (unsigned long long)st->pool_reclaims);
 		putchar('\n');
 	}
 }
@@ -453,6 +475,8 @@ static void print_csv(const struct sim_job *job)
 	      "resident_mean,resident_max", stdout);
 	if (job->opts->timing)
 		fputs(",seconds,refs_per_sec,peak_rss_kib", stdout);
+	if (job->opts->pool.high) /* last, so that other columns keep their places */
+		fputs(",pool_reclaims,direct_reclaims", stdout);
 	putchar('\n');
 	for (size_t i = 0; i < job->nruns; i++) {
 		const struct run *r = &job->runs[i];
@@ -468,6 +492,9 @@ static void print_csv(const struct sim_job *job)
 		if (job->opts->timing)
 			printf(",%.6f,%.0f,%ld", r->seconds,
 			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0, peak_rss_kib());
+		if (job->opts->pool.high)
+			printf(",%llu,%llu", (unsigned long long)st->pool_reclaims,
+			       (unsigned long long)st->direct_reclaims);
 		putchar('\n');
 	}
 }
@@ -499,6 +526,10 @@ static void print_json(const struct sim_job *job)
 		       (unsigned long long)ts->writes);
 		if (job->opts->timing)
 			printf(", \"seconds\": %.6f, \"peak_rss_kib\": %ld", r->seconds, peak_rss_kib());
+		if (job->opts->pool.high)
+			printf(", \"pool_reclaims\": %llu, \"direct_reclaims\": %llu",
+			       (unsigned long long)st->pool_reclaims,
+			       (unsigned long long)st->direct_reclaims);
 		printf("}%s\n", i + 1 < job->nruns ? "," : "");
 	}
 	fputs("]\n", stdout);

@@ -439,11 +439,17 @@ static void report_trace(const struct index *x, size_t t, bool plotted, FILE *ou
 		const struct lab_row *br = NULL;
 		bool first = true;
 
+		size_t contenders = m->npolicies - (x->has_opt && m->npolicies > 1);
+
 		fprintf(out, "| %u | ", m->frames[f]);
 		for (size_t p = 0; p < m->npolicies; p++) {
 			if (!best[p])
 				continue;
-			fprintf(out, "%s%s", first ? "" : ", ", m->policies[p]);
+			/* Every contender alike (memory holds every page): say so. */
+			if (n == contenders && n > 2)
+				fputs(first ? "all" : "", out);
+			else
+				fprintf(out, "%s%s", first ? "" : ", ", m->policies[p]);
 			first = false;
 			br = ok_at(x, t, p, f);
 		}

@@ -25,7 +25,7 @@
  * displace, and that bounds the cost of cold misses in practice. O(log n)
  * algorithms exist (Bilardi, Ekanadham, Pattnaik, "Optimal on-line
  * computation of stack distances for MIN and OPT", CF 2017); this is the
- * simple one, checked against per-size OPT runs. See docs/lab.md#mrc.
+ * simple one, checked against per-size OPT runs. See docs/lab.md#miss-ratio-curves.
  */
 #ifndef PFLAB_LAB_STACKDIST_H
 #define PFLAB_LAB_STACKDIST_H

@@ -41,6 +41,13 @@ struct pager *pager_create(const struct pager_config *cfg, char *err, size_t err
 			 cfg->policy->name);
 		return NULL;
 	}
+	if (pool_config_check(&cfg->pool, cfg->nframes, err, errlen) != 0)
+		return NULL;
+	if (cfg->pool.high && (cfg->policy->flags & POLICY_VARIABLE)) {
+		snprintf(err, errlen, "policy %s frees frames on its own: it takes no free pool",
+			 cfg->policy->name);
+		return NULL;
+	}
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -61,6 +68,8 @@ struct pager *pager_create(const struct pager_config *cfg, char *err, size_t err
 	p->next_use = NEVER;
 	p->tick = cfg->params.tick;
 	p->next_tick = p->tick ? p->tick : NEVER;
+	if (cfg->pool.high && !(p->pool = pool_create(p, &cfg->pool)))
+		goto oom;
 
 	if (pager_grow(p, cfg->npages ? cfg->npages : 64) != 0)
 		goto oom;
@@ -74,6 +83,11 @@ struct pager *pager_create(const struct pager_config *cfg, char *err, size_t err
 	}
 	p->policy->ops = cfg->policy;
 	p->policy->pager = p;
+	if (p->pool && pool_start(p) != 0) {
+		snprintf(err, errlen, "cannot start the paging daemon thread");
+		pager_destroy(p);
+		return NULL;
+	}
 	return p;
 
 oom:
@@ -86,6 +100,7 @@ void pager_destroy(struct pager *p)
 {
 	if (!p)
 		return;
+	pool_destroy(p); /* first: its thread uses the policy */
 	if (p->policy)
 		p->policy->ops->destroy(p->policy);
 	free(p->pt);
@@ -99,6 +114,10 @@ int pager_grow(struct pager *p, uint32_t npages)
 	uint32_t n = p->npages ? p->npages : 1;
 	struct pte *pt;
 
+	/* With a pool, one page more than asked, never used: the paging
+	 * daemon's "no incoming page" (pool.c). */
+	if (p->pool && npages < UINT32_MAX)
+		npages++;
 	if (npages <= p->npages)
 		return 0;
 	while (n < npages)
@@ -110,6 +129,8 @@ int pager_grow(struct pager *p, uint32_t npages)
 		pt[i] = (struct pte){ .frame = NO_FRAME };
 	p->pt = pt;
 	p->npages = n;
+	if (p->pool && pool_grow(p, n) != 0)
+		return -ENOMEM;
 	if (p->policy && p->policy->ops->grow && p->policy->ops->grow(p->policy, n) != 0)
 		return -ENOMEM;
 	return 0;
@@ -149,6 +170,7 @@ static int evict(struct pager *p, frame_t f)
 			if (rc) {
 				set_err(p, "write-back of page %u from frame %u failed: %s",
 					vpn, f, strerror(-rc));
+				p->stats.writeback_errors++;
 				return rc;
 			}
 		}
@@ -172,23 +194,69 @@ int pager_reclaim(struct pager *p, frame_t f)
 	return rc;
 }
 
+/*
+ * A victim's write-back failed: it stays resident and dirty. Try the
+ * policy's next choices, so that one bad write does not fail the fault:
+ * each failed victim is held aside until a frame is found (a policy given it
+ * back at once might choose it again), so every page the policy tracks is
+ * tried once. Then the held pages go back to the policy, to be written when
+ * next chosen. Off the hot path: the array is allocated here.
+ */
+static frame_t get_frame_after_write_error(struct pager *p, vpn_t vpn, frame_t failed)
+{
+	uint32_t tracked = (uint32_t)(p->stats.resident - p->npinned), nheld = 0;
+	frame_t *held = malloc(sizeof(*held) * tracked), f = NO_FRAME;
+	char why[sizeof(p->err)];
+
+	if (!held) {
+		p->policy->ops->insert(p->policy, failed);
+		p->fail = PAGER_FAIL_NO_FRAME;
+		p->fail_errno = -ENOMEM;
+		return NO_FRAME;
+	}
+	held[nheld++] = failed;
+	while (nheld < tracked) {
+		f = p->policy->ops->victim(p->policy, vpn);
+		if (f == NO_FRAME || evict(p, f) == 0)
+			break;
+		held[nheld++] = f;
+		f = NO_FRAME;
+	}
+	for (uint32_t i = 0; i < nheld; i++)
+		p->policy->ops->insert(p->policy, held[i]);
+	free(held);
+	if (f != NO_FRAME)
+		return f;
+	/* p->err says which write-back failed last. */
+	snprintf(why, sizeof(why), "%s", p->err);
+	set_err(p, "no frame for page %u: %.100s", vpn, why);
+	p->fail = PAGER_FAIL_NO_FRAME;
+	p->fail_errno = -ENOSPC;
+	return NO_FRAME;
+}
+
 static frame_t get_frame(struct pager *p, vpn_t vpn)
 {
 	frame_t f;
 
 	if (p->nfree)
 		return p->free_frames[--p->nfree];
+	if (unlikely(p->pool)) {
+		f = pool_take(p);
+		if (f != NO_FRAME)
+			return f;
+		p->stats.direct_reclaims++;
+	}
 
 	f = p->policy->ops->victim(p->policy, vpn);
 	if (f == NO_FRAME) {
 		set_err(p, "no frame for page %u: all %u frames are pinned", vpn, p->nframes);
+		p->fail = PAGER_FAIL_NO_FRAME;
+		p->fail_errno = 0;
 		return NO_FRAME;
 	}
-	if (evict(p, f) != 0) {
-		/* The victim stays resident and dirty; give it back to the policy. */
-		p->policy->ops->insert(p->policy, f);
-		return NO_FRAME;
-	}
+	if (unlikely(evict(p, f) != 0))
+		return get_frame_after_write_error(p, vpn, f);
 	return f;
 }
 
@@ -199,6 +267,10 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	frame_t f;
 	int rc = 0;
 
+	if (unlikely(p->pool) && pool_fault(p, vpn, why, &f)) {
+		pool_after_fault(p);
+		return f;
+	}
 	f = get_frame(p, vpn);
 	if (f == NO_FRAME)
 		return NO_FRAME;
@@ -206,10 +278,19 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	if (p->store)
 		rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
 				: p->store->ops->zero_fill(p->store, vpn, f);
-	if (rc == 0)
-		rc = p->mmu->ops->map(p->mmu, vpn, f, why);
-	if (rc) {
+	if (unlikely(rc)) {
 		set_err(p, "page-in of page %u into frame %u failed: %s", vpn, f, strerror(-rc));
+		p->stats.pagein_errors++;
+		p->fail = PAGER_FAIL_PAGE_IN;
+		p->fail_errno = rc;
+		p->free_frames[p->nfree++] = f;
+		return NO_FRAME;
+	}
+	rc = p->mmu->ops->map(p->mmu, vpn, f, why);
+	if (unlikely(rc)) {
+		set_err(p, "mapping page %u to frame %u failed: %s", vpn, f, strerror(-rc));
+		p->fail = PAGER_FAIL_MAP;
+		p->fail_errno = rc;
 		p->free_frames[p->nfree++] = f;
 		return NO_FRAME;
 	}
@@ -228,6 +309,8 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	 * this reference, so the peak is a resident set, not a transient. */
 	if (p->stats.resident > p->stats.resident_max)
 		p->stats.resident_max = p->stats.resident;
+	if (unlikely(p->pool))
+		pool_after_fault(p);
 	return f;
 }
 

@@ -21,6 +21,7 @@
 
 #include "mmu.h"
 #include "policy.h"
+#include "pool.h"
 #include "store.h"
 #include "types.h"
 
@@ -28,6 +29,8 @@
 #define FRAME_USED   0x1u /* holds a page */
 #define FRAME_PINNED 0x2u /* locked (DMA): off the policy's lists */
 #define FRAME_DIRTY  0x4u /* software dirty bit: harvested from the MMU, cleared by write-back */
+#define FRAME_POOL   0x8u /* in the free pool: holds page vpn, clean, not resident (pool.h) */
+#define FRAME_BUSY   0x10u /* write-back in flight: on no list, never reused until done */
 
 struct frame {
 	vpn_t vpn;          /* the page held, when FRAME_USED */
@@ -53,6 +56,20 @@ struct pager_stats {
 	uint64_t resident;      /* frames in use now */
 	uint64_t resident_max;
 	uint64_t resident_sum;  /* resident summed over references: mean = sum / refs */
+	uint64_t pagein_errors;    /* store reads that failed: the fault failed, see p->fail */
+	uint64_t writeback_errors; /* store writes that failed: the page stayed resident and dirty */
+	uint64_t pool_reclaims;    /* minor faults on pages still in the free pool (pool.h) */
+	uint64_t pool_waits;       /* faults that waited for their page's write-back */
+	uint64_t direct_reclaims;  /* faults that found no free or pool frame and ran the policy */
+};
+
+/* Why the last pager_fault() returned NO_FRAME (the text is in p->err). */
+enum pager_failure {
+	PAGER_FAIL_NONE,
+	PAGER_FAIL_NO_FRAME, /* every frame pinned, or every victim's write-back failed */
+	PAGER_FAIL_PAGE_IN,  /* the store could not read the page (p->fail_errno): nothing
+				changed for it, its copy is still on the store */
+	PAGER_FAIL_MAP,      /* the MMU refused the mapping (p->fail_errno) */
 };
 
 struct pager_config {
@@ -65,6 +82,7 @@ struct pager_config {
 	                               not zero-filled (anonymous memory) */
 	struct mmu *mmu;            /* required */
 	struct backing_store *store; /* NULL: count only, move no data */
+	struct pool_config pool;    /* the free pool and paging daemon; high 0: none */
 };
 
 struct pager {
@@ -79,6 +97,7 @@ struct pager {
 	struct mmu *mmu;
 	struct backing_store *store;
 	struct policy *policy;
+	struct pool *pool;          /* NULL: none, and the fault path is as without */
 	bool first_touch_major;
 
 	uint64_t now;               /* virtual time: references so far */
@@ -88,6 +107,8 @@ struct pager {
 
 	struct pager_stats stats;
 	char err[160];              /* why the last call failed */
+	enum pager_failure fail;    /* and what failed, for a caller that can recover */
+	int fail_errno;             /* -errno from the store or the MMU, or 0 */
 };
 
 /* Returns NULL and a reason in err (of errlen bytes) on failure. */
@@ -99,8 +120,15 @@ int pager_grow(struct pager *p, uint32_t npages);
 
 /*
  * Make vpn resident after an access of the given kind missed. Returns the
- * frame, or NO_FRAME with the reason in p->err (every frame pinned, an I/O
- * error from the store, ...).
+ * frame, or NO_FRAME with the reason in p->err and p->fail (every frame
+ * pinned, an I/O error from the store, ...).
+ *
+ * I/O errors (docs/faults.md): a victim whose write-back fails stays
+ * resident and dirty, goes back to the policy, and another victim is tried,
+ * up to as many as the policy tracks; the failed page is written again when
+ * it is next chosen. A page-in that fails leaves the page non-resident with
+ * its copy on the store, frees the frame and fails the fault with
+ * PAGER_FAIL_PAGE_IN: the caller delivers the error to whoever accessed it.
  */
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why);
 

@@ -24,6 +24,9 @@ struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen)
 		 * exists: every miss reads the store unless asked otherwise. */
 		.first_touch_major = !cfg->first_touch_zero,
 		.mmu = &s->mmu.mmu,
+		/* No thread: the simulator's daemon runs at the end of the
+		 * fault that needs it, which makes its counts exact. */
+		.pool = { .low = cfg->pool.low, .high = cfg->pool.high },
 	}, err, errlen);
 	if (!s->pager) {
 		sim_destroy(s);
@@ -62,10 +65,11 @@ int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size
 			if (hit && !pager_frame_pinned(p, f))
 				hit(p->policy, f);
 		} else {
-			f = pager_fault(p, vpn, write ? ACCESS_WRITE : ACCESS_READ);
-			if (f == NO_FRAME)
+			/* The MMU's map() sets the bits of this access, before
+			 * the policy's insert(): a policy may clear them there to
+			 * count only later references (SIEVE, CAR, CLOCK-Pro). */
+			if (pager_fault(p, vpn, write ? ACCESS_WRITE : ACCESS_READ) == NO_FRAME)
 				return -1;
-			sim_mmu_touch(&s->mmu, f, write);
 		}
 		st->refs++;
 		st->resident_sum += st->resident;

@@ -30,6 +30,8 @@ struct sim_config {
 	struct policy_params params;
 	bool future_known;      /* next-use times will be passed to sim_replay */
 	bool first_touch_zero;  /* anonymous memory: first touches are minor faults */
+	struct pool_config pool; /* a free pool, its daemon run at the end of faults
+				    (pool.h); high 0: none */
 };
 
 /* Returns NULL with a reason in err. */

@@ -12,6 +12,8 @@
 #include "../ilist.h"
 #include "../pager.h"
 
+enum twoq_list { ON_NONE, ON_A1IN, ON_AM };
+
 struct twoq {
 	struct policy base;
 	uint32_t kin;            /* A1in may hold more than this before it gives a victim */
@@ -20,7 +22,7 @@ struct twoq {
 	struct ilist am;         /* LRU, by frame; head is MRU */
 	struct ilist a1out;      /* ghost FIFO, by page; head is newest */
 	struct inode *fnode;     /* per frame: links in A1in or Am */
-	uint8_t *in_am;          /* per frame */
+	uint8_t *on;             /* per frame: enum twoq_list */
 	struct inode *gnode;     /* per page: links in A1out */
 	uint8_t *in_a1out;       /* per page */
 	uint32_t npages;
@@ -61,7 +63,7 @@ static void twoq_destroy(struct policy *pol)
 	struct twoq *s = to_twoq(pol);
 
 	free(s->fnode);
-	free(s->in_am);
+	free(s->on);
 	free(s->gnode);
 	free(s->in_a1out);
 	free(s);
@@ -84,8 +86,8 @@ static struct policy *twoq_create(struct pager *p, const struct policy_params *p
 	ilist_init(&s->am);
 	ilist_init(&s->a1out);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
-	s->in_am = calloc(p->nframes, 1);
-	if (!s->fnode || !s->in_am || twoq_grow(&s->base, p->npages) != 0) {
+	s->on = calloc(p->nframes, 1);
+	if (!s->fnode || !s->on || twoq_grow(&s->base, p->npages) != 0) {
 		twoq_destroy(&s->base);
 		return NULL;
 	}
@@ -110,6 +112,7 @@ static frame_t twoq_victim(struct policy *pol, vpn_t incoming)
 		vpn_t vpn;
 
 		f = ilist_pop_tail(&s->a1in, s->fnode);
+		s->on[f] = ON_NONE;
 		vpn = pol->pager->frames[f].vpn;
 		ilist_push_head(&s->a1out, s->gnode, vpn);
 		s->in_a1out[vpn] = 1;
@@ -117,7 +120,9 @@ static frame_t twoq_victim(struct policy *pol, vpn_t incoming)
 			s->in_a1out[ilist_pop_tail(&s->a1out, s->gnode)] = 0;
 		return f;
 	}
-	return ilist_pop_tail(&s->am, s->fnode);
+	f = ilist_pop_tail(&s->am, s->fnode);
+	s->on[f] = ON_NONE;
+	return f;
 }
 
 static void twoq_insert(struct policy *pol, frame_t f)
@@ -130,10 +135,10 @@ static void twoq_insert(struct policy *pol, frame_t f)
 			ilist_unlink(&s->a1out, s->gnode, vpn);
 			s->in_a1out[vpn] = 0;
 		}
-		s->in_am[f] = 1;
+		s->on[f] = ON_AM;
 		ilist_push_head(&s->am, s->fnode, f);
 	} else {
-		s->in_am[f] = 0;
+		s->on[f] = ON_A1IN;
 		ilist_push_head(&s->a1in, s->fnode, f);
 	}
 	s->promote = NO_VPN;
@@ -143,7 +148,9 @@ static void twoq_hit(struct policy *pol, frame_t f)
 {
 	struct twoq *s = to_twoq(pol);
 
-	if (s->in_am[f])
+	/* A hit in A1in changes nothing; neither does one on a frame that
+	 * is not ours (pinned). */
+	if (s->on[f] == ON_AM)
 		ilist_move_to_head(&s->am, s->fnode, f);
 }
 
@@ -151,7 +158,8 @@ static void twoq_remove(struct policy *pol, frame_t f)
 {
 	struct twoq *s = to_twoq(pol);
 
-	ilist_unlink(s->in_am[f] ? &s->am : &s->a1in, s->fnode, f);
+	ilist_unlink(s->on[f] == ON_AM ? &s->am : &s->a1in, s->fnode, f);
+	s->on[f] = ON_NONE;
 }
 
 static const struct policy_ops twoq_ops = {

@@ -18,6 +18,7 @@
 #include "../pager.h"
 
 enum arc_ghost { GHOST_NONE, GHOST_B1, GHOST_B2 };
+enum arc_list { ON_NONE, ON_T1, ON_T2 };
 
 struct arc {
 	struct policy base;
@@ -26,7 +27,7 @@ struct arc {
 	struct ilist t1, t2;     /* resident, by frame; head is MRU */
 	struct ilist b1, b2;     /* ghosts, by page; head is MRU */
 	struct inode *fnode;     /* per frame: links in T1 or T2 */
-	uint8_t *in_t2;          /* per frame: 1 on T2, 0 on T1 */
+	uint8_t *on;             /* per frame: enum arc_list */
 	struct inode *gnode;     /* per page: links in B1 or B2 */
 	uint8_t *ghost;          /* per page: enum arc_ghost */
 	uint32_t npages;         /* size of the per-page arrays */
@@ -67,7 +68,7 @@ static void arc_destroy(struct policy *pol)
 	struct arc *s = to_arc(pol);
 
 	free(s->fnode);
-	free(s->in_t2);
+	free(s->on);
 	free(s->gnode);
 	free(s->ghost);
 	free(s);
@@ -87,8 +88,8 @@ static struct policy *arc_create(struct pager *p, const struct policy_params *pa
 	ilist_init(&s->b1);
 	ilist_init(&s->b2);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
-	s->in_t2 = calloc(p->nframes, 1);
-	if (!s->fnode || !s->in_t2 || arc_grow(&s->base, p->npages) != 0) {
+	s->on = calloc(p->nframes, 1);
+	if (!s->fnode || !s->on || arc_grow(&s->base, p->npages) != 0) {
 		arc_destroy(&s->base);
 		return NULL;
 	}
@@ -137,6 +138,7 @@ static frame_t demote_lru(struct arc *s, struct ilist *t, enum arc_ghost to)
 {
 	frame_t f = ilist_pop_tail(t, s->fnode);
 
+	s->on[f] = ON_NONE;
 	ghost_push(s, to, s->base.pager->frames[f].vpn);
 	return f;
 }
@@ -157,6 +159,7 @@ static frame_t arc_victim(struct policy *pol, vpn_t incoming)
 	struct arc *s = to_arc(pol);
 	enum arc_ghost g = s->ghost[incoming];
 	uint64_t total;
+	frame_t f;
 
 	if (!s->t1.len && !s->t2.len)
 		return NO_FRAME;
@@ -176,7 +179,9 @@ static frame_t arc_victim(struct policy *pol, vpn_t incoming)
 		}
 		/* T1 fills the cache and B1 is empty: evict T1's LRU
 		 * page without a ghost. */
-		return ilist_pop_tail(&s->t1, s->fnode);
+		f = ilist_pop_tail(&s->t1, s->fnode);
+		s->on[f] = ON_NONE;
+		return f;
 	}
 	/* ... and the whole directory within 2c. */
 	total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
@@ -208,12 +213,12 @@ static void arc_insert(struct policy *pol, frame_t f)
 		if (s->adapted != vpn)
 			adapt(s, g);
 		ghost_unlink(s, vpn);
-		s->in_t2[f] = 1;
+		s->on[f] = ON_T2;
 		ilist_push_head(&s->t2, s->fnode, f);
 	} else {
 		if (s->adapted != vpn)
 			trim_directory(s);
-		s->in_t2[f] = 0;
+		s->on[f] = ON_T1;
 		ilist_push_head(&s->t1, s->fnode, f);
 	}
 	s->adapted = NO_VPN;
@@ -223,20 +228,22 @@ static void arc_hit(struct policy *pol, frame_t f)
 {
 	struct arc *s = to_arc(pol);
 
-	if (s->in_t2[f]) {
+	if (s->on[f] == ON_T2) {
 		ilist_move_to_head(&s->t2, s->fnode, f);
-	} else {
+	} else if (s->on[f] == ON_T1) {
 		ilist_unlink(&s->t1, s->fnode, f);
 		ilist_push_head(&s->t2, s->fnode, f);
-		s->in_t2[f] = 1;
+		s->on[f] = ON_T2;
 	}
+	/* else: not ours (pinned), nothing to learn */
 }
 
 static void arc_remove(struct policy *pol, frame_t f)
 {
 	struct arc *s = to_arc(pol);
 
-	ilist_unlink(s->in_t2[f] ? &s->t2 : &s->t1, s->fnode, f);
+	ilist_unlink(s->on[f] == ON_T2 ? &s->t2 : &s->t1, s->fnode, f);
+	s->on[f] = ON_NONE;
 }
 
 static const struct policy_ops arc_ops = {

@@ -20,9 +20,10 @@
  * HAND_cold has nothing to do at hot and non-resident pages, and when mc
  * is small it would pass thousands of them per fault; it walks instead a
  * second list holding just the resident cold pages, in clock order. A page
- * turned cold by HAND_hot joins that list in the middle: its place is
- * found by walking the clock forward to the next cold page and the list
- * back from its newest end at once, whichever arrives first.
+ * turned cold by HAND_hot joins that list where HAND_hot is: before
+ * cold_at_hot, the first cold page at or after HAND_hot, which HAND_hot
+ * carries along as it sweeps. Stamps (when a page last went to the list
+ * head) order any two pages on the clock.
  */
 #include <stdlib.h>
 
@@ -52,6 +53,8 @@ struct clockpro {
 	uint8_t *state;          /* per page: CP_* */
 	uint8_t *ref;            /* per frame: a referenced bit taken from the MMU, kept */
 	uint32_t hand_hot, hand_cold, hand_test; /* pages, or ILIST_NONE */
+	uint32_t cold_at_hot;    /* first resident cold page at or after HAND_hot */
+	bool filled;             /* memory has been full: a victim was needed */
 	uint32_t npages;
 };
 
@@ -117,7 +120,7 @@ static struct policy *clockpro_create(struct pager *p, const struct policy_param
 	s->mc_min = 1;
 	s->mc_max = s->m > 1 ? s->m - 1 : 1;
 	s->mc = s->m / 100 > s->mc_min ? s->m / 100 : s->mc_min;
-	s->hand_hot = s->hand_cold = s->hand_test = ILIST_NONE;
+	s->hand_hot = s->hand_cold = s->hand_test = s->cold_at_hot = ILIST_NONE;
 	ilist_init(&s->clock);
 	ilist_init(&s->cold);
 	s->ref = calloc(p->nframes, 1);
@@ -154,7 +157,7 @@ static bool referenced(struct clockpro *s, uint32_t v, bool keep)
 {
 	struct pager *p = s->base.pager;
 	frame_t f = p->pt[v].frame;
-	bool r = s->ref[f] || pager_referenced(p, f);
+	bool r = pager_referenced(p, f) | s->ref[f];  /* always clear the MMU's bit */
 
 	s->ref[f] = keep && r;
 	return r;
@@ -202,71 +205,77 @@ static uint32_t cold_next(const struct clockpro *s, uint32_t v)
 	return n != ILIST_NONE ? n : s->cold.tail;
 }
 
-/* v stops being resident cold: HAND_cold, if on it, goes to the next. */
+/* v stops being resident cold: HAND_cold and cold_at_hot, if on it, go
+ * to the next. */
 static void cold_del(struct clockpro *s, uint32_t v)
 {
-	if (s->hand_cold == v) {
-		uint32_t n = cold_next(s, v);
+	uint32_t n = cold_next(s, v);
 
-		s->hand_cold = n != v ? n : ILIST_NONE;
-	}
+	if (n == v)
+		n = ILIST_NONE;
+	if (s->hand_cold == v)
+		s->hand_cold = n;
+	if (s->cold_at_hot == v)
+		s->cold_at_hot = n;
 	ilist_unlink(&s->cold, s->cnode, v);
 }
 
-/* v went to the list head and stays resident cold. */
+/* v, resident cold and off the cold list, has just gone to the list head
+ * (its stamp is the newest): it joins the cold list as its newest. It is
+ * the first cold page at or after HAND_hot unless another lies between
+ * HAND_hot and the head. */
+static void cold_now_newest(struct clockpro *s, uint32_t v)
+{
+	uint32_t c = s->cold_at_hot;
+
+	ilist_push_head(&s->cold, s->cnode, v);
+	if (s->hand_cold == ILIST_NONE)
+		s->hand_cold = v;
+	if (s->hand_hot != ILIST_NONE &&
+	    (c == ILIST_NONE || s->stamp[c] < s->stamp[s->hand_hot]))
+		s->cold_at_hot = v;
+}
+
+/* v, resident cold, went to the list head and stays cold. HAND_cold, if
+ * on it, goes to the next cold page toward the head; with none before the
+ * head, that is v itself, now there. */
 static void cold_to_newest(struct clockpro *s, uint32_t v)
 {
-	if (s->hand_cold == v)
-		s->hand_cold = cold_next(s, v);
-	ilist_move_to_head(&s->cold, s->cnode, v);
+	if (s->hand_cold == v && s->cnode[v].prev != ILIST_NONE)
+		s->hand_cold = s->cnode[v].prev;
+	if (s->cold_at_hot == v) {
+		uint32_t n = cold_next(s, v);
+
+		s->cold_at_hot = n != v ? n : ILIST_NONE;
+	}
+	ilist_unlink(&s->cold, s->cnode, v);
+	cold_now_newest(s, v);
 }
 
-/* Link i into cold just newer than at. */
-static void cold_link_newer(struct clockpro *s, uint32_t at, uint32_t i)
+/* HAND_hot turned the hot page d cold where it stands: it joins the cold
+ * list just before cold_at_hot, or as the newest cold page when none lies
+ * between d and the list head. */
+static void cold_add_at_hot(struct clockpro *s, uint32_t d)
 {
+	uint32_t c = s->cold_at_hot;
 	struct inode *n = s->cnode;
 
-	n[i].next = at;
-	n[i].prev = n[at].prev;
-	if (n[at].prev != ILIST_NONE)
-		n[n[at].prev].next = i;
-	else
-		s->cold.head = i;
-	n[at].prev = i;
-	s->cold.len++;
-}
+	if (c == ILIST_NONE) {
+		ilist_push_head(&s->cold, n, d);
+		s->cold_at_hot = d;
+	} else if (s->stamp[c] < s->stamp[d]) {
+		ilist_push_head(&s->cold, n, d);
+	} else if (n[c].next == ILIST_NONE) {
+		ilist_push_tail(&s->cold, n, d);
+	} else {
+		/* Link d between c and the cold page before it. */
+		uint32_t older = n[c].next;
 
-/* The hot page d, which keeps its place on the clock, turned cold: find
- * its place among the cold pages, from both sides at once. */
-static void cold_add_in_place(struct clockpro *s, uint32_t d)
-{
-	uint32_t r = s->node[d].prev;  /* the clock, toward the head */
-	uint32_t c = s->cold.head;     /* the cold list, from the newest */
-
-	for (;;) {
-		if (r == ILIST_NONE) {
-			ilist_push_head(&s->cold, s->cnode, d);
-			break;
-		}
-		if (kind(s, r) == CP_COLD) {
-			/* r is the first cold page newer than d. */
-			if (s->cnode[r].next == ILIST_NONE)
-				ilist_push_tail(&s->cold, s->cnode, d);
-			else
-				cold_link_newer(s, s->cnode[r].next, d);
-			break;
-		}
-		r = s->node[r].prev;
-		if (c == ILIST_NONE) {
-			ilist_push_tail(&s->cold, s->cnode, d);
-			break;
-		}
-		if (s->stamp[c] < s->stamp[d]) {
-			/* c is the first cold page older than d. */
-			cold_link_newer(s, c, d);
-			break;
-		}
-		c = s->cnode[c].next;
+		n[d].prev = c;
+		n[d].next = older;
+		n[c].next = d;
+		n[older].prev = d;
+		s->cold.len++;
 	}
 	if (s->hand_cold == ILIST_NONE)
 		s->hand_cold = d;
@@ -300,13 +309,19 @@ static void end_test(struct clockpro *s, uint32_t v)
 static void hot_hand_from(struct clockpro *s, uint32_t v)
 {
 	s->hand_hot = ILIST_NONE;
-	if (!s->nhot)
+	if (!s->nhot) {
+		s->cold_at_hot = ILIST_NONE;
 		return;
-	if (v == ILIST_NONE)
+	}
+	if (v == ILIST_NONE) {
 		v = s->clock.tail;
+		s->cold_at_hot = s->cold.tail;
+	}
 	while (kind(s, v) != CP_HOT) {
 		uint32_t n = forward(s, v);
 
+		if (kind(s, v) == CP_COLD)
+			s->cold_at_hot = cold_next(s, v);
 		if (in_test(s, v))
 			end_test(s, v);
 		v = n;
@@ -315,7 +330,8 @@ static void hot_hand_from(struct clockpro *s, uint32_t v)
 }
 
 /* The other hands only look for their kind of page. */
-static uint32_t first_from(const struct clockpro *s, uint32_t v, bool (*want)(const struct clockpro *, uint32_t))
+static uint32_t first_from(const struct clockpro *s, uint32_t v,
+			   bool (*want)(const struct clockpro *, uint32_t))
 {
 	if (v == ILIST_NONE)
 		v = s->clock.tail;
@@ -348,7 +364,7 @@ static void run_hot(struct clockpro *s)
 			s->state[v] = CP_COLD;
 			s->nhot--;
 			s->ncold++;
-			cold_add_in_place(s, v);
+			cold_add_at_hot(s, v);
 		}
 		hot_hand_from(s, forward(s, v));
 		settle(s);
@@ -378,6 +394,7 @@ static frame_t clockpro_victim(struct policy *pol, vpn_t incoming)
 	(void)incoming;
 	if (!s->nhot && !s->ncold)
 		return NO_FRAME;
+	s->filled = true;
 	for (;;) {
 		uint32_t v;
 		frame_t f;
@@ -406,8 +423,8 @@ static frame_t clockpro_victim(struct policy *pol, vpn_t incoming)
 				/* Referenced after its test: a new one. */
 				s->state[v] |= CP_TEST;
 				s->ntest++;
-				cold_to_newest(s, v);
 				move_to_head(s, v);
+				cold_to_newest(s, v);
 				settle(s);
 			}
 			continue;
@@ -450,15 +467,21 @@ static void clockpro_insert(struct policy *pol, frame_t f)
 		move_to_head(s, vpn);
 		settle(s);
 		balance_hot(s);
+	} else if (!s->filled && s->nhot < s->m - s->mc) {
+		/* Memory is filling up for the first time, with no reuse
+		 * distance to compare yet: hot, up to the hot pages' share
+		 * (LIRS's rule for its first Llirs blocks). */
+		s->state[vpn] = CP_HOT;
+		s->nhot++;
+		push_head(s, vpn);
+		settle(s);
 	} else {
 		/* No usable history: a cold page in its test period. */
 		s->state[vpn] = CP_COLD | CP_TEST;
 		s->ncold++;
 		s->ntest++;
 		push_head(s, vpn);
-		ilist_push_head(&s->cold, s->cnode, vpn);
-		if (s->hand_cold == ILIST_NONE)
-			s->hand_cold = vpn;
+		cold_now_newest(s, vpn);
 		settle(s);
 	}
 }

@@ -101,10 +101,13 @@ static struct policy *s3fifo_create(struct pager *p, const struct policy_params 
 	return &s->base;
 }
 
-/* M is full when it holds its 90% share: 10 |M| >= 9 c, exactly. */
+/* Algorithm 1 asks "is M full" right after moving a page into it: true
+ * when that page took M beyond its 90% share, 10 |M| > 9 c, exactly. (At
+ * its share M is full but has not overflowed: evicting then would leave a
+ * frame of M's share unused.) */
 static bool main_full(const struct s3fifo *s)
 {
-	return (uint64_t)s->main.len * 10 >= (uint64_t)s->c * 9;
+	return (uint64_t)s->main.len * 10 > (uint64_t)s->c * 9;
 }
 
 /* A page leaves memory: the first frame freed is the victim, any further
@@ -231,7 +234,7 @@ static void s3fifo_remove(struct policy *pol, frame_t f)
 static const struct policy_ops s3fifo_ops = {
 	.name = "s3fifo",
 	.summary = "S3-FIFO: small FIFO filters one-hit pages, main FIFO with 2-bit counters, ghost FIFO",
-	.flags = POLICY_NEEDS_HITS,
+	.flags = POLICY_NEEDS_HITS | POLICY_VARIABLE, /* an eviction may free two frames */
 	.create = s3fifo_create,
 	.destroy = s3fifo_destroy,
 	.insert = s3fifo_insert,

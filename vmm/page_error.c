@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/* Delivering a failed page-in to the guest: see page_error.h. */
+#include "page_error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+int page_error_deliver(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size,
+		       volatile struct pflab_mailbox *mb, uint64_t gpa, bool write, int err,
+		       uint64_t *rip, char *why, size_t whylen)
+{
+	uint64_t handler = mb->pgerr_handler, sp, sp_gpa;
+	struct kvm_regs regs;
+
+	if (handler == 0 || handler >= wired_size) {
+		snprintf(why, whylen, "the guest registered no page-in error handler");
+		return -1;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) != 0) {
+		snprintf(why, whylen, "KVM_GET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	/* Push the faulting RIP: the handler's return address. The stack is
+	 * wired memory; a push that would cross into another page or leave
+	 * wired memory means the guest's stack is not where it should be. */
+	sp = regs.rsp - 8;
+	if ((sp & 4095) > 4096 - 8 || kvm_vm_translate(vm, sp, &sp_gpa) != 0 ||
+	    sp_gpa > wired_size - 8) {
+		snprintf(why, whylen, "cannot push on the guest's stack at 0x%llx",
+			 (unsigned long long)sp);
+		return -1;
+	}
+	memcpy(wired + sp_gpa, &regs.rip, sizeof(regs.rip));
+
+	mb->pgerr_addr = gpa;
+	mb->pgerr_rip = regs.rip;
+	mb->pgerr_errno = (uint32_t)err;
+	mb->pgerr_write = write;
+	mb->pgerr_count++;
+
+	*rip = regs.rip;
+	regs.rsp = sp;
+	regs.rip = handler;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) != 0) {
+		snprintf(why, whylen, "KVM_SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
