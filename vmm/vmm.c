@@ -89,7 +89,8 @@ struct vmm {
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
 	bool guest_exited;
-	pthread_mutex_t fault_lock; /* data_fault() is not reentrant */
+	pthread_mutex_t fault_lock; /* data_fault() is not reentrant; also the pager
+				       lock of the paging daemon (pool.h) */
 
 	uint32_t *lat_ns;           /* per pager fault */
 	size_t nlat, lat_cap;
@@ -267,7 +268,6 @@ static int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
  */
 static int deliver_page_error(struct vmm *v, uint64_t gpa, bool write)
 {
-	struct inject_error *e = v->inject_open ? inject_last(&v->inject) : NULL;
 	vpn_t vpn = (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE);
 	char why[200];
 	uint64_t rip;
@@ -276,11 +276,7 @@ static int deliver_page_error(struct vmm *v, uint64_t gpa, bool write)
 			       -v->pager->fail_errno, &rip, why, sizeof(why)) != 0)
 		return fail(v, "pager: %s, and %s", v->pager->err, why);
 	v->pgerr_delivered++;
-	v->pgerr_log = 0;
-	if (e && e->op == INJECT_READ && e->vpn == vpn && !e->where) {
-		e->where = rip;
-		v->pgerr_log = v->inject.nlog;
-	}
+	v->pgerr_log = v->inject_open ? inject_note_delivery(&v->inject, vpn, rip) : 0;
 	if (v->cfg->verbose)
 		fprintf(stderr, "fault: gpa 0x%llx page %u: %s: delivered to the guest's handler, "
 			"faulting rip 0x%llx\n", (unsigned long long)gpa, vpn, v->pager->err,
@@ -398,7 +394,7 @@ static int hcall(struct vmm *v, uint32_t nr)
 	case HC_PAGE_ERROR:
 		v->pgerr_reported++;
 		if (v->pgerr_log && mb->pgerr_ack == mb->pgerr_count)
-			v->inject.log[v->pgerr_log - 1].reported = true;
+			inject_note_reported(&v->inject, v->pgerr_log);
 		return 0;
 	case HC_EVICT:
 		return guest_evict(v, mb->evict_page);
@@ -450,14 +446,19 @@ static int exit_mmio_data(struct vmm *v)
 	if (len > sizeof(run->mmio.data) || (off % PAGE) + len > PAGE)
 		return fail(v, "MMIO access of %u bytes at 0x%llx crosses a page", len,
 			    (unsigned long long)run->mmio.phys_addr);
+	/* Locked until the access is done: the paging daemon must not take
+	 * the page away between the fault and the copy. */
+	pthread_mutex_lock(&v->fault_lock);
 	switch (data_fault(v, vpn, run->mmio.is_write ? ACCESS_WRITE : ACCESS_READ)) {
 	case 0:
 		break;
 	case 1:
+		pthread_mutex_unlock(&v->fault_lock);
 		/* KVM waits for the access's data: it cannot be redirected. */
 		return fail(v, "pager: %s, during an emulated access that cannot be interrupted",
 			    v->pager->err);
 	default:
+		pthread_mutex_unlock(&v->fault_lock);
 		return -1;
 	}
 	at = v->region.va + off;
@@ -467,6 +468,7 @@ static int exit_mmio_data(struct vmm *v)
 	} else {
 		memcpy(run->mmio.data, at, len);
 	}
+	pthread_mutex_unlock(&v->fault_lock);
 	return 0;
 }
 
@@ -521,7 +523,9 @@ static int bad_guest(struct vmm *v, const char *what)
 {
 	char where[320];
 
+	pthread_mutex_lock(&v->fault_lock); /* inspect reads data pages: see readable_page() */
 	inspect_rip(&v->vm, &v->ram, where, sizeof(where));
+	pthread_mutex_unlock(&v->fault_lock);
 	return fail(v, "guest failed: %s at %s", what, where);
 }
 
@@ -550,9 +554,11 @@ static int run_vcpu(struct vmm *v)
 				uint64_t gpa;
 				enum access_kind kind;
 
+				/* Locked from the look at what traps to the fault:
+				 * the paging daemon changes what traps. */
+				pthread_mutex_lock(&v->fault_lock);
 				if (inspect_fault(&v->vm, &v->ram, data_access_traps, v, &gpa,
 						  &kind) == 0) {
-					pthread_mutex_lock(&v->fault_lock);
 					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
 					pthread_mutex_unlock(&v->fault_lock);
 					if (rc == 1)
@@ -561,6 +567,7 @@ static int run_vcpu(struct vmm *v)
 						return -1;
 					continue;
 				}
+				pthread_mutex_unlock(&v->fault_lock);
 				return bad_guest(v, "KVM_RUN failed with EFAULT on no data page");
 			}
 			if (e == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
@@ -569,8 +576,10 @@ static int run_vcpu(struct vmm *v)
 				if (in_data(v, gpa)) {
 					/* The access is re-executed on entry, and
 					 * logged by KVM if it writes. */
+					pthread_mutex_lock(&v->fault_lock);
 					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
 							ACCESS_READ);
+					pthread_mutex_unlock(&v->fault_lock);
 					if (rc == 1)
 						rc = deliver_page_error(v, gpa, false);
 					if (rc != 0)
@@ -778,6 +787,10 @@ static int setup(struct vmm *v, bool *no_kvm)
 		.first_touch_major = c->trace != NULL,
 		.mmu = &v->mmu.mmu,
 		.store = v->inject_open ? &v->inject.bs : &v->store.bs,
+		/* The paging daemon takes the fault lock, which every path
+		 * into the pager here already holds (docs/pager-daemon.md). */
+		.pool = { .low = c->pool_low, .high = c->pool_high, .threaded = !c->pool_sync,
+			  .lock = &v->fault_lock },
 	}, why, sizeof(why));
 	if (!v->pager)
 		return fail(v, "%s", why);
@@ -923,6 +936,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 			v->region.trap->fini(&v->region);
 			v->region.trap = NULL;
 		}
+		/* And the paging daemon: its counts are final once it stops. */
+		pool_stop(v->pager);
 		if (v->line_len)
 			console_byte(v, '\n');
 		results(v, res);

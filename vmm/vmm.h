@@ -48,6 +48,11 @@ struct vmm_config {
 	 * Copied; the caller keeps its own. */
 	const struct inject_rule *inject;
 	size_t ninject;
+	/* --pool-low, --pool-high: a free pool and its paging daemon
+	 * (pool.h, docs/pager-daemon.md); --pool-sync: the daemon's work at
+	 * the end of faults instead of on a thread. 0, 0: none. */
+	uint32_t pool_low, pool_high;
+	bool pool_sync;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;

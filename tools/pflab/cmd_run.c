@@ -47,6 +47,12 @@ static const char run_help[] =
 	"                         (the format: docs/restart.md)\n"
 	"      --inject SPEC      fail chosen swap I/Os, e.g. read:eio@every=1000,write:enospc@at=50\n"
 	"                         (docs/faults.md: rules, what the guest sees, the summary)\n"
+	"      --pool-low N, --pool-high N\n"
+	"                         a paging daemon thread keeps N to N frames free or in a\n"
+	"                         free pool; faults on pool pages need no I/O (kvm trap)\n"
+	"      --pool-sync        run the daemon's work at the end of faults, no thread:\n"
+	"                         deterministic, as pflab sim --pool-low/--pool-high\n"
+	"                         (docs/pager-daemon.md)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -173,7 +179,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
-	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG };
+	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
+	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -191,6 +198,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 		{ "inject", required_argument, NULL, OPT_INJECT },
+		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
+		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
+		{ "pool-sync", no_argument, NULL, OPT_POOL_SYNC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -269,6 +279,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case OPT_RECORD: o->record_path = optarg; break;
 		case OPT_FAULT_LOG: o->fault_log_path = optarg; break;
+		case OPT_POOL_LOW:
+		case OPT_POOL_HIGH:
+			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--pool-%s: %s",
+						       c == OPT_POOL_LOW ? "low" : "high", why);
+			*(c == OPT_POOL_LOW ? &vm->pool_low : &vm->pool_high) = (uint32_t)v;
+			break;
+		case OPT_POOL_SYNC: vm->pool_sync = true; break;
 		case OPT_INJECT:
 			free(o->inject);
 			o->inject = NULL;
@@ -331,6 +349,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 					       "sent to its error handler");
 	vm->inject = o->inject;
 	vm->ninject = o->ninject;
+	if (!vm->pool_low != !vm->pool_high)
+		return cli_usage_error("run", "--pool-low and --pool-high go together");
+	if (vm->pool_sync && !vm->pool_high)
+		return cli_usage_error("run", "--pool-sync needs --pool-low and --pool-high");
+	if (vm->pool_high && vm->trap == &trap_uffd_ops)
+		return cli_usage_error("run", "the free pool needs --trap kvm: under uffd, taking a "
+				       "page from a running guest copies it out first, and a write "
+				       "could slip in between");
 	return 0;
 }
 
@@ -407,9 +433,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 	case OUT_CSV:
 		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"
 		      "soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,exit_rtt_us", stdout);
-		/* Only with --inject, so that other runs keep their columns. */
-		fputs(o->ninject ? ",pagein_errors,writeback_errors,pgerr_delivered,pgerr_reported\n"
-				 : "\n", stdout);
+		/* Only with --inject or a pool, so that other runs keep their columns. */
+		if (o->ninject)
+			fputs(",pagein_errors,writeback_errors,pgerr_delivered,pgerr_reported", stdout);
+		if (vm->pool_high)
+			fputs(",pool_reclaims,pool_waits,direct_reclaims", stdout);
+		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
 		       vm->policy->name, vm->nframes, (unsigned long long)st->refs,
@@ -423,6 +452,10 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)st->writeback_errors,
 			       (unsigned long long)r->pgerr_delivered,
 			       (unsigned long long)r->pgerr_reported);
+		if (vm->pool_high)
+			printf(",%llu,%llu,%llu", (unsigned long long)st->pool_reclaims,
+			       (unsigned long long)st->pool_waits,
+			       (unsigned long long)st->direct_reclaims);
 		putchar('\n');
 		break;
 	case OUT_JSON:
@@ -446,6 +479,11 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)st->writeback_errors,
 			       (unsigned long long)r->pgerr_delivered,
 			       (unsigned long long)r->pgerr_reported);
+		if (vm->pool_high)
+			printf(", \"pool_reclaims\": %llu, \"pool_waits\": %llu, "
+			       "\"direct_reclaims\": %llu", (unsigned long long)st->pool_reclaims,
+			       (unsigned long long)st->pool_waits,
+			       (unsigned long long)st->direct_reclaims);
 		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
@@ -466,6 +504,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->pgerr_delivered,
 			       (unsigned long long)r->pgerr_reported,
 			       (unsigned long long)st->writeback_errors);
+		if (vm->pool_high)
+			printf("pool: %llu faults reclaimed from the pool (minor, no I/O), %llu waited "
+			       "for a write-back, %llu ran the policy themselves\n",
+			       (unsigned long long)st->pool_reclaims,
+			       (unsigned long long)st->pool_waits,
+			       (unsigned long long)st->direct_reclaims);
 		break;
 	}
 }

@@ -33,7 +33,8 @@ struct pool {
 	uint32_t transit;        /* frames busy with a write-back */
 	uint64_t runs;           /* daemon rounds */
 
-	pthread_mutex_t lock;    /* the pager lock, when threaded */
+	pthread_mutex_t *lock;   /* the pager lock, when threaded: own_lock or the caller's */
+	pthread_mutex_t own_lock;
 	pthread_cond_t wake;     /* a fault crossed the low watermark (kick) */
 	pthread_cond_t done;     /* a write-back completed */
 	pthread_t thread;
@@ -76,7 +77,8 @@ struct pool *pool_create(struct pager *p, const struct pool_config *cfg)
 		free(pl);
 		return NULL;
 	}
-	pthread_mutex_init(&pl->lock, NULL);
+	pthread_mutex_init(&pl->own_lock, NULL);
+	pl->lock = cfg->lock ? cfg->lock : &pl->own_lock;
 	pthread_cond_init(&pl->wake, NULL);
 	pthread_cond_init(&pl->done, NULL);
 	return pl;
@@ -102,13 +104,13 @@ int pool_grow(struct pager *p, uint32_t npages)
 void pager_lock(struct pager *p)
 {
 	if (p->pool && p->pool->threaded)
-		pthread_mutex_lock(&p->pool->lock);
+		pthread_mutex_lock(p->pool->lock);
 }
 
 void pager_unlock(struct pager *p)
 {
 	if (p->pool && p->pool->threaded)
-		pthread_mutex_unlock(&p->pool->lock);
+		pthread_mutex_unlock(p->pool->lock);
 }
 
 static uint32_t available(const struct pager *p)
@@ -163,10 +165,10 @@ static int to_pool(struct pager *p, frame_t f)
 			fr->flags |= FRAME_BUSY;
 			pl->transit++;
 			if (pl->threaded)
-				pthread_mutex_unlock(&pl->lock);
+				pthread_mutex_unlock(pl->lock);
 			rc = p->store->ops->page_out(p->store, vpn, f);
 			if (pl->threaded)
-				pthread_mutex_lock(&pl->lock);
+				pthread_mutex_lock(pl->lock);
 			pl->transit--;
 		}
 		if (rc) {
@@ -213,16 +215,16 @@ static void *daemon_main(void *arg)
 	struct pager *p = arg;
 	struct pool *pl = p->pool;
 
-	pthread_mutex_lock(&pl->lock);
+	pthread_mutex_lock(pl->lock);
 	while (!pl->stopping) {
 		if (!pl->kick) {
-			pthread_cond_wait(&pl->wake, &pl->lock);
+			pthread_cond_wait(&pl->wake, pl->lock);
 			continue;
 		}
 		pl->kick = false;
 		refill(p);
 	}
-	pthread_mutex_unlock(&pl->lock);
+	pthread_mutex_unlock(pl->lock);
 	return NULL;
 }
 
@@ -244,10 +246,10 @@ void pool_stop(struct pager *p)
 
 	if (!pl || !pl->running)
 		return;
-	pthread_mutex_lock(&pl->lock);
+	pthread_mutex_lock(pl->lock);
 	pl->stopping = true;
 	pthread_cond_signal(&pl->wake);
-	pthread_mutex_unlock(&pl->lock);
+	pthread_mutex_unlock(pl->lock);
 	pthread_join(pl->thread, NULL);
 	pl->running = false;
 }
@@ -259,7 +261,7 @@ void pool_destroy(struct pager *p)
 	if (!pl)
 		return;
 	pool_stop(p);
-	pthread_mutex_destroy(&pl->lock);
+	pthread_mutex_destroy(&pl->own_lock);
 	pthread_cond_destroy(&pl->wake);
 	pthread_cond_destroy(&pl->done);
 	free(pl->node);
@@ -292,6 +294,15 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 	frame_t f;
 	int rc;
 
+	/* The synchronous daemon's work, owed since the last fault: it runs
+	 * between faults, as a thread would, once the access that faulted
+	 * has completed. (Run at the end of that fault, it could send the
+	 * page just brought in to the pool before its access, which under
+	 * KVM re-executes after the fault, had happened.) */
+	if (!pl->threaded && pl->kick) {
+		pl->kick = false;
+		refill(p);
+	}
 	for (;;) {
 		f = p->pt[vpn].frame;
 		if (f != NO_FRAME) {
@@ -312,7 +323,7 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 		/* In transit: wait for the write rather than read it twice.
 		 * Only a daemon thread leaves a frame busy across calls. */
 		p->stats.pool_waits++;
-		pthread_cond_wait(&pl->done, &pl->lock);
+		pthread_cond_wait(&pl->done, pl->lock);
 	}
 
 	rc = p->mmu->ops->map(p->mmu, vpn, f, why);
@@ -348,12 +359,9 @@ void pool_after_fault(struct pager *p)
 
 	if (available(p) >= pl->low)
 		return;
-	if (!pl->threaded) {
-		refill(p);
-		return;
-	}
 	pl->kick = true;
-	pthread_cond_signal(&pl->wake);
+	if (pl->threaded)
+		pthread_cond_signal(&pl->wake);
 }
 
 uint32_t pool_len(const struct pager *p)

@@ -22,17 +22,21 @@
  *    the low watermark; it drops the pager lock while a write is in flight,
  *    so the guest runs and faults meanwhile;
  *  - synchronous (the simulator, `pflab run --pool-sync`): the daemon's work
- *    runs at the end of the fault that crossed the low watermark, writes
- *    complete at once. Deterministic, hence exact in tests.
+ *    runs at the start of the fault after the one that crossed the low
+ *    watermark (between the two, as a thread would run, once the access
+ *    that faulted has completed); writes complete at once. Deterministic,
+ *    hence exact in tests, and the same under KVM as in the simulator.
  *
  * Locking: with a threaded daemon, every call into the pager (pager_fault,
- * pager_pin, ...) and every MMU state read by the caller must hold
- * pager_lock(); without one, pager_lock() does nothing and the pager's
- * single-threaded paths are exactly as they were.
+ * pager_pin, ...) and every MMU state read by the caller must hold the
+ * pager lock: pager_lock(), or the caller's own mutex given as
+ * pool_config.lock. Without a thread, pager_lock() does nothing and the
+ * pager's single-threaded paths are exactly as they were.
  */
 #ifndef PFLAB_POOL_H
 #define PFLAB_POOL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +49,10 @@ struct pool;
 struct pool_config {
 	uint32_t low, high;  /* watermarks, in frames free or in the pool; high 0: no pool */
 	bool threaded;       /* a daemon thread; else the work runs at the end of faults */
+	/* The pager lock, when threaded: the caller's own (the KVM host's
+	 * fault lock, which already serialises its fault paths), or NULL for
+	 * one of the pool's. */
+	pthread_mutex_t *lock;
 };
 
 /* Check a configuration against a pager of nframes frames: 0, or -1 with a
@@ -61,7 +69,8 @@ void pool_destroy(struct pager *p);
 bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *f);
 /* The oldest pool frame, its page dropped, or NO_FRAME. */
 frame_t pool_take(struct pager *p);
-/* After a fault: below the low watermark, wake (or run) the daemon. */
+/* After a fault: below the low watermark, wake the daemon (or, without a
+ * thread, owe its work to the next fault). */
 void pool_after_fault(struct pager *p);
 
 /* Stop the daemon thread (idempotent): before reading statistics. */

@@ -256,7 +256,11 @@ static int judge(struct inject_store *s, enum inject_op op, vpn_t vpn)
 static int inject_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
 	struct inject_store *s = (struct inject_store *)bs;
-	int rc = judge(s, INJECT_READ, vpn);
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = judge(s, INJECT_READ, vpn);
+	pthread_mutex_unlock(&s->lock);
 
 	return rc ? rc : s->lower->ops->page_in(s->lower, vpn, f);
 }
@@ -272,7 +276,11 @@ static int inject_zero_fill(struct backing_store *bs, vpn_t vpn, frame_t f)
 static int inject_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
 	struct inject_store *s = (struct inject_store *)bs;
-	int rc = judge(s, INJECT_WRITE, vpn);
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = judge(s, INJECT_WRITE, vpn);
+	pthread_mutex_unlock(&s->lock);
 
 	return rc ? rc : s->lower->ops->page_out(s->lower, vpn, f);
 }
@@ -289,6 +297,7 @@ int inject_init(struct inject_store *s, struct backing_store *lower, struct inje
 	*s = (struct inject_store){
 		.bs.ops = &inject_ops, .lower = lower, .rules = rules, .nrules = nrules,
 	};
+	pthread_mutex_init(&s->lock, NULL);
 	if (cover(s, 0) != 0) {
 		inject_fini(s);
 		return -ENOMEM;
@@ -296,8 +305,37 @@ int inject_init(struct inject_store *s, struct backing_store *lower, struct inje
 	return 0;
 }
 
+size_t inject_note_delivery(struct inject_store *s, vpn_t vpn, uint64_t where)
+{
+	size_t idx = 0;
+
+	pthread_mutex_lock(&s->lock);
+	/* The failure just now, if injected, is the page's newest unresolved
+	 * read error (a later read of the page would have resolved it). */
+	if (vpn < s->npages && s->unresolved[INJECT_READ][vpn]) {
+		struct inject_error *e = &s->log[s->unresolved[INJECT_READ][vpn] - 1];
+
+		if (!e->where) {
+			e->where = where;
+			idx = s->unresolved[INJECT_READ][vpn];
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return idx;
+}
+
+void inject_note_reported(struct inject_store *s, size_t idx)
+{
+	pthread_mutex_lock(&s->lock);
+	if (idx && idx <= s->nlog)
+		s->log[idx - 1].reported = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void inject_fini(struct inject_store *s)
 {
+	if (s->bs.ops)
+		pthread_mutex_destroy(&s->lock);
 	free(s->rules);
 	free(s->log);
 	free(s->unresolved[0]);
@@ -307,4 +345,5 @@ void inject_fini(struct inject_store *s)
 	s->unresolved[0] = s->unresolved[1] = NULL;
 	s->nrules = s->nlog = s->log_cap = 0;
 	s->npages = 0;
+	s->bs.ops = NULL;
 }

@@ -28,6 +28,7 @@
 #ifndef PFLAB_STORE_INJECT_H
 #define PFLAB_STORE_INJECT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,9 @@ struct inject_error {
 
 struct inject_store {
 	struct backing_store bs;
+	/* The paging daemon writes back on its own thread (pool.h): the
+	 * counters and the log are kept under this lock. */
+	pthread_mutex_t lock;
 	struct backing_store *lower;
 	struct inject_rule *rules;
 	size_t nrules;
@@ -89,11 +93,15 @@ void inject_fini(struct inject_store *s);
 /* Whether any rule fails reads (page-ins) / writes (write-backs). */
 bool inject_has(const struct inject_store *s, enum inject_op op);
 
-/* The newest logged error, or NULL: for the caller's notes. */
-static inline struct inject_error *inject_last(struct inject_store *s)
-{
-	return s->nlog ? &s->log[s->nlog - 1] : NULL;
-}
+/*
+ * The caller's notes. inject_note_delivery(): a page-in of vpn failed and
+ * the error was delivered at `where`; returns 1 + the log index of the
+ * newest undelivered read error of vpn, or 0 if the failure was not an
+ * injected one. inject_note_reported(): the error of that index was
+ * reported back.
+ */
+size_t inject_note_delivery(struct inject_store *s, vpn_t vpn, uint64_t where);
+void inject_note_reported(struct inject_store *s, size_t idx);
 
 /* "EIO", "ENOSPC", ...: the name --inject takes, upper-cased. */
 const char *inject_errno_name(int err);
