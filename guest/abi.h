@@ -89,6 +89,18 @@ enum pflab_workload {
 	WL_NR
 };
 
+/* The workloads' names, shared by the guest's banner and the host's
+ * --workload parser: an initializer for a const char *[WL_NR]. */
+#define PFLAB_WORKLOAD_NAMES {                                                        \
+	[WL_SCAN] = "scan", [WL_RANDOM] = "random", [WL_STRIDE] = "stride",             \
+	[WL_MATMUL] = "matmul", [WL_LIST] = "list", [WL_COPY] = "copy",                 \
+	[WL_TRACE] = "trace", [WL_TOUCH] = "touch", [WL_BAD_OOB] = "bad-oob",           \
+	[WL_BAD_UD] = "bad-ud", [WL_BAD_LOOP] = "bad-loop",                             \
+	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb", \
+	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle", \
+	[WL_RESTART_FETCH] = "restart-fetch",                                           \
+}
+
 /* A trace buffer entry: a data-region page number, the write bit on top. */
 #define PFLAB_REF_WRITE 0x80000000u
 

@@ -94,15 +94,7 @@ void page_check(struct guest *g, uint32_t vpn)
 	}
 }
 
-static const char *const names[WL_NR] = {
-	[WL_SCAN] = "scan", [WL_RANDOM] = "random", [WL_STRIDE] = "stride",
-	[WL_MATMUL] = "matmul", [WL_LIST] = "list", [WL_COPY] = "copy",
-	[WL_TRACE] = "trace", [WL_TOUCH] = "touch", [WL_BAD_OOB] = "bad-oob",
-	[WL_BAD_UD] = "bad-ud", [WL_BAD_LOOP] = "bad-loop",
-	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb",
-	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle",
-	[WL_RESTART_FETCH] = "restart-fetch",
-};
+static const char *const names[WL_NR] = PFLAB_WORKLOAD_NAMES;
 
 void guest_main(void);
 

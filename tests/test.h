@@ -47,6 +47,13 @@ const char *shared_traces(void);
 /* A fresh scratch directory under the build directory, removed at exit. */
 const char *scratch_dir(void);
 
+/* Whether /dev/kvm can be opened read-write; if not, test_skip() says so. */
+bool kvm_usable(void);
+
+/* The value of a named column in the first data row of CSV text (a header
+ * line, then rows), or -1 if there is no such column. */
+long long csv_value(const char *csv, const char *column);
+
 /* Write a text file; returns its path (static buffer reused per call). */
 char *write_file(const char *name, const char *text);
 

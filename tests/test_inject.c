@@ -433,38 +433,6 @@ static void test_property_no_data_lost(void)
 
 /* ---- end to end under KVM -------------------------------------------------- */
 
-static bool kvm_usable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		test_skip("no /dev/kvm: cannot open it read-write");
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
-/* The value of a named column in a two-line CSV (header, one row). */
-static long long csv_value(const char *csv, const char *column)
-{
-	char header[1024], row[1024], *h, *r, *hs, *rs;
-	const char *nl = strchr(csv, '\n');
-	size_t hl;
-
-	if (!nl || (hl = (size_t)(nl - csv)) >= sizeof(header))
-		return -1;
-	memcpy(header, csv, hl);
-	header[hl] = '\0';
-	snprintf(row, sizeof(row), "%s", nl + 1);
-	row[strcspn(row, "\n")] = '\0';
-	for (h = strtok_r(header, ",", &hs), r = strtok_r(row, ",", &rs); h && r;
-	     h = strtok_r(NULL, ",", &hs), r = strtok_r(NULL, ",", &rs))
-		if (strcmp(h, column) == 0)
-			return strtoll(r, NULL, 10);
-	return -1;
-}
-
 static size_t count_lines(const char *text, const char *needle)
 {
 	size_t n = 0;

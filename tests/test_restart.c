@@ -26,18 +26,6 @@
  * most four pages and page them out themselves (HC_EVICT). */
 #define RUN_ARGS "--pages 16 --frames 4 --policy fifo --trap kvm --timeout 30s"
 
-static bool kvm_usable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		test_skip("no /dev/kvm: cannot open it read-write");
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
 static bool goldens_here(void)
 {
 	struct stat st;

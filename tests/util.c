@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Helpers shared by the test files: running the CLI, scratch files. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,4 +146,35 @@ void cmd_result_free(struct cmd_result *r)
 	free(r->out);
 	free(r->err);
 	r->out = r->err = NULL;
+}
+
+bool kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		test_skip("no /dev/kvm: cannot open it read-write");
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+long long csv_value(const char *csv, const char *column)
+{
+	char header[1024], row[1024], *h, *r, *hs, *rs;
+	const char *nl = strchr(csv, '\n');
+	size_t hl;
+
+	if (!nl || (hl = (size_t)(nl - csv)) >= sizeof(header))
+		return -1;
+	memcpy(header, csv, hl);
+	header[hl] = '\0';
+	snprintf(row, sizeof(row), "%s", nl + 1);
+	row[strcspn(row, "\n")] = '\0';
+	for (h = strtok_r(header, ",", &hs), r = strtok_r(row, ",", &rs); h && r;
+	     h = strtok_r(NULL, ",", &hs), r = strtok_r(NULL, ",", &rs))
+		if (strcmp(h, column) == 0)
+			return strtoll(r, NULL, 10);
+	return -1;
 }

@@ -34,15 +34,7 @@
 
 _Static_assert(VREF_WRITE == PFLAB_REF_WRITE, "trace buffer entries are vrefs");
 
-static const char *const workload_names[WL_NR] = {
-	[WL_SCAN] = "scan", [WL_RANDOM] = "random", [WL_STRIDE] = "stride",
-	[WL_MATMUL] = "matmul", [WL_LIST] = "list", [WL_COPY] = "copy",
-	[WL_TRACE] = "trace", [WL_TOUCH] = "touch", [WL_BAD_OOB] = "bad-oob",
-	[WL_BAD_UD] = "bad-ud", [WL_BAD_LOOP] = "bad-loop",
-	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb",
-	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle",
-	[WL_RESTART_FETCH] = "restart-fetch",
-};
+static const char *const workload_names[WL_NR] = PFLAB_WORKLOAD_NAMES;
 
 uint32_t vmm_workload_find(const char *name)
 {

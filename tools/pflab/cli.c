@@ -202,6 +202,19 @@ int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen)
 	return -1;
 }
 
+int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out)
+{
+	uint64_t v;
+	char why[128];
+
+	if (cli_parse_u64(s, 1, 1u << 30, &v, why, sizeof(why)) != 0)
+		return cli_usage_error(cmd, "--page-size: %s", why);
+	if (v & (v - 1))
+		return cli_usage_error(cmd, "--page-size: %s is not a power of two", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
 size_t cli_split(char *s, char ***items)
 {
 	size_t n = 1, i = 0;

@@ -60,6 +60,10 @@ int cli_parse_double(const char *s, double min, double max, double *out, char *w
 /* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */
 int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen);
 
+/* --page-size: a power of two from 1 to 2^30. Prints the one-line error
+ * itself and returns EXIT_USAGE, or 0. */
+int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out);
+
 /* Split a comma-separated list in place, empty items included; returns the
  * count, *items malloc'ed. */
 size_t cli_split(char *s, char ***items);

@@ -96,7 +96,6 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 		{ 0 },
 	};
 	char why[200];
-	uint64_t v;
 	int c;
 
 	*o = (struct mrc_opts){ .trace.page_size = 4096 };
@@ -120,12 +119,8 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 				return cli_usage_error("mrc", "unknown trace format '%s'", optarg);
 			break;
 		case OPT_PAGE_SIZE:
-			if (cli_parse_u64(optarg, 1, UINT32_MAX, &v, why, sizeof(why)) != 0)
-				return cli_usage_error("mrc", "--page-size: %s", why);
-			if (v & (v - 1))
-				return cli_usage_error("mrc", "--page-size: %s is not a power of two",
-						       optarg);
-			o->trace.page_size = (uint32_t)v;
+			if (cli_parse_page_size("mrc", optarg, &o->trace.page_size))
+				return EXIT_USAGE;
 			break;
 		case OPT_CSV: o->csv = true; break;
 		case 'o': o->out_path = optarg; break;

@@ -172,12 +172,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				return cli_usage_error("sim", "unknown trace format '%s'", optarg);
 			break;
 		case OPT_PAGE_SIZE:
-			if (cli_parse_u64(optarg, 1, UINT32_MAX, &v, why, sizeof(why)) != 0)
-				return cli_usage_error("sim", "--page-size: %s", why);
-			if (v & (v - 1))
-				return cli_usage_error("sim", "--page-size: %s is not a power of two",
-						       optarg);
-			o->trace.page_size = (uint32_t)v;
+			if (cli_parse_page_size("sim", optarg, &o->trace.page_size))
+				return EXIT_USAGE;
 			break;
 		case OPT_CSV: o->output = OUT_CSV; break;
 		case OPT_JSON: o->output = OUT_JSON; break;

@@ -18,7 +18,6 @@
 
 /* References per read: large enough to amortise calls, small enough for L2. */
 #define CHUNK 4096
-#define MAX_PAGE_SIZE (1u << 30)
 /* More references than anyone will simulate: catches a typo'd --refs. */
 #define MAX_GEN_REFS (1ull << 40)
 #define MAX_GEN_BASE (1ull << 62)
@@ -80,19 +79,6 @@ static const char gen_help[] =
 	"                       it does not change which pages are referenced\n"
 	"      --page-size N    recorded in a pft header (default 4096)\n"
 	"      --zstd           compress the output (implied by an OUT ending in .zst)\n";
-
-static int parse_page_size(const char *cmd, const char *s, uint32_t *out)
-{
-	uint64_t v;
-	char why[128];
-
-	if (cli_parse_u64(s, 1, MAX_PAGE_SIZE, &v, why, sizeof(why)) != 0)
-		return cli_usage_error(cmd, "--page-size: %s", why);
-	if (v & (v - 1))
-		return cli_usage_error(cmd, "--page-size: %s is not a power of two", s);
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int parse_format(const char *cmd, const char *opt, const char *s, bool writable,
 			enum trace_format *out)
@@ -271,7 +257,7 @@ static int info_main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'P':
-			if (parse_page_size("trace info", optarg, &topt.page_size))
+			if (cli_parse_page_size("trace info", optarg, &topt.page_size))
 				return EXIT_USAGE;
 			break;
 		case 'j': json = true; break;
@@ -410,7 +396,7 @@ static int convert_main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'P':
-			if (parse_page_size("trace convert", optarg, &topt.page_size))
+			if (cli_parse_page_size("trace convert", optarg, &topt.page_size))
 				return EXIT_USAGE;
 			break;
 		case 'z': wopt.zstd = true; break;
@@ -691,7 +677,7 @@ static int gen_main(int argc, char **argv)
 				return cli_usage_error("trace gen", "--write-ratio: %s", why);
 			break;
 		case 'P':
-			if (parse_page_size("trace gen", optarg, &o.w.page_size))
+			if (cli_parse_page_size("trace gen", optarg, &o.w.page_size))
 				return EXIT_USAGE;
 			break;
 		case 'z': o.w.zstd = true; break;

@@ -202,7 +202,9 @@ int pager_reclaim(struct pager *p, frame_t f)
  * tried once. Then the held pages go back to the policy, to be written when
  * next chosen. Off the hot path: the array is allocated here.
  */
-static frame_t get_frame_after_write_error(struct pager *p, vpn_t vpn, frame_t failed)
+static __attribute__((noinline, cold)) frame_t get_frame_after_write_error(struct pager *p,
+									  vpn_t vpn,
+									  frame_t failed)
 {
 	uint32_t tracked = (uint32_t)(p->stats.resident - p->npinned), nheld = 0;
 	frame_t *held = malloc(sizeof(*held) * tracked), f = NO_FRAME;
@@ -241,12 +243,6 @@ static frame_t get_frame(struct pager *p, vpn_t vpn)
 
 	if (p->nfree)
 		return p->free_frames[--p->nfree];
-	if (unlikely(p->pool)) {
-		f = pool_take(p);
-		if (f != NO_FRAME)
-			return f;
-		p->stats.direct_reclaims++;
-	}
 
 	f = p->policy->ops->victim(p->policy, vpn);
 	if (f == NO_FRAME) {
@@ -267,9 +263,12 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	frame_t f;
 	int rc = 0;
 
-	if (unlikely(p->pool) && pool_fault(p, vpn, why, &f)) {
-		pool_after_fault(p);
-		return f;
+	/* With a free pool: the page may come back from it without I/O, and
+	 * otherwise its oldest frame waits on the free list (pool.h). */
+	if (unlikely(p->pool)) {
+		f = pool_fault(p, vpn, why);
+		if (f != POOL_GO_ON)
+			return f;
 	}
 	f = get_frame(p, vpn);
 	if (f == NO_FRAME)
@@ -309,8 +308,6 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	 * this reference, so the peak is a resident set, not a transient. */
 	if (p->stats.resident > p->stats.resident_max)
 		p->stats.resident_max = p->stats.resident;
-	if (unlikely(p->pool))
-		pool_after_fault(p);
 	return f;
 }
 

@@ -270,14 +270,13 @@ void pool_destroy(struct pager *p)
 	p->pool = NULL;
 }
 
-static bool map_failed(struct pager *p, vpn_t vpn, frame_t f, int rc, frame_t *out)
+static frame_t map_failed(struct pager *p, vpn_t vpn, frame_t f, int rc)
 {
 	snprintf(p->err, sizeof(p->err), "mapping page %u to frame %u failed: %s", vpn, f,
 		 strerror(-rc));
 	p->fail = PAGER_FAIL_MAP;
 	p->fail_errno = rc;
-	*out = NO_FRAME;
-	return true;
+	return NO_FRAME;
 }
 
 /* A fault that needed no I/O: the page came back from the pool. */
@@ -288,7 +287,24 @@ static void count_reclaim(struct pager *p)
 	p->stats.pool_reclaims++;
 }
 
-bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
+/* A fault that needs I/O: with no free frame, the oldest pool frame goes on
+ * the free list, where the fault path takes it; with none in the pool
+ * either, the fault runs the policy itself. */
+static frame_t take_for_fault(struct pager *p)
+{
+	frame_t f;
+
+	if (p->nfree)
+		return POOL_GO_ON;
+	f = pool_take(p);
+	if (f != NO_FRAME)
+		p->free_frames[p->nfree++] = f;
+	else
+		p->stats.direct_reclaims++;
+	return POOL_GO_ON;
+}
+
+frame_t pool_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pool *pl = p->pool;
 	frame_t f;
@@ -303,6 +319,15 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 		pl->kick = false;
 		refill(p);
 	}
+	/* This fault takes one frame from the free list or the pool (or
+	 * none, when both are empty): below the low watermark after it, the
+	 * daemon is due. Decided now, so that the fault path proper needs no
+	 * second look at the pool. */
+	if (available(p) <= pl->low) {
+		pl->kick = true;
+		if (pl->threaded)
+			pthread_cond_signal(&pl->wake);
+	}
 	for (;;) {
 		f = p->pt[vpn].frame;
 		if (f != NO_FRAME) {
@@ -310,14 +335,13 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 			 * resident again. Map it for this access. */
 			rc = p->mmu->ops->map(p->mmu, vpn, f, why);
 			if (rc)
-				return map_failed(p, vpn, f, rc, out);
+				return map_failed(p, vpn, f, rc);
 			count_reclaim(p);
-			*out = f;
-			return true;
+			return f;
 		}
 		f = pl->frame_of[vpn];
 		if (f == NO_FRAME)
-			return false;
+			return take_for_fault(p);
 		if (!(p->frames[f].flags & FRAME_BUSY))
 			break;
 		/* In transit: wait for the write rather than read it twice.
@@ -328,7 +352,7 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 
 	rc = p->mmu->ops->map(p->mmu, vpn, f, why);
 	if (rc)
-		return map_failed(p, vpn, f, rc, out);
+		return map_failed(p, vpn, f, rc);
 	ilist_unlink(&pl->list, pl->node, f);
 	pl->frame_of[vpn] = NO_FRAME;
 	p->frames[f] = (struct frame){ .vpn = vpn, .flags = FRAME_USED };
@@ -337,8 +361,7 @@ bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *out)
 	if (++p->stats.resident > p->stats.resident_max)
 		p->stats.resident_max = p->stats.resident;
 	p->policy->ops->insert(p->policy, f);
-	*out = f;
-	return true;
+	return f;
 }
 
 frame_t pool_take(struct pager *p)
@@ -351,17 +374,6 @@ frame_t pool_take(struct pager *p)
 	pl->frame_of[p->frames[f].vpn] = NO_FRAME;
 	p->frames[f].flags = 0;
 	return f;
-}
-
-void pool_after_fault(struct pager *p)
-{
-	struct pool *pl = p->pool;
-
-	if (available(p) >= pl->low)
-		return;
-	pl->kick = true;
-	if (pl->threaded)
-		pthread_cond_signal(&pl->wake);
 }
 
 uint32_t pool_len(const struct pager *p)

@@ -64,14 +64,20 @@ struct pool *pool_create(struct pager *p, const struct pool_config *cfg);
 int pool_grow(struct pager *p, uint32_t npages);
 int pool_start(struct pager *p);
 void pool_destroy(struct pager *p);
-/* A fault on vpn: if its page is in the pool (or in transit, after waiting
- * for the write), reclaim it and return true with *f set. */
-bool pool_fault(struct pager *p, vpn_t vpn, enum access_kind why, frame_t *f);
+/*
+ * At the start of a fault on vpn: run the daemon's owed work (without a
+ * thread), wake it (with one) if this fault leaves fewer than low frames
+ * free or in the pool. If vpn's page is in the pool (or in transit, after
+ * waiting for the write), reclaim it and return its frame (or NO_FRAME if
+ * it cannot be mapped). Else make sure a frame waits on the free list if
+ * the pool has one, and return POOL_GO_ON: the fault path proper goes on.
+ * (A return value, not an out-parameter: the fault path's own frame
+ * variable stays in a register.)
+ */
+#define POOL_GO_ON ((frame_t)(UINT32_MAX - 1)) /* above any frame: nframes < NO_FRAME */
+frame_t pool_fault(struct pager *p, vpn_t vpn, enum access_kind why);
 /* The oldest pool frame, its page dropped, or NO_FRAME. */
 frame_t pool_take(struct pager *p);
-/* After a fault: below the low watermark, wake the daemon (or, without a
- * thread, owe its work to the next fault). */
-void pool_after_fault(struct pager *p);
 
 /* Stop the daemon thread (idempotent): before reading statistics. */
 void pool_stop(struct pager *p);
