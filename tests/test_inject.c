@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mmu_sim.h"
+#include "data_rig.h"
 #include "pager.h"
 #include "store_inject.h"
 #include "test.h"
@@ -96,141 +96,21 @@ static void test_parse_errors(void)
 	}
 }
 
-/* ---- a store that carries data ------------------------------------------ */
+/* ---- a pager whose pages carry data (data_rig.h) ----------------------- */
 
-/*
- * Each page's "contents" is one number, the version the test last wrote:
- * frames and slots hold versions, page_in/page_out copy them. What the
- * pager does wrong with data (read a stale slot, drop a dirty page, map a
- * page whose read failed) shows up as a version that is not the last one
- * written.
- */
-struct data_store {
-	struct backing_store bs;
-	uint64_t *frame;   /* per frame */
-	uint64_t *slot;    /* per page */
-};
-
-static int ds_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
-{
-	struct data_store *d = (struct data_store *)bs;
-
-	d->frame[f] = d->slot[vpn];
-	return 0;
-}
-
-static int ds_zero_fill(struct backing_store *bs, vpn_t vpn, frame_t f)
-{
-	(void)vpn;
-	((struct data_store *)bs)->frame[f] = 0;
-	return 0;
-}
-
-static int ds_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
-{
-	struct data_store *d = (struct data_store *)bs;
-
-	d->slot[vpn] = d->frame[f];
-	return 0;
-}
-
-static const struct store_ops data_ops = {
-	.page_in = ds_page_in, .zero_fill = ds_zero_fill, .page_out = ds_page_out,
-};
-
-struct rig {
-	struct sim_mmu mmu;
-	struct data_store data;
-	struct inject_store inject;
-	struct pager *p;
-	uint64_t *want;    /* per page: the version last written */
-	uint32_t npages;
-};
+#define rig data_rig
 
 static void rig_init(struct rig *r, const char *policy, uint32_t frames, uint32_t pages,
 		     const char *spec)
 {
-	struct inject_rule *rules;
-	size_t n;
-	char err[200];
-
-	memset(r, 0, sizeof(*r));
-	r->npages = pages;
-	CU_ASSERT_FATAL(sim_mmu_init(&r->mmu, frames) == 0);
-	r->data = (struct data_store){
-		.bs.ops = &data_ops,
-		.frame = calloc(frames, sizeof(uint64_t)),
-		.slot = calloc(pages, sizeof(uint64_t)),
-	};
-	r->want = calloc(pages, sizeof(uint64_t));
-	CU_ASSERT_FATAL(r->data.frame && r->data.slot && r->want);
-	CU_ASSERT_EQUAL_FATAL(inject_parse(spec, &rules, &n, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(inject_init(&r->inject, &r->data.bs, rules, n), 0);
-	r->p = pager_create(&(struct pager_config){
-		.nframes = frames,
-		.npages = pages,
-		.policy = policy_find(policy),
-		.params = POLICY_PARAMS_DEFAULT,
-		.mmu = &r->mmu.mmu,
-		.store = &r->inject.bs,
-	}, err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r->p);
+	data_rig_init(r, &(struct data_rig_config){
+		.policy = policy, .frames = frames, .pages = pages, .inject = spec,
+	});
 }
 
-static void rig_fini(struct rig *r)
-{
-	pager_destroy(r->p);
-	inject_fini(&r->inject);
-	sim_mmu_fini(&r->mmu);
-	free(r->data.frame);
-	free(r->data.slot);
-	free(r->want);
-}
-
-/*
- * One access, as the guest makes it: on a delivered page-in error, retry
- * (up to 16 times). A read checks the version; a write stores a new one.
- * Returns the frame, or NO_FRAME if the fault failed for good.
- */
-static frame_t access_page(struct rig *r, vpn_t vpn, bool write, unsigned *retries)
-{
-	frame_t f = pager_lookup(r->p, vpn);
-
-	for (unsigned k = 0; f == NO_FRAME && k < 16; k++) {
-		r->p->now++;
-		f = pager_fault(r->p, vpn, write ? ACCESS_WRITE : ACCESS_READ);
-		if (f == NO_FRAME && r->p->fail != PAGER_FAIL_PAGE_IN)
-			return NO_FRAME;
-		if (f == NO_FRAME && retries)
-			++*retries;
-	}
-	if (f == NO_FRAME)
-		return NO_FRAME;
-	if (r->p->policy->ops->hit && !pager_frame_pinned(r->p, f))
-		r->p->policy->ops->hit(r->p->policy, f);
-	sim_mmu_touch(&r->mmu, f, write);
-	CU_ASSERT_EQUAL(r->data.frame[f], r->want[vpn]);
-	if (write)
-		r->data.frame[f] = r->want[vpn] = r->want[vpn] + 1;
-	return f;
-}
-
-/* Nothing lost: every page holds its last version, in its frame or, if it
- * is not resident, on the store (or it was never written). */
-static void check_nothing_lost(struct rig *r)
-{
-	for (vpn_t v = 0; v < r->npages; v++) {
-		frame_t f = pager_lookup(r->p, v);
-
-		if (f != NO_FRAME) {
-			CU_ASSERT_EQUAL(r->data.frame[f], r->want[v]);
-		} else if (r->p->pt[v].flags & PTE_ON_STORE) {
-			CU_ASSERT_EQUAL(r->data.slot[v], r->want[v]);
-		} else {
-			CU_ASSERT_EQUAL(r->want[v], 0);
-		}
-	}
-}
+#define rig_fini data_rig_fini
+#define access_page data_rig_access
+#define check_nothing_lost data_rig_check
 
 /* ---- the pager's contract ------------------------------------------------- */
 
@@ -339,26 +219,19 @@ static void test_trigger_counts(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct inject_rule *rules;
-		struct inject_store s;
-		struct data_store d = { .bs.ops = &data_ops };
-		uint64_t frame = 0, slot[10] = { 0 };
-		size_t n;
-		char why[200];
+		struct rig r;
+		struct inject_store *s = &r.inject;
 
-		d.frame = &frame;
-		d.slot = slot;
-		CU_ASSERT_EQUAL_FATAL(inject_parse(cases[i].spec, &rules, &n, why, sizeof(why)), 0);
-		CU_ASSERT_EQUAL_FATAL(inject_init(&s, &d.bs, rules, n), 0);
+		rig_init(&r, "fifo", 1, 10, cases[i].spec);
 		for (uint64_t k = 0; k < cases[i].reads; k++)
-			s.bs.ops->page_in(&s.bs, (vpn_t)(k % 10), 0);
-		CU_ASSERT_EQUAL(s.ops[INJECT_READ], cases[i].reads);
-		CU_ASSERT_EQUAL(s.injected[INJECT_READ], cases[i].injected);
-		CU_ASSERT_EQUAL(s.nlog, cases[i].injected);
-		if (s.injected[INJECT_READ] != cases[i].injected)
+			s->bs.ops->page_in(&s->bs, (vpn_t)(k % 10), 0);
+		CU_ASSERT_EQUAL(s->ops[INJECT_READ], cases[i].reads);
+		CU_ASSERT_EQUAL(s->injected[INJECT_READ], cases[i].injected);
+		CU_ASSERT_EQUAL(s->nlog, cases[i].injected);
+		if (s->injected[INJECT_READ] != cases[i].injected)
 			fprintf(stderr, "%s: %llu injected\n", cases[i].spec,
-				(unsigned long long)s.injected[INJECT_READ]);
-		inject_fini(&s);
+				(unsigned long long)s->injected[INJECT_READ]);
+		rig_fini(&r);
 	}
 }
 
@@ -401,11 +274,6 @@ static void test_property_no_data_lost(void)
 				/* A hot quarter and a cold rest, a third writes. */
 				vpn = (vpn_t)((x >> 8) % 4 ? (x >> 20) % (pages / 4) : (x >> 20) % pages);
 				ok = access_page(&r, vpn, (x >> 40) % 3 == 0, &retries) != NO_FRAME;
-				r.p->stats.refs++;
-				if (r.p->tick && r.p->now >= r.p->next_tick) {
-					pager_tick(r.p);
-					r.p->next_tick += r.p->tick;
-				}
 			}
 			CU_ASSERT_TRUE(ok);
 			if (!ok)

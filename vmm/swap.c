@@ -13,14 +13,21 @@
 
 #define PAGE 4096u
 
-static void modelled_latency(const struct swap_store *s)
+/* --disk-latency for every I/O, and --disk-seek for one that does not
+ * follow the last one on the disk (what a clustered layout saves). */
+static void modelled_latency(struct swap_store *s, int64_t slot)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)(s->latency_ns / 1000000000u),
-		.tv_nsec = (long)(s->latency_ns % 1000000000u),
-	};
+	int64_t last = __atomic_exchange_n(&s->last_io_slot, slot, __ATOMIC_RELAXED);
+	uint64_t ns = s->latency_ns;
+	struct timespec ts;
 
-	if (s->latency_ns)
+	if (slot != last + 1) {
+		__atomic_fetch_add(&s->seeks, 1, __ATOMIC_RELAXED);
+		ns += s->seek_ns;
+	}
+	ts.tv_sec = (time_t)(ns / 1000000000u);
+	ts.tv_nsec = (long)(ns % 1000000000u);
+	if (ns)
 		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 			;
 }
@@ -29,17 +36,25 @@ static int swap_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
 	struct swap_store *s = (struct swap_store *)bs;
 	uint8_t *dst = s->page_bytes(s->ctx, vpn, f);
+	int64_t slot = swap_layout_lookup(&s->layout, vpn);
 	size_t done = 0;
 
 	/* Atomic: the paging daemon writes on a thread of its own. */
 	__atomic_fetch_add(&s->reads, 1, __ATOMIC_RELAXED);
+	if (slot < 0) {
+		/* No copy (dynamic layout): a page never written is zeroes,
+		 * as an unwritten slot of the static layout reads. */
+		memset(dst, 0, PAGE);
+		modelled_latency(s, slot);
+		return 0;
+	}
 	if (s->fd < 0) {
-		memcpy(dst, s->mem + (size_t)vpn * PAGE, PAGE);
-		modelled_latency(s);
+		memcpy(dst, s->mem + (size_t)slot * PAGE, PAGE);
+		modelled_latency(s, slot);
 		return 0;
 	}
 	while (done < PAGE) {
-		ssize_t n = pread(s->fd, dst + done, PAGE - done, (off_t)vpn * PAGE + (off_t)done);
+		ssize_t n = pread(s->fd, dst + done, PAGE - done, (off_t)slot * PAGE + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -50,7 +65,7 @@ static int swap_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
 		done += (size_t)n;
 	}
 	memset(dst + done, 0, PAGE - done);
-	modelled_latency(s);
+	modelled_latency(s, slot);
 	return 0;
 }
 
@@ -66,7 +81,7 @@ static int swap_zero_fill(struct backing_store *bs, vpn_t vpn, frame_t f)
  * recognise when it reads the page back. */
 static int corrupt_slot(struct swap_store *s, vpn_t vpn)
 {
-	off_t off = (off_t)vpn * PAGE + 123;
+	off_t off = (off_t)swap_layout_lookup(&s->layout, vpn) * PAGE + 123;
 	uint8_t b;
 
 	s->corrupt_vpn = -1;
@@ -84,24 +99,31 @@ static int swap_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
 	struct swap_store *s = (struct swap_store *)bs;
 	const uint8_t *src = s->page_bytes(s->ctx, vpn, f);
+	int64_t slot = swap_layout_write_begin(&s->layout, vpn);
 	size_t done = 0;
 
+	if (slot < 0)
+		return (int)slot;
 	__atomic_fetch_add(&s->writes, 1, __ATOMIC_RELAXED);
 	if (s->fd < 0) {
-		memcpy(s->mem + (size_t)vpn * PAGE, src, PAGE);
+		memcpy(s->mem + (size_t)slot * PAGE, src, PAGE);
 	} else {
 		while (done < PAGE) {
 			ssize_t n = pwrite(s->fd, src + done, PAGE - done,
-					   (off_t)vpn * PAGE + (off_t)done);
+					   (off_t)slot * PAGE + (off_t)done);
 
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0)
+			if (n <= 0) {
+				/* The page's old copy, if any, is still its copy. */
+				swap_layout_write_end(&s->layout, vpn, slot, false);
 				return n < 0 ? -errno : -EIO;
+			}
 			done += (size_t)n;
 		}
 	}
-	modelled_latency(s);
+	swap_layout_write_end(&s->layout, vpn, slot, true);
+	modelled_latency(s, slot);
 	if (s->corrupt_vpn == (int64_t)vpn)
 		return corrupt_slot(s, vpn);
 	return 0;
@@ -123,10 +145,17 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 		.corrupt_vpn = cfg->corrupt_vpn,
 		.page_bytes = cfg->page_bytes,
 		.ctx = cfg->ctx,
+		.nslots = cfg->nslots ? cfg->nslots
+				      : swap_layout_default_slots(cfg->layout, cfg->npages),
+		.seek_ns = cfg->seek_ns,
+		.last_io_slot = -2,
 	};
+	if (swap_layout_init(&s->layout, cfg->layout, cfg->npages, s->nslots, err, errlen) != 0)
+		return -1;
+	s->layout_ready = true;
 	if (cfg->in_memory) {
 		/* Untouched anonymous pages read as zeroes, like unwritten slots. */
-		s->mem = mmap(NULL, (size_t)cfg->npages * PAGE, PROT_READ | PROT_WRITE,
+		s->mem = mmap(NULL, (size_t)s->nslots * PAGE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (s->mem == MAP_FAILED) {
 			s->mem = NULL;
@@ -173,7 +202,10 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 void swap_close(struct swap_store *s)
 {
 	if (s->mem)
-		munmap(s->mem, (size_t)s->npages * PAGE);
+		munmap(s->mem, (size_t)s->nslots * PAGE);
+	if (s->layout_ready)
+		swap_layout_fini(&s->layout);
+	s->layout_ready = false;
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->path[0])

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "swap_layout.h"
 
 struct swap_store {
 	struct backing_store bs;
@@ -30,6 +31,13 @@ struct swap_store {
 	int64_t corrupt_vpn;     /* test knob: flip a byte of this page's slot after
 				    its first write-back; -1: never */
 	uint64_t reads, writes;  /* slot I/Os */
+	/* Where each page's copy lives: swap_layout.h, docs/swap.md. */
+	struct swap_layout layout;
+	bool layout_ready;
+	uint32_t nslots;
+	uint64_t seek_ns;        /* --disk-seek: added to an I/O not next to the last one */
+	int64_t last_io_slot;
+	uint64_t seeks;          /* I/Os not next to the last one, read or write */
 
 	uint8_t *(*page_bytes)(void *ctx, vpn_t vpn, frame_t f);
 	void *ctx;
@@ -43,6 +51,9 @@ struct swap_config {
 	int64_t corrupt_vpn;
 	uint8_t *(*page_bytes)(void *ctx, vpn_t vpn, frame_t f);
 	void *ctx;
+	enum swap_layout_kind layout; /* static (the default) or dynamic */
+	uint32_t nslots;    /* the area, in slots; 0: swap_layout_default_slots() */
+	uint64_t seek_ns;
 };
 
 /* 0, or -1 with a reason in err. */

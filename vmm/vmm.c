@@ -750,6 +750,9 @@ static int setup(struct vmm *v, bool *no_kvm)
 		    .in_memory = c->store_in_memory,
 		    .latency_ns = c->disk_latency_ns,
 		    .corrupt_vpn = c->corrupt_page,
+		    .layout = c->swap_layout,
+		    .nslots = c->swap_slots,
+		    .seek_ns = c->disk_seek_ns,
 		    .page_bytes = kvm_mmu_page_bytes,
 		    .ctx = &v->mmu,
 	    }, why, sizeof(why)) != 0)
@@ -839,6 +842,8 @@ static void results(struct vmm *v, struct vmm_result *res)
 	res->guest_errors = v->mb->errors;
 	res->swap_reads = v->store.reads;
 	res->swap_writes = v->store.writes;
+	res->swap_layout = swap_layout_stats(&v->store.layout);
+	res->swap_seeks = v->store.seeks;
 	res->pgerr_delivered = v->pgerr_delivered;
 	res->pgerr_reported = v->pgerr_reported;
 	res->guest_gave_up = v->mb->status == 2;

@@ -25,6 +25,7 @@
 #include "region.h"
 #include "sim.h"
 #include "store_inject.h"
+#include "swap_layout.h"
 
 struct vmm_config {
 	uint32_t workload;            /* enum pflab_workload (guest/abi.h) */
@@ -53,6 +54,10 @@ struct vmm_config {
 	 * the end of faults instead of on a thread. 0, 0: none. */
 	uint32_t pool_low, pool_high;
 	bool pool_sync;
+	/* --swap-layout, --swap-slots, --disk-seek (swap_layout.h, docs/swap.md) */
+	enum swap_layout_kind swap_layout;
+	uint32_t swap_slots;          /* 0: the layout's default */
+	uint64_t disk_seek_ns;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
@@ -67,6 +72,8 @@ struct vmm_result {
 	uint64_t dirty_faults;        /* first writes to pages mapped read-only (no I/O) */
 	uint64_t guest_errors;        /* data verification mismatches */
 	uint64_t swap_reads, swap_writes;
+	struct swap_layout_stats swap_layout; /* slot writes, runs, moves */
+	uint64_t swap_seeks;          /* swap I/Os not next to the previous one */
 	/* I/O errors (docs/faults.md). io_errors is the injected ones, each
 	 * with its fate, malloc'ed: the caller frees it. */
 	struct inject_error *io_errors;

@@ -50,9 +50,14 @@ static const char run_help[] =
 	"      --pool-low N, --pool-high N\n"
 	"                         a paging daemon thread keeps N to N frames free or in a\n"
 	"                         free pool; faults on pool pages need no I/O (kvm trap)\n"
-	"      --pool-sync        run the daemon's work at the end of faults, no thread:\n"
+	"      --pool-sync        run the daemon's work between faults, no thread:\n"
 	"                         deterministic, as pflab sim --pool-low/--pool-high\n"
 	"                         (docs/pager-daemon.md)\n"
+	"      --swap-layout L    static (slot = page, the default) or dynamic (any free\n"
+	"                         slot, write-backs clustered; docs/swap.md)\n"
+	"      --swap-slots N     the swap area's size in slots (at least the pages)\n"
+	"      --disk-seek D      add a modelled seek to each swap I/O that does not\n"
+	"                         follow the previous one on the disk (e.g. 2ms)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -80,6 +85,7 @@ struct run_opts {
 	bool pages_given;
 	struct inject_rule *inject;  /* --inject, parsed */
 	size_t ninject;
+	bool layout_given;           /* --swap-layout: report the layout's columns */
 };
 
 /* The trace, loaded whole: the guest replays it and OPT reads its future. */
@@ -180,7 +186,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
 	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
-	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC };
+	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
+	       OPT_DISK_SEEK };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -201,6 +208,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
 		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
 		{ "pool-sync", no_argument, NULL, OPT_POOL_SYNC },
+		{ "swap-layout", required_argument, NULL, OPT_SWAP_LAYOUT },
+		{ "swap-slots", required_argument, NULL, OPT_SWAP_SLOTS },
+		{ "disk-seek", required_argument, NULL, OPT_DISK_SEEK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -287,6 +297,21 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			*(c == OPT_POOL_LOW ? &vm->pool_low : &vm->pool_high) = (uint32_t)v;
 			break;
 		case OPT_POOL_SYNC: vm->pool_sync = true; break;
+		case OPT_SWAP_LAYOUT:
+			if (swap_layout_parse(optarg, &vm->swap_layout) != 0)
+				return cli_usage_error("run", "--swap-layout: '%s' is not static or dynamic",
+						       optarg);
+			o->layout_given = true;
+			break;
+		case OPT_SWAP_SLOTS:
+			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--swap-slots: %s", why);
+			vm->swap_slots = (uint32_t)v;
+			break;
+		case OPT_DISK_SEEK:
+			if (cli_parse_duration_ns(optarg, &vm->disk_seek_ns, why, sizeof(why)))
+				return cli_usage_error("run", "--disk-seek: %s", why);
+			break;
 		case OPT_INJECT:
 			free(o->inject);
 			o->inject = NULL;
@@ -438,6 +463,8 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			fputs(",pagein_errors,writeback_errors,pgerr_delivered,pgerr_reported", stdout);
 		if (vm->pool_high)
 			fputs(",pool_reclaims,pool_waits,direct_reclaims", stdout);
+		if (o->layout_given)
+			fputs(",swap_layout,slot_writes,write_runs,slot_moves,swap_seeks", stdout);
 		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
@@ -456,6 +483,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			printf(",%llu,%llu,%llu", (unsigned long long)st->pool_reclaims,
 			       (unsigned long long)st->pool_waits,
 			       (unsigned long long)st->direct_reclaims);
+		if (o->layout_given)
+			printf(",%s,%llu,%llu,%llu,%llu", swap_layout_name(vm->swap_layout),
+			       (unsigned long long)r->swap_layout.writes,
+			       (unsigned long long)r->swap_layout.runs,
+			       (unsigned long long)r->swap_layout.moves,
+			       (unsigned long long)r->swap_seeks);
 		putchar('\n');
 		break;
 	case OUT_JSON:
@@ -484,6 +517,14 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       "\"direct_reclaims\": %llu", (unsigned long long)st->pool_reclaims,
 			       (unsigned long long)st->pool_waits,
 			       (unsigned long long)st->direct_reclaims);
+		if (o->layout_given)
+			printf(", \"swap_layout\": \"%s\", \"slot_writes\": %llu, "
+			       "\"write_runs\": %llu, \"slot_moves\": %llu, \"swap_seeks\": %llu",
+			       swap_layout_name(vm->swap_layout),
+			       (unsigned long long)r->swap_layout.writes,
+			       (unsigned long long)r->swap_layout.runs,
+			       (unsigned long long)r->swap_layout.moves,
+			       (unsigned long long)r->swap_seeks);
 		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
@@ -510,6 +551,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)st->pool_reclaims,
 			       (unsigned long long)st->pool_waits,
 			       (unsigned long long)st->direct_reclaims);
+		if (o->layout_given)
+			printf("swap: %s layout, %llu slot writes in %llu runs of consecutive slots, "
+			       "%llu moves, %llu seeks\n", swap_layout_name(vm->swap_layout),
+			       (unsigned long long)r->swap_layout.writes,
+			       (unsigned long long)r->swap_layout.runs,
+			       (unsigned long long)r->swap_layout.moves,
+			       (unsigned long long)r->swap_seeks);
 		break;
 	}
 }

@@ -256,6 +256,23 @@ static frame_t get_frame(struct pager *p, vpn_t vpn)
 	return f;
 }
 
+/* The page could not be read in, or mapped: its frame goes back to the free
+ * list, the page stays where it was (on the store). */
+static __attribute__((noinline, cold)) frame_t fault_failed(struct pager *p, vpn_t vpn, frame_t f,
+							     enum pager_failure why, int rc)
+{
+	if (why == PAGER_FAIL_PAGE_IN) {
+		set_err(p, "page-in of page %u into frame %u failed: %s", vpn, f, strerror(-rc));
+		p->stats.pagein_errors++;
+	} else {
+		set_err(p, "mapping page %u to frame %u failed: %s", vpn, f, strerror(-rc));
+	}
+	p->fail = why;
+	p->fail_errno = rc;
+	p->free_frames[p->nfree++] = f;
+	return NO_FRAME;
+}
+
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pte *pte = &p->pt[vpn];
@@ -274,25 +291,15 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	if (f == NO_FRAME)
 		return NO_FRAME;
 
-	if (p->store)
+	if (p->store) {
 		rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
 				: p->store->ops->zero_fill(p->store, vpn, f);
-	if (unlikely(rc)) {
-		set_err(p, "page-in of page %u into frame %u failed: %s", vpn, f, strerror(-rc));
-		p->stats.pagein_errors++;
-		p->fail = PAGER_FAIL_PAGE_IN;
-		p->fail_errno = rc;
-		p->free_frames[p->nfree++] = f;
-		return NO_FRAME;
+		if (unlikely(rc))
+			return fault_failed(p, vpn, f, PAGER_FAIL_PAGE_IN, rc);
 	}
 	rc = p->mmu->ops->map(p->mmu, vpn, f, why);
-	if (unlikely(rc)) {
-		set_err(p, "mapping page %u to frame %u failed: %s", vpn, f, strerror(-rc));
-		p->fail = PAGER_FAIL_MAP;
-		p->fail_errno = rc;
-		p->free_frames[p->nfree++] = f;
-		return NO_FRAME;
-	}
+	if (unlikely(rc))
+		return fault_failed(p, vpn, f, PAGER_FAIL_MAP, rc);
 
 	if (from_store)
 		p->stats.major++;

@@ -11,7 +11,9 @@
  *      unmap it;
  *   3. read the page in (major fault) or zero-fill it (minor fault);
  *   4. map it and hand the frame to the policy.
- * The caller then restarts the access.
+ * The caller then restarts the access. With a free pool (pool.h), a page
+ * still in the pool comes back first, without I/O, and a paging daemon
+ * does steps 1 and 2 ahead of the faults.
  */
 #ifndef PFLAB_PAGER_H
 #define PFLAB_PAGER_H

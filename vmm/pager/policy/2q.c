@@ -9,10 +9,13 @@
  */
 #include <stdlib.h>
 
+#include "../ghost.h"
 #include "../ilist.h"
 #include "../pager.h"
 
 enum twoq_list { ON_NONE, ON_A1IN, ON_AM };
+
+#define GHOST_A1OUT (GHOST_NONE + 1) /* the one ghost list */
 
 struct twoq {
 	struct policy base;
@@ -20,12 +23,9 @@ struct twoq {
 	uint32_t kout;           /* ghosts kept in A1out */
 	struct ilist a1in;       /* FIFO, by frame; head is newest */
 	struct ilist am;         /* LRU, by frame; head is MRU */
-	struct ilist a1out;      /* ghost FIFO, by page; head is newest */
+	struct ghost_dir ghosts; /* A1out: a FIFO of ghosts, by page */
 	struct inode *fnode;     /* per frame: links in A1in or Am */
 	uint8_t *on;             /* per frame: enum twoq_list */
-	struct inode *gnode;     /* per page: links in A1out */
-	uint8_t *in_a1out;       /* per page */
-	uint32_t npages;
 	vpn_t promote;           /* incoming page victim() found in A1out */
 };
 
@@ -38,24 +38,7 @@ static inline struct twoq *to_twoq(struct policy *pol)
 
 static int twoq_grow(struct policy *pol, uint32_t npages)
 {
-	struct twoq *s = to_twoq(pol);
-	struct inode *gnode;
-	uint8_t *in_a1out;
-
-	if (npages <= s->npages)
-		return 0;
-	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
-	if (!gnode)
-		return -1;
-	s->gnode = gnode;
-	in_a1out = realloc(s->in_a1out, npages);
-	if (!in_a1out)
-		return -1;
-	s->in_a1out = in_a1out;
-	for (uint32_t i = s->npages; i < npages; i++)
-		in_a1out[i] = 0;
-	s->npages = npages;
-	return 0;
+	return ghost_dir_grow(&to_twoq(pol)->ghosts, npages);
 }
 
 static void twoq_destroy(struct policy *pol)
@@ -64,8 +47,7 @@ static void twoq_destroy(struct policy *pol)
 
 	free(s->fnode);
 	free(s->on);
-	free(s->gnode);
-	free(s->in_a1out);
+	ghost_dir_free(&s->ghosts);
 	free(s);
 }
 
@@ -84,10 +66,9 @@ static struct policy *twoq_create(struct pager *p, const struct policy_params *p
 	s->promote = NO_VPN;
 	ilist_init(&s->a1in);
 	ilist_init(&s->am);
-	ilist_init(&s->a1out);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
 	s->on = calloc(p->nframes, 1);
-	if (!s->fnode || !s->on || twoq_grow(&s->base, p->npages) != 0) {
+	if (ghost_dir_init(&s->ghosts, p->npages) != 0 || !s->fnode || !s->on) {
 		twoq_destroy(&s->base);
 		return NULL;
 	}
@@ -106,7 +87,7 @@ static frame_t twoq_victim(struct policy *pol, vpn_t incoming)
 		return NO_FRAME;
 	/* The paper decides where the page goes before reclaiming, and
 	 * reclaiming may push it out of A1out: note it now. */
-	s->promote = s->in_a1out[incoming] ? incoming : NO_VPN;
+	s->promote = ghost_which(&s->ghosts, incoming) == GHOST_A1OUT ? incoming : NO_VPN;
 
 	if (s->a1in.len > s->kin || !s->am.len) {
 		vpn_t vpn;
@@ -114,10 +95,9 @@ static frame_t twoq_victim(struct policy *pol, vpn_t incoming)
 		f = ilist_pop_tail(&s->a1in, s->fnode);
 		s->on[f] = ON_NONE;
 		vpn = pol->pager->frames[f].vpn;
-		ilist_push_head(&s->a1out, s->gnode, vpn);
-		s->in_a1out[vpn] = 1;
-		if (s->a1out.len > s->kout)
-			s->in_a1out[ilist_pop_tail(&s->a1out, s->gnode)] = 0;
+		ghost_push(&s->ghosts, GHOST_A1OUT, vpn);
+		if (ghost_len(&s->ghosts, GHOST_A1OUT) > s->kout)
+			ghost_drop_oldest(&s->ghosts, GHOST_A1OUT);
 		return f;
 	}
 	f = ilist_pop_tail(&s->am, s->fnode);
@@ -129,12 +109,11 @@ static void twoq_insert(struct policy *pol, frame_t f)
 {
 	struct twoq *s = to_twoq(pol);
 	vpn_t vpn = pol->pager->frames[f].vpn;
+	bool in_a1out = ghost_which(&s->ghosts, vpn) == GHOST_A1OUT;
 
-	if (s->in_a1out[vpn] || s->promote == vpn) {
-		if (s->in_a1out[vpn]) {
-			ilist_unlink(&s->a1out, s->gnode, vpn);
-			s->in_a1out[vpn] = 0;
-		}
+	if (in_a1out || s->promote == vpn) {
+		if (in_a1out)
+			ghost_forget(&s->ghosts, vpn);
 		s->on[f] = ON_AM;
 		ilist_push_head(&s->am, s->fnode, f);
 	} else {

@@ -14,10 +14,11 @@
  */
 #include <stdlib.h>
 
+#include "../ghost.h"
 #include "../ilist.h"
 #include "../pager.h"
 
-enum arc_ghost { GHOST_NONE, GHOST_B1, GHOST_B2 };
+enum arc_ghost { GHOST_B1 = GHOST_NONE + 1, GHOST_B2 };
 enum arc_list { ON_NONE, ON_T1, ON_T2 };
 
 struct arc {
@@ -25,12 +26,9 @@ struct arc {
 	uint32_t c;              /* cache size: the pager's frames */
 	double p;                /* target size of T1, in [0, c] */
 	struct ilist t1, t2;     /* resident, by frame; head is MRU */
-	struct ilist b1, b2;     /* ghosts, by page; head is MRU */
+	struct ghost_dir ghosts; /* B1 and B2: ghost LRUs, by page; head is MRU */
 	struct inode *fnode;     /* per frame: links in T1 or T2 */
 	uint8_t *on;             /* per frame: enum arc_list */
-	struct inode *gnode;     /* per page: links in B1 or B2 */
-	uint8_t *ghost;          /* per page: enum arc_ghost */
-	uint32_t npages;         /* size of the per-page arrays */
 	vpn_t adapted;           /* page whose ghost hit victim() has counted */
 };
 
@@ -43,24 +41,7 @@ static inline struct arc *to_arc(struct policy *pol)
 
 static int arc_grow(struct policy *pol, uint32_t npages)
 {
-	struct arc *s = to_arc(pol);
-	struct inode *gnode;
-	uint8_t *ghost;
-
-	if (npages <= s->npages)
-		return 0;
-	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
-	if (!gnode)
-		return -1;
-	s->gnode = gnode;
-	ghost = realloc(s->ghost, npages);
-	if (!ghost)
-		return -1;
-	s->ghost = ghost;
-	for (uint32_t i = s->npages; i < npages; i++)
-		ghost[i] = GHOST_NONE;
-	s->npages = npages;
-	return 0;
+	return ghost_dir_grow(&to_arc(pol)->ghosts, npages);
 }
 
 static void arc_destroy(struct policy *pol)
@@ -69,8 +50,7 @@ static void arc_destroy(struct policy *pol)
 
 	free(s->fnode);
 	free(s->on);
-	free(s->gnode);
-	free(s->ghost);
+	ghost_dir_free(&s->ghosts);
 	free(s);
 }
 
@@ -85,42 +65,30 @@ static struct policy *arc_create(struct pager *p, const struct policy_params *pa
 	s->adapted = NO_VPN;
 	ilist_init(&s->t1);
 	ilist_init(&s->t2);
-	ilist_init(&s->b1);
-	ilist_init(&s->b2);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
 	s->on = calloc(p->nframes, 1);
-	if (!s->fnode || !s->on || arc_grow(&s->base, p->npages) != 0) {
+	if (ghost_dir_init(&s->ghosts, p->npages) != 0 || !s->fnode || !s->on) {
 		arc_destroy(&s->base);
 		return NULL;
 	}
 	return &s->base;
 }
 
-static void ghost_push(struct arc *s, enum arc_ghost which, vpn_t vpn)
+static inline uint32_t b1_len(const struct arc *s)
 {
-	ilist_push_head(which == GHOST_B1 ? &s->b1 : &s->b2, s->gnode, vpn);
-	s->ghost[vpn] = which;
+	return ghost_len(&s->ghosts, GHOST_B1);
 }
 
-static void ghost_unlink(struct arc *s, vpn_t vpn)
+static inline uint32_t b2_len(const struct arc *s)
 {
-	ilist_unlink(s->ghost[vpn] == GHOST_B1 ? &s->b1 : &s->b2, s->gnode, vpn);
-	s->ghost[vpn] = GHOST_NONE;
-}
-
-static void ghost_drop_lru(struct arc *s, struct ilist *b)
-{
-	uint32_t vpn = ilist_pop_tail(b, s->gnode);
-
-	if (vpn != ILIST_NONE)
-		s->ghost[vpn] = GHOST_NONE;
+	return ghost_len(&s->ghosts, GHOST_B2);
 }
 
 /* A fault on a page remembered in B1 (or B2): grow (or shrink) T1's target
  * by the ratio of the ghost lists, at least 1 (the paper's delta1/delta2). */
 static void adapt(struct arc *s, enum arc_ghost hit)
 {
-	double b1 = s->b1.len, b2 = s->b2.len;
+	double b1 = b1_len(s), b2 = b2_len(s);
 
 	if (hit == GHOST_B1) {
 		s->p += b1 >= b2 ? 1.0 : b2 / b1;
@@ -139,7 +107,7 @@ static frame_t demote_lru(struct arc *s, struct ilist *t, enum arc_ghost to)
 	frame_t f = ilist_pop_tail(t, s->fnode);
 
 	s->on[f] = ON_NONE;
-	ghost_push(s, to, s->base.pager->frames[f].vpn);
+	ghost_push(&s->ghosts, to, s->base.pager->frames[f].vpn);
 	return f;
 }
 
@@ -157,7 +125,7 @@ static frame_t replace(struct arc *s, bool incoming_in_b2)
 static frame_t arc_victim(struct policy *pol, vpn_t incoming)
 {
 	struct arc *s = to_arc(pol);
-	enum arc_ghost g = s->ghost[incoming];
+	unsigned g = ghost_which(&s->ghosts, incoming);
 	uint64_t total;
 	frame_t f;
 
@@ -172,9 +140,9 @@ static frame_t arc_victim(struct policy *pol, vpn_t incoming)
 	}
 
 	/* Case IV: a page with no history. Keep |T1| + |B1| <= c ... */
-	if (s->t1.len + s->b1.len >= s->c) {
+	if (s->t1.len + b1_len(s) >= s->c) {
 		if (s->t1.len < s->c) {
-			ghost_drop_lru(s, &s->b1);
+			ghost_drop_oldest(&s->ghosts, GHOST_B1);
 			return replace(s, false);
 		}
 		/* T1 fills the cache and B1 is empty: evict T1's LRU
@@ -184,9 +152,9 @@ static frame_t arc_victim(struct policy *pol, vpn_t incoming)
 		return f;
 	}
 	/* ... and the whole directory within 2c. */
-	total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
+	total = (uint64_t)s->t1.len + s->t2.len + b1_len(s) + b2_len(s);
 	if (total >= 2 * (uint64_t)s->c)
-		ghost_drop_lru(s, &s->b2);
+		ghost_drop_oldest(&s->ghosts, GHOST_B2);
 	return replace(s, false);
 }
 
@@ -195,24 +163,24 @@ static frame_t arc_victim(struct policy *pol, vpn_t incoming)
  * set of evictable frames (pinning) gets here with ghosts around. */
 static void trim_directory(struct arc *s)
 {
-	uint64_t total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
+	uint64_t total = (uint64_t)s->t1.len + s->t2.len + b1_len(s) + b2_len(s);
 
-	if (s->t1.len + s->b1.len >= s->c && s->b1.len)
-		ghost_drop_lru(s, &s->b1);
-	else if (total >= 2 * (uint64_t)s->c && s->b2.len)
-		ghost_drop_lru(s, &s->b2);
+	if (s->t1.len + b1_len(s) >= s->c && b1_len(s))
+		ghost_drop_oldest(&s->ghosts, GHOST_B1);
+	else if (total >= 2 * (uint64_t)s->c && b2_len(s))
+		ghost_drop_oldest(&s->ghosts, GHOST_B2);
 }
 
 static void arc_insert(struct policy *pol, frame_t f)
 {
 	struct arc *s = to_arc(pol);
 	vpn_t vpn = pol->pager->frames[f].vpn;
-	enum arc_ghost g = s->ghost[vpn];
+	unsigned g = ghost_which(&s->ghosts, vpn);
 
 	if (g != GHOST_NONE) {
 		if (s->adapted != vpn)
 			adapt(s, g);
-		ghost_unlink(s, vpn);
+		ghost_forget(&s->ghosts, vpn);
 		s->on[f] = ON_T2;
 		ilist_push_head(&s->t2, s->fnode, f);
 	} else {

@@ -14,22 +14,20 @@
  */
 #include <stdlib.h>
 
+#include "../ghost.h"
 #include "../ilist.h"
 #include "../pager.h"
 
-enum car_ghost { GHOST_NONE, GHOST_B1, GHOST_B2 };
+enum car_ghost { GHOST_B1 = GHOST_NONE + 1, GHOST_B2 };
 
 struct car {
 	struct policy base;
 	uint32_t c;              /* cache size: the pager's frames */
 	double p;                /* target size of T1, in [0, c] */
 	struct ilist t1, t2;     /* clocks, by frame; ilist tail is the hand */
-	struct ilist b1, b2;     /* ghost LRUs, by page; head is MRU */
+	struct ghost_dir ghosts; /* B1 and B2: ghost LRUs, by page; head is MRU */
 	struct inode *fnode;     /* per frame: links in T1 or T2 */
 	uint8_t *in_t2;          /* per frame */
-	struct inode *gnode;     /* per page: links in B1 or B2 */
-	uint8_t *ghost;          /* per page: enum car_ghost */
-	uint32_t npages;
 };
 
 static inline struct car *to_car(struct policy *pol)
@@ -39,24 +37,7 @@ static inline struct car *to_car(struct policy *pol)
 
 static int car_grow(struct policy *pol, uint32_t npages)
 {
-	struct car *s = to_car(pol);
-	struct inode *gnode;
-	uint8_t *ghost;
-
-	if (npages <= s->npages)
-		return 0;
-	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
-	if (!gnode)
-		return -1;
-	s->gnode = gnode;
-	ghost = realloc(s->ghost, npages);
-	if (!ghost)
-		return -1;
-	s->ghost = ghost;
-	for (uint32_t i = s->npages; i < npages; i++)
-		ghost[i] = GHOST_NONE;
-	s->npages = npages;
-	return 0;
+	return ghost_dir_grow(&to_car(pol)->ghosts, npages);
 }
 
 static void car_destroy(struct policy *pol)
@@ -65,8 +46,7 @@ static void car_destroy(struct policy *pol)
 
 	free(s->fnode);
 	free(s->in_t2);
-	free(s->gnode);
-	free(s->ghost);
+	ghost_dir_free(&s->ghosts);
 	free(s);
 }
 
@@ -80,23 +60,23 @@ static struct policy *car_create(struct pager *p, const struct policy_params *pa
 	s->c = p->nframes;
 	ilist_init(&s->t1);
 	ilist_init(&s->t2);
-	ilist_init(&s->b1);
-	ilist_init(&s->b2);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
 	s->in_t2 = calloc(p->nframes, 1);
-	if (!s->fnode || !s->in_t2 || car_grow(&s->base, p->npages) != 0) {
+	if (ghost_dir_init(&s->ghosts, p->npages) != 0 || !s->fnode || !s->in_t2) {
 		car_destroy(&s->base);
 		return NULL;
 	}
 	return &s->base;
 }
 
-static void ghost_drop_lru(struct car *s, struct ilist *b)
+static inline uint32_t b1_len(const struct car *s)
 {
-	uint32_t vpn = ilist_pop_tail(b, s->gnode);
+	return ghost_len(&s->ghosts, GHOST_B1);
+}
 
-	if (vpn != ILIST_NONE)
-		s->ghost[vpn] = GHOST_NONE;
+static inline uint32_t b2_len(const struct car *s)
+{
+	return ghost_len(&s->ghosts, GHOST_B2);
 }
 
 /* The paper's replace(): sweep T1 while it holds at least max(1, p) pages,
@@ -114,10 +94,7 @@ static frame_t replace(struct car *s)
 
 			ilist_unlink(&s->t1, s->fnode, f);
 			if (!pager_referenced(p, f)) {
-				vpn_t vpn = p->frames[f].vpn;
-
-				ilist_push_head(&s->b1, s->gnode, vpn);
-				s->ghost[vpn] = GHOST_B1;
+				ghost_push(&s->ghosts, GHOST_B1, p->frames[f].vpn);
 				return f;
 			}
 			s->in_t2[f] = 1;
@@ -126,11 +103,8 @@ static frame_t replace(struct car *s)
 			frame_t f = s->t2.tail;
 
 			if (!pager_referenced(p, f)) {
-				vpn_t vpn = p->frames[f].vpn;
-
 				ilist_unlink(&s->t2, s->fnode, f);
-				ilist_push_head(&s->b2, s->gnode, vpn);
-				s->ghost[vpn] = GHOST_B2;
+				ghost_push(&s->ghosts, GHOST_B2, p->frames[f].vpn);
 				return f;
 			}
 			ilist_move_to_head(&s->t2, s->fnode, f);
@@ -148,13 +122,13 @@ static frame_t car_victim(struct policy *pol, vpn_t incoming)
 	f = replace(s);
 
 	/* Directory replacement, for a page with no history only. */
-	if (s->ghost[incoming] == GHOST_NONE) {
-		uint64_t total = (uint64_t)s->t1.len + s->t2.len + s->b1.len + s->b2.len;
+	if (ghost_which(&s->ghosts, incoming) == GHOST_NONE) {
+		uint64_t total = (uint64_t)s->t1.len + s->t2.len + b1_len(s) + b2_len(s);
 
-		if (s->t1.len + s->b1.len >= s->c && s->b1.len)
-			ghost_drop_lru(s, &s->b1);
-		else if (total >= 2 * (uint64_t)s->c && s->b2.len)
-			ghost_drop_lru(s, &s->b2);
+		if (s->t1.len + b1_len(s) >= s->c && b1_len(s))
+			ghost_drop_oldest(&s->ghosts, GHOST_B1);
+		else if (total >= 2 * (uint64_t)s->c && b2_len(s))
+			ghost_drop_oldest(&s->ghosts, GHOST_B2);
 	}
 	return f;
 }
@@ -163,9 +137,9 @@ static void car_insert(struct policy *pol, frame_t f)
 {
 	struct car *s = to_car(pol);
 	vpn_t vpn = pol->pager->frames[f].vpn;
-	double b1 = s->b1.len, b2 = s->b2.len;
+	double b1 = b1_len(s), b2 = b2_len(s);
 
-	switch (s->ghost[vpn]) {
+	switch (ghost_which(&s->ghosts, vpn)) {
 	case GHOST_NONE:
 		s->in_t2[f] = 0;
 		ilist_push_head(&s->t1, s->fnode, f);
@@ -174,7 +148,7 @@ static void car_insert(struct policy *pol, frame_t f)
 		s->p += b2 > b1 ? b2 / b1 : 1.0;
 		if (s->p > s->c)
 			s->p = s->c;
-		ilist_unlink(&s->b1, s->gnode, vpn);
+		ghost_forget(&s->ghosts, vpn);
 		s->in_t2[f] = 1;
 		ilist_push_head(&s->t2, s->fnode, f);
 		break;
@@ -182,12 +156,11 @@ static void car_insert(struct policy *pol, frame_t f)
 		s->p -= b1 > b2 ? b1 / b2 : 1.0;
 		if (s->p < 0)
 			s->p = 0;
-		ilist_unlink(&s->b2, s->gnode, vpn);
+		ghost_forget(&s->ghosts, vpn);
 		s->in_t2[f] = 1;
 		ilist_push_head(&s->t2, s->fnode, f);
 		break;
 	}
-	s->ghost[vpn] = GHOST_NONE;
 	/* CAR admits a page with its bit clear: the faulting access, which
 	 * set it, is not a second reference. */
 	pager_referenced(pol->pager, f);

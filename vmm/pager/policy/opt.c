@@ -13,18 +13,17 @@
 
 #include "../pager.h"
 
-#define NOT_IN_HEAP UINT32_MAX
-
-struct heap_entry {
+struct opt_entry {
 	uint64_t next_use;  /* NEVER if the page is not used again */
 	frame_t f;
 };
 
+#define FRAME_HEAP_ENTRY struct opt_entry
+#include "../frame_heap.h"
+
 struct opt {
 	struct policy base;
-	struct heap_entry *heap; /* [0] is the victim; children of i: 2i+1, 2i+2 */
-	uint32_t *pos;           /* per frame: its index in heap, or NOT_IN_HEAP */
-	uint32_t len;
+	struct frame_heap heap;  /* the root is the victim */
 };
 
 /*
@@ -32,51 +31,9 @@ struct opt {
  * are never next used at the same instant); among those the lowest frame
  * goes first, so that a run does not depend on the heap's history.
  */
-static inline bool before(const struct heap_entry *a, const struct heap_entry *b)
+static inline bool before(const struct opt_entry *a, const struct opt_entry *b)
 {
 	return a->next_use > b->next_use || (a->next_use == b->next_use && a->f < b->f);
-}
-
-static inline void place(struct opt *s, uint32_t i, struct heap_entry e)
-{
-	s->heap[i] = e;
-	s->pos[e.f] = i;
-}
-
-/* Move the entry at i towards the root while it beats its parent. */
-static void sift_up(struct opt *s, uint32_t i)
-{
-	struct heap_entry e = s->heap[i];
-
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-
-		if (!before(&e, &s->heap[parent]))
-			break;
-		place(s, i, s->heap[parent]);
-		i = parent;
-	}
-	place(s, i, e);
-}
-
-/* Move the entry at i towards the leaves while a child beats it. */
-static void sift_down(struct opt *s, uint32_t i)
-{
-	struct heap_entry e = s->heap[i];
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= s->len)
-			break;
-		if (c + 1 < s->len && before(&s->heap[c + 1], &s->heap[c]))
-			c++;
-		if (!before(&s->heap[c], &e))
-			break;
-		place(s, i, s->heap[c]);
-		i = c;
-	}
-	place(s, i, e);
 }
 
 static struct policy *opt_create(struct pager *p, const struct policy_params *params)
@@ -86,16 +43,10 @@ static struct policy *opt_create(struct pager *p, const struct policy_params *pa
 	(void)params;
 	if (!s)
 		return NULL;
-	s->heap = malloc(sizeof(*s->heap) * p->nframes);
-	s->pos = malloc(sizeof(*s->pos) * p->nframes);
-	if (!s->heap || !s->pos) {
-		free(s->heap);
-		free(s->pos);
+	if (frame_heap_init(&s->heap, p->nframes) != 0) {
 		free(s);
 		return NULL;
 	}
-	for (uint32_t f = 0; f < p->nframes; f++)
-		s->pos[f] = NOT_IN_HEAP;
 	return &s->base;
 }
 
@@ -103,17 +54,16 @@ static void opt_destroy(struct policy *pol)
 {
 	struct opt *s = (struct opt *)pol;
 
-	free(s->heap);
-	free(s->pos);
+	frame_heap_free(&s->heap);
 	free(s);
 }
 
 static void opt_insert(struct policy *pol, frame_t f)
 {
 	struct opt *s = (struct opt *)pol;
+	struct opt_entry e = { .next_use = pol->pager->next_use, .f = f };
 
-	s->heap[s->len] = (struct heap_entry){ .next_use = pol->pager->next_use, .f = f };
-	sift_up(s, s->len++);
+	frame_heap_push(&s->heap, &e, before);
 }
 
 /*
@@ -125,52 +75,30 @@ static void opt_insert(struct policy *pol, frame_t f)
 static void opt_hit(struct policy *pol, frame_t f)
 {
 	struct opt *s = (struct opt *)pol;
-	uint32_t i = s->pos[f];
+	uint32_t i = s->heap.pos[f];
+	struct opt_entry *e;
 	uint64_t old;
 
-	if (unlikely(i == NOT_IN_HEAP)) /* pinned: the replayer reports it too */
+	if (unlikely(i == FRAME_HEAP_NONE)) /* pinned: the replayer reports it too */
 		return;
-	old = s->heap[i].next_use;
-	s->heap[i].next_use = pol->pager->next_use;
-	if (likely(s->heap[i].next_use >= old))
-		sift_up(s, i);
+	e = &s->heap.e[i];
+	old = e->next_use;
+	e->next_use = pol->pager->next_use;
+	if (likely(e->next_use >= old))
+		frame_heap_sift_up(&s->heap, i, before);
 	else
-		sift_down(s, i);
-}
-
-/* Take the entry at i out: the last entry fills the hole and finds its place. */
-static void heap_delete(struct opt *s, uint32_t i)
-{
-	frame_t f = s->heap[i].f;
-
-	s->pos[f] = NOT_IN_HEAP;
-	if (i == --s->len)
-		return;
-	place(s, i, s->heap[s->len]);
-	if (i > 0 && before(&s->heap[i], &s->heap[(i - 1) / 2]))
-		sift_up(s, i);
-	else
-		sift_down(s, i);
+		frame_heap_sift_down(&s->heap, i, before);
 }
 
 static frame_t opt_victim(struct policy *pol, vpn_t incoming)
 {
-	struct opt *s = (struct opt *)pol;
-	frame_t f;
-
 	(void)incoming;
-	if (s->len == 0)
-		return NO_FRAME;
-	f = s->heap[0].f;
-	heap_delete(s, 0);
-	return f;
+	return frame_heap_pop(&((struct opt *)pol)->heap, before);
 }
 
 static void opt_remove(struct policy *pol, frame_t f)
 {
-	struct opt *s = (struct opt *)pol;
-
-	heap_delete(s, s->pos[f]);
+	frame_heap_remove(&((struct opt *)pol)->heap, f, before);
 }
 
 static const struct policy_ops opt_ops = {

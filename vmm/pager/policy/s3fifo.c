@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 
+#include "../ghost.h"
 #include "../ilist.h"
 #include "../pager.h"
 
@@ -23,17 +24,16 @@
 #define META_FREQ 0x3u
 #define META_IN_M 0x4u
 
+#define GHOST_G (GHOST_NONE + 1) /* the one ghost list */
+
 struct s3fifo {
 	struct policy base;
 	uint32_t c;              /* cache size: the pager's frames */
 	uint32_t g_max;          /* ghosts kept in G */
 	struct ilist small, main; /* S and M, by frame; head is newest */
-	struct ilist ghost;      /* G, by page; head is newest */
+	struct ghost_dir ghosts; /* G: a FIFO of ghosts, by page */
 	struct inode *fnode;     /* per frame: links in S or M */
 	uint8_t *meta;           /* per frame: frequency, META_IN_M */
-	struct inode *gnode;     /* per page: links in G */
-	uint8_t *in_g;           /* per page */
-	uint32_t npages;
 	frame_t freed;           /* the frame this eviction returns, or NO_FRAME */
 };
 
@@ -44,24 +44,7 @@ static inline struct s3fifo *to_s3fifo(struct policy *pol)
 
 static int s3fifo_grow(struct policy *pol, uint32_t npages)
 {
-	struct s3fifo *s = to_s3fifo(pol);
-	struct inode *gnode;
-	uint8_t *in_g;
-
-	if (npages <= s->npages)
-		return 0;
-	gnode = realloc(s->gnode, sizeof(*gnode) * npages);
-	if (!gnode)
-		return -1;
-	s->gnode = gnode;
-	in_g = realloc(s->in_g, npages);
-	if (!in_g)
-		return -1;
-	s->in_g = in_g;
-	for (uint32_t i = s->npages; i < npages; i++)
-		in_g[i] = 0;
-	s->npages = npages;
-	return 0;
+	return ghost_dir_grow(&to_s3fifo(pol)->ghosts, npages);
 }
 
 static void s3fifo_destroy(struct policy *pol)
@@ -70,8 +53,7 @@ static void s3fifo_destroy(struct policy *pol)
 
 	free(s->fnode);
 	free(s->meta);
-	free(s->gnode);
-	free(s->in_g);
+	ghost_dir_free(&s->ghosts);
 	free(s);
 }
 
@@ -91,10 +73,9 @@ static struct policy *s3fifo_create(struct pager *p, const struct policy_params 
 	s->freed = NO_FRAME;
 	ilist_init(&s->small);
 	ilist_init(&s->main);
-	ilist_init(&s->ghost);
 	s->fnode = malloc(sizeof(*s->fnode) * p->nframes);
 	s->meta = calloc(p->nframes, 1);
-	if (!s->fnode || !s->meta || s3fifo_grow(&s->base, p->npages) != 0) {
+	if (ghost_dir_init(&s->ghosts, p->npages) != 0 || !s->fnode || !s->meta) {
 		s3fifo_destroy(&s->base);
 		return NULL;
 	}
@@ -130,10 +111,9 @@ static void release(struct s3fifo *s, frame_t f)
 
 static void remember(struct s3fifo *s, vpn_t vpn)
 {
-	ilist_push_head(&s->ghost, s->gnode, vpn);
-	s->in_g[vpn] = 1;
-	if (s->ghost.len > s->g_max)
-		s->in_g[ilist_pop_tail(&s->ghost, s->gnode)] = 0;
+	ghost_push(&s->ghosts, GHOST_G, vpn);
+	if (ghost_len(&s->ghosts, GHOST_G) > s->g_max)
+		ghost_drop_oldest(&s->ghosts, GHOST_G);
 }
 
 /* EVICTM: the oldest page of M with a nonzero counter goes round again
@@ -205,9 +185,8 @@ static void s3fifo_insert(struct policy *pol, frame_t f)
 	struct s3fifo *s = to_s3fifo(pol);
 	vpn_t vpn = pol->pager->frames[f].vpn;
 
-	if (s->in_g[vpn]) {
-		ilist_unlink(&s->ghost, s->gnode, vpn);
-		s->in_g[vpn] = 0;
+	if (ghost_which(&s->ghosts, vpn) == GHOST_G) {
+		ghost_forget(&s->ghosts, vpn);
 		s->meta[f] = META_IN_M;
 		ilist_push_head(&s->main, s->fnode, f);
 	} else {
