@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_rig.h"
 #include "test.h"
 
 /* The policies of this suite, fifo included as the model one. */
@@ -33,27 +34,6 @@ struct result {
 	uint64_t resident_max, resident_sum;
 };
 
-static struct sim *new_sim(const char *policy, uint32_t frames,
-			   struct policy_params params, uint32_t npages)
-{
-	const struct policy_ops *ops = policy_find(policy);
-	char err[200];
-	struct sim *s;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-	s = sim_create(&(struct sim_config){
-		.policy = ops,
-		.nframes = frames,
-		.params = params,
-		.future_known = true,
-	}, err, sizeof(err));
-	if (!s)
-		printf("\n  sim_create(%s, %u frames): %s\n", policy, frames, err);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(pager_grow(s->pager, npages), 0);
-	return s;
-}
-
 static uint32_t *next_uses(const vref_t *refs, size_t n, uint32_t npages)
 {
 	uint32_t *nu = malloc(sizeof(*nu) * (n ? n : 1));
@@ -66,7 +46,7 @@ static uint32_t *next_uses(const vref_t *refs, size_t n, uint32_t npages)
 static struct result run_with(const char *policy, uint32_t frames, struct policy_params params,
 			      const vref_t *refs, size_t n, uint32_t npages)
 {
-	struct sim *s = new_sim(policy, frames, params, npages);
+	struct sim *s = rig_sim(policy, frames, params, true, npages);
 	uint32_t *nu = next_uses(refs, n, npages);
 	const struct pager_stats *st = &s->pager->stats;
 	struct result r;
@@ -89,26 +69,11 @@ static struct result run(const char *policy, uint32_t frames, const vref_t *refs
 	return run_with(policy, frames, POLICY_PARAMS_DEFAULT, refs, n, npages);
 }
 
-/* Parse "7 0 1 2 ..." into read references. */
-static size_t parse_string(const char *str, vref_t *out, size_t max, uint32_t *npages)
-{
-	size_t n = 0;
-	char *end;
-
-	*npages = 0;
-	for (unsigned long v; n < max && (v = strtoul(str, &end, 10), end != str); str = end) {
-		out[n++] = VREF((vpn_t)v, 0);
-		if (v + 1 > *npages)
-			*npages = (uint32_t)v + 1;
-	}
-	return n;
-}
-
 static uint64_t faults_on(const char *policy, uint32_t frames, const char *str)
 {
 	vref_t refs[64];
 	uint32_t npages;
-	size_t n = parse_string(str, refs, 64, &npages);
+	size_t n = rig_parse_refs(str, refs, 64, &npages);
 
 	return run(policy, frames, refs, n, npages).faults;
 }
@@ -721,7 +686,7 @@ static void test_random_spreads(void)
 		struct sim *s;
 
 		pp.seed = seed;
-		s = new_sim("random", 4, pp, 8);
+		s = rig_sim("random", 4, pp, true, 8);
 		CU_ASSERT_EQUAL_FATAL(sim_replay(s, refs, NULL, 5), 0);
 		/* Page 4 took the victim's frame. */
 		hist[pager_lookup(s->pager, 4)]++;
@@ -871,7 +836,7 @@ static void test_pinned_never_evicted(void)
 			pp.window = 6;
 			gen_trace(t, (enum shape)(seed % NSHAPES), seed);
 			nu = next_uses(t->refs, t->n, t->npages);
-			s = new_sim(all_policies[i], 6, pp, t->npages);
+			s = rig_sim(all_policies[i], 6, pp, true, t->npages);
 			half = t->n / 2;
 			CU_ASSERT_EQUAL_FATAL(sim_replay(s, t->refs, nu, half), 0);
 			for (int k = 0; k < 3; k++) {
@@ -898,7 +863,7 @@ static void test_pinned_never_evicted(void)
 static void test_all_pinned(void)
 {
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		struct sim *s = new_sim(all_policies[i], 3, POLICY_PARAMS_DEFAULT, 8);
+		struct sim *s = rig_sim(all_policies[i], 3, POLICY_PARAMS_DEFAULT, true, 8);
 		vref_t next = VREF(5, 0);
 		frame_t f;
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_rig.h"
 #include "test.h"
 
 static const char *const policies_b[] = {
@@ -38,25 +39,6 @@ static const char *const policies_b[] = {
 #define NONE UINT32_MAX
 
 /* ---- Running a policy in the simulator ---------------------------------- */
-
-static struct sim *new_sim(const char *policy, uint32_t frames, uint32_t npages)
-{
-	const struct policy_ops *ops = policy_find(policy);
-	char err[200];
-	struct sim *s;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-	s = sim_create(&(struct sim_config){
-		.policy = ops,
-		.nframes = frames,
-		.params = POLICY_PARAMS_DEFAULT,
-	}, err, sizeof(err));
-	if (!s)
-		printf("\n  sim_create(%s, %u frames): %s\n", policy, frames, err);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(pager_grow(s->pager, npages), 0);
-	return s;
-}
 
 /* Replay one reference at a time, noting which ones faulted. */
 static bool replay_steps(struct sim *s, const vref_t *refs, size_t n, bool *miss)
@@ -73,24 +55,13 @@ static bool replay_steps(struct sim *s, const vref_t *refs, size_t n, bool *miss
 	return true;
 }
 
-/* Parse "1 2 3 ..." into read references. */
-static size_t parse_string(const char *str, vref_t *out, size_t max)
-{
-	size_t n = 0;
-	char *end;
-
-	for (unsigned long v; n < max && (v = strtoul(str, &end, 10), end != str); str = end)
-		out[n++] = VREF((vpn_t)v, 0);
-	return n;
-}
-
 /* Run a string; return the faults and leave the machine for inspection. */
 static struct sim *run_string(const char *policy, uint32_t frames, const char *str,
 			      uint64_t *faults)
 {
 	vref_t refs[256];
-	size_t n = parse_string(str, refs, 256);
-	struct sim *s = new_sim(policy, frames, 1024);
+	size_t n = rig_parse_refs(str, refs, 256, NULL);
+	struct sim *s = rig_sim(policy, frames, POLICY_PARAMS_DEFAULT, false, 1024);
 
 	CU_ASSERT_EQUAL(sim_replay(s, refs, NULL, n), 0);
 	*faults = s->pager->stats.faults;
@@ -928,7 +899,7 @@ static bool agree(const char *policy, model_fn *model, const struct trace *t, ui
 	bool ok;
 
 	CU_ASSERT_FATAL(got && want);
-	s = new_sim(policy, c, MAXPAGE);
+	s = rig_sim(policy, c, POLICY_PARAMS_DEFAULT, false, MAXPAGE);
 	ok = replay_steps(s, t->refs, t->n, got);
 
 	model(t->page, t->n, c, want);
@@ -1232,7 +1203,7 @@ static void test_invariants(void)
 				const struct pager_stats *st;
 
 				gen_trace(t, shape, c, 11);
-				s = new_sim(policies_b[i], c, MAXPAGE);
+				s = rig_sim(policies_b[i], c, POLICY_PARAMS_DEFAULT, false, MAXPAGE);
 				st = &s->pager->stats;
 				CU_ASSERT_EQUAL(sim_replay(s, t->refs, NULL, t->n), 0);
 				CU_ASSERT(st->resident_max <= c);
@@ -1244,7 +1215,7 @@ static void test_invariants(void)
 				sim_destroy(s);
 
 				/* Room for every page: only first touches fault. */
-				s = new_sim(policies_b[i], t->distinct, MAXPAGE);
+				s = rig_sim(policies_b[i], t->distinct, POLICY_PARAMS_DEFAULT, false, MAXPAGE);
 				st = &s->pager->stats;
 				CU_ASSERT_EQUAL(sim_replay(s, t->refs, NULL, t->n), 0);
 				CU_ASSERT_EQUAL(st->faults, t->distinct);
@@ -1274,7 +1245,7 @@ static void test_pinned_never_evicted(void)
 			struct sim *s;
 
 			gen_trace(t, (enum shape)(seed % NSHAPES), c, seed);
-			s = new_sim(policies_b[i], c, MAXPAGE);
+			s = rig_sim(policies_b[i], c, POLICY_PARAMS_DEFAULT, false, MAXPAGE);
 			for (size_t k = 0; k < t->n; k++) {
 				if (rng_below(&r, 50) == 0) {
 					if (npinned < 4 && rng_below(&r, 2)) {
@@ -1307,7 +1278,7 @@ static void test_pinned_never_evicted(void)
 static void test_all_pinned(void)
 {
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		struct sim *s = new_sim(policies_b[i], 4, 64);
+		struct sim *s = rig_sim(policies_b[i], 4, POLICY_PARAMS_DEFAULT, false, 64);
 		vref_t refs[] = { VREF(10, 0), VREF(11, 1), VREF(10, 0), VREF(12, 0), VREF(13, 1) };
 
 		for (vpn_t v = 0; v < 3; v++)
@@ -1330,7 +1301,7 @@ static void test_all_pinned(void)
 static void test_grow_midway(void)
 {
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		struct sim *s = new_sim(policies_b[i], 16, 1);
+		struct sim *s = rig_sim(policies_b[i], 16, POLICY_PARAMS_DEFAULT, false, 1);
 		struct rng r = { 42 };
 		uint32_t top = 1;
 
