@@ -48,6 +48,7 @@
 #define PFLAB_DOORBELL        0xc0000000u
 #define PFLAB_DOORBELL_HCALL  (PFLAB_DOORBELL + 0x0)  /* 32-bit store: a hypercall */
 #define PFLAB_DOORBELL_CONS   (PFLAB_DOORBELL + 0x8)  /* 8-bit store: a console byte */
+#define PFLAB_DOORBELL_DMA    (PFLAB_DOORBELL + 0x100) /* the DMA device's registers: guest/dma_abi.h */
 #define PFLAB_OOB_ADDR        0xd0000000u
 
 /* I/O ports, for ring-0 code (the boot path; a guest kept in ring 0). */
@@ -66,6 +67,7 @@ enum pflab_hcall {
 	HC_NOP = 5,         /* nothing: the bare exit round trip, for benchmarks */
 	HC_PAGE_ERROR = 16, /* guest's handler saw delivered page-in error mb->pgerr_ack */
 	HC_EVICT = 24,      /* page data page mb->evict_page out now (the restart scenarios) */
+	HC_MSYNC = 40,      /* write the map file's dirty pages back: mb->msync_* (docs/mapped-files.md) */
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -86,6 +88,8 @@ enum pflab_workload {
 	WL_RESTART_PUSH,
 	WL_RESTART_STRADDLE,
 	WL_RESTART_FETCH,
+	WL_MAPFILE,     /* read a host file mapped on the data region, modify, msync: guest/mapfile.c */
+	WL_DMA,         /* move half the region through the DMA device and back: guest/dma.c */
 	WL_NR
 };
 
@@ -99,10 +103,18 @@ enum pflab_workload {
 	[WL_RESTART_MOVSB] = "restart-movsb", [WL_RESTART_REPMOVSB] = "restart-repmovsb", \
 	[WL_RESTART_PUSH] = "restart-push", [WL_RESTART_STRADDLE] = "restart-straddle", \
 	[WL_RESTART_FETCH] = "restart-fetch",                                           \
+	[WL_MAPFILE] = "mapfile",                                                       \
+	[WL_DMA] = "dma",                                                               \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */
 #define PFLAB_REF_WRITE 0x80000000u
+
+/* The mapfile workload's file (guest/mapfile.c, docs/mapped-files.md): word
+ * i of page p of the file the tests map holds pattern(p, PFLAB_MAPFILE_VERSION,
+ * i) (guest.h); the word the guest sets in page p is PFLAB_MAPFILE_MARKER | p. */
+#define PFLAB_MAPFILE_VERSION 0xf11eu
+#define PFLAB_MAPFILE_MARKER  0x6d61726b00000000ull
 
 /*
  * The mailbox at PFLAB_MAILBOX. The guest writes ref_index before each
@@ -143,6 +155,12 @@ struct pflab_mailbox {
 	uint64_t pgerr_count;   /* host -> guest: page-in errors delivered so far */
 	uint64_t pgerr_ack;     /* guest -> host, HC_PAGE_ERROR: the pgerr_count it saw */
 	uint64_t evict_page;    /* guest -> host, HC_EVICT: the data page to page out */
+	/* A host file mapped on the data region (--map-file, docs/mapped-files.md). */
+	uint64_t map_bytes;     /* host -> guest, HC_CONFIG: the file's size when mapped */
+	uint32_t msync_first;   /* guest -> host, HC_MSYNC: first data page to write back */
+	uint32_t msync_count;   /* guest -> host: how many pages, 0: to the region's end */
+	uint32_t msync_written; /* host -> guest: dirty pages written to the file */
+	uint32_t msync_errno;   /* host -> guest: 0, or the first failed write's errno */
 };
 #endif /* !__ASSEMBLER__ */
 

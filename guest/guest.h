@@ -93,6 +93,10 @@ void wl_trace(struct guest *g);
 void wl_bad(uint32_t which);
 /* The restart scenarios: restart.c. */
 void wl_restart(struct guest *g, uint32_t wl);
+/* A host file mapped on the data region: mapfile.c. */
+void wl_mapfile(struct guest *g);
+/* The DMA device's workload: dma.c. */
+void wl_dma(struct guest *g);
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

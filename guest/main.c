@@ -130,6 +130,8 @@ void guest_main(void)
 	case WL_TOUCH: wl_touch(&g, mb->nops); break;
 	case WL_RESTART_MOVSB: case WL_RESTART_REPMOVSB: case WL_RESTART_PUSH:
 	case WL_RESTART_STRADDLE: case WL_RESTART_FETCH: wl_restart(&g, wl); break;
+	case WL_MAPFILE: wl_mapfile(&g); break;
+	case WL_DMA: wl_dma(&g); break;
 	default: wl_bad(wl); break;
 	}
 

@@ -57,6 +57,7 @@ uint32_t vmm_workload_passes(uint32_t workload)
 	case WL_STRIDE: return 2;
 	case WL_LIST: return 2;
 	case WL_COPY: return 2;
+	case WL_DMA: return 2;    /* device -> memory -> device -> memory */
 	default: return 1;
 	}
 }
@@ -71,10 +72,13 @@ struct vmm {
 	struct swap_store store;
 	bool store_open;
 	struct inject_store inject; /* --inject: wraps store (docs/faults.md) */
+	struct mapfile_store mapfile; /* --map-file: the store instead (mapfile.h) */
+	bool mapfile_open;
 	bool inject_open;
 	uint64_t pgerr_delivered, pgerr_reported;
 	size_t pgerr_log;           /* 1 + the inject log entry delivered last, or 0 */
 	struct pager *pager;
+	struct dma_dev *dma;        /* --dma: the DMA device (dma.h), or NULL */
 	struct guest_ram ram;        /* what inspect.c reads instructions from */
 	struct fault_log *flog;     /* --fault-log, or NULL */
 
@@ -361,6 +365,7 @@ static int hcall(struct vmm *v, uint32_t nr)
 		mb->passes = c->passes;
 		mb->nops = c->nops;
 		mb->seed = c->seed;
+		mb->map_bytes = v->mapfile.st.size_before;
 		return 0;
 	case HC_TRACE_NEXT: {
 		size_t n = c->trace_len - v->trace_sent;
@@ -390,6 +395,18 @@ static int hcall(struct vmm *v, uint32_t nr)
 		return 0;
 	case HC_EVICT:
 		return guest_evict(v, mb->evict_page);
+	case HC_MSYNC: {
+		int rc;
+
+		if (!v->mapfile_open)
+			return fail(v, "guest made HC_MSYNC with no --map-file");
+		pthread_mutex_lock(&v->fault_lock);
+		mb->msync_written = mapfile_msync(&v->mapfile, v->pager, mb->msync_first,
+						  mb->msync_count, &rc);
+		pthread_mutex_unlock(&v->fault_lock);
+		mb->msync_errno = (uint32_t)-rc;
+		return 0;
+	}
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -465,13 +482,20 @@ static int exit_mmio_data(struct vmm *v)
 }
 
 /* A store to the doorbell page: the ring-3 guest's hypercall or console
- * byte (guest/abi.h). -2 for anything else there. */
+ * byte (guest/abi.h); or an access to the DMA device's registers (dma.h).
+ * -2 for anything else there. */
 static int exit_doorbell(struct vmm *v)
 {
 	struct kvm_run *run = v->vm.run;
 	uint64_t gpa = run->mmio.phys_addr;
 	uint32_t nr;
 
+	if (v->dma && gpa - PFLAB_DOORBELL_DMA < PAGE - (PFLAB_DOORBELL_DMA - PFLAB_DOORBELL)) {
+		int rc = dma_mmio(v->dma, gpa - PFLAB_DOORBELL_DMA, run->mmio.is_write,
+				  run->mmio.data, run->mmio.len);
+
+		return rc == -1 ? fail(v, "DMA device: %s", dma_error(v->dma)) : rc;
+	}
 	if (!run->mmio.is_write)
 		return -2;
 	if (gpa == PFLAB_DOORBELL_CONS && run->mmio.len == 1) {
@@ -758,13 +782,20 @@ static int setup(struct vmm *v, bool *no_kvm)
 	    }, why, sizeof(why)) != 0)
 		return fail(v, "%s", why);
 	v->store_open = true;
+	if (c->map_path) {
+		if (mapfile_open(&v->mapfile, c->map_path, c->npages, kvm_mmu_page_bytes, &v->mmu,
+				 why, sizeof(why)) != 0)
+			return fail(v, "%s", why);
+		v->mapfile_open = true;
+	}
 	if (c->ninject) {
 		struct inject_rule *rules = malloc(sizeof(*rules) * c->ninject);
 
 		if (!rules)
 			return fail(v, "out of memory for --inject");
 		memcpy(rules, c->inject, sizeof(*rules) * c->ninject);
-		if (inject_init(&v->inject, &v->store.bs, rules, c->ninject) != 0)
+		if (inject_init(&v->inject, v->mapfile_open ? &v->mapfile.bs : &v->store.bs,
+				rules, c->ninject) != 0)
 			return fail(v, "out of memory for --inject");
 		v->inject_open = true;
 	}
@@ -779,9 +810,10 @@ static int setup(struct vmm *v, bool *no_kvm)
 		 * pages of a program), as the simulator assumes: every miss
 		 * reads the store. A workload's data region is anonymous
 		 * memory: first touches are zero-filled. */
-		.first_touch_major = c->trace != NULL,
+		.first_touch_major = c->trace != NULL || v->mapfile_open, /* a file's pages exist */
 		.mmu = &v->mmu.mmu,
-		.store = v->inject_open ? &v->inject.bs : &v->store.bs,
+		.store = v->inject_open ? &v->inject.bs
+			 : v->mapfile_open ? &v->mapfile.bs : &v->store.bs,
 		/* The paging daemon takes the fault lock, which every path
 		 * into the pager here already holds (docs/pager-daemon.md). */
 		.pool = { .low = c->pool_low, .high = c->pool_high, .threaded = !c->pool_sync,
@@ -789,6 +821,14 @@ static int setup(struct vmm *v, bool *no_kvm)
 	}, why, sizeof(why));
 	if (!v->pager)
 		return fail(v, "%s", why);
+	if (c->dma) {
+		v->dma = dma_create(&(struct dma_config){
+			.mode = c->dma, .pager = v->pager, .mmu = &v->mmu,
+			.fault_lock = &v->fault_lock, .data_base = PFLAB_DATA_BASE,
+			.page_ns = c->dma_page_ns }, why, sizeof(why));
+		if (!v->dma)
+			return fail(v, "%s", why);
+	}
 
 	rc = kvm_vm_start_long_mode(&v->vm, v->wired, PFLAB_BOOT_PML4, PFLAB_BOOT_PDPT,
 				    PFLAB_BOOT_PD, PFLAB_BOOT_GDT, entry);
@@ -807,12 +847,15 @@ static void teardown(struct vmm *v)
 	/* The uffd thread first: it may be inside the pager. */
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
+	dma_destroy(v->dma); /* before the pager its thread calls into */
 	pager_destroy(v->pager);
 	fault_log_free(v->flog);
 	if (v->inject_open)
 		inject_fini(&v->inject);
 	if (v->store_open)
 		swap_close(&v->store);
+	if (v->mapfile_open)
+		mapfile_close(&v->mapfile);
 	kvm_mmu_fini(&v->mmu);
 	kvm_vm_destroy(&v->vm);
 	if (v->wired)
@@ -847,6 +890,10 @@ static void results(struct vmm *v, struct vmm_result *res)
 	res->pgerr_delivered = v->pgerr_delivered;
 	res->pgerr_reported = v->pgerr_reported;
 	res->guest_gave_up = v->mb->status == 2;
+	if (v->dma)
+		res->dma = dma_stats(v->dma);
+	if (v->mapfile_open)
+		res->mapfile = mapfile_stats(&v->mapfile);
 	if (v->inject_open) {
 		/* A write-back that never succeeded leaves its page resident
 		 * and dirty: say so for each, rather than assume it. */
@@ -927,13 +974,30 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 				 (unsigned long long)v->mb->errors);
 			status = EXIT_FAIL;
 		}
+		/* The end of the run writes the mapped file's dirty pages back,
+		 * while the uffd trap still has the pages it maps. */
+		if (v->mapfile_open) {
+			int rc;
+
+			pthread_mutex_lock(&v->fault_lock);
+			rc = mapfile_sync_at_exit(&v->mapfile, v->pager);
+			pthread_mutex_unlock(&v->fault_lock);
+			if (rc && status == EXIT_OK) {
+				snprintf(err, errlen, "map file %s: %llu dirty pages not written back "
+					 "at exit: %s", cfg->map_path,
+					 (unsigned long long)v->mapfile.st.exit_errors, strerror(-rc));
+				status = EXIT_FAIL;
+			}
+		}
 		timer_stop(v);
 		if (v->region.trap == &trap_uffd_ops && v->region.thread_running) {
 			/* Stop the handler before reading what it counts. */
 			v->region.trap->fini(&v->region);
 			v->region.trap = NULL;
 		}
-		/* And the paging daemon: its counts are final once it stops. */
+		/* And the DMA device and the paging daemon: their counts are
+		 * final once they stop. */
+		dma_stop(v->dma);
 		pool_stop(v->pager);
 		if (v->line_len)
 			console_byte(v, '\n');

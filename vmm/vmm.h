@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dma.h"
+#include "mapfile.h"
 #include "pager.h"
 #include "region.h"
 #include "sim.h"
@@ -58,6 +60,13 @@ struct vmm_config {
 	enum swap_layout_kind swap_layout;
 	uint32_t swap_slots;          /* 0: the layout's default */
 	uint64_t disk_seek_ns;
+	/* --map-file: a host file backs the data region instead of the swap
+	 * file (mapfile.h, docs/mapped-files.md). NULL: none. */
+	const char *map_path;
+	/* --dma, --dma-latency: the DMA device and how its transfers meet
+	 * absent pages (dma.h, docs/dma.md). DMA_OFF: no device. */
+	enum dma_mode dma;
+	uint64_t dma_page_ns;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
@@ -84,6 +93,8 @@ struct vmm_result {
 	double lat_mean_us, lat_p50_us, lat_p99_us; /* pager faults, trap to resume */
 	double wall_s;                /* first KVM_RUN to the guest's exit */
 	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */
+	struct mapfile_stats mapfile; /* --map-file: reads, write-backs by cause, sizes */
+	struct dma_stats dma;         /* --dma: transfers, device faults, stalls */
 };
 
 /*

@@ -45,7 +45,8 @@ static const char run_help[] =
 	"      --record FILE      write the faults as an rw trace, for pflab sim\n"
 	"      --fault-log FILE   each trap in detail: instruction, access, registers\n"
 	"                         (the format: docs/restart.md)\n"
-	"      --inject SPEC      fail chosen swap I/Os, e.g. read:eio@every=1000,write:enospc@at=50\n"
+	"      --inject SPEC      fail chosen swap (or --map-file) I/Os, e.g.\n"
+	"                         read:eio@every=1000,write:enospc@at=50\n"
 	"                         (docs/faults.md: rules, what the guest sees, the summary)\n"
 	"      --pool-low L, --pool-high H\n"
 	"                         a paging daemon thread keeps L to H frames free or in a\n"
@@ -58,6 +59,14 @@ static const char run_help[] =
 	"      --swap-slots N     the swap area's size in slots (at least the pages)\n"
 	"      --disk-seek D      add a modelled seek to each swap I/O that does not\n"
 	"                         follow the previous one on the disk (e.g. 2ms)\n"
+	"      --map-file FILE    back the data region with FILE instead of the swap file:\n"
+	"                         pages fault in from it, dirty ones go back to it; with\n"
+	"                         --workload mapfile (--pages: default the file's pages;\n"
+	"                         docs/mapped-files.md)\n"
+	"      --dma MODE         a DMA device (kvm trap; --workload dma): pin (a transfer's\n"
+	"                         pages are pinned) or fault (the device faults them in\n"
+	"                         as it reaches them; docs/dma.md)\n"
+	"      --dma-latency D    the device's bus time per page copied (e.g. 50us)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -187,7 +196,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
 	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
-	       OPT_DISK_SEEK };
+	       OPT_DISK_SEEK, OPT_MAP_FILE,
+	       OPT_DMA, OPT_DMA_LATENCY };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -211,6 +221,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "swap-layout", required_argument, NULL, OPT_SWAP_LAYOUT },
 		{ "swap-slots", required_argument, NULL, OPT_SWAP_SLOTS },
 		{ "disk-seek", required_argument, NULL, OPT_DISK_SEEK },
+		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
+		{ "dma", required_argument, NULL, OPT_DMA },
+		{ "dma-latency", required_argument, NULL, OPT_DMA_LATENCY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -312,6 +325,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (cli_parse_duration_ns(optarg, &vm->disk_seek_ns, why, sizeof(why)))
 				return cli_usage_error("run", "--disk-seek: %s", why);
 			break;
+		case OPT_MAP_FILE: vm->map_path = optarg; break;
+		case OPT_DMA:
+			if (!dma_mode_parse(optarg, &vm->dma))
+				return cli_usage_error("run", "--dma: '%s' is not pin or fault", optarg);
+			break;
+		case OPT_DMA_LATENCY:
+			if (cli_parse_duration_ns(optarg, &vm->dma_page_ns, why, sizeof(why)))
+				return cli_usage_error("run", "--dma-latency: %s", why);
+			break;
 		case OPT_INJECT:
 			free(o->inject);
 			o->inject = NULL;
@@ -378,6 +400,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--pool-low and --pool-high go together");
 	if (vm->pool_sync && !vm->pool_high)
 		return cli_usage_error("run", "--pool-sync needs --pool-low and --pool-high");
+	if (vm->map_path && vm->workload != WL_MAPFILE)
+		return cli_usage_error("run", "--map-file goes with --workload mapfile");
+	if (vm->workload == WL_MAPFILE && !vm->map_path)
+		return cli_usage_error("run", "workload mapfile needs --map-file FILE");
+	if (vm->map_path && !o->pages_given &&
+	    mapfile_pages(vm->map_path, &vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
+	if (vm->workload == WL_DMA && !vm->dma)
+		return cli_usage_error("run", "workload dma needs --dma pin or --dma fault");
+	if (vm->dma_page_ns && !vm->dma)
+		return cli_usage_error("run", "--dma-latency needs --dma");
+	if (vm->dma && vm->trap == &trap_uffd_ops)
+		return cli_usage_error("run", "--dma needs --trap kvm: under uffd, a device write "
+				       "to a write-protected page would wait on the fault handler");
 	if (vm->pool_high && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "the free pool needs --trap kvm: under uffd, taking a "
 				       "page from a running guest copies it out first, and a write "
@@ -632,6 +668,10 @@ static int run_main(int argc, char **argv)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
 	if (o.ninject)
 		print_io_errors(&res);
+	if (o.vm.map_path && (rc == EXIT_OK || res.guest_errors))
+		mapfile_print(stderr, o.vm.map_path, &res.mapfile, res.stats.writebacks);
+	if (o.vm.dma && (rc == EXIT_OK || res.guest_errors))
+		dma_print(stderr, o.vm.dma, &res.dma, &res.stats);
 	free(res.io_errors);
 	free(o.inject);
 	if (rc != EXIT_OK)

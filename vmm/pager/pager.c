@@ -194,6 +194,27 @@ int pager_reclaim(struct pager *p, frame_t f)
 	return rc;
 }
 
+int pager_clean(struct pager *p, vpn_t vpn)
+{
+	frame_t f = vpn < p->npages ? p->pt[vpn].frame : NO_FRAME;
+	int rc;
+
+	/* A page in the free pool or in transit is not resident: the pool
+	 * wrote it back (or is writing it) as it left. */
+	if (f == NO_FRAME || !pager_dirty(p, f))
+		return 0;
+	if (p->store) {
+		rc = p->store->ops->page_out(p->store, vpn, f);
+		if (rc) {
+			p->stats.writeback_errors++;
+			return rc;
+		}
+	}
+	p->frames[f].flags &= ~FRAME_DIRTY;
+	p->pt[vpn].flags |= PTE_ON_STORE;
+	return 1;
+}
+
 /*
  * A victim's write-back failed: it stays resident and dirty. Try the
  * policy's next choices, so that one bad write does not fail the fault:

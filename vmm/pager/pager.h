@@ -139,6 +139,11 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why);
  * policies that shrink the resident set on their own. 0 or -errno. */
 int pager_reclaim(struct pager *p, frame_t f);
 
+/* msync: write page vpn back if it is resident and dirty, leaving it
+ * resident and clean. 1 if written, 0 if there was nothing to write, -errno
+ * if the write failed (the page stays dirty; writeback_errors counts it). */
+int pager_clean(struct pager *p, vpn_t vpn);
+
 /* Lock vpn in memory (faulting it in if needed) / unlock it. A pinned page
  * is never chosen as a victim. pager_pin returns the frame or NO_FRAME. */
 frame_t pager_pin(struct pager *p, vpn_t vpn);
