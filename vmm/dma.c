@@ -149,8 +149,8 @@ static int pin_all(struct xfer *x)
 		d->pinned[i] = f;
 	}
 	if (i < x->npages)
-		while (i-- > 0)
-			pager_unpin(p, x->first + i);
+		for (uint32_t j = 0; j < i; j++)
+			pager_unpin(p, x->first + j);
 	pthread_mutex_unlock(d->cfg.fault_lock);
 	return i < x->npages ? -1 : 0;
 }
@@ -219,11 +219,10 @@ static uint64_t check_from_memory(const struct dma_dev *d, const struct dma_desc
 {
 	uint64_t bad = 0;
 
-	for (uint64_t off = t->buf & ~7ull; off + 8 <= t->buf + t->len; off += 8) {
+	/* The whole words the transfer wrote. */
+	for (uint64_t off = (t->buf + 7) & ~7ull; off + 8 <= t->buf + t->len; off += 8) {
 		uint64_t w;
 
-		if (off < t->buf)
-			continue;
 		memcpy(&w, d->buf + off, sizeof(w));
 		bad += w != dma_word(off / 8, DMA_TAG_GUEST);
 	}
