@@ -68,6 +68,7 @@ enum pflab_hcall {
 	HC_PAGE_ERROR = 16, /* guest's handler saw delivered page-in error mb->pgerr_ack */
 	HC_EVICT = 24,      /* page data page mb->evict_page out now (the restart scenarios) */
 	HC_MSYNC = 40,      /* write the map file's dirty pages back: mb->msync_* (docs/mapped-files.md) */
+	HC_ASPACE = 48,     /* load CR3 = mb->aspace_cr3: switch address spaces (guest/shared.c) */
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -90,6 +91,7 @@ enum pflab_workload {
 	WL_RESTART_FETCH,
 	WL_MAPFILE,     /* read a host file mapped on the data region, modify, msync: guest/mapfile.c */
 	WL_DMA,         /* move half the region through the DMA device and back: guest/dma.c */
+	WL_SHARED,      /* two address spaces map one region, the host switches: guest/shared.c */
 	WL_NR
 };
 
@@ -105,6 +107,7 @@ enum pflab_workload {
 	[WL_RESTART_FETCH] = "restart-fetch",                                           \
 	[WL_MAPFILE] = "mapfile",                                                       \
 	[WL_DMA] = "dma",                                                               \
+	[WL_SHARED] = "shared",                                                         \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */
@@ -115,6 +118,10 @@ enum pflab_workload {
  * i) (guest.h); the word the guest sets in page p is PFLAB_MAPFILE_MARKER | p. */
 #define PFLAB_MAPFILE_VERSION 0xf11eu
 #define PFLAB_MAPFILE_MARKER  0x6d61726b00000000ull
+
+/* The shared workload's largest data region: its page tables come from a
+ * fixed pool of wired pages (guest/shared.c). */
+#define PFLAB_SHARED_MAX_PAGES 8192u
 
 /*
  * The mailbox at PFLAB_MAILBOX. The guest writes ref_index before each
@@ -161,6 +168,8 @@ struct pflab_mailbox {
 	uint32_t msync_count;   /* guest -> host: how many pages, 0: to the region's end */
 	uint32_t msync_written; /* host -> guest: dirty pages written to the file */
 	uint32_t msync_errno;   /* host -> guest: 0, or the first failed write's errno */
+	/* guest -> host, HC_ASPACE: the PML4 to load, a wired page (guest/shared.c) */
+	uint64_t aspace_cr3;
 };
 #endif /* !__ASSEMBLER__ */
 

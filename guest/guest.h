@@ -98,6 +98,23 @@ void wl_mapfile(struct guest *g);
 /* The DMA device's workload: dma.c. */
 void wl_dma(struct guest *g);
 
+/* Address spaces of the guest's own, switched by the host (aspace.c): page
+ * tables built in ring 3 from a pool of wired pages, which the boot tables
+ * map user-writable with guest-virtual = guest-physical. */
+struct pt_pool {
+	uint64_t (*page)[512];  /* page-aligned tables */
+	uint32_t used, npages;
+};
+struct aspace {
+	struct pt_pool *pool;
+	uint64_t *pml4;
+};
+int aspace_init(struct aspace *as, struct pt_pool *pool);
+int aspace_map(struct aspace *as, uint64_t va, uint64_t pa, uint64_t bytes);
+void aspace_enter(const struct aspace *as);
+/* Two address spaces over one shared region: shared.c. */
+void wl_shared(struct guest *g);
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 

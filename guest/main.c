@@ -132,6 +132,7 @@ void guest_main(void)
 	case WL_RESTART_STRADDLE: case WL_RESTART_FETCH: wl_restart(&g, wl); break;
 	case WL_MAPFILE: wl_mapfile(&g); break;
 	case WL_DMA: wl_dma(&g); break;
+	case WL_SHARED: wl_shared(&g); break;
 	default: wl_bad(wl); break;
 	}
 

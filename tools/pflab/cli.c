@@ -121,38 +121,6 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char
 	return 0;
 }
 
-int cli_parse_u64_list(const char *s, uint64_t min, uint64_t max, uint64_t **out, size_t *n,
-		       char *why, size_t whylen)
-{
-	char *copy = strdup(s), **items = NULL;
-	size_t count;
-	uint64_t *v = NULL;
-	int rc = -1;
-
-	if (!copy)
-		goto out;
-	count = cli_split(copy, &items);
-	v = malloc(sizeof(*v) * (count ? count : 1));
-	if (!v || !items)
-		goto out;
-	if (count == 0) {
-		snprintf(why, whylen, "empty list");
-		goto out;
-	}
-	for (size_t i = 0; i < count; i++)
-		if (cli_parse_u64(items[i], min, max, &v[i], why, whylen) != 0)
-			goto out;
-	*out = v;
-	*n = count;
-	v = NULL;
-	rc = 0;
-out:
-	free(v);
-	free(items);
-	free(copy);
-	return rc;
-}
-
 int cli_parse_double(const char *s, double min, double max, double *out, char *why, size_t whylen)
 {
 	char *end;

@@ -52,9 +52,6 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
  * [min, max]. On error return -1 with a reason in why.
  */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t whylen);
-/* A comma-separated list of numbers, each as cli_parse_u64; *out malloc'ed. */
-int cli_parse_u64_list(const char *s, uint64_t min, uint64_t max, uint64_t **out, size_t *n,
-		       char *why, size_t whylen);
 /* A decimal fraction like 0.8 or 1. */
 int cli_parse_double(const char *s, double min, double max, double *out, char *why, size_t whylen);
 /* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "idmap.h"
+#include "lab_frames.h"
 #include "sim.h"
 #include "trace.h"
 
@@ -30,7 +31,7 @@ struct sim_opts {
 	struct trace_options trace;
 	const struct policy_ops **policies; /* malloc'ed */
 	size_t npolicies;
-	uint64_t *frames;
+	uint32_t *frames;    /* ascending, no repeats */
 	size_t nframes;
 	struct policy_params params;
 	bool zero_fill;
@@ -68,7 +69,9 @@ static const char sim_help[] =
 	"The trace is read once for all pairs.\n"
 	"\n"
 	"  -p, --policy LIST    policies, comma-separated, or 'all' (pflab policies)\n"
-	"  -n, --frames LIST    frame counts, comma-separated, each >= 1\n"
+	"  -n, --frames LIST    frame counts, comma-separated, each >= 1; an item may be\n"
+	"                       a series A:B:xK (geometric) or A:B:+K (arithmetic);\n"
+	"                       rows come in ascending order of frames\n"
 	"  -f, --format F       trace format: txt rw lackey arc oracleGeneral pft be32\n"
 	"                       (default: detected from the content)\n"
 	"      --page-size N    bytes per page for address traces (default 4096)\n"
@@ -163,8 +166,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case 'n':
 			free(o->frames);
-			if (cli_parse_u64_list(optarg, 1, VREF_VPN_MAX, &o->frames, &o->nframes,
-					       why, sizeof(why)) != 0)
+			o->frames = NULL;
+			if (lab_frames_parse(optarg, VREF_VPN_MAX, &o->frames, &o->nframes, why,
+					     sizeof(why)) != 0)
 				return cli_usage_error("sim", "--frames: %s", why);
 			break;
 		case 'f':
@@ -245,7 +249,7 @@ static int create_runs(struct sim_job *job)
 			struct run *r = &job->runs[i * o->nframes + j];
 
 			r->policy = o->policies[i];
-			r->frames = (uint32_t)o->frames[j];
+			r->frames = o->frames[j];
 			r->sim = sim_create(&(struct sim_config){
 				.policy = r->policy,
 				.nframes = r->frames,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Frame-count lists for the lab commands (compare, mrc): a comma-separated
+ * Frame-count lists for sim, compare and mrc: a comma-separated
  * list whose items are a number N, a geometric series A:B:xK or an
  * arithmetic one A:B:+K. docs/lab.md#frames describes the syntax.
  */
