@@ -58,6 +58,7 @@ uint32_t vmm_workload_passes(uint32_t workload)
 	case WL_LIST: return 2;
 	case WL_COPY: return 2;
 	case WL_DMA: return 2;    /* device -> memory -> device -> memory */
+	case WL_SHARED: return 3; /* rounds of A then B */
 	default: return 1;
 	}
 }
@@ -353,6 +354,27 @@ static int guest_evict(struct vmm *v, uint64_t vpn)
 	return 0;
 }
 
+/*
+ * HC_ASPACE: load the guest's CR3 with the PML4 it names. Ring-3 code
+ * cannot load CR3, and the shared workload's two address spaces
+ * (guest/shared.c) need switching: the host does it as a kernel switches
+ * processes. KVM flushes the vCPU's translations on the CR3 load.
+ */
+static int switch_aspace(struct vmm *v, uint64_t cr3)
+{
+	struct kvm_sregs s;
+
+	if (cr3 % PFLAB_PAGE_SIZE || cr3 < PFLAB_IMAGE_BASE || cr3 >= PFLAB_WIRED_SIZE)
+		return fail(v, "guest asked for page tables at 0x%llx, not a page of its image",
+			    (unsigned long long)cr3);
+	if (ioctl(v->vm.vcpu_fd, KVM_GET_SREGS, &s))
+		return fail(v, "KVM_GET_SREGS: %s", strerror(errno));
+	s.cr3 = cr3;
+	if (ioctl(v->vm.vcpu_fd, KVM_SET_SREGS, &s))
+		return fail(v, "KVM_SET_SREGS: %s", strerror(errno));
+	return 0;
+}
+
 static int hcall(struct vmm *v, uint32_t nr)
 {
 	const struct vmm_config *c = v->cfg;
@@ -407,6 +429,8 @@ static int hcall(struct vmm *v, uint32_t nr)
 		mb->msync_errno = (uint32_t)-rc;
 		return 0;
 	}
+	case HC_ASPACE:
+		return switch_aspace(v, mb->aspace_cr3);
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -947,6 +971,10 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 
 	if (cfg->npages == 0 || cfg->npages > PFLAB_DATA_MAX_PAGES) {
 		snprintf(err, errlen, "the data region must have 1 to %u pages", PFLAB_DATA_MAX_PAGES);
+		status = EXIT_USAGE;
+	} else if (cfg->workload == WL_SHARED &&
+		   (cfg->npages < 4 || cfg->npages > PFLAB_SHARED_MAX_PAGES)) {
+		snprintf(err, errlen, "workload shared needs 4 to %u pages", PFLAB_SHARED_MAX_PAGES);
 		status = EXIT_USAGE;
 	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > KVM_TRAP_MAX_FRAMES) {
 		snprintf(err, errlen,
