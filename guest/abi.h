@@ -117,6 +117,21 @@ enum pflab_workload {
  * i of page p of the file the tests map holds pattern(p, PFLAB_MAPFILE_VERSION,
  * i) (guest.h); the word the guest sets in page p is PFLAB_MAPFILE_MARKER | p. */
 #define PFLAB_MAPFILE_VERSION 0xf11eu
+
+/* The content of word i of page vpn at version v: every word differs, so a
+ * misplaced or stale page or a flipped byte is caught. Version 0 is zeroes.
+ * The guest writes and checks pages with it; the host writes the initial
+ * file of the mapfile workload with it (pflab run --map-create). */
+static inline uint64_t pflab_pattern(uint32_t vpn, uint32_t v, uint32_t i)
+{
+	uint64_t x;
+
+	if (v == 0)
+		return 0;
+	x = ((uint64_t)vpn << 32 | v) * 0x9e3779b97f4a7c15ull + i;
+	x ^= x >> 29;
+	return x * 0xbf58476d1ce4e5b9ull;
+}
 #define PFLAB_MAPFILE_MARKER  0x6d61726b00000000ull
 
 /* The shared workload's largest data region: its page tables come from a

@@ -58,17 +58,10 @@ static inline uint32_t rand_below(struct guest *g, uint32_t n)
 	return (uint32_t)(rand64(g) % n);
 }
 
-/* The content of word i of page vpn at version v: every word differs, so a
- * misplaced or stale page or a flipped byte is caught. Version 0 is zeroes. */
+/* The content of word i of page vpn at version v (guest/abi.h). */
 static inline uint64_t pattern(uint32_t vpn, uint32_t v, uint32_t i)
 {
-	uint64_t x;
-
-	if (v == 0)
-		return 0;
-	x = ((uint64_t)vpn << 32 | v) * 0x9e3779b97f4a7c15ull + i;
-	x ^= x >> 29;
-	return x * 0xbf58476d1ce4e5b9ull;
+	return pflab_pattern(vpn, v, i);
 }
 
 /* Whole-page write (a new version) and check. */

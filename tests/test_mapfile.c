@@ -419,6 +419,48 @@ static void test_mapfile_bad_usage(void)
 	free(init);
 }
 
+/* --map-create writes the test's own idea of the initial file, byte for
+ * byte; a file with other bytes is refused before the guest starts. */
+static void test_mapfile_create_and_check(void)
+{
+	char path[512], bad[512];
+	struct cmd_result r;
+	uint8_t *want, *got;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/created.bin", scratch_dir());
+	snprintf(bad, sizeof(bad), "%s/foreign.bin", scratch_dir());
+	/* Made by pflab, run, written back: the file the test expects. */
+	if (kvm_usable()) {
+		size_t final;
+
+		r = run_pflab("run --workload mapfile --map-file '%s' --map-create --pages 5 "
+			      "--frames 4 --timeout 60s", path);
+		CU_ASSERT_EQUAL(r.status, 0);
+		cmd_result_free(&r);
+		got = read_bin(path, &len);
+		want = expected_image(5 * PAGE, 5, &final);
+		CU_ASSERT_EQUAL(len, final);
+		CU_ASSERT(len == final && memcmp(got, want, len) == 0);
+		free(got);
+		free(want);
+	}
+	/* One byte off, on page 3: refused with the offset, exit 2. */
+	want = initial_image(5 * PAGE);
+	want[3 * PAGE + 17] ^= 0x40;
+	write_bin(bad, want, 5 * PAGE, 0600);
+	r = run_pflab("run --workload mapfile --map-file '%s' --frames 4", bad);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "byte 12305 is not the mapfile workload's pattern"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--map-create"));
+	cmd_result_free(&r);
+	r = run_pflab("run --workload scan --map-create");
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--map-create needs --map-file"));
+	cmd_result_free(&r);
+	free(want);
+}
+
 static CU_TestInfo mapfile_tests[] = {
 	{ "64 frames: msync and exit write exactly the dirty pages", test_mapfile_exact },
 	{ "FIFO on 8 frames: reads and write-backs exact", test_mapfile_fifo_exact },
@@ -430,6 +472,7 @@ static CU_TestInfo mapfile_tests[] = {
 	{ "a device full for good: nothing lost", test_mapfile_device_full },
 	{ "without --pages the region covers the file", test_mapfile_default_pages },
 	{ "bad usage exits 2 with one line; read-only refused", test_mapfile_bad_usage },
+	{ "--map-create writes the pattern; another file is refused", test_mapfile_create_and_check },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("mapfile", mapfile_tests);

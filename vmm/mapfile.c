@@ -2,6 +2,8 @@
 /* A host file as the data region's backing store: see mapfile.h. */
 #include "mapfile.h"
 
+#include "../guest/abi.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -217,4 +219,77 @@ void mapfile_print(FILE *out, const char *path, const struct mapfile_stats *st,
 	if (st->exit_errors)
 		fprintf(out, "map file %s: %llu dirty pages could not be written at exit\n", path,
 			(unsigned long long)st->exit_errors);
+}
+
+/* One page of the initial pattern, little endian as the guest stores it. */
+static void initial_page(uint8_t *page, uint32_t vpn)
+{
+	for (uint32_t i = 0; i < PAGE / 8; i++) {
+		uint64_t w = pflab_pattern(vpn, PFLAB_MAPFILE_VERSION, i);
+
+		for (int b = 0; b < 8; b++)
+			page[i * 8 + (uint32_t)b] = (uint8_t)(w >> (8 * b));
+	}
+}
+
+int mapfile_create(const char *path, uint32_t npages, char *err, size_t errlen)
+{
+	uint8_t page[PAGE];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (uint32_t p = 0; p < npages; p++) {
+		initial_page(page, p);
+		if (pwrite(fd, page, PAGE, (off_t)p * PAGE) != (ssize_t)PAGE) {
+			snprintf(err, errlen, "map file %s: writing page %u: %s", path, p,
+				 strerror(errno ? errno : EIO));
+			close(fd);
+			return -1;
+		}
+	}
+	if (close(fd) != 0) {
+		snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int mapfile_check(const char *path, uint32_t npages, char *err, size_t errlen)
+{
+	uint8_t want[PAGE], got[PAGE];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (uint32_t p = 0; p < npages && rc == 0; p++) {
+		ssize_t n = pread(fd, got, PAGE, (off_t)p * PAGE);
+
+		if (n <= 0) {
+			if (n < 0) {
+				snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+				rc = -1;
+			}
+			break; /* the file ends here: the rest reads as zeroes */
+		}
+		initial_page(want, p);
+		for (ssize_t b = 0; b < n; b++) {
+			if (got[b] != want[b]) {
+				snprintf(err, errlen,
+					 "map file %s: byte %llu is not the mapfile workload's "
+					 "pattern, which the guest checks: make the file with "
+					 "--map-create (docs/mapped-files.md)",
+					 path, (unsigned long long)p * PAGE + (unsigned long long)b);
+				rc = -1;
+				break;
+			}
+		}
+	}
+	close(fd);
+	return rc;
 }

@@ -45,6 +45,16 @@ struct mapfile_store {
  * default --pages. 0, or -1 with a reason in err. */
 int mapfile_pages(const char *path, uint32_t *npages, char *err, size_t errlen);
 
+/* The file the mapfile workload expects (docs/mapped-files.md): page p of
+ * it holds pflab_pattern(p, PFLAB_MAPFILE_VERSION, i) in word i. Create (or
+ * overwrite) path with npages such pages. 0, or -1 with a reason in err. */
+int mapfile_create(const char *path, uint32_t npages, char *err, size_t errlen);
+
+/* Whether path's first npages pages (or all of it, if shorter) hold that
+ * pattern: the guest checks them, so another file would only fail the run.
+ * 0, or -1 with the first differing offset in err. */
+int mapfile_check(const char *path, uint32_t npages, char *err, size_t errlen);
+
 /* Open path read-write as the store of npages data pages. Refuses a file
  * that is not regular, or that nobody may write (mode without w bits, even
  * for root: the run would write to it). 0, or -1 with a reason in err. */

@@ -65,7 +65,10 @@ static const char run_help[] =
 	"      --map-file FILE    back the data region with FILE instead of the swap file:\n"
 	"                         pages fault in from it, dirty ones go back to it; with\n"
 	"                         --workload mapfile (--pages: default the file's pages;\n"
-	"                         docs/mapped-files.md)\n"
+	"                         docs/mapped-files.md). The workload checks the file's\n"
+	"                         bytes: make it with --map-create\n"
+	"      --map-create       first write FILE with the pattern the mapfile workload\n"
+	"                         checks, --pages pages (default 256)\n"
 	"      --dma MODE         a DMA device (kvm trap; --workload dma): pin (a transfer's\n"
 	"                         pages are pinned) or fault (the device faults them in\n"
 	"                         as it reaches them; docs/dma.md)\n"
@@ -95,6 +98,7 @@ struct run_opts {
 	const char *policy;
 	enum output output;
 	bool pages_given;
+	bool map_create;      /* write the map file's initial pattern first */
 	struct inject_rule *inject;  /* --inject, parsed */
 	size_t ninject;
 	bool layout_given;           /* --swap-layout: report the layout's columns */
@@ -199,7 +203,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
 	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
-	       OPT_DISK_SEEK, OPT_MAP_FILE,
+	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
@@ -225,6 +229,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "swap-slots", required_argument, NULL, OPT_SWAP_SLOTS },
 		{ "disk-seek", required_argument, NULL, OPT_DISK_SEEK },
 		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
+		{ "map-create", no_argument, NULL, OPT_MAP_CREATE },
 		{ "dma", required_argument, NULL, OPT_DMA },
 		{ "dma-latency", required_argument, NULL, OPT_DMA_LATENCY },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -329,6 +334,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--disk-seek: %s", why);
 			break;
 		case OPT_MAP_FILE: vm->map_path = optarg; break;
+		case OPT_MAP_CREATE: o->map_create = true; break;
 		case OPT_DMA:
 			if (!dma_mode_parse(optarg, &vm->dma))
 				return cli_usage_error("run", "--dma: '%s' is not pin or fault", optarg);
@@ -407,8 +413,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--map-file goes with --workload mapfile");
 	if (vm->workload == WL_MAPFILE && !vm->map_path)
 		return cli_usage_error("run", "workload mapfile needs --map-file FILE");
+	if (o->map_create && !vm->map_path)
+		return cli_usage_error("run", "--map-create needs --map-file FILE");
+	if (o->map_create && mapfile_create(vm->map_path, vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
 	if (vm->map_path && !o->pages_given &&
 	    mapfile_pages(vm->map_path, &vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
+	if (vm->map_path && mapfile_check(vm->map_path, vm->npages, why, sizeof(why)) != 0)
 		return cli_usage_error("run", "%s", why);
 	if (vm->workload == WL_DMA && !vm->dma)
 		return cli_usage_error("run", "workload dma needs --dma pin or --dma fault");
