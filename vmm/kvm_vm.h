@@ -2,7 +2,7 @@
 /*
  * A one-vCPU KVM virtual machine on the raw /dev/kvm API: open, memory
  * slots, a vCPU started directly in 64-bit long mode, the dirty log. No
- * policy and no device here: vmm.c runs the loop and decides.
+ * policy and no device here: vmm.c and vmm_exit.c run the loop and decide.
  */
 #ifndef PFLAB_KVM_VM_H
 #define PFLAB_KVM_VM_H

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the KVM host's run (vmm.h is its interface): struct vmm, the state
+ * of one run, and what its three files share.
+ *
+ *   vmm.c        set-up, tear-down, results, vmm_run(), the timeout, the workload names
+ *   vmm_exit.c   the vCPU's exit loop, its exit handlers and the hypercalls
+ *   vmm_fault.c  the data-fault path: a trapped access to a data page, through the pager
+ *
+ * docs/vmm.md walks through the fault path.
+ */
+#ifndef PFLAB_VMM_INTERNAL_H
+#define PFLAB_VMM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "inspect.h"
+#include "kvm_vm.h"
+#include "swap.h"
+#include "vmm.h"
+
+#define PAGE 4096u
+
+struct vmm {
+	const struct vmm_config *cfg;
+	struct kvm_vm vm;
+	uint8_t *wired;
+	volatile struct pflab_mailbox *mb;
+	struct region region;
+	struct kvm_mmu mmu;
+	struct swap_store store;
+	bool store_open;
+	struct inject_store inject; /* --inject: wraps store (docs/faults.md) */
+	struct mapfile_store mapfile; /* --map-file: the store instead (mapfile.h) */
+	bool mapfile_open;
+	bool inject_open;
+	uint64_t pgerr_delivered, pgerr_reported;
+	size_t pgerr_log;           /* 1 + the inject log entry delivered last, or 0 */
+	struct pager *pager;
+	struct dma_dev *dma;        /* --dma: the DMA device (dma.h), or NULL */
+	struct guest_ram ram;        /* what inspect.c reads instructions from */
+	struct fault_log *flog;     /* --fault-log, or NULL */
+
+	size_t trace_sent;          /* references handed to the guest so far */
+	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
+	bool guest_exited;
+	pthread_mutex_t fault_lock; /* data_fault() is not reentrant; also the pager
+				       lock of the paging daemon (pool.h) */
+
+	uint32_t *lat_ns;           /* per pager fault */
+	size_t nlat, lat_cap;
+	uint64_t nops, nop_first_ns, nop_last_ns;
+	uint64_t start_ns;
+
+	char line[200];             /* the guest's console line being assembled */
+	size_t line_len;
+
+	/* --timeout: a timer thread kicks the vCPU out of KVM_RUN. */
+	pthread_t vcpu_thread, timer;
+	bool timer_running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int timed_out;
+
+	char err[640];
+};
+
+/* The monotonic clock, in ns: latencies, the timeout, wall time. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* vmm.c */
+int vmm_fail(struct vmm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vmm_exit.c */
+int run_vcpu(struct vmm *v);
+void console_byte(struct vmm *v, char ch);
+const uint8_t *readable_page(void *ctx, uint64_t gpa);
+
+/* vmm_fault.c */
+int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind);
+int deliver_page_error(struct vmm *v, uint64_t gpa, bool write);
+int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind);
+
+#endif /* PFLAB_VMM_INTERNAL_H */
