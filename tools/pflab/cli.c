@@ -2,6 +2,8 @@
 /* Shared command-line helpers: see cli.h. */
 #include "cli.h"
 
+#include "policy.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -168,6 +170,33 @@ int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen)
 	}
 	snprintf(why, whylen, "'%s' needs a unit: ns, us, ms, s or m", s);
 	return -1;
+}
+
+int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_params *params)
+{
+	static const struct { int opt; const char *name; uint64_t min, max; } knobs[] = {
+		{ CLI_OPT_SEED, "--seed", 0, UINT64_MAX },
+		{ CLI_OPT_TICK, "--tick", 1, UINT64_MAX / 2 },
+		{ CLI_OPT_WINDOW, "--window", 1, UINT64_MAX / 2 },
+		{ CLI_OPT_AGING_BITS, "--aging-bits", 1, 64 },
+	};
+	char why[160];
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		if (knobs[i].opt != opt)
+			continue;
+		if (cli_parse_u64(arg, knobs[i].min, knobs[i].max, &v, why, sizeof(why)) != 0)
+			return cli_usage_error(cmd, "%s: %s", knobs[i].name, why);
+		switch (opt) {
+		case CLI_OPT_SEED: params->seed = v; break;
+		case CLI_OPT_TICK: params->tick = v; break;
+		case CLI_OPT_WINDOW: params->window = v; break;
+		default: params->aging_bits = (unsigned)v; break;
+		}
+		return 0;
+	}
+	return cli_usage_error(cmd, "internal: option %d is not a policy knob", opt);
 }
 
 int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out)

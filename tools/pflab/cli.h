@@ -57,6 +57,24 @@ int cli_parse_double(const char *s, double min, double max, double *out, char *w
 /* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */
 int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen);
 
+/*
+ * The policy knobs of struct policy_params, shared by every command that
+ * builds a pager (sim, run, regress): put CLI_POLICY_KNOBS in the long
+ * options (and { "seed", ..., CLI_OPT_SEED } where --seed means the policy's
+ * seed), and hand those option codes to cli_policy_knob(). Bounds keep the
+ * pager's tick arithmetic from overflowing.
+ */
+enum { CLI_OPT_SEED = 0x1000, CLI_OPT_TICK, CLI_OPT_WINDOW, CLI_OPT_AGING_BITS };
+#define CLI_POLICY_KNOBS                                                  \
+	{ "tick", required_argument, NULL, CLI_OPT_TICK },                 \
+	{ "window", required_argument, NULL, CLI_OPT_WINDOW },             \
+	{ "aging-bits", required_argument, NULL, CLI_OPT_AGING_BITS }
+
+struct policy_params;
+/* Parse the knob with option code opt into params. Prints the one-line
+ * error itself and returns EXIT_USAGE, or 0. */
+int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_params *params);
+
 /* --page-size: a power of two from 1 to 2^30. Prints the one-line error
  * itself and returns EXIT_USAGE, or 0. */
 int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out);

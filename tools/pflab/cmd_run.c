@@ -200,8 +200,7 @@ out:
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
-	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_TICK,
-	       OPT_WINDOW, OPT_AGING_BITS, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
+	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY };
@@ -235,9 +234,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "tick", required_argument, NULL, OPT_TICK },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
+		CLI_POLICY_KNOBS,
 		/* Test and benchmark knobs, described in docs/vmm.md. */
 		{ "corrupt-page", required_argument, NULL, OPT_CORRUPT },
 		{ "nops", required_argument, NULL, OPT_NOPS },
@@ -352,18 +349,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'v': vm->verbose = true; break;
 		case OPT_CSV: o->output = OUT_CSV; break;
 		case OPT_JSON: o->output = OUT_JSON; break;
-		case OPT_TICK:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX, &vm->params.tick, why, sizeof(why)))
-				return cli_usage_error("run", "--tick: %s", why);
-			break;
-		case OPT_WINDOW:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX, &vm->params.window, why, sizeof(why)))
-				return cli_usage_error("run", "--window: %s", why);
-			break;
-		case OPT_AGING_BITS:
-			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--aging-bits: %s", why);
-			vm->params.aging_bits = (unsigned)v;
+		case CLI_OPT_TICK:
+		case CLI_OPT_WINDOW:
+		case CLI_OPT_AGING_BITS:
+			if (cli_policy_knob("run", c, optarg, &vm->params))
+				return EXIT_USAGE;
 			break;
 		case OPT_CORRUPT:
 			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES - 1, &v, why, sizeof(why)))

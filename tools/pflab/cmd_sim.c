@@ -132,8 +132,8 @@ static int parse_policies(char *list, struct sim_opts *o)
 
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
-	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_SEED, OPT_TICK, OPT_WINDOW,
-	       OPT_AGING_BITS, OPT_ZERO_FILL, OPT_TIMING, OPT_POOL_LOW, OPT_POOL_HIGH };
+	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_ZERO_FILL, OPT_TIMING, OPT_POOL_LOW,
+	       OPT_POOL_HIGH };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -141,10 +141,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "tick", required_argument, NULL, OPT_TICK },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
+		{ "seed", required_argument, NULL, CLI_OPT_SEED },
+		CLI_POLICY_KNOBS,
 		{ "zero-fill", no_argument, NULL, OPT_ZERO_FILL },
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
@@ -181,22 +179,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_CSV: o->output = OUT_CSV; break;
 		case OPT_JSON: o->output = OUT_JSON; break;
-		case OPT_SEED:
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &o->params.seed, why, sizeof(why)))
-				return cli_usage_error("sim", "--seed: %s", why);
-			break;
-		case OPT_TICK:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.tick, why, sizeof(why)))
-				return cli_usage_error("sim", "--tick: %s", why);
-			break;
-		case OPT_WINDOW:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.window, why, sizeof(why)))
-				return cli_usage_error("sim", "--window: %s", why);
-			break;
-		case OPT_AGING_BITS:
-			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
-				return cli_usage_error("sim", "--aging-bits: %s", why);
-			o->params.aging_bits = (unsigned)v;
+		case CLI_OPT_SEED:
+		case CLI_OPT_TICK:
+		case CLI_OPT_WINDOW:
+		case CLI_OPT_AGING_BITS:
+			if (cli_policy_knob("sim", c, optarg, &o->params))
+				return EXIT_USAGE;
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		case OPT_TIMING: o->timing = true; break;

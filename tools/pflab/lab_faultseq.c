@@ -24,16 +24,14 @@ struct faultseq_opts {
 
 static int parse_args(int argc, char **argv, struct faultseq_opts *o)
 {
-	enum { OPT_PAGE_SIZE = 256, OPT_SEED, OPT_TICK, OPT_WINDOW, OPT_AGING_BITS, OPT_ZERO_FILL };
+	enum { OPT_PAGE_SIZE = 256, OPT_ZERO_FILL };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "tick", required_argument, NULL, OPT_TICK },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "aging-bits", required_argument, NULL, OPT_AGING_BITS },
+		{ "seed", required_argument, NULL, CLI_OPT_SEED },
+		CLI_POLICY_KNOBS,
 		{ "zero-fill", no_argument, NULL, OPT_ZERO_FILL },
 		{ 0 },
 	};
@@ -59,26 +57,15 @@ static int parse_args(int argc, char **argv, struct faultseq_opts *o)
 				return cli_usage_error("regress", "unknown trace format '%s'", optarg);
 			break;
 		case OPT_PAGE_SIZE:
-			if (cli_parse_u64(optarg, 1, UINT32_MAX, &v, why, sizeof(why)) != 0 || (v & (v - 1)))
-				return cli_usage_error("regress", "--page-size: not a power of two");
-			o->trace.page_size = (uint32_t)v;
+			if (cli_parse_page_size("regress", optarg, &o->trace.page_size))
+				return EXIT_USAGE;
 			break;
-		case OPT_SEED:
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &o->params.seed, why, sizeof(why)))
-				return cli_usage_error("regress", "--seed: %s", why);
-			break;
-		case OPT_TICK:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.tick, why, sizeof(why)))
-				return cli_usage_error("regress", "--tick: %s", why);
-			break;
-		case OPT_WINDOW:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &o->params.window, why, sizeof(why)))
-				return cli_usage_error("regress", "--window: %s", why);
-			break;
-		case OPT_AGING_BITS:
-			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
-				return cli_usage_error("regress", "--aging-bits: %s", why);
-			o->params.aging_bits = (unsigned)v;
+		case CLI_OPT_SEED:
+		case CLI_OPT_TICK:
+		case CLI_OPT_WINDOW:
+		case CLI_OPT_AGING_BITS:
+			if (cli_policy_knob("regress", c, optarg, &o->params))
+				return EXIT_USAGE;
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		default: return EXIT_USAGE;
