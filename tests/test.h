@@ -47,6 +47,15 @@ const char *shared_traces(void);
 /* A fresh scratch directory under the build directory, removed at exit. */
 const char *scratch_dir(void);
 
+/* The tests' random numbers: splitmix64, so that a seed gives the same
+ * trace on every machine and libc (tests must not depend on rand()). */
+struct test_rng {
+	uint64_t x;
+};
+uint64_t test_rng_next(struct test_rng *r);
+/* Uniform-ish in [0, n): the modulo bias is irrelevant at these sizes. */
+uint32_t test_rng_below(struct test_rng *r, uint32_t n);
+
 /* Whether /dev/kvm can be opened read-write; if not, test_skip() says so. */
 bool kvm_usable(void);
 

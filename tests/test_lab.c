@@ -24,16 +24,6 @@
 #include "lab_table.h"
 #include "test.h"
 
-/* A small deterministic generator: tests must not depend on libc's rand(). */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /*
  * A random reference string of n references over `pages` ids, of a given
  * shape: 0 uniform, 1 a loop with noise, 2 skewed (hot pages), 3 phases.
@@ -42,16 +32,16 @@ static uint64_t rng_next(uint64_t *s)
 static uint32_t *random_trace(uint64_t seed, int shape, size_t n, uint32_t pages)
 {
 	uint32_t *v = malloc(sizeof(*v) * n);
-	uint64_t s = seed;
+	struct test_rng s = { seed };
 
 	for (size_t i = 0; v && i < n; i++) {
-		uint64_t r = rng_next(&s);
+		uint64_t r = test_rng_next(&s);
 		uint32_t p;
 
 		switch (shape) {
 		case 0: p = (uint32_t)(r % pages); break;
 		case 1: p = r % 8 ? (uint32_t)(i % pages) : (uint32_t)(r % pages); break;
-		case 2: p = (uint32_t)((r % pages) * (rng_next(&s) % pages) / pages); break;
+		case 2: p = (uint32_t)((r % pages) * (test_rng_next(&s) % pages) / pages); break;
 		default: p = (uint32_t)((i / 97) % 3 * pages / 3 + r % (pages / 3 + 1)); break;
 		}
 		v[i] = p * 7919 + 11;
@@ -300,11 +290,12 @@ static void test_stack_distances_compaction(void)
 	const size_t n = 400000;
 	uint32_t *v = malloc(sizeof(*v) * n);
 	struct lab_lru_stack *s = lab_lru_stack_create();
-	uint64_t seed = 5, *lf;
+	struct test_rng rng = { 5 };
+	uint64_t *lf;
 
 	CU_ASSERT_FATAL(v && s);
 	for (size_t i = 0; i < n; i++) /* pages 0..4999 first, then mostly a hot set */
-		v[i] = i < 5000 ? (uint32_t)i : (uint32_t)(rng_next(&seed) % (i % 5 ? 40 : 5000));
+		v[i] = i < 5000 ? (uint32_t)i : (uint32_t)(test_rng_next(&rng) % (i % 5 ? 40 : 5000));
 	CU_ASSERT_EQUAL(lab_lru_stack_feed(s, v, n), 0);
 	lf = malloc(sizeof(*lf) * 5000);
 	lab_mrc_faults(lab_lru_stack_mrc(s), lf);

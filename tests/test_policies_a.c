@@ -104,24 +104,6 @@ static void test_textbook_string(void)
 
 /* ---- Random traces ------------------------------------------------------ */
 
-struct rng {
-	uint64_t x;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rng_next(r) % n);
-}
-
 enum shape { UNIFORM, LOOPS, MIXED, NSHAPES };
 static const char *const shape_name[] = { "uniform", "loops", "mixed" };
 
@@ -139,13 +121,13 @@ struct trace {
  */
 static void gen_trace(struct trace *t, enum shape shape, uint64_t seed)
 {
-	struct rng r = { seed * 0x2545f4914f6cdd1dull + shape };
-	uint32_t pages = 2 + rng_below(&r, 40);
-	uint32_t write_pct = (uint32_t[]){ 0, 10, 30, 100 }[rng_below(&r, 4)];
-	uint32_t loop = 2 + rng_below(&r, 20), base = 0, hot = 1 + rng_below(&r, 8);
+	struct test_rng r = { seed * 0x2545f4914f6cdd1dull + shape };
+	uint32_t pages = 2 + test_rng_below(&r, 40);
+	uint32_t write_pct = (uint32_t[]){ 0, 10, 30, 100 }[test_rng_below(&r, 4)];
+	uint32_t loop = 2 + test_rng_below(&r, 20), base = 0, hot = 1 + test_rng_below(&r, 8);
 	bool seen[64] = { false };
 
-	t->n = 500 + rng_below(&r, 2500);
+	t->n = 500 + test_rng_below(&r, 2500);
 	t->npages = 64;
 	t->distinct = 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -153,20 +135,20 @@ static void gen_trace(struct trace *t, enum shape shape, uint64_t seed)
 
 		switch (shape) {
 		case UNIFORM:
-			v = rng_below(&r, pages);
+			v = test_rng_below(&r, pages);
 			break;
 		case LOOPS:
-			if (rng_below(&r, 200) == 0) {
-				loop = 2 + rng_below(&r, 20);
-				base = rng_below(&r, 40);
+			if (test_rng_below(&r, 200) == 0) {
+				loop = 2 + test_rng_below(&r, 20);
+				base = test_rng_below(&r, 40);
 			}
-			v = rng_below(&r, 50) == 0 ? rng_below(&r, 64) : base + (uint32_t)(i % loop);
+			v = test_rng_below(&r, 50) == 0 ? test_rng_below(&r, 64) : base + (uint32_t)(i % loop);
 			break;
 		default:
-			v = rng_below(&r, 5) ? rng_below(&r, hot) : rng_below(&r, pages);
+			v = test_rng_below(&r, 5) ? test_rng_below(&r, hot) : test_rng_below(&r, pages);
 			break;
 		}
-		t->refs[i] = VREF(v, rng_below(&r, 100) < write_pct);
+		t->refs[i] = VREF(v, test_rng_below(&r, 100) < write_pct);
 		if (!seen[v]) {
 			seen[v] = true;
 			t->distinct++;

@@ -788,24 +788,6 @@ static void model_sieve(const uint32_t *tr, size_t n, uint32_t c, bool *miss)
 
 /* ---- Random traces ------------------------------------------------------ */
 
-struct rng {
-	uint64_t x;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rng_next(r) % n);
-}
-
 enum shape { UNIFORM, LOOPS, ZIPF, SCANS, NSHAPES };
 static const char *const shape_name[] = { "uniform", "loops", "zipf", "scans+hot" };
 
@@ -830,9 +812,9 @@ static uint32_t clamp_pages(uint32_t n)
  */
 static void gen_trace(struct trace *t, enum shape shape, uint32_t c, uint64_t seed)
 {
-	struct rng r = { seed * 0x2545f4914f6cdd1dull + shape * 1000003u + c };
-	uint32_t pages = clamp_pages(c / 2 + 1 + rng_below(&r, 3 * c + 3));
-	uint32_t loop = clamp_pages(c + rng_below(&r, 5) - 1), base = 0;
+	struct test_rng r = { seed * 0x2545f4914f6cdd1dull + shape * 1000003u + c };
+	uint32_t pages = clamp_pages(c / 2 + 1 + test_rng_below(&r, 3 * c + 3));
+	uint32_t loop = clamp_pages(c + test_rng_below(&r, 5) - 1), base = 0;
 	uint32_t hot = c / 2 ? c / 2 : 1, scan = 0, scan_len = clamp_pages(hot + 5 * c);
 	double cdf[MAXPAGE], sum = 0;
 	bool seen[MAXPAGE] = { false };
@@ -846,18 +828,18 @@ static void gen_trace(struct trace *t, enum shape shape, uint32_t c, uint64_t se
 
 		switch (shape) {
 		case UNIFORM:
-			v = rng_below(&r, pages);
+			v = test_rng_below(&r, pages);
 			break;
 		case LOOPS:
-			if (rng_below(&r, 300) == 0) {
-				loop = clamp_pages(c + rng_below(&r, 5) - 1);
-				base = rng_below(&r, 8);
+			if (test_rng_below(&r, 300) == 0) {
+				loop = clamp_pages(c + test_rng_below(&r, 5) - 1);
+				base = test_rng_below(&r, 8);
 			}
-			v = rng_below(&r, 40) == 0 ? rng_below(&r, loop + 10)
+			v = test_rng_below(&r, 40) == 0 ? test_rng_below(&r, loop + 10)
 						   : base + (uint32_t)(i % loop);
 			break;
 		case ZIPF: {
-			double u = (double)(rng_next(&r) >> 11) / (double)(1ull << 53) * sum;
+			double u = (double)(test_rng_next(&r) >> 11) / (double)(1ull << 53) * sum;
 			uint32_t k = 0;
 
 			while (k + 1 < pages && cdf[k] < u)
@@ -866,8 +848,8 @@ static void gen_trace(struct trace *t, enum shape shape, uint32_t c, uint64_t se
 			break;
 		}
 		default:
-			if (rng_below(&r, 10) < 6) {
-				v = rng_below(&r, hot);
+			if (test_rng_below(&r, 10) < 6) {
+				v = test_rng_below(&r, hot);
 			} else {
 				v = hot + scan;
 				scan = (scan + 1) % (scan_len > hot ? scan_len - hot : 1);
@@ -876,7 +858,7 @@ static void gen_trace(struct trace *t, enum shape shape, uint32_t c, uint64_t se
 		}
 		v = v < MAXPAGE ? v : MAXPAGE - 1;
 		t->page[i] = v;
-		t->refs[i] = VREF(v, rng_below(&r, 4) == 0);
+		t->refs[i] = VREF(v, test_rng_below(&r, 4) == 0);
 		if (!seen[v]) {
 			seen[v] = true;
 			t->distinct++;
@@ -1238,7 +1220,7 @@ static void test_pinned_never_evicted(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	for (size_t i = 0; i < NPOLICIES; i++) {
 		for (uint64_t seed = 1; seed <= 4; seed++) {
-			struct rng r = { seed };
+			struct test_rng r = { seed };
 			vpn_t pinned[4];
 			frame_t where[4];
 			uint32_t npinned = 0, c = 8;
@@ -1247,9 +1229,9 @@ static void test_pinned_never_evicted(void)
 			gen_trace(t, (enum shape)(seed % NSHAPES), c, seed);
 			s = rig_sim(policies_b[i], c, POLICY_PARAMS_DEFAULT, false, MAXPAGE);
 			for (size_t k = 0; k < t->n; k++) {
-				if (rng_below(&r, 50) == 0) {
-					if (npinned < 4 && rng_below(&r, 2)) {
-						vpn_t v = t->page[rng_below(&r, (uint32_t)t->n)];
+				if (test_rng_below(&r, 50) == 0) {
+					if (npinned < 4 && test_rng_below(&r, 2)) {
+						vpn_t v = t->page[test_rng_below(&r, (uint32_t)t->n)];
 						frame_t f = pager_pin(s->pager, v);
 
 						CU_ASSERT_NOT_EQUAL_FATAL(f, NO_FRAME);
@@ -1302,16 +1284,16 @@ static void test_grow_midway(void)
 {
 	for (size_t i = 0; i < NPOLICIES; i++) {
 		struct sim *s = rig_sim(policies_b[i], 16, POLICY_PARAMS_DEFAULT, false, 1);
-		struct rng r = { 42 };
+		struct test_rng r = { 42 };
 		uint32_t top = 1;
 
 		for (int k = 0; k < 20000; k++) {
 			vref_t ref;
 
-			if (rng_below(&r, 8) == 0 && top < 100000)
-				top += 1 + rng_below(&r, 50);
-			ref = VREF(rng_below(&r, 3) ? rng_below(&r, 40 < top ? 40 : top)
-						    : rng_below(&r, top), 0);
+			if (test_rng_below(&r, 8) == 0 && top < 100000)
+				top += 1 + test_rng_below(&r, 50);
+			ref = VREF(test_rng_below(&r, 3) ? test_rng_below(&r, 40 < top ? 40 : top)
+						    : test_rng_below(&r, top), 0);
 			CU_ASSERT_EQUAL_FATAL(pager_grow(s->pager, VREF_VPN(ref) + 1), 0);
 			CU_ASSERT_EQUAL_FATAL(sim_replay(s, &ref, NULL, 1), 0);
 		}

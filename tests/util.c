@@ -178,3 +178,17 @@ long long csv_value(const char *csv, const char *column)
 			return strtoll(r, NULL, 10);
 	return -1;
 }
+
+uint64_t test_rng_next(struct test_rng *r)
+{
+	uint64_t z = (r->x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint32_t test_rng_below(struct test_rng *r, uint32_t n)
+{
+	return (uint32_t)(test_rng_next(r) % n);
+}
