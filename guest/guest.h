@@ -67,6 +67,9 @@ static inline uint64_t pattern(uint32_t vpn, uint32_t v, uint32_t i)
 /* Whole-page write (a new version) and check. */
 void page_write(struct guest *g, uint32_t vpn);
 void page_check(struct guest *g, uint32_t vpn);
+/* The same through another mapping w of data page vpn (guest/shared.c). */
+void page_write_at(struct guest *g, volatile uint64_t *w, uint32_t vpn);
+void page_check_at(struct guest *g, volatile uint64_t *w, uint32_t vpn);
 /* Report one mismatch to the host (the first few only) and count it. */
 void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t expected,
 		     uint64_t got);

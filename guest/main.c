@@ -70,7 +70,11 @@ void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t ex
 
 void page_write(struct guest *g, uint32_t vpn)
 {
-	volatile uint64_t *w = page_addr(vpn);
+	page_write_at(g, page_addr(vpn), vpn);
+}
+
+void page_write_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
+{
 	uint32_t v = ++g->version[vpn];
 
 	note_ref(g, vpn);
@@ -80,7 +84,11 @@ void page_write(struct guest *g, uint32_t vpn)
 
 void page_check(struct guest *g, uint32_t vpn)
 {
-	volatile uint64_t *w = page_addr(vpn);
+	page_check_at(g, page_addr(vpn), vpn);
+}
+
+void page_check_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
+{
 	uint32_t v = g->version[vpn];
 
 	note_ref(g, vpn);

@@ -76,22 +76,9 @@ static int process_init(struct process *p, struct pt_pool *pool, uint64_t shared
  * checks what the other wrote. */
 static void visit(struct guest *g, volatile uint64_t *w, uint32_t vpn, int write)
 {
-	uint32_t v = g->version[vpn];
-
-	note_ref(g, vpn);
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++) {
-		uint64_t got = w[i], want = pattern(vpn, v, i);
-
-		if (got != want) {
-			report_mismatch(g, vpn, i * 8, want, got);
-			break;
-		}
-	}
-	if (!write)
-		return;
-	v = ++g->version[vpn];
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++)
-		w[i] = pattern(vpn, v, i);
+	page_check_at(g, w, vpn);
+	if (write)
+		page_write_at(g, w, vpn);
 }
 
 /* One turn of process p: switch to it, visit its shared pages through its
