@@ -2,6 +2,8 @@
 /* Buffered, optionally zstd-compressed output: see outstream.h. */
 #include "outstream.h"
 
+#include "outfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,7 +21,7 @@
 struct outstream {
 	int fd;
 	char *path;
-	bool created;        /* a file we may remove on abort */
+	struct outfile file; /* the temporary file renamed over path on close */
 	bool regular;
 	off_t start;         /* the file offset the stream began at */
 	uint8_t *buf;
@@ -81,15 +83,13 @@ struct outstream *outstream_open(const char *path, bool zstd, char *err, size_t 
 
 	if (!o || !(o->buf = malloc(BUF_CAP)) || !(o->path = strdup(is_stdout ? "<stdout>" : path)))
 		goto oom;
-	o->fd = is_stdout ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (o->fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (outfile_open(&o->file, path, err, errlen) != 0) {
 		free(o->path);
 		free(o->buf);
 		free(o);
 		return NULL;
 	}
-	o->created = !is_stdout;
+	o->fd = o->file.fd;
 	o->regular = fstat(o->fd, &st) == 0 && S_ISREG(st.st_mode);
 	o->start = lseek(o->fd, 0, SEEK_CUR);
 	if (o->start < 0)
@@ -171,14 +171,13 @@ int outstream_close(struct outstream *o, char *err, size_t errlen)
 	int rc = 0;
 
 	drain(o, true);
-	if (o->fd != STDOUT_FILENO && close(o->fd) != 0 && !o->error)
-		o->error = errno;
 	if (o->error) {
 		snprintf(err, errlen, "%s: %s", o->path,
 			 o->error > 0 ? strerror(o->error) : o->zerr);
-		if (o->created)
-			unlink(o->path);
+		outfile_abort(&o->file);
 		rc = -1;
+	} else {
+		rc = outfile_commit(&o->file, err, errlen);
 	}
 	release(o);
 	return rc;
@@ -188,9 +187,6 @@ void outstream_abort(struct outstream *o)
 {
 	if (!o)
 		return;
-	if (o->fd != STDOUT_FILENO)
-		close(o->fd);
-	if (o->created)
-		unlink(o->path);
+	outfile_abort(&o->file);
 	release(o);
 }

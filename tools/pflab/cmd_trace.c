@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "gen.h"
 #include "idmap.h"
+#include "outfile.h"
 #include "trace.h"
 #include "trace_internal.h"
 #include "trace_writer.h"
@@ -413,6 +414,8 @@ static int convert_main(int argc, char **argv)
 	if (same_file(cv.in_path, cv.out_path))
 		return cli_usage_error("trace convert", "%s: the output would overwrite the input",
 				       cv.out_path);
+	if (outfile_check(cv.out_path, err, sizeof(err)) != 0)
+		return cli_usage_error("trace convert", "%s", err);
 	wopt.zstd |= ends_with(cv.out_path, ".zst");
 
 	cv.in = trace_open(cv.in_path, &topt, err, sizeof(err));
@@ -692,6 +695,12 @@ static int gen_main(int argc, char **argv)
 	o.kind_name = argv[optind];
 	if (!o.out_path)
 		return cli_usage_error("trace gen", "missing -o OUT");
+	{
+		char err[600];
+
+		if (outfile_check(o.out_path, err, sizeof(err)) != 0)
+			return cli_usage_error("trace gen", "%s", err);
+	}
 	o.w.zstd |= ends_with(o.out_path, ".zst");
 	rc = gen_phases(&o, &ph, &nph);
 	if (rc == EXIT_OK)
