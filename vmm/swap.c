@@ -166,12 +166,17 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 		return 0;
 	}
 	if (cfg->path) {
-		s->fd = open(cfg->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		/* O_EXCL: a file pflab did not create is never truncated, and
+		 * only a file it created is removed at close. */
+		s->fd = open(cfg->path, cfg->reuse ? O_RDWR | O_CLOEXEC
+						   : O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (s->fd < 0) {
-			snprintf(err, errlen, "swap file %s: %s", cfg->path, strerror(errno));
+			snprintf(err, errlen, "swap file %s: %s%s", cfg->path, strerror(errno),
+				 errno == EEXIST ? " (--swap-reuse to use an existing file)" : "");
 			return -1;
 		}
-		snprintf(s->path, sizeof(s->path), "%s", cfg->path);
+		if (!cfg->reuse)
+			snprintf(s->path, sizeof(s->path), "%s", cfg->path);
 		return 0;
 	}
 	/* The default: a temporary file with no name at all, so that nothing

@@ -46,6 +46,9 @@ struct swap_store {
 struct swap_config {
 	uint32_t npages;
 	const char *path;   /* NULL: an anonymous temporary file */
+	bool reuse;         /* path exists and is the user's: open it as it is, never
+			     * truncate or remove it (else it must not exist: it is
+			     * created, and removed at close) */
 	bool in_memory;     /* no file at all */
 	uint64_t latency_ns;
 	int64_t corrupt_vpn;

@@ -184,6 +184,7 @@ static int setup(struct vmm *v, bool *no_kvm)
 	if (swap_open(&v->store, &(struct swap_config){
 		    .npages = c->npages,
 		    .path = c->swap_path,
+		    .reuse = c->swap_reuse,
 		    .in_memory = c->store_in_memory,
 		    .latency_ns = c->disk_latency_ns,
 		    .corrupt_vpn = c->corrupt_page,

@@ -40,6 +40,7 @@ struct vmm_config {
 	struct policy_params params;
 	const struct trap_ops *trap;
 	const char *swap_path;        /* NULL: an anonymous temporary file */
+	bool swap_reuse;              /* swap_path exists: use it, never remove it */
 	bool store_in_memory;
 	uint64_t disk_latency_ns;
 	uint64_t timeout_ns;          /* 0: none */

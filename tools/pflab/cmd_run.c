@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "idmap.h"
@@ -41,7 +42,11 @@ static const char run_help[] =
 	"      --passes N         workload repetitions (default per workload)\n"
 	"      --seed N           guest PRNG and random policy seed (default 1)\n"
 	"      --trap T           kvm (exits; default) or uffd (userfaultfd)\n"
-	"      --swap PATH        swap file (default: a temporary file, never left behind)\n"
+	"      --swap PATH        swap file, created by the run and removed at its end; an\n"
+	"                         existing PATH is refused (default: a temporary file,\n"
+	"                         never left behind)\n"
+	"      --swap-reuse       --swap PATH exists: use it as the swap area (its bytes\n"
+	"                         are overwritten, the file is never removed)\n"
 	"      --store S          file (default) or memory: where evicted pages go\n"
 	"      --disk-latency D   add a modelled device latency to each swap I/O (e.g. 100us)\n"
 	"      --timeout D        give up on a guest still running after D (e.g. 5s)\n"
@@ -199,7 +204,7 @@ out:
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_STORE,
+	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_SWAP, OPT_SWAP_REUSE, OPT_STORE,
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
@@ -215,6 +220,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "trap", required_argument, NULL, OPT_TRAP },
 		{ "swap", required_argument, NULL, OPT_SWAP },
+		{ "swap-reuse", no_argument, NULL, OPT_SWAP_REUSE },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -287,6 +293,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--trap: '%s' is not kvm or uffd", optarg);
 			break;
 		case OPT_SWAP: vm->swap_path = optarg; break;
+		case OPT_SWAP_REUSE: vm->swap_reuse = true; break;
 		case OPT_STORE:
 			if (strcmp(optarg, "memory") == 0)
 				vm->store_in_memory = true;
@@ -373,6 +380,21 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	if (workload && o->trace_path)
 		return cli_usage_error("run", "--workload and --trace exclude each other");
+	if (vm->swap_reuse && !vm->swap_path)
+		return cli_usage_error("run", "--swap-reuse needs --swap PATH");
+	if (vm->swap_path) {
+		struct stat st;
+		bool exists = lstat(vm->swap_path, &st) == 0;
+
+		if (exists && !vm->swap_reuse)
+			return cli_usage_error("run", "--swap %s: the file exists; pflab uses only a swap "
+					       "file it creates (--swap-reuse to use this one)", vm->swap_path);
+		if (!exists && vm->swap_reuse)
+			return cli_usage_error("run", "--swap-reuse: %s: %s", vm->swap_path, strerror(errno));
+		if (exists && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+			return cli_usage_error("run", "--swap %s: not a regular file or a block device",
+					       vm->swap_path);
+	}
 	if (o->trace_path) {
 		if (o->pages_given)
 			return cli_usage_error("run", "--pages is for workloads: a trace has its own pages");
