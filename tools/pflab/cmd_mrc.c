@@ -21,6 +21,7 @@
 #include "lab_proc.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
+#include "outfile.h"
 #include "policy.h"
 #include "sim.h"
 #include "trace.h"
@@ -143,6 +144,13 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 	if (optind + 1 < argc)
 		return cli_usage_error("mrc", "unexpected argument '%s'", argv[optind + 1]);
 	o->trace_path = argv[optind];
+	for (int i = 0; i < 2; i++) {
+		const char *path = i ? o->plot_path : o->out_path;
+		char why[600];
+
+		if (path && outfile_check(path, why, sizeof(why)) != 0)
+			return cli_usage_error("mrc", "%s %s", i ? "--plot" : "--out", why);
+	}
 	if (!o->policy)
 		return cli_usage_error("mrc", "--policy is required: lru or opt");
 	return 0;
@@ -575,6 +583,7 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 	double *x = malloc(sizeof(*x) * (c->n ? c->n : 1));
 	double *y = malloc(sizeof(*y) * (c->n ? c->n : 1));
 	const char *ext = strrchr(o->plot_path, '.');
+	struct lab_plot_outputs outs = { 0 };
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int rc = EXIT_FAIL;
@@ -610,7 +619,7 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 		goto out;
 	}
 	lab_plot_begin(f);
-	if (lab_plot_add(f, &(struct lab_plot){
+	if (lab_plot_add(f, &outs, &(struct lab_plot){
 		    .title = title,
 		    .xlabel = "frames",
 		    .ylabel = "miss ratio (faults / references)",
@@ -635,12 +644,13 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 		goto out;
 	}
 	f = NULL;
-	if (lab_plot_run(script, log_path, why, sizeof(why)) != 0) {
+	if (lab_plot_run(script, log_path, false, &outs, why, sizeof(why)) != 0) {
 		rc = cli_fail("mrc", "%s", why);
 		goto out;
 	}
 	rc = EXIT_OK;
 out:
+	lab_plot_outputs_free(&outs);
 	if (f)
 		fclose(f);
 	if (tmp) {
@@ -669,15 +679,17 @@ static int mrc_main(int argc, char **argv)
 		goto out;
 
 	if (opts.out_path) {
-		FILE *f = fopen(opts.out_path, "w");
+		struct outfile of;
+		char why[600];
+		FILE *f = outfile_fopen(&of, opts.out_path, why, sizeof(why));
 
 		if (!f) {
-			rc = cli_fail("mrc", "%s: %s", opts.out_path, strerror(errno));
+			rc = cli_fail("mrc", "%s", why);
 			goto out;
 		}
 		write_csv(&c, f);
-		if (fclose(f) != 0) {
-			rc = cli_fail("mrc", "%s: %s", opts.out_path, strerror(errno));
+		if (outfile_fclose(&of, f, why, sizeof(why)) != 0) {
+			rc = cli_fail("mrc", "%s", why);
 			goto out;
 		}
 	} else if (opts.csv) {

@@ -31,15 +31,32 @@ struct lab_plot {
 	const struct lab_series *series;
 };
 
+/* The figures a script draws, to be completed by lab_plot_run(). */
+struct lab_plot_outputs {
+	char **path;
+	size_t n;
+};
+
 /* Begin a script: the terminal choice shared by every figure in it. */
 void lab_plot_begin(FILE *script);
-/* Write p's data file and its commands to script. 0, or -1 with a reason. */
-int lab_plot_add(FILE *script, const struct lab_plot *p, char *err, size_t errlen);
 /*
- * Run gnuplot on script_path, its messages to log_path. 0, or -1 with the
- * reason (gnuplot not installed, or its first error) in err.
+ * Write p's data file and its commands to script, and add its figures to
+ * outs. 0, or -1 with a reason.
  */
-int lab_plot_run(const char *script_path, const char *log_path, char *err, size_t errlen);
+int lab_plot_add(FILE *script, struct lab_plot_outputs *outs, const struct lab_plot *p,
+		 char *err, size_t errlen);
+/*
+ * Run gnuplot on script_path, its messages to log_path (named in an error
+ * only where keep_log says the log outlives the call). gnuplot writes each
+ * figure of outs to a temporary name beside it; a figure is renamed into
+ * place only if gnuplot succeeded and the file is complete (a PNG ending in
+ * its IEND chunk, an SVG in </svg>): gnuplot exits 0 on a full disk. 0, or
+ * -1 with the reason in err, every temporary file removed and no figure
+ * replaced.
+ */
+int lab_plot_run(const char *script_path, const char *log_path, bool keep_log,
+		 const struct lab_plot_outputs *outs, char *err, size_t errlen);
+void lab_plot_outputs_free(struct lab_plot_outputs *outs);
 
 /* Whether x values from lo to hi want a log axis. */
 bool lab_plot_wants_logx(double lo, double hi);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "lab_plot.h"
 #include "lab_proc.h"
+#include "outfile.h"
 
 /* The matrix indexed: cell[(t * npolicies + p) * nframes + f] -> its row. */
 struct index {
@@ -135,25 +136,11 @@ static size_t best_at(const struct index *x, size_t t, size_t f, bool *best, uin
 	return n;
 }
 
-static FILE *open_in(const char *dir, const char *name, char *path, size_t len, char *err,
-		     size_t errlen)
+static FILE *open_in(const char *dir, const char *name, struct outfile *of, char *path,
+		     size_t len, char *err, size_t errlen)
 {
-	FILE *f;
-
 	snprintf(path, len, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
-	return f;
-}
-
-static int close_checked(FILE *f, const char *path, char *err, size_t errlen)
-{
-	if (ferror(f) | (fclose(f) != 0)) {
-		snprintf(err, errlen, "%.400s: write error", path);
-		return -1;
-	}
-	return 0;
+	return outfile_fopen(of, path, err, errlen);
 }
 
 /* The rows in matrix order: traces, then policies, then frames. */
@@ -258,7 +245,8 @@ static void write_json(const struct index *x, FILE *out)
 }
 
 /* The two figures of trace t. Returns how many were added to the script. */
-static int plot_trace(const struct index *x, size_t t, FILE *script, const char *dir,
+static int plot_trace(const struct index *x, size_t t, FILE *script,
+		      struct lab_plot_outputs *outs, const char *dir,
 		      char *err, size_t errlen)
 {
 	const struct lab_matrix *m = x->m;
@@ -307,7 +295,7 @@ static int plot_trace(const struct index *x, size_t t, FILE *script, const char 
 	snprintf(png, sizeof(png), "%s/miss-%s.png", dir, x->slug[t]);
 	snprintf(svg, sizeof(svg), "%s/miss-%s.svg", dir, x->slug[t]);
 	snprintf(title, sizeof(title), "Miss ratio against memory size: %s", m->traces[t]);
-	if (lab_plot_add(script, &(struct lab_plot){
+	if (lab_plot_add(script, outs, &(struct lab_plot){
 		    .title = title, .xlabel = "frames (memory size in pages)",
 		    .ylabel = "miss ratio (faults / references)",
 		    .data_path = data, .png_path = png, .svg_path = svg,
@@ -325,7 +313,7 @@ static int plot_trace(const struct index *x, size_t t, FILE *script, const char 
 	snprintf(png, sizeof(png), "%s/vs-opt-%s.png", dir, x->slug[t]);
 	snprintf(svg, sizeof(svg), "%s/vs-opt-%s.svg", dir, x->slug[t]);
 	snprintf(title, sizeof(title), "Faults relative to OPT: %s", m->traces[t]);
-	if (lab_plot_add(script, &(struct lab_plot){
+	if (lab_plot_add(script, outs, &(struct lab_plot){
 		    .title = title, .xlabel = "frames (memory size in pages)",
 		    .ylabel = "faults / OPT's faults (1 = optimal)",
 		    .data_path = data, .png_path = png, .svg_path = svg,
@@ -351,6 +339,8 @@ static int write_plots(const struct index *x, const char *dir, int *figures, cha
 		       size_t errlen)
 {
 	char script[4200], log[4200], datadir[4200];
+	struct lab_plot_outputs outs = { 0 };
+	struct outfile of;
 	FILE *f;
 	int rc = 0;
 
@@ -360,27 +350,32 @@ static int write_plots(const struct index *x, const char *dir, int *figures, cha
 		snprintf(err, errlen, "%.400s: %s", datadir, strerror(errno));
 		return -1;
 	}
-	f = open_in(dir, "plots.gp", script, sizeof(script), err, errlen);
+	f = open_in(dir, "plots.gp", &of, script, sizeof(script), err, errlen);
 	if (!f)
 		return -1;
 	lab_plot_begin(f);
 	for (size_t t = 0; t < x->m->ntraces && rc == 0; t++) {
-		int n = plot_trace(x, t, f, dir, err, errlen);
+		int n = plot_trace(x, t, f, &outs, dir, err, errlen);
 
 		if (n < 0)
 			rc = -1;
 		else
 			*figures += n;
 	}
-	if (close_checked(f, script, err, errlen) != 0 || rc)
-		return -1;
-	if (!*figures)
-		return 0;
-	snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
-	if (lab_plot_run(script, log, err, errlen) != 0)
-		return -1;
-	remove(log);
-	return 0;
+	if (rc) {
+		outfile_abort(&of);
+		fclose(f);
+	} else if (outfile_fclose(&of, f, err, errlen) != 0) {
+		rc = -1;
+	}
+	if (rc == 0 && *figures) {
+		snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
+		rc = lab_plot_run(script, log, true, &outs, err, errlen);
+		if (rc == 0)
+			remove(log);
+	}
+	lab_plot_outputs_free(&outs);
+	return rc;
 }
 
 static void md_cell_text(FILE *out, const char *s)
@@ -558,6 +553,7 @@ int lab_report_write(const struct lab_matrix *m, const char *dir,
 	struct index x;
 	bool plotted = false;
 	int figures = 0, rc = -1;
+	struct outfile of;
 	FILE *f;
 
 	*plot_failed = false;
@@ -565,15 +561,15 @@ int lab_report_write(const struct lab_matrix *m, const char *dir,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (!(f = open_in(dir, "results.csv", path, sizeof(path), err, errlen)))
+	if (!(f = open_in(dir, "results.csv", &of, path, sizeof(path), err, errlen)))
 		goto out;
 	write_csv(&x, f);
-	if (close_checked(f, path, err, errlen) != 0)
+	if (outfile_fclose(&of, f, err, errlen) != 0)
 		goto out;
-	if (!(f = open_in(dir, "results.json", path, sizeof(path), err, errlen)))
+	if (!(f = open_in(dir, "results.json", &of, path, sizeof(path), err, errlen)))
 		goto out;
 	write_json(&x, f);
-	if (close_checked(f, path, err, errlen) != 0)
+	if (outfile_fclose(&of, f, err, errlen) != 0)
 		goto out;
 	if (opt->plots) {
 		if (write_plots(&x, dir, &figures, plot_err, sizeof(plot_err)) == 0) {
@@ -584,10 +580,10 @@ int lab_report_write(const struct lab_matrix *m, const char *dir,
 		}
 	}
 	if (opt->report) {
-		if (!(f = open_in(dir, "report.md", path, sizeof(path), err, errlen)))
+		if (!(f = open_in(dir, "report.md", &of, path, sizeof(path), err, errlen)))
 			goto out;
 		write_report(&x, plotted, *plot_err ? plot_err : NULL, f);
-		if (close_checked(f, path, err, errlen) != 0)
+		if (outfile_fclose(&of, f, err, errlen) != 0)
 			goto out;
 	}
 	rc = 0;
