@@ -537,10 +537,17 @@ static void print_summary(const struct compare_opts *o, size_t ncells, size_t fa
 	}
 }
 
+/* The output directory, or its last component only: a mistyped path is
+ * refused rather than created from the root down. */
 static int prepare_out_dir(const char *dir)
 {
-	if (lab_mkdirs(dir) != 0)
-		return cli_usage_error("compare", "--out %s: %s", dir, strerror(errno));
+	struct stat st;
+
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return cli_usage_error("compare", "--out %s: %s%s", dir, strerror(errno),
+				       errno == ENOENT ? " (its parent directory must exist)" : "");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cli_usage_error("compare", "--out %s: not a directory", dir);
 	return 0;
 }
 
@@ -658,9 +665,17 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 				     "script; name the job list differently", jobs);
 		goto out;
 	}
-	/* Slurm opens its log files before a task runs: the directory must exist. */
+	/* Slurm opens its log files before a task runs: the directory must exist;
+	 * each task then makes its own DIR/parts/NNNN. */
 	if ((rc = prepare_out_dir(out)))
 		goto out;
+	{
+		char parts[4200];
+
+		snprintf(parts, sizeof(parts), "%s/parts", out);
+		if ((rc = prepare_out_dir(parts)))
+			goto out;
+	}
 	f = fopen(jobs, "w");
 	if (!f) {
 		rc = cli_usage_error("compare", "--emit-jobs %s: %s", jobs, strerror(errno));

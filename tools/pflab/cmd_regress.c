@@ -29,6 +29,7 @@
 #include "lab_proc.h"
 #include "lab_scenario.h"
 #include "lab_table.h"
+#include "outfile.h"
 #include "trace.h"
 
 #define DIFF_CONTEXT 3
@@ -680,7 +681,7 @@ static int regress_main(int argc, char **argv)
 	struct result *res = NULL;
 	struct lab_junit_case *cases = NULL;
 	const char *junit = NULL;
-	char self[PATH_MAX];
+	char self[PATH_MAX], why[700];
 	size_t pass = 0, fail = 0, skip = 0;
 	bool malformed = false;
 	double t0 = lab_now();
@@ -698,10 +699,14 @@ static int regress_main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("regress", "no scenario directory given (see --help)");
+	if (junit && outfile_check(junit, why, sizeof(why)) != 0)
+		return cli_usage_error("regress", "--junit %s", why);
 	if (!g.pflab) {
 		if (lab_self_path(self, sizeof(self)) != 0)
 			return cli_fail("regress", "cannot find the pflab binary: give --pflab");
 		g.pflab = self;
+	} else if (access(g.pflab, X_OK) != 0) {
+		return cli_usage_error("regress", "--pflab %s: %s", g.pflab, strerror(errno));
 	}
 	for (int i = optind; i < argc; i++) {
 		rc = collect(argv[i], &set, &malformed);
@@ -758,8 +763,8 @@ static int regress_main(int argc, char **argv)
 	}
 	printf("regress: %zu passed, %zu failed, %zu skipped (%zu scenarios, %.1f s)\n", pass, fail,
 	       skip, set.n, lab_now() - t0);
-	if (junit && lab_junit_write(junit, "pflab regress", cases, set.n) != 0) {
-		rc = cli_fail("regress", "--junit %s: %s", junit, strerror(errno));
+	if (junit && lab_junit_write(junit, "pflab regress", cases, set.n, why, sizeof(why)) != 0) {
+		rc = cli_fail("regress", "--junit %s", why);
 		goto out;
 	}
 	rc = fail ? EXIT_FAIL : EXIT_OK;

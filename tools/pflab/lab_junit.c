@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
+
 /* The length of the valid UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s)
 {
@@ -124,14 +126,14 @@ static void write_case(FILE *f, const struct lab_junit_case *c)
 }
 
 int lab_junit_write(const char *path, const char *name, const struct lab_junit_case *cases,
-		    size_t n)
+		    size_t n, char *err, size_t errlen)
 {
 	struct totals all = count(cases, n, NULL);
 	char stamp[32] = "", host[256] = "localhost";
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *f = fopen(path, "w");
-	int err;
+	struct outfile of;
+	FILE *f = outfile_fopen(&of, path, err, errlen);
 
 	if (!f)
 		return -1;
@@ -167,10 +169,5 @@ int lab_junit_write(const char *path, const char *name, const struct lab_junit_c
 		fputs("  </testsuite>\n", f);
 	}
 	fputs("</testsuites>\n", f);
-	err = ferror(f);
-	if (fclose(f) != 0 || err) {
-		errno = errno ? errno : EIO;
-		return -1;
-	}
-	return 0;
+	return outfile_fclose(&of, f, err, errlen);
 }

@@ -26,9 +26,10 @@ struct lab_junit_case {
 	const char *detail;   /* failure: the diff (may be NULL) */
 };
 
-/* Write the report to path. 0, or -1 with errno set. */
+/* Write the report to path (complete or not at all: outfile.h). 0, or -1
+ * with "path: reason" in err. */
 int lab_junit_write(const char *path, const char *name, const struct lab_junit_case *cases,
-		    size_t n);
+		    size_t n, char *err, size_t errlen);
 
 /* XML-escaped text: an attribute's value, or element content. */
 void lab_xml_text(FILE *out, const char *s, bool attribute);

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Nothing lost: every output pflab writes is complete or absent, a file
+ * pflab did not create is never truncated, replaced or removed, and a bad
+ * output path is refused before any work. Each test keeps a file that must
+ * survive byte for byte, or a target that must not be left half-written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "test.h"
+
+static const char keep_text[] = "the user's own bytes\n0123456789\n";
+
+/* A file with keep_text under the scratch dir; returns its path. */
+static char *keep_file(const char *name)
+{
+	return write_file(name, keep_text);
+}
+
+static bool survived(const char *path)
+{
+	char buf[sizeof(keep_text) + 16];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return n == sizeof(keep_text) - 1 && memcmp(buf, keep_text, n) == 0;
+}
+
+/* Entries of dir other than the ones listed (NULL-terminated): leftovers. */
+static int leftovers(const char *dir, const char *const *expected)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		bool known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+
+		for (size_t i = 0; expected[i] && !known; i++)
+			known = !strcmp(e->d_name, expected[i]);
+		if (!known) {
+			printf("\n    leftover %s/%s", dir, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* A fresh subdirectory of the scratch dir. */
+static const char *subdir(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
+	mkdir(path, 0777);
+	return path;
+}
+
+/* A 6,000-line trace that turns out bad at line 5001. */
+static const char *bad_at_5001(void)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bad5001.txt", scratch_dir());
+	f = fopen(path, "w");
+	for (int i = 1; i <= 5000; i++)
+		fprintf(f, "%d\n", i % 97);
+	fputs("not-a-page\n", f);
+	for (int i = 0; i < 999; i++)
+		fprintf(f, "%d\n", i);
+	fclose(f);
+	return path;
+}
+
+static void test_convert_bad_input_keeps_target(void)
+{
+	const char *dir = subdir("conv");
+	char out[600];
+	struct cmd_result r;
+	const char *const only[] = { "old.pft", NULL };
+
+	snprintf(out, sizeof(out), "%s/old.pft", dir);
+	write_file("conv/old.pft", keep_text);
+	r = run_pflab("trace convert %s %s", bad_at_5001(), out);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "bad5001.txt:5001:"));
+	CU_ASSERT_TRUE(survived(out));
+	CU_ASSERT_EQUAL(leftovers(dir, only), 0);
+	cmd_result_free(&r);
+
+	/* A good input replaces it, whole. */
+	r = run_pflab("trace gen seq --pages 10 --refs 100 -o %s", out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_FALSE(survived(out));
+	CU_ASSERT_EQUAL(leftovers(dir, only), 0);
+	cmd_result_free(&r);
+	r = run_pflab("trace info %s", out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "100"));
+	cmd_result_free(&r);
+}
+
+static void test_device_and_symlink_refused(void)
+{
+	const char *dir = subdir("dev");
+	char dev[600], link[600], target[600];
+	struct stat st;
+	struct cmd_result r;
+
+	snprintf(dev, sizeof(dev), "%s/full", dir);
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+		test_skip("mknod %s: %s (needs root)", dev, strerror(errno));
+	} else {
+		for (int i = 0; i < 2; i++) {
+			r = i ? run_pflab("trace gen seq --pages 4 --refs 9 -o %s", dev)
+			      : run_pflab("trace convert %s %s", write_file("three.txt", "1\n2\n3\n"), dev);
+			CU_ASSERT_EQUAL(r.status, 2);
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "not a regular file"));
+			CU_ASSERT_EQUAL(lstat(dev, &st), 0);
+			CU_ASSERT_TRUE(S_ISCHR(st.st_mode));
+			cmd_result_free(&r);
+		}
+	}
+	snprintf(target, sizeof(target), "%s", keep_file("dev/target.txt"));
+	snprintf(link, sizeof(link), "%s/link.pft", dir);
+	CU_ASSERT_EQUAL(symlink(target, link), 0);
+	r = run_pflab("trace convert %s %s", bad_at_5001(), link);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "symbolic link"));
+	CU_ASSERT_TRUE(survived(target));
+	CU_ASSERT_EQUAL(lstat(link, &st), 0);
+	CU_ASSERT_TRUE(S_ISLNK(st.st_mode));
+	cmd_result_free(&r);
+}
+
+static void test_output_paths_checked_up_front(void)
+{
+	struct cmd_result r;
+	char scn[600];
+
+	r = run_pflab("trace convert %s /nonexist/d/o.pft", write_file("t3.txt", "1\n2\n3\n"));
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/nonexist/d/o.pft: No such file or directory"));
+	cmd_result_free(&r);
+
+	r = run_pflab("trace gen seq --pages 4 --refs 9 -o /nonexist/d/o.pft");
+	CU_ASSERT_EQUAL(r.status, 2);
+	cmd_result_free(&r);
+
+	r = run_pflab("mrc %s --policy lru --out /nonexist/m.csv", write_file("t4.txt", "1\n2\n"));
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/nonexist/m.csv"));
+	cmd_result_free(&r);
+
+	/* regress: refused before any scenario runs (nothing on stdout). */
+	snprintf(scn, sizeof(scn), "%s", write_file("one.scenario",
+		"refs: 1 2 3 1\nframes: 2\n\nscenario one\npolicy: fifo\nexpect faults: 4\n"));
+	r = run_pflab("regress %s --junit /nonexist/r.xml", scn);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--junit /nonexist/r.xml"));
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	cmd_result_free(&r);
+	r = run_pflab("regress %s --pflab /nonexist", scn);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--pflab /nonexist"));
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	cmd_result_free(&r);
+
+	/* compare makes at most the last component of --out. */
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s/no/such/dir",
+		      write_file("t5.txt", "1\n2\n3\n"), scratch_dir());
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "parent directory must exist"));
+	cmd_result_free(&r);
+	{
+		char p[600];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/no", scratch_dir());
+		CU_ASSERT_NOT_EQUAL(stat(p, &st), 0);
+	}
+}
+
+static void test_swap_existing_refused(void)
+{
+	char *path = keep_file("swapfile");
+	struct cmd_result r;
+
+	r = run_pflab("run --workload scan --frames 16 --swap %s", path);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "exists"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--swap-reuse"));
+	CU_ASSERT_TRUE(survived(path));
+	cmd_result_free(&r);
+
+	r = run_pflab("run --workload scan --swap-reuse");
+	CU_ASSERT_EQUAL(r.status, 2);
+	cmd_result_free(&r);
+
+	/* With --swap-reuse the file is the user's: used, never removed. */
+	if (!kvm_usable())
+		return;
+	r = run_pflab("run --workload scan --frames 16 --swap %s --swap-reuse", path);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	cmd_result_free(&r);
+}
+
+/*
+ * A small tmpfs, for writes that fail midway with ENOSPC. NULL (and a
+ * visible skip) where this machine won't mount one.
+ */
+static const char *small_fs(const char *name, const char *size)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s", subdir(name));
+	if (mount("tmpfs", path, "tmpfs", 0, size) != 0) {
+		test_skip("cannot mount a small tmpfs (%s): the full-disk cases not run",
+			  strerror(errno));
+		return NULL;
+	}
+	return path;
+}
+
+static void fill(const char *dir)
+{
+	run_shell("dd if=/dev/zero of=%s/.fill bs=4k 2>/dev/null; true", dir);
+}
+
+static void test_full_disk_leaves_nothing(void)
+{
+	const char *fs = small_fs("full", "size=64k");
+	struct cmd_result r;
+	char zipf[600], keep[600];
+	const char *const only_keep[] = { "keep.csv", ".fill", NULL };
+	const char *const only_fill[] = { ".fill", NULL };
+
+	if (!fs)
+		return;
+	snprintf(zipf, sizeof(zipf), "%s/z.pft", scratch_dir());
+	r = run_pflab("trace gen zipf --pages 2000 --refs 20000 --alpha 0.9 -o %s", zipf);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+
+	/* gen: ENOSPC, named, nothing left. */
+	r = run_pflab("trace gen seq --pages 100000 --refs 1000000 -o %s/s.txt", fs);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "s.txt: No space left on device"));
+	cmd_result_free(&r);
+
+	/* An existing output survives a failed rewrite. */
+	snprintf(keep, sizeof(keep), "%s/keep.csv", fs);
+	{
+		FILE *f = fopen(keep, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs(keep_text, f);
+		fclose(f);
+	}
+	fill(fs);
+	r = run_pflab("mrc %s --policy lru --out %s", zipf, keep);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "No space left on device"));
+	CU_ASSERT_TRUE(survived(keep));
+	cmd_result_free(&r);
+
+	/* gnuplot exits 0 on a full disk: the cut figure is caught. */
+	r = run_pflab("mrc %s --policy lru --plot %s/m.png", zipf, fs);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "m.png"));
+	CU_ASSERT_PTR_NULL(strstr(r.err, "gnuplot.log")); /* not a log already deleted */
+	cmd_result_free(&r);
+	CU_ASSERT_EQUAL(leftovers(fs, only_keep), 0);
+
+	r = run_pflab("regress %s --junit %s/r.xml",
+		      write_file("two.scenario", "refs: 1 2 3 1\nframes: 2\n\n"
+						 "scenario two\npolicy: fifo\nexpect faults: 4\n"),
+		      fs);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "r.xml: No space left on device"));
+	cmd_result_free(&r);
+	unlink(keep);
+	CU_ASSERT_EQUAL(leftovers(fs, only_fill), 0);
+
+	r = run_pflab("compare --trace %s --policy lru,fifo --frames 10,100 --out %s/cmp", zipf, fs);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	{
+		char cmp[600];
+		const char *const none[] = { "cells", "data", NULL };
+
+		snprintf(cmp, sizeof(cmp), "%s/cmp", fs);
+		/* Directories may stay; no file in it looks like a result. */
+		CU_ASSERT_EQUAL(leftovers(cmp, none), 0);
+	}
+	umount2(fs, MNT_DETACH);
+}
+
+static void test_plot_replaced_only_when_complete(void)
+{
+	char zipf[600], png[600];
+	struct cmd_result r;
+	const char *dir = subdir("plots");
+	const char *const only[] = { "m.png", NULL };
+	unsigned char tail[12];
+	FILE *f;
+
+	snprintf(zipf, sizeof(zipf), "%s/z2.pft", scratch_dir());
+	r = run_pflab("trace gen zipf --pages 500 --refs 5000 --alpha 0.9 -o %s", zipf);
+	cmd_result_free(&r);
+	snprintf(png, sizeof(png), "%s/m.png", dir);
+	r = run_pflab("mrc %s --policy lru --plot %s", zipf, png);
+	if (r.status != 0 && strstr(r.err, "gnuplot is not installed")) {
+		test_skip("gnuplot is not installed");
+		cmd_result_free(&r);
+		return;
+	}
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	f = fopen(png, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, -12, SEEK_END);
+	CU_ASSERT_EQUAL(fread(tail, 1, 12, f), 12);
+	fclose(f);
+	CU_ASSERT_EQUAL(memcmp(tail + 4, "IEND", 4), 0);
+	CU_ASSERT_EQUAL(leftovers(dir, only), 0);
+}
+
+static CU_TestInfo tests[] = {
+	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
+	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },
+	{ "output paths checked before any work", test_output_paths_checked_up_front },
+	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
+	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },
+	{ "plot: complete PNG, no temporary left", test_plot_replaced_only_when_complete },
+	CU_TEST_INFO_NULL,
+};
+
+TEST_SUITE("outputs", tests);
