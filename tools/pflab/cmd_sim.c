@@ -8,6 +8,13 @@
  * future (OPT), loaded whole so that each reference's next use is known.
  * Page ids are renamed to dense page numbers on the way in (traces/idmap.h)
  * unless the trace's ids already are dense (pflab's binary format).
+ *
+ * A machine is sized by what the trace needs, not by what --frames says:
+ * it is created only once the pages seen reach its frame count, or at the
+ * end of the trace with one frame per page (sim_frames_needed(), which
+ * gives the same counts), and then replays the references held for it
+ * since the start. Until every machine exists those references are kept,
+ * 4 bytes each; once they all exist nothing is kept.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,7 +51,7 @@ struct sim_opts {
 struct run {
 	const struct policy_ops *policy;
 	uint32_t frames;
-	struct sim *sim;
+	struct sim *sim;     /* NULL until the pages seen reach frames */
 	double seconds;
 };
 
@@ -58,6 +65,9 @@ struct sim_job {
 	struct run *runs;
 	size_t nruns;
 	bool needs_future;
+	size_t npending;     /* runs not created yet */
+	vref_t *held;        /* the references so far, while npending */
+	size_t nheld, held_cap;
 	bool run_failed;     /* a machine failed, as opposed to bad input */
 	char err[256];
 };
@@ -221,6 +231,25 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static struct sim_config run_config(const struct sim_job *job, const struct run *r)
+{
+	const struct sim_opts *o = job->opts;
+
+	return (struct sim_config){
+		.policy = r->policy,
+		.nframes = r->frames,
+		.params = o->params,
+		.future_known = r->policy->flags & POLICY_NEEDS_FUTURE,
+		.first_touch_zero = o->zero_fill,
+		.pool = o->pool,
+	};
+}
+
+/*
+ * Every run starts pending (see the top of the file). Its configuration is
+ * checked now, on a machine of a few frames, so that bad options fail
+ * before the trace is read.
+ */
 static int create_runs(struct sim_job *job)
 {
 	const struct sim_opts *o = job->opts;
@@ -230,24 +259,23 @@ static int create_runs(struct sim_job *job)
 	if (!job->runs)
 		return cli_fail("sim", "out of memory");
 	for (size_t i = 0; i < o->npolicies; i++) {
-		bool future = o->policies[i]->flags & POLICY_NEEDS_FUTURE;
-
-		job->needs_future |= future;
+		job->needs_future |= o->policies[i]->flags & POLICY_NEEDS_FUTURE;
 		for (size_t j = 0; j < o->nframes; j++) {
 			struct run *r = &job->runs[i * o->nframes + j];
+			struct sim_config cfg;
+			struct sim *probe;
 
 			r->policy = o->policies[i];
 			r->frames = o->frames[j];
-			r->sim = sim_create(&(struct sim_config){
-				.policy = r->policy,
-				.nframes = r->frames,
-				.params = o->params,
-				.future_known = future,
-				.first_touch_zero = o->zero_fill,
-				.pool = o->pool,
-			}, job->err, sizeof(job->err));
-			if (!r->sim)
+			cfg = run_config(job, r);
+			if (pool_config_check(&cfg.pool, cfg.nframes, job->err, sizeof(job->err)) != 0)
 				return cli_usage_error("sim", "%s", job->err);
+			cfg.nframes = sim_frames_needed(&cfg, 1);
+			probe = sim_create(&cfg, job->err, sizeof(job->err));
+			if (!probe)
+				return cli_usage_error("sim", "%s", job->err);
+			sim_destroy(probe);
+			job->npending++;
 		}
 	}
 	return 0;
@@ -258,6 +286,7 @@ static void destroy_runs(struct sim_job *job)
 	for (size_t i = 0; i < job->nruns; i++)
 		sim_destroy(job->runs[i].sim);
 	free(job->runs);
+	free(job->held);
 }
 
 /* Rename a chunk's page ids to dense page numbers. -1 on too many pages. */
@@ -288,7 +317,7 @@ static int to_vrefs(struct sim_job *job, const struct trace_ref *in, size_t n, v
 static int grow_runs(struct sim_job *job)
 {
 	for (size_t i = 0; i < job->nruns; i++) {
-		if (pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
+		if (job->runs[i].sim && pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
 			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
 			return -1;
 		}
@@ -309,6 +338,69 @@ static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const 
 		job->run_failed = true;
 	}
 	return rc;
+}
+
+/* Keep a chunk for the runs not created yet. */
+static int hold(struct sim_job *job, const vref_t *refs, size_t n)
+{
+	if (job->held_cap - job->nheld < n) {
+		size_t cap = job->held_cap ? job->held_cap : CHUNK;
+		vref_t *bigger;
+
+		while (cap - job->nheld < n)
+			cap *= 2;
+		bigger = realloc(job->held, sizeof(*bigger) * cap);
+		if (!bigger) {
+			snprintf(job->err, sizeof(job->err),
+				 "out of memory holding %zu references until %zu machines can be sized",
+				 job->nheld + n, job->npending);
+			return -1;
+		}
+		job->held = bigger;
+		job->held_cap = cap;
+	}
+	memcpy(job->held + job->nheld, refs, sizeof(*refs) * n);
+	job->nheld += n;
+	return 0;
+}
+
+/*
+ * Create the pending runs whose frames the pages seen now reach (all of them
+ * at the end of the trace, with the frames they can use) and, if refs is not
+ * NULL, replay the n references so far into each.
+ */
+static int create_pending(struct sim_job *job, bool at_end, const vref_t *refs, size_t n)
+{
+	for (size_t i = 0; i < job->nruns && job->npending; i++) {
+		struct run *r = &job->runs[i];
+		struct sim_config cfg;
+
+		if (r->sim)
+			continue;
+		cfg = run_config(job, r);
+		cfg.nframes = sim_frames_needed(&cfg, job->npages);
+		if (cfg.nframes < r->frames && !at_end)
+			continue;
+		r->sim = sim_create(&cfg, job->err, sizeof(job->err));
+		if (!r->sim) {
+			job->run_failed = true;
+			return -1;
+		}
+		job->npending--;
+		if (pager_grow(r->sim->pager, job->npages ? job->npages : 1) != 0) {
+			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
+			job->run_failed = true;
+			return -1;
+		}
+		if (refs && replay(job, r, refs, NULL, n))
+			return -1;
+	}
+	if (!job->npending) {
+		free(job->held);
+		job->held = NULL;
+		job->nheld = job->held_cap = 0;
+	}
+	return 0;
 }
 
 /* Read the next chunk and rename it. Returns its length, 0 at the end, -1 on error. */
@@ -337,11 +429,16 @@ static int replay_streaming(struct sim_job *job)
 		snprintf(job->err, sizeof(job->err), "out of memory");
 		goto out;
 	}
-	while ((n = read_chunk(job, raw, refs)) > 0)
+	while ((n = read_chunk(job, raw, refs)) > 0) {
 		for (size_t i = 0; i < job->nruns; i++)
-			if (replay(job, &job->runs[i], refs, NULL, (size_t)n))
+			if (job->runs[i].sim && replay(job, &job->runs[i], refs, NULL, (size_t)n))
 				goto out;
-	rc = n < 0 ? -1 : 0;
+		if (job->npending && (hold(job, refs, (size_t)n) != 0 ||
+				      create_pending(job, false, job->held, job->nheld) != 0))
+			goto out;
+	}
+	if (n == 0 && create_pending(job, true, job->held, job->nheld) == 0)
+		rc = 0;
 out:
 	free(raw);
 	free(refs);
@@ -389,6 +486,8 @@ static int replay_whole(struct sim_job *job)
 	next = malloc(sizeof(*next) * (len ? len : 1));
 	if (!next || sim_next_use(refs, len, job->npages, next) != 0)
 		goto oom;
+	if (create_pending(job, true, NULL, 0) != 0)
+		goto out;
 	for (size_t i = 0; i < job->nruns; i++) {
 		bool future = job->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
 
