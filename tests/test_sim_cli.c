@@ -137,6 +137,10 @@ static void test_refusals(void)
 		{ "--frames 3", "--policy is required" },
 		{ "--policy fifo --frames 3 --format nosuch", "unknown trace format" },
 		{ "--policy fifo --frames 99999999999", "out of range" },
+		{ "--policy fifo --frames 3 --csv --json", "give one of --csv and --json, once" },
+		{ "--policy fifo --frames 3 --json --csv", "give one of --csv and --json, once" },
+		{ "--policy fifo --frames 3 --csv --csv", "give one of --csv and --json, once" },
+		{ "--policy lru,fifo,lru --frames 3", "--policy: 'lru' given twice" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -127,6 +127,14 @@ static int parse_policies(char *list, struct sim_opts *o)
 	}
 	for (size_t i = 0; i < n; i++) {
 		o->policies[i] = policy_find(names[i]);
+		for (size_t k = 0; k < i && o->policies[i]; k++) {
+			if (o->policies[k] == o->policies[i]) {
+				int rc = cli_usage_error("sim", "--policy: '%s' given twice", names[i]);
+
+				free(names);
+				return rc;
+			}
+		}
 		if (!o->policies[i]) {
 			int rc = *names[i] ? cli_usage_error("sim", "unknown policy '%s' (see pflab policies)",
 							     names[i])
@@ -187,8 +195,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			if (cli_parse_page_size("sim", optarg, &o->trace.page_size))
 				return EXIT_USAGE;
 			break;
-		case OPT_CSV: o->output = OUT_CSV; break;
-		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_CSV:
+		case OPT_JSON:
+			if (o->output != OUT_TABLE)
+				return cli_usage_error("sim", "give one of --csv and --json, once");
+			o->output = c == OPT_CSV ? OUT_CSV : OUT_JSON;
+			break;
 		case CLI_OPT_SEED:
 		case CLI_OPT_TICK:
 		case CLI_OPT_WINDOW:
