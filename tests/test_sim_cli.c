@@ -397,6 +397,32 @@ static void test_frames_beyond_pages(void)
 	}
 }
 
+/* --timing: the process's peak memory once, on stderr, not on every row;
+ * the table names resident_mean as the CSV does. */
+static void test_timing_and_names(void)
+{
+	const char *t = write_file("timing.txt", BELADY);
+	struct cmd_result r = run_pflab("sim %s --policy fifo,lru --frames 3 --csv --timing", t);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "peak_rss_kib"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",seconds,refs_per_sec\n"));
+	CU_ASSERT_EQUAL(strncmp(r.err, "pflab sim: peak_rss_kib ", 24), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " (the whole process, all rows together)\n"));
+	CU_ASSERT_EQUAL(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err));
+	cmd_result_free(&r);
+	r = run_pflab("sim %s --policy fifo,lru --frames 3 --json --timing", t);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "peak_rss_kib"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "peak_rss_kib"));
+	cmd_result_free(&r);
+	r = run_pflab("sim %s --policy ws --frames 3", t);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " resident_mean "));
+	CU_ASSERT_PTR_NULL(strstr(r.out, "rss_mean"));
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo sim_cli_tests[] = {
 	{ "Belady's anomaly (FIFO 9/10, LRU 10/8, OPT 7/6)", test_belady_anomaly },
 	{ "textbook string: FIFO 15, LRU 12, OPT 9, CLOCK 14", test_textbook_string },
@@ -408,6 +434,7 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "every policy runs, none beats OPT", test_all_policies_above_opt },
 	{ "EXPECTED.md counts, exactly", test_expected_md },
 	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },
+	{ "--timing: peak memory once; resident_mean named alike", test_timing_and_names },
 	{ "--frames 2^31-1 on 800 pages: sized by pages, same counts", test_frames_beyond_pages },
 	CU_TEST_INFO_NULL,
 };

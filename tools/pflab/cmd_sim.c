@@ -95,7 +95,8 @@ static const char sim_help[] =
 	"      --aging-bits N   counter width of aging, 1..64 (default 8)\n"
 	"      --zero-fill      treat pages as anonymous memory: a first touch is a\n"
 	"                       minor (zero-fill) fault, not a major one\n"
-	"      --timing         add seconds, refs_per_sec and the process's peak memory\n"
+	"      --timing         add seconds and refs_per_sec to each row, and print the\n"
+	"                       process's peak memory once on stderr (peak_rss_kib)\n"
 	"      --pool-low L, --pool-high H\n"
 	"                       a paging daemon keeps L to H frames free or in a free\n"
 	"                       pool; faults on pool pages are minor (pool_reclaims\n"
@@ -543,7 +544,7 @@ static void print_table(const struct sim_job *job)
 	printf("%-10s %8s %12s %12s %10s %12s", "policy", "frames", "refs", "faults",
 	       "miss_ratio", "writebacks");
 	if (variable)
-		printf(" %10s %8s", "rss_mean", "rss_max");
+		printf(" %13s %12s", "resident_mean", "resident_max");
 	if (job->opts->timing)
 		printf(" %10s %12s", "seconds", "refs/s");
 	if (job->opts->pool.high)
@@ -557,7 +558,7 @@ static void print_table(const struct sim_job *job)
 		       (unsigned long long)st->refs, (unsigned long long)st->faults, miss_ratio(st),
 		       (unsigned long long)st->writebacks);
 		if (variable)
-			printf(" %10.1f %8llu", resident_mean(st), (unsigned long long)st->resident_max);
+			printf(" %13.1f %12llu", resident_mean(st), (unsigned long long)st->resident_max);
 		if (job->opts->timing)
 			printf(" %10.3f %12.0f", r->seconds,
 			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
@@ -573,7 +574,7 @@ static void print_csv(const struct sim_job *job)
 	fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,evictions,"
 	      "resident_mean,resident_max", stdout);
 	if (job->opts->timing)
-		fputs(",seconds,refs_per_sec,peak_rss_kib", stdout);
+		fputs(",seconds,refs_per_sec", stdout);
 	if (job->opts->pool.high) /* last, so that other columns keep their places */
 		fputs(",pool_reclaims,direct_reclaims", stdout);
 	putchar('\n');
@@ -589,8 +590,8 @@ static void print_csv(const struct sim_job *job)
 		       (unsigned long long)st->evictions, resident_mean(st),
 		       (unsigned long long)st->resident_max);
 		if (job->opts->timing)
-			printf(",%.6f,%.0f,%ld", r->seconds,
-			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0, peak_rss_kib());
+			printf(",%.6f,%.0f", r->seconds,
+			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
 		if (job->opts->pool.high)
 			printf(",%llu,%llu", (unsigned long long)st->pool_reclaims,
 			       (unsigned long long)st->direct_reclaims);
@@ -624,7 +625,7 @@ static void print_json(const struct sim_job *job)
 		       (unsigned long long)st->resident_max, job->npages,
 		       (unsigned long long)ts->writes);
 		if (job->opts->timing)
-			printf(", \"seconds\": %.6f, \"peak_rss_kib\": %ld", r->seconds, peak_rss_kib());
+			printf(", \"seconds\": %.6f", r->seconds);
 		if (job->opts->pool.high)
 			printf(", \"pool_reclaims\": %llu, \"direct_reclaims\": %llu",
 			       (unsigned long long)st->pool_reclaims,
@@ -669,6 +670,10 @@ static int sim_main(int argc, char **argv)
 	case OUT_CSV: print_csv(&job); break;
 	case OUT_JSON: print_json(&job); break;
 	}
+	/* The process's peak, every machine together: once, not on each row. */
+	if (opts.timing)
+		fprintf(stderr, "pflab sim: peak_rss_kib %ld (the whole process, all rows together)\n",
+			peak_rss_kib());
 	rc = EXIT_OK;
 out_runs:
 	destroy_runs(&job);
