@@ -782,6 +782,16 @@ static void test_regress_malformed(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "empty.scenario:4: scenario c expects nothing"));
 	cmd_result_free(&r);
+	/* The file's raw bytes are escaped, never sent to the terminal as they are. */
+	snprintf(path, sizeof(path), "%s",
+		 write_file("esc.scenario", "refs: 1 2\nframes: 2\n\nscenario e\npol\033[2Jcy\xff: lru\n"
+					    "expect faults: 2\n"));
+	r = run_pflab("regress '%s'", path);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "esc.scenario:5: unknown key 'pol\\x1b[2Jcy\\xff'"));
+	CU_ASSERT_PTR_NULL(strchr(r.err, '\033'));
+	CU_ASSERT_PTR_NULL(strchr(r.err, '\xff'));
+	cmd_result_free(&r);
 }
 
 /* ------------------------------------------------------------ diff */
