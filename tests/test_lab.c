@@ -782,6 +782,16 @@ static void test_regress_malformed(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "empty.scenario:4: scenario c expects nothing"));
 	cmd_result_free(&r);
+	/* The file's raw bytes are escaped, never sent to the terminal as they are. */
+	snprintf(path, sizeof(path), "%s",
+		 write_file("esc.scenario", "refs: 1 2\nframes: 2\n\nscenario e\npol\033[2Jcy\xff: lru\n"
+					    "expect faults: 2\n"));
+	r = run_pflab("regress '%s'", path);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "esc.scenario:5: unknown key 'pol\\x1b[2Jcy\\xff'"));
+	CU_ASSERT_PTR_NULL(strchr(r.err, '\033'));
+	CU_ASSERT_PTR_NULL(strchr(r.err, '\xff'));
+	cmd_result_free(&r);
 }
 
 /* ------------------------------------------------------------ diff */
@@ -805,7 +815,27 @@ static void test_unified_diff(void)
 	CU_ASSERT(lab_line_glob("*", ""));
 }
 
+/* mrc says what --policy takes: any policy, not only lru or opt. */
+static void test_mrc_policy_words(void)
+{
+	struct cmd_result r = run_pflab("mrc --help");
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "lru or opt"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "any one policy of pflab policies"));
+	cmd_result_free(&r);
+	r = run_pflab("mrc %s", write_file("mrc-nopol.txt", "1\n2\n"));
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab mrc: --policy is required (any one of pflab policies)\n");
+	cmd_result_free(&r);
+	r = run_pflab("mrc %s --policy fifo --frames 1,2 --csv", write_file("mrc-fifo.txt", "1\n2\n1\n"));
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1,3,"));
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo lab_tests[] = {
+	{ "mrc --help: what --policy takes", test_mrc_policy_words },
 	{ "frames syntax: lists, A:B:xK, A:B:+K, refusals", test_frames_syntax },
 	{ "stack distances = naive LRU and OPT at every size", test_stack_distances_naive },
 	{ "LRU stack distances across compactions", test_stack_distances_compaction },

@@ -137,6 +137,10 @@ static void test_refusals(void)
 		{ "--frames 3", "--policy is required" },
 		{ "--policy fifo --frames 3 --format nosuch", "unknown trace format" },
 		{ "--policy fifo --frames 99999999999", "out of range" },
+		{ "--policy fifo --frames 3 --csv --json", "give one of --csv and --json, once" },
+		{ "--policy fifo --frames 3 --json --csv", "give one of --csv and --json, once" },
+		{ "--policy fifo --frames 3 --csv --csv", "give one of --csv and --json, once" },
+		{ "--policy lru,fifo,lru --frames 3", "--policy: 'lru' given twice" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -307,6 +311,118 @@ static void test_arc_paper_hit_ratios(void)
 	cmd_result_free(&r);
 }
 
+/* The CSV with its frames column (the third) cut out: the counts alone. */
+static char *without_frames(const char *csv)
+{
+	char *out = malloc(strlen(csv) + 1), *o = out;
+
+	while (*csv) {
+		const char *nl = strchrnul(csv, '\n');
+		const char *c1 = memchr(csv, ',', (size_t)(nl - csv));
+		const char *c2 = c1 ? memchr(c1 + 1, ',', (size_t)(nl - c1 - 1)) : NULL;
+		const char *c3 = c2 ? memchr(c2 + 1, ',', (size_t)(nl - c2 - 1)) : NULL;
+
+		if (!c3) { /* not a row: a failure the comparison shows */
+			free(out);
+			return strdup(csv);
+		}
+		memcpy(o, csv, (size_t)(c2 - csv));
+		o += c2 - csv;
+		memcpy(o, c3, (size_t)(nl - c3));
+		o += nl - c3;
+		*o++ = '\n';
+		csv = *nl ? nl + 1 : nl;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * A machine is sized by the trace, not by --frames: every policy with the
+ * largest frame count on 5,000 references of 800 possible pages, in 1 GiB
+ * of address space, gives exactly the counts of as many frames as distinct
+ * pages: each page faults once and nothing is evicted. Per-frame
+ * allocation needs 8 GiB or more. Streaming (txt) and a whole trace held
+ * for OPT (opt in the list) both, and a free pool.
+ */
+static void test_frames_beyond_pages(void)
+{
+	const char *dir = scratch_dir();
+	const char *limit = "ulimit -v 1048576 &&";
+	struct cmd_result g, big, exact;
+	unsigned distinct = 0;
+
+#ifdef __SANITIZE_ADDRESS__
+	test_skip("ASan reserves terabytes of address space: no RLIMIT_AS under SAN=1");
+	return;
+#endif
+	g = run_pflab("trace gen zipf --pages 800 --refs 5000 --write-ratio 0.3 -f rw -o %s/big.rw"
+		      " && '%s' trace info %s/big.rw", dir, pflab_path(), dir);
+	CU_ASSERT_EQUAL_FATAL(g.status, 0);
+	CU_ASSERT_FATAL(strstr(g.out, "distinct pages: ") != NULL);
+	CU_ASSERT_FATAL(sscanf(strstr(g.out, "distinct pages: "), "distinct pages: %u", &distinct) == 1);
+	CU_ASSERT_FATAL(distinct > 600 && distinct < 800);
+	cmd_result_free(&g);
+
+	for (int pool = 0; pool < 2; pool++) {
+		const char *pol = pool ? "lru,clock,opt,aging --pool-low 2 --pool-high 4" : "all";
+		char *a, *b;
+		char row[128];
+
+		big = run_shell("%s '%s' sim %s/big.rw --policy %s --frames 2147483647 --csv", limit,
+				pflab_path(), dir, pol);
+		/* With a pool, high + 1 frames more keep its daemon asleep too. */
+		exact = run_shell("'%s' sim %s/big.rw --policy %s --frames %u --csv", pflab_path(), dir,
+				  pol, distinct + (pool ? 5 : 0));
+		if (big.status != 0)
+			fprintf(stderr, "\n  --frames 2147483647 in 1 GiB: exit %d: %s\n", big.status,
+				big.err);
+		CU_ASSERT_EQUAL(big.status, 0);
+		CU_ASSERT_EQUAL_FATAL(exact.status, 0);
+		a = without_frames(big.out);
+		b = without_frames(exact.out);
+		CU_ASSERT_STRING_EQUAL(a, b);
+		/* Independently of either run: one fault per page, no eviction. */
+		snprintf(row, sizeof(row), ",5000,%u,%.6f,0,%u,0,0,", distinct, distinct / 5000.0,
+			 distinct);
+		CU_ASSERT_PTR_NOT_NULL(strstr(big.out, row));
+		CU_ASSERT_EQUAL(csv_faults(big.out, "opt", 2147483647), distinct);
+		CU_ASSERT_EQUAL(csv_faults(big.out, "lru", 2147483647), distinct);
+		if (!pool)
+			CU_ASSERT_EQUAL(csv_faults(big.out, "ws", 2147483647), distinct);
+		free(a);
+		free(b);
+		cmd_result_free(&big);
+		cmd_result_free(&exact);
+	}
+}
+
+/* --timing: the process's peak memory once, on stderr, not on every row;
+ * the table names resident_mean as the CSV does. */
+static void test_timing_and_names(void)
+{
+	const char *t = write_file("timing.txt", BELADY);
+	struct cmd_result r = run_pflab("sim %s --policy fifo,lru --frames 3 --csv --timing", t);
+
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "peak_rss_kib"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",seconds,refs_per_sec\n"));
+	CU_ASSERT_EQUAL(strncmp(r.err, "pflab sim: peak_rss_kib ", 24), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " (the whole process, all rows together)\n"));
+	CU_ASSERT_EQUAL(strchr(r.err, '\n') - r.err + 1, (long)strlen(r.err));
+	cmd_result_free(&r);
+	r = run_pflab("sim %s --policy fifo,lru --frames 3 --json --timing", t);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "peak_rss_kib"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "peak_rss_kib"));
+	cmd_result_free(&r);
+	r = run_pflab("sim %s --policy ws --frames 3", t);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " resident_mean "));
+	CU_ASSERT_PTR_NULL(strstr(r.out, "rss_mean"));
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo sim_cli_tests[] = {
 	{ "Belady's anomaly (FIFO 9/10, LRU 10/8, OPT 7/6)", test_belady_anomaly },
 	{ "textbook string: FIFO 15, LRU 12, OPT 9, CLOCK 14", test_textbook_string },
@@ -318,6 +434,8 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "every policy runs, none beats OPT", test_all_policies_above_opt },
 	{ "EXPECTED.md counts, exactly", test_expected_md },
 	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },
+	{ "--timing: peak memory once; resident_mean named alike", test_timing_and_names },
+	{ "--frames 2^31-1 on 800 pages: sized by pages, same counts", test_frames_beyond_pages },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("sim-cli", sim_cli_tests);

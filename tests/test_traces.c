@@ -581,6 +581,59 @@ static void test_malformed(void)
 	}
 }
 
+/*
+ * A record expands to at most TRACE_RECORD_MAX_REFS (2^20) references:
+ * the 27-byte ARC file and the Lackey line of issue 9 are refused at their
+ * line, by trace info and by sim, at once (a timeout turns a reader that
+ * expands them into a failure, not a hang); 2^20 exactly is read.
+ */
+static void test_record_expansion_bound(void)
+{
+	static const struct {
+		const char *name, *text, *reason;
+	} cases[] = {
+		{ "huge.lis", "1 18446744073709551615 0 0\n",
+		  ":1: a record of 18446744073709551615 pages: more than the 1048576 references one record may give" },
+		{ "huge2.lis", "1 1 0 0\n5 1048577 0 0\n",
+		  ":2: a record of 1048577 pages: more than the 1048576 references one record may give" },
+		{ "huge.lackey", " L 0,18446744073709551615\n",
+		  ":1: a record of 4503599627370496 pages: more than the 1048576 references one record may give" },
+		/* An M is read and written: 2 x 2^19 + 2 references. */
+		{ "hugem.lackey", " M 0ffff,2147483649\n",
+		  ":1: a record of 524289 pages, read and written: more than the 1048576 references one record may give" },
+	};
+	struct cmd_result r;
+
+	CU_ASSERT_EQUAL(strlen(cases[0].text), 27);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = wfile(cases[i].name, cases[i].text);
+		const char *cmds[] = { "trace info", "sim" };
+
+		for (size_t c = 0; c < 2; c++) {
+			char expect[512];
+
+			r = run_shell("timeout 20 '%s' %s '%s'%s", pflab_path(), cmds[c], path,
+				      c ? " --policy lru --frames 4" : "");
+			snprintf(expect, sizeof(expect), "pflab %s: %s%s\n", cmds[c], path, cases[i].reason);
+			CU_ASSERT_EQUAL(r.status, 2);
+			if (strcmp(r.err, expect) != 0)
+				fprintf(stderr, "\n  %s: got '%s'\n  expected '%s'\n", cases[i].name, r.err, expect);
+			CU_ASSERT_STRING_EQUAL(r.err, expect);
+			CU_ASSERT_STRING_EQUAL(r.out, "");
+			cmd_result_free(&r);
+		}
+	}
+	/* At the bound: read, every reference. */
+	r = run_pflab("trace info '%s'", wfile("edge.lis", "1 1048576 0 0\n"));
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "references:     1048576\n"));
+	cmd_result_free(&r);
+	r = run_pflab("trace info '%s'", wfile("edge.lackey", " M 0,2147483648\n"));
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "references:     1048576\n"));
+	cmd_result_free(&r);
+}
+
 /* A format error is returned after the references before it, never instead. */
 static void test_error_after_refs(void)
 {
@@ -1036,7 +1089,10 @@ static void test_gen_usage(void)
 		{ "seq --pages 5 --refs 7 --alpha 1 -o x", "--alpha applies only to zipf" },
 		{ "strided --pages 5 --refs 7 -o x", "strided needs --stride" },
 		{ "uniform --pages 0 --refs 7 -o x", "--pages: '0' is out of range [1, 2147483647]" },
-		{ "zipf --pages 5 --refs 7 --alpha -1 -o x", "--alpha: '-1' is not a number" },
+		{ "zipf --pages 5 --refs 7 --alpha -1 -o x", "--alpha: '-1' is out of range [0, 20]" },
+		{ "zipf --pages 5 --refs 7 --alpha -x -o x", "--alpha: '-x' is not a number" },
+		{ "zipf --pages 5 --refs 7 --alpha 1e999 -o x", "--alpha: '1e999' is out of range [0, 20]" },
+		{ "seq --pages 5 --refs 7 --write-ratio -0.5 -o x", "--write-ratio: '-0.5' is out of range [0, 1]" },
 		{ "seq --pages 5 --refs 7 --write-ratio 2 -o x", "--write-ratio: '2' is out of range [0, 1]" },
 		{ "phases -o x", "phases needs --phases SPEC (see --help)" },
 		{ "phases --phases seq:3 -o x", "--phases: phase 1 ('seq:3'): expected seq:PAGES:REFS" },
@@ -1190,6 +1246,7 @@ static CU_TestInfo trace_tests[] = {
 	{ "compressed input across buffers", test_compressed_large },
 	{ "malformed input: message and status", test_malformed },
 	{ "error after the good references", test_error_after_refs },
+	{ "a record gives at most 2^20 references", test_record_expansion_bound },
 	{ "format detection", test_detect },
 	{ "format names", test_format_names },
 	{ "rw random lines", test_rw_random },

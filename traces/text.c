@@ -8,6 +8,23 @@
 
 #include <string.h>
 
+/* Refuse a record of more than TRACE_RECORD_MAX_REFS references. */
+static bool record_too_long(struct trace *t, int nruns)
+{
+	uint64_t refs = 0;
+
+	for (int i = 0; i < nruns; i++) {
+		if (t->runs[i].count > TRACE_RECORD_MAX_REFS - refs) {
+			trace_fail_line(t, "a record of %llu pages%s: more than the %u references one record may give",
+					(unsigned long long)t->runs[i].count,
+					nruns > 1 ? ", read and written" : "", TRACE_RECORD_MAX_REFS);
+			return true;
+		}
+		refs += t->runs[i].count;
+	}
+	return false;
+}
+
 ptrdiff_t text_read(struct trace *t, struct trace_ref *buf, size_t max)
 {
 	struct trace_stats *st = &t->stats;
@@ -54,6 +71,8 @@ ptrdiff_t text_read(struct trace *t, struct trace_ref *buf, size_t max)
 			st->skipped++;
 			continue;
 		}
+		if (record_too_long(t, rc))
+			break;
 		st->records++;
 		t->nruns = rc;
 		t->run = 0;

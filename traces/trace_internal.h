@@ -29,6 +29,14 @@ struct ref_run {
 
 #define TRACE_MAX_RUNS 2
 
+/*
+ * The most references one record may give, all its runs together: 2^20,
+ * an ARC request of 4 GiB in 4 KiB blocks. A record past it (a corrupt
+ * ARC n, a Lackey size of 2^64 - 1) is bad input, refused with its line,
+ * not hours of references (docs/formats.md).
+ */
+#define TRACE_RECORD_MAX_REFS (1u << 20)
+
 struct trace_ops {
 	enum trace_format format;
 	/* Binary formats: read the header, if any. 0, or -1 after trace_fail(). */

@@ -4,6 +4,7 @@
 
 #include "policy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -130,11 +131,13 @@ int cli_parse_double(const char *s, double min, double max, double *out, char *w
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (!*s || *end || errno || isnan(v) || s[0] == ' ' || s[0] == '+' || s[0] == '-') {
+	if (!*s || *end || (errno && errno != ERANGE) || isnan(v) || s[0] == ' ' || s[0] == '+' ||
+	    (s[0] == '-' && !isdigit((unsigned char)s[1]))) {
 		snprintf(why, whylen, "'%s' is not a number", s);
 		return -1;
 	}
-	if (v < min || v > max) {
+	/* A negative number is a number, out of range (no minimum is below 0). */
+	if (errno == ERANGE || s[0] == '-' || v < min || v > max) {
 		snprintf(why, whylen, "'%s' is out of range [%g, %g]", s, min, max);
 		return -1;
 	}

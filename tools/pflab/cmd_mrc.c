@@ -65,7 +65,8 @@ static const char mrc_help[] =
 	"identical to `pflab sim` at each size. Another policy is run with\n"
 	"`pflab sim` once per size instead (it says so).\n"
 	"\n"
-	"  -p, --policy P       lru or opt (one pass); any other policy: per-size runs\n"
+	"  -p, --policy P       any one policy of pflab policies: lru and opt in one\n"
+	"                       pass, any other by a pflab sim run per size\n"
 	"  -n, --frames LIST    only these frame counts: N,N,... or A:B:xK or A:B:+K\n"
 	"                       (see docs/lab.md#frames)\n"
 	"  -f, --format F       trace format (default: detected from the content)\n"
@@ -152,7 +153,7 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 			return cli_usage_error("mrc", "%s %s", i ? "--plot" : "--out", why);
 	}
 	if (!o->policy)
-		return cli_usage_error("mrc", "--policy is required: lru or opt");
+		return cli_usage_error("mrc", "--policy is required (any one of pflab policies)");
 	return 0;
 }
 

@@ -8,6 +8,13 @@
  * future (OPT), loaded whole so that each reference's next use is known.
  * Page ids are renamed to dense page numbers on the way in (traces/idmap.h)
  * unless the trace's ids already are dense (pflab's binary format).
+ *
+ * A machine is sized by what the trace needs, not by what --frames says:
+ * it is created only once the pages seen reach its frame count, or at the
+ * end of the trace with one frame per page (sim_frames_needed(), which
+ * gives the same counts), and then replays the references held for it
+ * since the start. Until every machine exists those references are kept,
+ * 4 bytes each; once they all exist nothing is kept.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,7 +51,7 @@ struct sim_opts {
 struct run {
 	const struct policy_ops *policy;
 	uint32_t frames;
-	struct sim *sim;
+	struct sim *sim;     /* NULL until the pages seen reach frames */
 	double seconds;
 };
 
@@ -58,6 +65,9 @@ struct sim_job {
 	struct run *runs;
 	size_t nruns;
 	bool needs_future;
+	size_t npending;     /* runs not created yet */
+	vref_t *held;        /* the references so far, while npending */
+	size_t nheld, held_cap;
 	bool run_failed;     /* a machine failed, as opposed to bad input */
 	char err[256];
 };
@@ -85,7 +95,8 @@ static const char sim_help[] =
 	"      --aging-bits N   counter width of aging, 1..64 (default 8)\n"
 	"      --zero-fill      treat pages as anonymous memory: a first touch is a\n"
 	"                       minor (zero-fill) fault, not a major one\n"
-	"      --timing         add seconds, refs_per_sec and the process's peak memory\n"
+	"      --timing         add seconds and refs_per_sec to each row, and print the\n"
+	"                       process's peak memory once on stderr (peak_rss_kib)\n"
 	"      --pool-low L, --pool-high H\n"
 	"                       a paging daemon keeps L to H frames free or in a free\n"
 	"                       pool; faults on pool pages are minor (pool_reclaims\n"
@@ -117,6 +128,14 @@ static int parse_policies(char *list, struct sim_opts *o)
 	}
 	for (size_t i = 0; i < n; i++) {
 		o->policies[i] = policy_find(names[i]);
+		for (size_t k = 0; k < i && o->policies[i]; k++) {
+			if (o->policies[k] == o->policies[i]) {
+				int rc = cli_usage_error("sim", "--policy: '%s' given twice", names[i]);
+
+				free(names);
+				return rc;
+			}
+		}
 		if (!o->policies[i]) {
 			int rc = *names[i] ? cli_usage_error("sim", "unknown policy '%s' (see pflab policies)",
 							     names[i])
@@ -177,8 +196,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			if (cli_parse_page_size("sim", optarg, &o->trace.page_size))
 				return EXIT_USAGE;
 			break;
-		case OPT_CSV: o->output = OUT_CSV; break;
-		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_CSV:
+		case OPT_JSON:
+			if (o->output != OUT_TABLE)
+				return cli_usage_error("sim", "give one of --csv and --json, once");
+			o->output = c == OPT_CSV ? OUT_CSV : OUT_JSON;
+			break;
 		case CLI_OPT_SEED:
 		case CLI_OPT_TICK:
 		case CLI_OPT_WINDOW:
@@ -221,6 +244,25 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static struct sim_config run_config(const struct sim_job *job, const struct run *r)
+{
+	const struct sim_opts *o = job->opts;
+
+	return (struct sim_config){
+		.policy = r->policy,
+		.nframes = r->frames,
+		.params = o->params,
+		.future_known = r->policy->flags & POLICY_NEEDS_FUTURE,
+		.first_touch_zero = o->zero_fill,
+		.pool = o->pool,
+	};
+}
+
+/*
+ * Every run starts pending (see the top of the file). Its configuration is
+ * checked now, on a machine of a few frames, so that bad options fail
+ * before the trace is read.
+ */
 static int create_runs(struct sim_job *job)
 {
 	const struct sim_opts *o = job->opts;
@@ -230,24 +272,23 @@ static int create_runs(struct sim_job *job)
 	if (!job->runs)
 		return cli_fail("sim", "out of memory");
 	for (size_t i = 0; i < o->npolicies; i++) {
-		bool future = o->policies[i]->flags & POLICY_NEEDS_FUTURE;
-
-		job->needs_future |= future;
+		job->needs_future |= o->policies[i]->flags & POLICY_NEEDS_FUTURE;
 		for (size_t j = 0; j < o->nframes; j++) {
 			struct run *r = &job->runs[i * o->nframes + j];
+			struct sim_config cfg;
+			struct sim *probe;
 
 			r->policy = o->policies[i];
 			r->frames = o->frames[j];
-			r->sim = sim_create(&(struct sim_config){
-				.policy = r->policy,
-				.nframes = r->frames,
-				.params = o->params,
-				.future_known = future,
-				.first_touch_zero = o->zero_fill,
-				.pool = o->pool,
-			}, job->err, sizeof(job->err));
-			if (!r->sim)
+			cfg = run_config(job, r);
+			if (pool_config_check(&cfg.pool, cfg.nframes, job->err, sizeof(job->err)) != 0)
 				return cli_usage_error("sim", "%s", job->err);
+			cfg.nframes = sim_frames_needed(&cfg, 1);
+			probe = sim_create(&cfg, job->err, sizeof(job->err));
+			if (!probe)
+				return cli_usage_error("sim", "%s", job->err);
+			sim_destroy(probe);
+			job->npending++;
 		}
 	}
 	return 0;
@@ -258,6 +299,7 @@ static void destroy_runs(struct sim_job *job)
 	for (size_t i = 0; i < job->nruns; i++)
 		sim_destroy(job->runs[i].sim);
 	free(job->runs);
+	free(job->held);
 }
 
 /* Rename a chunk's page ids to dense page numbers. -1 on too many pages. */
@@ -288,7 +330,7 @@ static int to_vrefs(struct sim_job *job, const struct trace_ref *in, size_t n, v
 static int grow_runs(struct sim_job *job)
 {
 	for (size_t i = 0; i < job->nruns; i++) {
-		if (pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
+		if (job->runs[i].sim && pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
 			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
 			return -1;
 		}
@@ -309,6 +351,69 @@ static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const 
 		job->run_failed = true;
 	}
 	return rc;
+}
+
+/* Keep a chunk for the runs not created yet. */
+static int hold(struct sim_job *job, const vref_t *refs, size_t n)
+{
+	if (job->held_cap - job->nheld < n) {
+		size_t cap = job->held_cap ? job->held_cap : CHUNK;
+		vref_t *bigger;
+
+		while (cap - job->nheld < n)
+			cap *= 2;
+		bigger = realloc(job->held, sizeof(*bigger) * cap);
+		if (!bigger) {
+			snprintf(job->err, sizeof(job->err),
+				 "out of memory holding %zu references until %zu machines can be sized",
+				 job->nheld + n, job->npending);
+			return -1;
+		}
+		job->held = bigger;
+		job->held_cap = cap;
+	}
+	memcpy(job->held + job->nheld, refs, sizeof(*refs) * n);
+	job->nheld += n;
+	return 0;
+}
+
+/*
+ * Create the pending runs whose frames the pages seen now reach (all of them
+ * at the end of the trace, with the frames they can use) and, if refs is not
+ * NULL, replay the n references so far into each.
+ */
+static int create_pending(struct sim_job *job, bool at_end, const vref_t *refs, size_t n)
+{
+	for (size_t i = 0; i < job->nruns && job->npending; i++) {
+		struct run *r = &job->runs[i];
+		struct sim_config cfg;
+
+		if (r->sim)
+			continue;
+		cfg = run_config(job, r);
+		cfg.nframes = sim_frames_needed(&cfg, job->npages);
+		if (cfg.nframes < r->frames && !at_end)
+			continue;
+		r->sim = sim_create(&cfg, job->err, sizeof(job->err));
+		if (!r->sim) {
+			job->run_failed = true;
+			return -1;
+		}
+		job->npending--;
+		if (pager_grow(r->sim->pager, job->npages ? job->npages : 1) != 0) {
+			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
+			job->run_failed = true;
+			return -1;
+		}
+		if (refs && replay(job, r, refs, NULL, n))
+			return -1;
+	}
+	if (!job->npending) {
+		free(job->held);
+		job->held = NULL;
+		job->nheld = job->held_cap = 0;
+	}
+	return 0;
 }
 
 /* Read the next chunk and rename it. Returns its length, 0 at the end, -1 on error. */
@@ -337,11 +442,16 @@ static int replay_streaming(struct sim_job *job)
 		snprintf(job->err, sizeof(job->err), "out of memory");
 		goto out;
 	}
-	while ((n = read_chunk(job, raw, refs)) > 0)
+	while ((n = read_chunk(job, raw, refs)) > 0) {
 		for (size_t i = 0; i < job->nruns; i++)
-			if (replay(job, &job->runs[i], refs, NULL, (size_t)n))
+			if (job->runs[i].sim && replay(job, &job->runs[i], refs, NULL, (size_t)n))
 				goto out;
-	rc = n < 0 ? -1 : 0;
+		if (job->npending && (hold(job, refs, (size_t)n) != 0 ||
+				      create_pending(job, false, job->held, job->nheld) != 0))
+			goto out;
+	}
+	if (n == 0 && create_pending(job, true, job->held, job->nheld) == 0)
+		rc = 0;
 out:
 	free(raw);
 	free(refs);
@@ -389,6 +499,8 @@ static int replay_whole(struct sim_job *job)
 	next = malloc(sizeof(*next) * (len ? len : 1));
 	if (!next || sim_next_use(refs, len, job->npages, next) != 0)
 		goto oom;
+	if (create_pending(job, true, NULL, 0) != 0)
+		goto out;
 	for (size_t i = 0; i < job->nruns; i++) {
 		bool future = job->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
 
@@ -432,7 +544,7 @@ static void print_table(const struct sim_job *job)
 	printf("%-10s %8s %12s %12s %10s %12s", "policy", "frames", "refs", "faults",
 	       "miss_ratio", "writebacks");
 	if (variable)
-		printf(" %10s %8s", "rss_mean", "rss_max");
+		printf(" %13s %12s", "resident_mean", "resident_max");
 	if (job->opts->timing)
 		printf(" %10s %12s", "seconds", "refs/s");
 	if (job->opts->pool.high)
@@ -446,7 +558,7 @@ static void print_table(const struct sim_job *job)
 		       (unsigned long long)st->refs, (unsigned long long)st->faults, miss_ratio(st),
 		       (unsigned long long)st->writebacks);
 		if (variable)
-			printf(" %10.1f %8llu", resident_mean(st), (unsigned long long)st->resident_max);
+			printf(" %13.1f %12llu", resident_mean(st), (unsigned long long)st->resident_max);
 		if (job->opts->timing)
 			printf(" %10.3f %12.0f", r->seconds,
 			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
@@ -462,7 +574,7 @@ static void print_csv(const struct sim_job *job)
 	fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,evictions,"
 	      "resident_mean,resident_max", stdout);
 	if (job->opts->timing)
-		fputs(",seconds,refs_per_sec,peak_rss_kib", stdout);
+		fputs(",seconds,refs_per_sec", stdout);
 	if (job->opts->pool.high) /* last, so that other columns keep their places */
 		fputs(",pool_reclaims,direct_reclaims", stdout);
 	putchar('\n');
@@ -478,8 +590,8 @@ static void print_csv(const struct sim_job *job)
 		       (unsigned long long)st->evictions, resident_mean(st),
 		       (unsigned long long)st->resident_max);
 		if (job->opts->timing)
-			printf(",%.6f,%.0f,%ld", r->seconds,
-			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0, peak_rss_kib());
+			printf(",%.6f,%.0f", r->seconds,
+			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
 		if (job->opts->pool.high)
 			printf(",%llu,%llu", (unsigned long long)st->pool_reclaims,
 			       (unsigned long long)st->direct_reclaims);
@@ -513,7 +625,7 @@ static void print_json(const struct sim_job *job)
 		       (unsigned long long)st->resident_max, job->npages,
 		       (unsigned long long)ts->writes);
 		if (job->opts->timing)
-			printf(", \"seconds\": %.6f, \"peak_rss_kib\": %ld", r->seconds, peak_rss_kib());
+			printf(", \"seconds\": %.6f", r->seconds);
 		if (job->opts->pool.high)
 			printf(", \"pool_reclaims\": %llu, \"direct_reclaims\": %llu",
 			       (unsigned long long)st->pool_reclaims,
@@ -558,6 +670,10 @@ static int sim_main(int argc, char **argv)
 	case OUT_CSV: print_csv(&job); break;
 	case OUT_JSON: print_json(&job); break;
 	}
+	/* The process's peak, every machine together: once, not on each row. */
+	if (opts.timing)
+		fprintf(stderr, "pflab sim: peak_rss_kib %ld (the whole process, all rows together)\n",
+			peak_rss_kib());
 	rc = EXIT_OK;
 out_runs:
 	destroy_runs(&job);

@@ -164,6 +164,7 @@ int lab_fault_sequence_main(int argc, char **argv)
 	struct loaded t = { 0 };
 	uint32_t *next = NULL;
 	struct sim *s = NULL;
+	struct sim_config cfg;
 	bool future;
 	char err[256];
 	int rc = parse_args(argc, argv, &o);
@@ -180,13 +181,16 @@ int lab_fault_sequence_main(int argc, char **argv)
 		rc = cli_fail("regress", "out of memory");
 		goto out;
 	}
-	s = sim_create(&(struct sim_config){
+	cfg = (struct sim_config){
 		.policy = o.policy,
 		.nframes = o.frames,
 		.params = o.params,
 		.future_known = future,
 		.first_touch_zero = o.zero_fill,
-	}, err, sizeof(err));
+	};
+	/* Sized by the trace, not by --frames: the same faults (sim.h). */
+	cfg.nframes = sim_frames_needed(&cfg, t.npages);
+	s = sim_create(&cfg, err, sizeof(err));
 	if (!s || pager_grow(s->pager, t.npages ? t.npages : 1) != 0) {
 		rc = cli_fail("regress", "%s", s ? "out of memory" : err);
 		goto out;

@@ -38,6 +38,20 @@ struct parser {
 	bool quiet;           /* the defaults again, for a later scenario: said once */
 };
 
+/* The file's bytes, quoted in a message, must not drive the terminal:
+ * anything but printable ASCII is written as \xNN. */
+static void put_printable(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			fputc(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+}
+
 static int complain(struct parser *p, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -45,13 +59,17 @@ static int complain(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
+	char msg[1024];
+
 	p->errors++;
 	if (p->quiet)
 		return -1;
-	fprintf(stderr, "%s:%u: ", p->path, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	put_printable(stderr, p->path);
+	fprintf(stderr, ":%u: ", line);
+	put_printable(stderr, msg);
 	fputc('\n', stderr);
 	return -1;
 }

@@ -6,6 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+uint32_t sim_frames_needed(const struct sim_config *cfg, uint32_t npages)
+{
+	uint64_t need = (uint64_t)(npages ? npages : 1) + (cfg->pool.high ? cfg->pool.high + 1ull : 0);
+
+	return need < cfg->nframes ? (uint32_t)need : cfg->nframes;
+}
+
 struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen)
 {
 	struct sim *s = calloc(1, sizeof(*s));

@@ -34,6 +34,18 @@ struct sim_config {
 				    (pool.h); high 0: none */
 };
 
+/*
+ * The frames a machine of cfg can use on a reference string of npages
+ * distinct pages: min(cfg->nframes, npages), as the pages of a fault and of
+ * every resident page are distinct, so that with npages frames a free frame
+ * is always left and nothing is ever evicted. With a free pool, high + 1
+ * frames more, so that the daemon, which wakes when low or fewer are free,
+ * never runs either. A machine created with this many frames gives exactly
+ * the counts of one with cfg->nframes, and allocates by what the trace
+ * needs, not by what --frames says.
+ */
+uint32_t sim_frames_needed(const struct sim_config *cfg, uint32_t npages);
+
 /* Returns NULL with a reason in err. */
 struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen);
 void sim_destroy(struct sim *s);
@@ -45,8 +57,6 @@ void sim_destroy(struct sim *s);
  * (see pager_grow). Returns 0, or -1 with the reason in s->pager->err.
  */
 int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size_t n);
-
-
 
 /*
  * Fill next_use[i] with the 1-based time of the next reference to the page
