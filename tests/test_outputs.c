@@ -343,7 +343,30 @@ static void test_plot_replaced_only_when_complete(void)
 	CU_ASSERT_EQUAL(leftovers(dir, only), 0);
 }
 
+/* A run that never started (no KVM here, or a bad trace) leaves no record. */
+static void test_run_record_not_left_by_a_failed_start(void)
+{
+	const char *dir = subdir("rec");
+	const char *const none[] = { NULL };
+	struct cmd_result r;
+
+	r = run_pflab("run --trace %s --record %s/f.rw --fault-log %s/f.log", bad_at_5001(), dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+	cmd_result_free(&r);
+	r = run_pflab("run --workload scan --record %s/f.rw --record-not-an-option", dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	cmd_result_free(&r);
+	if (!kvm_usable()) {
+		r = run_pflab("run --workload scan --record %s/f.rw --fault-log %s/f.log", dir, dir);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+		cmd_result_free(&r);
+	}
+}
+
 static CU_TestInfo tests[] = {
+	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
 	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
 	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },
 	{ "output paths checked before any work", test_output_paths_checked_up_front },

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "idmap.h"
+#include "outfile.h"
 #include "sim.h"
 #include "trace.h"
 #include "vmm.h"
@@ -639,8 +640,10 @@ static int run_main(int argc, char **argv)
 		.policy = "clock",
 	};
 	struct loaded_trace lt = { 0 };
+	struct outfile record_of, fault_log_of;
 	struct vmm_result res;
 	char err[700];
+	bool ran;
 	int rc;
 
 	rc = parse_args(argc, argv, &o);
@@ -669,21 +672,22 @@ static int run_main(int argc, char **argv)
 		}
 	}
 	if (o.record_path) {
-		o.vm.record = fopen(o.record_path, "w");
+		o.vm.record = outfile_fopen(&record_of, o.record_path, err, sizeof(err));
 		if (!o.vm.record) {
-			rc = cli_usage_error("run", "--record %s: %s", o.record_path, strerror(errno));
+			rc = cli_usage_error("run", "--record %s", err);
 			loaded_trace_free(&lt);
 			free(o.inject);
 			return rc;
 		}
 	}
 	if (o.fault_log_path) {
-		o.vm.fault_log = fopen(o.fault_log_path, "w");
+		o.vm.fault_log = outfile_fopen(&fault_log_of, o.fault_log_path, err, sizeof(err));
 		if (!o.vm.fault_log) {
-			rc = cli_usage_error("run", "--fault-log %s: %s", o.fault_log_path,
-					     strerror(errno));
-			if (o.vm.record)
+			rc = cli_usage_error("run", "--fault-log %s", err);
+			if (o.vm.record) {
+				outfile_abort(&record_of);
 				fclose(o.vm.record);
+			}
 			loaded_trace_free(&lt);
 			free(o.inject);
 			return rc;
@@ -691,7 +695,8 @@ static int run_main(int argc, char **argv)
 	}
 
 	rc = vmm_run(&o.vm, &res, err, sizeof(err));
-	if (rc == EXIT_OK || res.guest_errors || res.guest_gave_up)
+	ran = rc == EXIT_OK || res.guest_errors || res.guest_gave_up;
+	if (ran)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
 	if (o.ninject)
 		print_io_errors(&res);
@@ -703,10 +708,28 @@ static int run_main(int argc, char **argv)
 	free(o.inject);
 	if (rc != EXIT_OK)
 		fprintf(stderr, "pflab run: %s\n", err);
-	if (o.vm.record && fclose(o.vm.record) != 0 && rc == EXIT_OK)
-		rc = cli_fail("run", "--record %s: %s", o.record_path, strerror(errno));
-	if (o.vm.fault_log && fclose(o.vm.fault_log) != 0 && rc == EXIT_OK)
-		rc = cli_fail("run", "--fault-log %s: %s", o.fault_log_path, strerror(errno));
+	/* The record and the fault log are kept when the guest ran and they
+	 * were written whole, a failed check's too: they say what happened. A
+	 * run that never started leaves neither. */
+	if (!ran) {
+		if (o.vm.record) {
+			outfile_abort(&record_of);
+			fclose(o.vm.record);
+		}
+		if (o.vm.fault_log) {
+			outfile_abort(&fault_log_of);
+			fclose(o.vm.fault_log);
+		}
+		o.vm.record = o.vm.fault_log = NULL;
+	}
+	if (o.vm.record && outfile_fclose(&record_of, o.vm.record, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pflab run: --record %s\n", err);
+		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
+	}
+	if (o.vm.fault_log && outfile_fclose(&fault_log_of, o.vm.fault_log, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pflab run: --fault-log %s\n", err);
+		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
+	}
 	loaded_trace_free(&lt);
 	return rc;
 }
