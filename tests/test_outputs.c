@@ -241,7 +241,9 @@ static const char *small_fs(const char *name, const char *size)
 
 static void fill(const char *dir)
 {
-	run_shell("dd if=/dev/zero of=%s/.fill bs=4k 2>/dev/null; true", dir);
+	struct cmd_result r = run_shell("dd if=/dev/zero of=%s/.fill bs=4k 2>/dev/null; true", dir);
+
+	cmd_result_free(&r);
 }
 
 static void test_full_disk_leaves_nothing(void)

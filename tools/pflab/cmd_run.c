@@ -200,6 +200,8 @@ out:
 		trace_close(t);
 	idmap_fini(&ids);
 	free(buf);
+	if (rc != EXIT_OK)
+		loaded_trace_free(lt);
 	return rc;
 }
 
