@@ -423,6 +423,37 @@ static void test_timing_and_names(void)
 	cmd_result_free(&r);
 }
 
+/* A long sim shows the references read on a terminal (script(1) gives it
+ * one), and nothing on a pipe. */
+static void test_progress(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result g, r;
+
+	g = run_pflab("trace gen seq --pages 10 --refs 2097152 -f txt -o %s/long.txt", dir);
+	CU_ASSERT_EQUAL_FATAL(g.status, 0);
+	cmd_result_free(&g);
+	r = run_pflab("sim %s/long.txt --policy lru --frames 4", dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	cmd_result_free(&r);
+	r = run_shell("command -v script >/dev/null || exit 77; "
+		      "script -qec \"'%s' sim %s/long.txt --policy lru --frames 4\" /dev/null",
+		      pflab_path(), dir);
+	if (r.status == 77) {
+		test_skip("no script(1) to give pflab a terminal");
+		cmd_result_free(&r);
+		return;
+	}
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* Every 16 chunks of 65536, then once more at the end, ending the line
+	 * (the terminal writes \n as \r\n); the table follows. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\rsim 1048576 references read\rsim 2097152 references read"
+					     "\rsim 2097152 references read\r\npolicy "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\r\nlru "));
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo sim_cli_tests[] = {
 	{ "Belady's anomaly (FIFO 9/10, LRU 10/8, OPT 7/6)", test_belady_anomaly },
 	{ "textbook string: FIFO 15, LRU 12, OPT 9, CLOCK 14", test_textbook_string },
@@ -435,6 +466,7 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "EXPECTED.md counts, exactly", test_expected_md },
 	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },
 	{ "--timing: peak memory once; resident_mean named alike", test_timing_and_names },
+	{ "progress on a terminal only", test_progress },
 	{ "--frames 2^31-1 on 800 pages: sized by pages, same counts", test_frames_beyond_pages },
 	CU_TEST_INFO_NULL,
 };

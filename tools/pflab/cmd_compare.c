@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "lab_frames.h"
 #include "lab_proc.h"
+#include "lab_progress.h"
 #include "lab_report.h"
 #include "lab_table.h"
 #include "policy.h"
@@ -392,20 +393,13 @@ static void finish_cell(struct runner *r, size_t i, int status)
 
 static void progress(const struct runner *r, bool last)
 {
-	enum { WIDTH = 30 };
-	size_t filled = r->ncells ? r->done * WIDTH / r->ncells : WIDTH;
-	char bar[WIDTH + 1];
+	struct lab_progress p = { .cmd = "compare", .unit = "cells", .done = r->done,
+				  .total = r->ncells ? r->ncells : 1, .failed = r->failed,
+				  .tty = r->tty };
 
-	if (!r->tty)
-		return;
-	for (size_t k = 0; k < WIDTH; k++)
-		bar[k] = k < filled ? '#' : '-';
-	bar[WIDTH] = '\0';
-	fprintf(stderr, "\rcompare [%s] %zu/%zu cells", bar, r->done, r->ncells);
-	if (r->failed)
-		fprintf(stderr, ", %zu failed", r->failed);
-	fputs(last ? "\n" : "", stderr);
-	fflush(stderr);
+	if (!r->ncells)
+		p.done = 1;
+	lab_progress_draw(&p, last);
 }
 
 /*

@@ -26,10 +26,12 @@
 #include "cli.h"
 #include "idmap.h"
 #include "lab_frames.h"
+#include "lab_progress.h"
 #include "sim.h"
 #include "trace.h"
 
 #define CHUNK 65536 /* references per read: amortises calls, stays in cache */
+#define PROGRESS_CHUNKS 16 /* chunks between redraws of the progress line */
 
 enum output { OUT_TABLE, OUT_CSV, OUT_JSON };
 
@@ -69,6 +71,8 @@ struct sim_job {
 	vref_t *held;        /* the references so far, while npending */
 	size_t nheld, held_cap;
 	bool run_failed;     /* a machine failed, as opposed to bad input */
+	struct lab_progress progress; /* references read, on a terminal */
+	uint64_t chunks;
 	char err[256];
 };
 
@@ -103,6 +107,7 @@ static const char sim_help[] =
 	"                       column; docs/pager-daemon.md)\n"
 	"  -h, --help           this text\n"
 	"\n"
+	"On a terminal, standard error shows the references read so far.\n"
 	"Faults count every miss, cold ones included; major faults read the backing\n"
 	"store, minor ones zero-fill. See docs/policies.md and docs/formats.md.\n";
 
@@ -427,6 +432,10 @@ static ptrdiff_t read_chunk(struct sim_job *job, struct trace_ref *raw, vref_t *
 	}
 	if (n > 0 && (to_vrefs(job, raw, (size_t)n, refs) != 0 || grow_runs(job) != 0))
 		return -1;
+	/* Once per PROGRESS_CHUNKS chunks, off the replay loop. */
+	job->progress.done += (uint64_t)n;
+	if (n > 0 && ++job->chunks % PROGRESS_CHUNKS == 0)
+		lab_progress_draw(&job->progress, false);
 	return n;
 }
 
@@ -649,6 +658,7 @@ static int sim_main(int argc, char **argv)
 		rc = cli_usage_error("sim", "%s", job.err);
 		goto out_opts;
 	}
+	lab_progress_init(&job.progress, "sim", "references read", 0);
 	job.dense = trace_dense(job.trace);
 	if (!job.dense && idmap_init(&job.ids) != 0) {
 		rc = cli_fail("sim", "out of memory");
@@ -658,7 +668,10 @@ static int sim_main(int argc, char **argv)
 	if (rc)
 		goto out_runs;
 
-	if ((job.needs_future ? replay_whole(&job) : replay_streaming(&job)) != 0) {
+	rc = job.needs_future ? replay_whole(&job) : replay_streaming(&job);
+	if (job.chunks >= PROGRESS_CHUNKS)
+		lab_progress_draw(&job.progress, true);
+	if (rc != 0) {
 		/* A malformed trace is bad input; a machine that failed is a failed run. */
 		rc = job.run_failed ? cli_fail("sim", "%s", job.err)
 				    : cli_usage_error("sim", "%s", job.err);
