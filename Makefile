@@ -71,12 +71,14 @@ test:
 	@$(MAKE) --no-print-directory check
 
 # Build and run the tests without the install step: the scenario files of
-# tests/scenarios through `pflab regress` (JUnit XML for CI systems), then
-# every CUnit suite, whose run summary and "N passed, N failed" line close
+# tests/scenarios through `pflab regress` (JUnit XML for CI systems), the
+# commands of README.md and docs/ (tests/doc-commands), then every CUnit
+# suite, whose run summary and "N passed, N failed" line close
 # the output. Either failing fails the target.
 check: $(PFLAB) $(TEST_BIN) guest
 	@status=0; \
 	$(PFLAB) regress tests/scenarios --junit $(BUILD)/regress.xml || status=1; \
+	tests/doc-commands $(PFLAB) || status=1; \
 	PFLAB=$(PFLAB) BUILD=$(BUILD) $(TEST_BIN) || status=1; \
 	exit $$status
 

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * The trace replayer: exactly one memory access per reference, a load for a
- * read and a store for a write, to the first word of the page. That is what
+ * The trace replayer: one pass over the page per reference, loads for a
+ * read and stores for a write, first word first. Only that first access can
+ * trap: the rest find the page mapped as the first left it. That is what
  * makes its faults comparable with the simulator's misses: each reference
- * can trap at most once, and a reference to a page whose referenced bit the
- * host has cleared (by unmapping it) traps exactly as the simulator's bit
- * would be set.
+ * can trap at most once, with the reference's own kind, and a reference to a
+ * page whose referenced bit the host has cleared (by unmapping it) traps
+ * exactly as the simulator's bit would be set.
  *
- * The word holds pattern(page, version, 0): a read checks it, a write
- * stores the next version. Before each access the reference's index goes to
- * the mailbox with a plain store, for the host to read if the access faults.
+ * The page holds pattern(page, version, word) in every word, as the
+ * workloads' pages do (page_write_at, page_check_at): a read checks every
+ * word, a write stores the next version in every word. Before each access
+ * the reference's index goes to the mailbox with a plain store, for the host
+ * to read if the access faults. The run's reference count is the trace's
+ * length, which the host knows.
  */
 #include "guest.h"
 
@@ -36,15 +40,10 @@ void wl_trace(struct guest *g)
 				return;
 			}
 			mb->ref_index = base + i;
-			if (r & PFLAB_REF_WRITE) {
-				*w = pattern(vpn, ++g->version[vpn], 0);
-			} else {
-				uint64_t got = *w, want = pattern(vpn, g->version[vpn], 0);
-
-				if (got != want)
-					report_mismatch(g, vpn, 0, want, got);
-			}
-			g->refs++;
+			if (r & PFLAB_REF_WRITE)
+				page_write_at(g, w, vpn);
+			else
+				page_check_at(g, w, vpn);
 		}
 	}
 }

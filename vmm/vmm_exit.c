@@ -88,6 +88,30 @@ static int switch_aspace(struct vmm *v, uint64_t cr3)
 	return 0;
 }
 
+/*
+ * The policy's clock under --trace, on the trace's references as in the
+ * simulator (sim_replay: a tick after reference number k * tick). Every
+ * reference handed out so far has been made when the guest asks for more,
+ * so a batch ends at the next tick and the tick runs when the guest asks
+ * for the batch after it. Policies without a tick get whole batches.
+ */
+static void trace_tick(struct vmm *v, size_t *n)
+{
+	struct pager *p = v->pager;
+
+	if (!p->policy->ops->tick || !p->tick)
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	while (v->trace_sent >= p->next_tick) {
+		p->now = p->next_tick;
+		pager_tick(p);
+		p->next_tick += p->tick;
+	}
+	pthread_mutex_unlock(&v->fault_lock);
+	if (v->trace_sent + *n > p->next_tick)
+		*n = p->next_tick - v->trace_sent;
+}
+
 static int hcall(struct vmm *v, uint32_t nr)
 {
 	const struct vmm_config *c = v->cfg;
@@ -107,6 +131,7 @@ static int hcall(struct vmm *v, uint32_t nr)
 
 		if (n > PFLAB_TRACE_BUF_REFS)
 			n = PFLAB_TRACE_BUF_REFS;
+		trace_tick(v, &n);
 		if (n)
 			memcpy(v->wired + PFLAB_TRACE_BUF, c->trace + v->trace_sent, n * sizeof(vref_t));
 		mb->trace_base = v->trace_sent;

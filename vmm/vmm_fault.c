@@ -109,6 +109,13 @@ int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 		return vmm_fail(v, "KVM MMU: %s", strerror(-v->mmu.error));
 	if (p->stats.evictions != before.evictions)
 		victim = v->mmu.last_unmapped;
+	/* Without a trace the references are not seen: the policy's clock
+	 * counts faults (p->now). With one it runs on the trace's references
+	 * (trace_tick, vmm_exit.c). Soft faults are not counted. */
+	if (!c->trace && p->now >= p->next_tick) {
+		pager_tick(p);
+		p->next_tick += p->tick;
+	}
 
 	if (v->nlat == v->lat_cap) {
 		size_t cap = v->lat_cap ? v->lat_cap * 2 : 4096;

@@ -179,7 +179,7 @@ int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_par
 {
 	static const struct { int opt; const char *name; uint64_t min, max; } knobs[] = {
 		{ CLI_OPT_SEED, "--seed", 0, UINT64_MAX },
-		{ CLI_OPT_TICK, "--tick", 1, UINT64_MAX / 2 },
+		{ CLI_OPT_TICK, "--tick", 0, UINT64_MAX / 2 }, /* 0: no tick */
 		{ CLI_OPT_WINDOW, "--window", 1, UINT64_MAX / 2 },
 		{ CLI_OPT_AGING_BITS, "--aging-bits", 1, 64 },
 	};

@@ -254,7 +254,7 @@ static int parse_args(int argc, char **argv, struct compare_opts *o)
 				return rc;
 			break;
 		case OPT_TICK:
-			if ((rc = add_sim_number(o, "--tick", optarg, 1, UINT64_MAX / 2)))
+			if ((rc = add_sim_number(o, "--tick", optarg, 0, UINT64_MAX / 2)))
 				return rc;
 			break;
 		case OPT_WINDOW:
