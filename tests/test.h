@@ -60,7 +60,9 @@ uint32_t test_rng_below(struct test_rng *r, uint32_t n);
 bool kvm_usable(void);
 
 /* The value of a named column in the first data row of CSV text (a header
- * line, then rows), or -1 if there is no such column. */
+ * line, then rows). A missing header, column or value, or one that is not a
+ * number, fails the calling test (and returns -1): two runs that both lose a
+ * column must not compare equal. */
 long long csv_value(const char *csv, const char *column);
 
 /* Write a text file; returns its path (static buffer reused per call). */

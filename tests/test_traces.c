@@ -231,6 +231,34 @@ static void test_lackey_golden(void)
 	loaded_free(&l);
 }
 
+/*
+ * Page boundaries: an access of SIZE bytes at ADDR covers ADDR .. ADDR +
+ * SIZE - 1, so that the last four bytes of a page are one reference and
+ * one byte more is two. Lackey is the one format with a byte size: ARC's
+ * count is of blocks (test_arc_golden), rw's third field is an
+ * instruction count, oracleGeneral's size does not name bytes of a page.
+ */
+#define LACKEY_EDGES " L 0ffc,4\n L 0ffd,4\n S 1fff,1\n S 2000,4096\n S 3001,4096\n" \
+		     " M 5ffc,4\nI  6ffe,2\nI  7ffe,3\n"
+
+static void test_lackey_page_boundaries(void)
+{
+	static const struct trace_ref want4k[] = {
+		R(0), R(0), R(1), W(1), W(2), W(3), W(4), R(5), W(5), R(6), R(7), R(8),
+	};
+	static const struct trace_ref want8k[] = { R(0), R(0), R(1) };
+	struct loaded l = load(wfile("edges.lackey", LACKEY_EDGES), TRACE_LACKEY, 0);
+
+	CU_ASSERT_TRUE(refs_are(&l, want4k, 12));
+	check_stats(&l, 8, 12, 5, 0);
+	loaded_free(&l);
+	/* The same rule at 8 KiB: 0x1ffc..0x1fff is one page, 0x1ffd..0x2000 two. */
+	l = load(wfile("edges8k.lackey", " L 1ffc,4\n L 1ffd,4\n"), TRACE_LACKEY, 8192);
+	CU_ASSERT_TRUE(refs_are(&l, want8k, 3));
+	check_stats(&l, 2, 3, 0, 0);
+	loaded_free(&l);
+}
+
 static void test_arc_golden(void)
 {
 	static const struct trace_ref want[] = { R(5), R(6), R(7), R(100) };
@@ -1235,6 +1263,7 @@ static CU_TestInfo trace_tests[] = {
 	{ "txt golden", test_txt_golden },
 	{ "rw golden", test_rw_golden },
 	{ "lackey golden", test_lackey_golden },
+	{ "lackey: accesses at page boundaries", test_lackey_page_boundaries },
 	{ "arc golden", test_arc_golden },
 	{ "arc long request, small reads", test_arc_chunking },
 	{ "oracleGeneral golden and truncated", test_oracle_golden },

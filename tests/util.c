@@ -162,20 +162,35 @@ bool kvm_usable(void)
 
 long long csv_value(const char *csv, const char *column)
 {
-	char header[1024], row[1024], *h, *r, *hs, *rs;
+	char header[1024], row[1024], *h, *r, *hs, *rs, *end;
 	const char *nl = strchr(csv, '\n');
 	size_t hl;
 
-	if (!nl || (hl = (size_t)(nl - csv)) >= sizeof(header))
+	if (!nl || (hl = (size_t)(nl - csv)) >= sizeof(header)) {
+		printf("\n  csv_value(%s): no header line in \"%.80s\"\n", column, csv);
+		CU_FAIL("csv_value: no header line");
 		return -1;
+	}
 	memcpy(header, csv, hl);
 	header[hl] = '\0';
 	snprintf(row, sizeof(row), "%s", nl + 1);
 	row[strcspn(row, "\n")] = '\0';
 	for (h = strtok_r(header, ",", &hs), r = strtok_r(row, ",", &rs); h && r;
-	     h = strtok_r(NULL, ",", &hs), r = strtok_r(NULL, ",", &rs))
-		if (strcmp(h, column) == 0)
-			return strtoll(r, NULL, 10);
+	     h = strtok_r(NULL, ",", &hs), r = strtok_r(NULL, ",", &rs)) {
+		long long v;
+
+		if (strcmp(h, column) != 0)
+			continue;
+		v = strtoll(r, &end, 10);
+		if (end == r || (*end && *end != '.')) {
+			printf("\n  csv_value(%s): \"%s\" is not a number\n", column, r);
+			CU_FAIL("csv_value: not a number");
+			return -1;
+		}
+		return v;
+	}
+	printf("\n  csv_value(%s): no such column (or no value) in \"%.200s\"\n", column, csv);
+	CU_FAIL("csv_value: no such column");
 	return -1;
 }
 
