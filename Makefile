@@ -108,16 +108,29 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall -Wex
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# The guest image is linked only into pflab; an archive lets each harness
+# take just the objects it needs.
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out vmm/guest_image.c,$(LIB_SRC)))
+FUZZ_LIB     := $(FUZZ_BUILD)/libpflab.a
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_OBJ)
 
 fuzz: $(FUZZ_BINS)
 ifneq ($(FUZZ_S),)
 	@tools/fuzz-run $(FUZZ_S) $(FUZZ_BINS)
 endif
 
-$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+# A command (decode) and the policies are linked whole so that the tables
+# cli.c and policy.c walk are never empty.
+FUZZ_WHOLE   := $(FUZZ_BUILD)/tools/pflab/cmd_decode.o \
+		$(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard vmm/pager/policy/*.c))
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_WHOLE) $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

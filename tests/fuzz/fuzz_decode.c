@@ -6,7 +6,7 @@
  * empty line: the option is not given). decode_prepare() parses the hex
  * and the registers, decodes with Capstone, matches the fault and makes
  * the backup plan; on success both reports (text, JSON) are written to
- * memory. Properties: a failure has a one-line reason; a success decodes
+ * memory. Properties: a failure has a reason; a success decodes
  * at most the bytes given.
  */
 #include "fuzz.h"

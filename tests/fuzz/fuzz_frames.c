@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(v);
 	} else {
-		FUZZ_CHECK(why[0] && !strchr(why, '\n'));
+		FUZZ_CHECK(why[0]);
 	}
 	free(spec);
 	return 0;

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(rules[i].times >= 1 && rules[i].fired == 0);
 		}
 	} else {
-		FUZZ_CHECK(why[0] && !strchr(why, '\n'));
+		FUZZ_CHECK(why[0]);
 	}
 	free(rules);
 	free(spec);
