@@ -5,6 +5,8 @@
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      the benchmarks of docs/performance.md
+#   make fuzz       build the libFuzzer harnesses of tests/fuzz/ in build/fuzz;
+#                   with FUZZ_S=N, run each N seconds (docs/testing.md#fuzzing)
 #
 # Sources are found by wildcard: a new policy under vmm/pager/policy/ or a
 # new trace format under traces/ is built without touching this file.
@@ -40,7 +42,7 @@ INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/pflab
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
 
-.PHONY: all run test check bench clean deps guest
+.PHONY: all run test check bench clean deps guest fuzz
 all: $(PFLAB) guest
 
 $(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
@@ -75,8 +77,19 @@ test:
 # commands of README.md and docs/ (tests/doc-commands), then every CUnit
 # suite, whose run summary and "N passed, N failed" line close
 # the output. Either failing fails the target.
+#
+# The plain `make test` first runs every fuzz harness FUZZ_TEST_S seconds
+# (the SAN=1 run does not repeat it).
+FUZZ_TEST_S := 3
+ifeq ($(SAN),1)
+FUZZ_STEP   := true
+else
+FUZZ_STEP   := $(MAKE) --no-print-directory fuzz FUZZ_S=$(FUZZ_TEST_S)
+endif
+
 check: $(PFLAB) $(TEST_BIN) guest
 	@status=0; \
+	$(FUZZ_STEP) || status=1; \
 	$(PFLAB) regress tests/scenarios --junit $(BUILD)/regress.xml || status=1; \
 	tests/doc-commands $(PFLAB) || status=1; \
 	PFLAB=$(PFLAB) BUILD=$(BUILD) $(TEST_BIN) || status=1; \
@@ -87,7 +100,46 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@tools/bench $(PFLAB)
 
+# libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with
+# clang under ASan and UBSan in a build directory of their own; every
+# library object is rebuilt there with coverage instrumentation.
+FUZZ_BUILD   := build/fuzz
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+		-Wno-bitwise-instead-of-logical -MMD -MP \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+# The guest image is linked only into pflab; an archive lets each harness
+# take just the objects it needs.
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out vmm/guest_image.c,$(LIB_SRC)))
+FUZZ_LIB     := $(FUZZ_BUILD)/libpflab.a
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_OBJ)
+
+fuzz: $(FUZZ_BINS)
+ifneq ($(FUZZ_S),)
+	@tools/fuzz-run $(FUZZ_S) $(FUZZ_BINS)
+endif
+
+# A command (decode) and the policies are linked whole so that the tables
+# cli.c and policy.c walk are never empty.
+FUZZ_WHOLE   := $(FUZZ_BUILD)/tools/pflab/cmd_decode.o \
+		$(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard vmm/pager/policy/*.c))
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_WHOLE) $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INCLUDES) -c -o $@ $<
+
 clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -364,6 +364,16 @@ static void test_frames_syntax(void)
 			fprintf(stderr, "\n  '%s' was accepted\n", bad[i]);
 		CU_ASSERT_EQUAL(rc, -1);
 	}
+	/* LAB_FRAMES_MAX_COUNT exactly, then one more: refused, whatever the
+	 * growth of the list (100,001 once passed when the bound was checked
+	 * only on growing; found by tests/fuzz/fuzz_frames.c). */
+	CU_ASSERT_EQUAL(lab_frames_parse("1:100000:+1", 1u << 31, &v, &n, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(n, LAB_FRAMES_MAX_COUNT);
+	free(v);
+	v = NULL;
+	CU_ASSERT_EQUAL(lab_frames_parse("1:100000:+1,200000", 1u << 31, &v, &n, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "more than 100000 frame counts");
+	CU_ASSERT_EQUAL(lab_frames_parse("5:832104:+7,4", 1u << 31, &v, &n, why, sizeof(why)), -1);
 }
 
 /* ------------------------------------------------------------ compare */

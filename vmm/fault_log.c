@@ -180,6 +180,15 @@ static void log_regs(struct fault_log *fl, const struct inspect_trap *t)
 	fputc('\n', fl->out);
 }
 
+void fault_log_detail(struct fault_log *fl, vpn_t vpn, const struct inspect_trap *t)
+{
+	log_insn(fl, t);
+	if (t->decoded != ISA_OK)
+		return;
+	log_access(fl, t, vpn);
+	log_regs(fl, t);
+}
+
 void fault_log_fault(struct fault_log *fl, struct kvm_vm *vm, const struct guest_ram *ram,
 		     const struct fault_event *ev)
 {
@@ -205,9 +214,5 @@ void fault_log_fault(struct fault_log *fl, struct kvm_vm *vm, const struct guest
 		fputs("  insn   unknown (the vCPU's registers cannot be read)\n", out);
 		return;
 	}
-	log_insn(fl, t);
-	if (t->decoded != ISA_OK)
-		return;
-	log_access(fl, t, ev->vpn);
-	log_regs(fl, t);
+	fault_log_detail(fl, ev->vpn, t);
 }

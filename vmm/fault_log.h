@@ -54,4 +54,11 @@ struct fault_event {
 void fault_log_fault(struct fault_log *fl, struct kvm_vm *vm, const struct guest_ram *ram,
 		     const struct fault_event *ev);
 
+/*
+ * The detail lines of a trap on page vpn whose vCPU state t was already
+ * read (inspect_trap()): the instruction, the access, the registers. The
+ * bytes and registers come from the guest: any value is logged sanely.
+ */
+void fault_log_detail(struct fault_log *fl, vpn_t vpn, const struct inspect_trap *t);
+
 #endif /* PFLAB_FAULT_LOG_H */

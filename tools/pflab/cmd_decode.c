@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "isa.h"
+#include "cmd_decode.h"
 
 static const char decode_help[] =
 	"usage: pflab decode --arch ARCH --hex BYTES [--rip ADDR] [--reg NAME=VALUE]...\n"
@@ -113,29 +113,15 @@ static const char *kind_name(unsigned kind)
 	return kind & ISA_ACC_WRITE ? "write" : "read";
 }
 
-struct decode_opts {
-	const struct isa_insn *insn;
-	uint64_t page_size;
-	bool has_fault_access;
-	unsigned fault_access;
-	bool has_fault_addr;
-	uint64_t fault_addr;
-	int match_rc;
-	struct isa_fault_match match;
-	int nfix;
-	struct isa_fixup fix[ISA_MAX_EFFECTS];
-	const uint8_t *bytes;
-};
-
-static void print_text(const struct decode_opts *o)
+static void print_text(FILE *out, const struct decode_result *o)
 {
-	const struct isa_insn *in = o->insn;
+	const struct isa_insn *in = &o->insn;
 
-	printf("%s\n", in->text);
-	printf("arch %s, %u bytes at 0x%" PRIx64 ", fault model %s%s\n", isa_arch_name(in->arch),
+	fprintf(out, "%s\n", in->text);
+	fprintf(out, "arch %s, %u bytes at 0x%" PRIx64 ", fault model %s%s\n", isa_arch_name(in->arch),
 	       in->len, in->pc, in->model,
 	       in->flags & ISA_INSN_INCOMPLETE ? " (accesses incomplete: see docs/isa.md)" : "");
-	printf("accesses:\n");
+	fprintf(out, "accesses:\n");
 	for (unsigned i = 0; i < in->n_access; i++) {
 		const struct isa_access *a = &in->access[i];
 		struct isa_span parts[2];
@@ -147,155 +133,290 @@ static void print_text(const struct decode_opts *o)
 		else
 			snprintf(op, sizeof(op), "implicit");
 		if (a->addr_known)
-			printf("  %2u %-10s 0x%-16" PRIx64 " %4u  %-8s %s", i, kind_name(a->kind),
+			fprintf(out, "  %2u %-10s 0x%-16" PRIx64 " %4u  %-8s %s", i, kind_name(a->kind),
 			       a->addr, a->size, isa_role_name((enum isa_role)a->role), op);
 		else
-			printf("  %2u %-10s %-18s %4u  %-8s %s", i, kind_name(a->kind), "(unknown)",
+			fprintf(out, "  %2u %-10s %-18s %4u  %-8s %s", i, kind_name(a->kind), "(unknown)",
 			       a->size, isa_role_name((enum isa_role)a->role), op);
 		if (a->addr_known && np == 2)
-			printf("  straddles: 0x%" PRIx64 "+%u, 0x%" PRIx64 "+%u", parts[0].addr,
+			fprintf(out, "  straddles: 0x%" PRIx64 "+%u, 0x%" PRIx64 "+%u", parts[0].addr,
 			       parts[0].size, parts[1].addr, parts[1].size);
-		putchar('\n');
+		fputc('\n', out);
 	}
 	if (in->str.present) {
 		const struct isa_x86_string *s = &in->str;
 
-		printf("string: %s%u-byte elements, step %+" PRId64 ", %" PRIu64
+		fprintf(out, "string: %s%u-byte elements, step %+" PRId64 ", %" PRIu64
 		       " iteration%s to go (rcx 0x%" PRIx64 ", rsi 0x%" PRIx64 ", rdi 0x%" PRIx64 ")\n",
 		       s->rep ? "rep, " : "", s->elem, s->step, s->count, s->count == 1 ? "" : "s",
 		       s->rcx, s->rsi, s->rdi);
 	}
-	printf("effects:%s\n", in->n_effect ? "" : " none");
+	fprintf(out, "effects:%s\n", in->n_effect ? "" : " none");
 	for (unsigned i = 0; i < in->n_effect; i++) {
 		const struct isa_effect *e = &in->effect[i];
 
-		printf("  %s %s %" PRIu64 "  ", isa_reg_name(in->arch, e->reg), e->delta < 0 ? "-=" : "+=",
+		fprintf(out, "  %s %s %" PRIu64 "  ", isa_reg_name(in->arch, e->reg), e->delta < 0 ? "-=" : "+=",
 		       e->delta < 0 ? -(uint64_t)e->delta : (uint64_t)e->delta);
 		if (e->before >= in->n_access)
-			printf("after the last access\n");
+			fprintf(out, "after the last access\n");
 		else
-			printf("before access %u\n", e->before);
+			fprintf(out, "before access %u\n", e->before);
 	}
 	if (o->has_fault_addr) {
 		const struct isa_fault_match *m = &o->match;
 
 		if (o->match_rc != ISA_OK) {
-			printf("fault at 0x%" PRIx64 ": %s\n", o->fault_addr, isa_strerror(o->match_rc));
+			fprintf(out, "fault at 0x%" PRIx64 ": %s\n", o->fault_addr, isa_strerror(o->match_rc));
 		} else {
-			printf("fault at 0x%" PRIx64 ": access %d, %s page part 0x%" PRIx64 "+%u (%s)\n",
+			fprintf(out, "fault at 0x%" PRIx64 ": access %d, %s page part 0x%" PRIx64 "+%u (%s)\n",
 			       o->fault_addr, m->access, m->part ? "second" : "first", m->part_addr,
 			       m->part_size, m->exact ? "address inside" : "same page");
 			if (m->string)
-				printf("  iteration %" PRIu64 " faulted, %" PRIu64 " done: rcx 0x%" PRIx64
+				fprintf(out, "  iteration %" PRIu64 " faulted, %" PRIu64 " done: rcx 0x%" PRIx64
 				       ", rsi 0x%" PRIx64 ", rdi 0x%" PRIx64 "\n",
 				       m->done, m->done, m->rcx, m->rsi, m->rdi);
 		}
 	}
 	if (o->has_fault_access) {
-		printf("backup plan for a fault on access %u:%s\n", o->fault_access,
+		fprintf(out, "backup plan for a fault on access %u:%s\n", o->fault_access,
 		       o->nfix ? "" : " nothing to undo");
 		for (int i = 0; i < o->nfix; i++)
-			printf("  %s %s %" PRIu64 "\n", isa_reg_name(in->arch, o->fix[i].reg),
+			fprintf(out, "  %s %s %" PRIu64 "\n", isa_reg_name(in->arch, o->fix[i].reg),
 			       o->fix[i].delta < 0 ? "-=" : "+=",
 			       o->fix[i].delta < 0 ? -(uint64_t)o->fix[i].delta : (uint64_t)o->fix[i].delta);
 	}
 }
 
-static void json_hex(uint64_t v)
+static void json_hex(FILE *out, uint64_t v)
 {
-	printf("\"0x%" PRIx64 "\"", v);
+	fprintf(out, "\"0x%" PRIx64 "\"", v);
 }
 
-static void print_json(const struct decode_opts *o)
+static void print_json(FILE *out, const struct decode_result *o)
 {
-	const struct isa_insn *in = o->insn;
+	const struct isa_insn *in = &o->insn;
 
-	printf("{\"arch\": \"%s\", \"pc\": ", isa_arch_name(in->arch));
-	json_hex(in->pc);
-	printf(", \"length\": %u, \"bytes\": \"", in->len);
+	fprintf(out, "{\"arch\": \"%s\", \"pc\": ", isa_arch_name(in->arch));
+	json_hex(out, in->pc);
+	fprintf(out, ", \"length\": %u, \"bytes\": \"", in->len);
 	for (unsigned i = 0; i < in->len; i++)
-		printf("%02x", o->bytes[i]);
-	printf("\", \"text\": ");
-	json_string(stdout, in->text);
-	printf(", \"model\": \"%s\", \"incomplete\": %s,\n \"accesses\": [", in->model,
+		fprintf(out, "%02x", o->bytes[i]);
+	fprintf(out, "\", \"text\": ");
+	json_string(out, in->text);
+	fprintf(out, ", \"model\": \"%s\", \"incomplete\": %s,\n \"accesses\": [", in->model,
 	       in->flags & ISA_INSN_INCOMPLETE ? "true" : "false");
 	for (unsigned i = 0; i < in->n_access; i++) {
 		const struct isa_access *a = &in->access[i];
 		struct isa_span parts[2];
 		unsigned np = isa_access_split(a, o->page_size, parts);
 
-		printf("%s\n  {\"index\": %u, \"kind\": \"%s\", \"addr\": ", i ? "," : "", i,
+		fprintf(out, "%s\n  {\"index\": %u, \"kind\": \"%s\", \"addr\": ", i ? "," : "", i,
 		       kind_name(a->kind));
 		if (a->addr_known)
-			json_hex(a->addr);
+			json_hex(out, a->addr);
 		else
-			printf("null");
-		printf(", \"size\": %u, \"role\": \"%s\", \"operand\": ", a->size,
+			fprintf(out, "null");
+		fprintf(out, ", \"size\": %u, \"role\": \"%s\", \"operand\": ", a->size,
 		       isa_role_name((enum isa_role)a->role));
 		if (a->operand >= 0)
-			printf("%d", a->operand);
+			fprintf(out, "%d", a->operand);
 		else
-			printf("null");
-		printf(", \"implicit\": %s, \"pages\": [", a->implicit ? "true" : "false");
+			fprintf(out, "null");
+		fprintf(out, ", \"implicit\": %s, \"pages\": [", a->implicit ? "true" : "false");
 		for (unsigned p = 0; a->addr_known && p < np; p++) {
-			printf("%s{\"addr\": ", p ? ", " : "");
-			json_hex(parts[p].addr);
-			printf(", \"size\": %u}", parts[p].size);
+			fprintf(out, "%s{\"addr\": ", p ? ", " : "");
+			json_hex(out, parts[p].addr);
+			fprintf(out, ", \"size\": %u}", parts[p].size);
 		}
-		printf("]}");
+		fprintf(out, "]}");
 	}
-	printf("],\n \"effects\": [");
+	fprintf(out, "],\n \"effects\": [");
 	for (unsigned i = 0; i < in->n_effect; i++) {
 		const struct isa_effect *e = &in->effect[i];
 
-		printf("%s{\"reg\": \"%s\", \"delta\": %" PRId64 ", \"before\": %u}", i ? ", " : "",
+		fprintf(out, "%s{\"reg\": \"%s\", \"delta\": %" PRId64 ", \"before\": %u}", i ? ", " : "",
 		       isa_reg_name(in->arch, e->reg), e->delta, e->before);
 	}
-	printf("]");
+	fprintf(out, "]");
 	if (in->str.present) {
 		const struct isa_x86_string *s = &in->str;
 
-		printf(",\n \"string\": {\"rep\": %s, \"elem\": %u, \"step\": %" PRId64
+		fprintf(out, ",\n \"string\": {\"rep\": %s, \"elem\": %u, \"step\": %" PRId64
 		       ", \"count\": %" PRIu64 ", \"rcx\": ", s->rep ? "true" : "false", s->elem,
 		       s->step, s->count);
-		json_hex(s->rcx);
-		printf(", \"rsi\": ");
-		json_hex(s->rsi);
-		printf(", \"rdi\": ");
-		json_hex(s->rdi);
-		printf("}");
+		json_hex(out, s->rcx);
+		fprintf(out, ", \"rsi\": ");
+		json_hex(out, s->rsi);
+		fprintf(out, ", \"rdi\": ");
+		json_hex(out, s->rdi);
+		fprintf(out, "}");
 	}
 	if (o->has_fault_addr) {
 		const struct isa_fault_match *m = &o->match;
 
-		printf(",\n \"match\": ");
+		fprintf(out, ",\n \"match\": ");
 		if (o->match_rc != ISA_OK) {
-			printf("null");
+			fprintf(out, "null");
 		} else {
-			printf("{\"fault_addr\": ");
-			json_hex(o->fault_addr);
-			printf(", \"access\": %d, \"part\": %d, \"part_addr\": ", m->access, m->part);
-			json_hex(m->part_addr);
-			printf(", \"part_size\": %u, \"exact\": %s", m->part_size, m->exact ? "true" : "false");
+			fprintf(out, "{\"fault_addr\": ");
+			json_hex(out, o->fault_addr);
+			fprintf(out, ", \"access\": %d, \"part\": %d, \"part_addr\": ", m->access, m->part);
+			json_hex(out, m->part_addr);
+			fprintf(out, ", \"part_size\": %u, \"exact\": %s", m->part_size, m->exact ? "true" : "false");
 			if (m->string) {
-				printf(", \"done\": %" PRIu64 ", \"rcx\": ", m->done);
-				json_hex(m->rcx);
-				printf(", \"rsi\": ");
-				json_hex(m->rsi);
-				printf(", \"rdi\": ");
-				json_hex(m->rdi);
+				fprintf(out, ", \"done\": %" PRIu64 ", \"rcx\": ", m->done);
+				json_hex(out, m->rcx);
+				fprintf(out, ", \"rsi\": ");
+				json_hex(out, m->rsi);
+				fprintf(out, ", \"rdi\": ");
+				json_hex(out, m->rdi);
 			}
-			printf("}");
+			fprintf(out, "}");
 		}
 	}
 	if (o->has_fault_access) {
-		printf(",\n \"backup\": {\"fault_access\": %u, \"fixups\": [", o->fault_access);
+		fprintf(out, ",\n \"backup\": {\"fault_access\": %u, \"fixups\": [", o->fault_access);
 		for (int i = 0; i < o->nfix; i++)
-			printf("%s{\"reg\": \"%s\", \"delta\": %" PRId64 "}", i ? ", " : "",
+			fprintf(out, "%s{\"reg\": \"%s\", \"delta\": %" PRId64 "}", i ? ", " : "",
 			       isa_reg_name(in->arch, o->fix[i].reg), o->fix[i].delta);
-		printf("]}");
+		fprintf(out, "]}");
 	}
-	printf("}\n");
+	fprintf(out, "}\n");
+}
+
+void decode_print(FILE *out, const struct decode_result *r, bool json)
+{
+	if (json)
+		print_json(out, r);
+	else
+		print_text(out, r);
+}
+
+/* --reg NAME=VALUE into regs. 0, or -1 with why. */
+static int parse_reg(enum isa_arch arch, const char *arg, struct isa_regs *regs, char *why,
+		     size_t whylen)
+{
+	const char *eq = strchr(arg, '=');
+	char name[32];
+	uint64_t v;
+	int nlen;
+
+	if (!eq) {
+		snprintf(why, whylen, "--reg '%s': expected NAME=VALUE", arg);
+		return -1;
+	}
+	nlen = (int)(eq - arg);
+	if (parse_number(eq + 1, &v) != 0) {
+		snprintf(why, whylen, "--reg %.*s: '%s' is not a number", nlen, arg, eq + 1);
+		return -1;
+	}
+	if ((size_t)nlen < sizeof(name)) {
+		memcpy(name, arg, (size_t)nlen);
+		name[nlen] = '\0';
+		if (isa_reg_set(arch, regs, name, v) == ISA_OK)
+			return 0;
+	}
+	snprintf(why, whylen, "--reg %.*s: %s", nlen, arg,
+		 (size_t)nlen >= sizeof(name) || isa_reg_lookup(arch, name) < 0
+			 ? "no such register on this arch"
+			 : "value too wide for the register");
+	return -1;
+}
+int decode_prepare(const struct decode_input *in, struct decode_result *r, char *why,
+		   size_t whylen)
+{
+	struct isa_regs regs = { { 0 } };
+	uint64_t pc = 0, k;
+	int arch, n, rc;
+
+	*r = (struct decode_result){ .page_size = 4096 };
+	if (in->rip && parse_number(in->rip, &pc) != 0) {
+		snprintf(why, whylen, "--rip: '%s' is not an address", in->rip);
+		return -1;
+	}
+	if (in->fault_access) {
+		if (cli_parse_u64(in->fault_access, 0, ISA_MAX_ACCESSES - 1, &k, why, whylen) != 0) {
+			char reason[160];
+
+			snprintf(reason, sizeof(reason), "%s", why);
+			snprintf(why, whylen, "--fault-access: %s", reason);
+			return -1;
+		}
+		r->has_fault_access = true;
+		r->fault_access = (unsigned)k;
+	}
+	if (in->fault_addr) {
+		if (parse_number(in->fault_addr, &r->fault_addr) != 0) {
+			snprintf(why, whylen, "--fault-addr: '%s' is not an address", in->fault_addr);
+			return -1;
+		}
+		r->has_fault_addr = true;
+	}
+	if (in->page_size &&
+	    (cli_parse_u64(in->page_size, 16, 1ull << 30, &r->page_size, why, whylen) != 0 ||
+	     (r->page_size & (r->page_size - 1)))) {
+		snprintf(why, whylen, "--page-size: '%s' is not a power of two in [16, 2^30]",
+			 in->page_size);
+		return -1;
+	}
+	if (!in->arch) {
+		snprintf(why, whylen, "--arch is required (x86-64, m68k, arm, arm64, m6809)");
+		return -1;
+	}
+	arch = isa_arch_from_name(in->arch);
+	if (arch < 0) {
+		snprintf(why, whylen, "unknown arch '%s' (x86-64, m68k, arm, arm64, m6809)", in->arch);
+		return -1;
+	}
+	if (!in->hex) {
+		snprintf(why, whylen, "--hex is required");
+		return -1;
+	}
+	n = parse_hex(in->hex, r->bytes, sizeof(r->bytes), why, whylen);
+	if (n < 0) {
+		char reason[160];
+
+		snprintf(reason, sizeof(reason), "%s", why);
+		snprintf(why, whylen, "--hex: %s", reason);
+		return -1;
+	}
+	for (unsigned i = 0; i < in->nregs; i++)
+		if (parse_reg((enum isa_arch)arch, in->regs[i], &regs, why, whylen) != 0)
+			return -1;
+	if (in->rip) {
+		if (isa_reg_set((enum isa_arch)arch, &regs, isa_reg_name((enum isa_arch)arch,
+			       isa_reg_pc((enum isa_arch)arch)), pc) != ISA_OK) {
+			snprintf(why, whylen, "--rip: 0x%" PRIx64 " is too wide for %s", pc, in->arch);
+			return -1;
+		}
+	} else {
+		pc = regs.r[isa_reg_pc((enum isa_arch)arch)];
+	}
+	rc = isa_decode((enum isa_arch)arch, r->bytes, (size_t)n, pc, &regs, &r->insn);
+	if (rc != ISA_OK) {
+		snprintf(why, whylen, "--hex %s: %s for %s", in->hex, isa_strerror(rc), in->arch);
+		return -1;
+	}
+	if (r->has_fault_addr) {
+		struct isa_fault f = { .addr = r->fault_addr, .page_size = r->page_size };
+
+		r->match_rc = isa_match_fault(&r->insn, &f, &r->match);
+		/* Without --fault-access, the backup plan is for the matched access. */
+		if (r->match_rc == ISA_OK && !r->has_fault_access) {
+			r->has_fault_access = true;
+			r->fault_access = (unsigned)r->match.access;
+		}
+	}
+	if (r->has_fault_access) {
+		r->nfix = isa_backup_plan(&r->insn, r->fault_access, r->fix);
+		if (r->nfix < 0) {
+			snprintf(why, whylen,
+				 "--fault-access %u: the instruction has %u accesses (0..%u)",
+				 r->fault_access, r->insn.n_access, r->insn.n_access - 1);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int decode_main(int argc, char **argv)
@@ -313,48 +434,26 @@ static int decode_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *arch_name = NULL, *hex = NULL;
-	char *regargs[64];
-	unsigned nregargs = 0;
-	struct decode_opts o = { .page_size = 4096 };
-	struct isa_insn insn;
-	struct isa_regs regs = { { 0 } };
-	uint8_t bytes[64];
-	uint64_t pc = 0, k = 0;
-	bool has_pc = false, json = false;
-	char why[160];
-	int c, arch, n, rc;
+	const char *regargs[64];
+	struct decode_input in = { .regs = regargs };
+	struct decode_result *r;
+	bool json = false;
+	char why[256];
+	int c;
 
 	while ((c = cli_getopt("decode", argc, argv, "a:x:p:r:k:f:s:jh", longopts)) != -1) {
 		switch (c) {
-		case 'a': arch_name = optarg; break;
-		case 'x': hex = optarg; break;
-		case 'p':
-			if (parse_number(optarg, &pc) != 0)
-				return cli_usage_error("decode", "--rip: '%s' is not an address", optarg);
-			has_pc = true;
-			break;
+		case 'a': in.arch = optarg; break;
+		case 'x': in.hex = optarg; break;
+		case 'p': in.rip = optarg; break;
 		case 'r':
-			if (nregargs == sizeof(regargs) / sizeof(regargs[0]))
+			if (in.nregs == sizeof(regargs) / sizeof(regargs[0]))
 				return cli_usage_error("decode", "too many --reg options");
-			regargs[nregargs++] = optarg;
+			regargs[in.nregs++] = optarg;
 			break;
-		case 'k':
-			if (cli_parse_u64(optarg, 0, ISA_MAX_ACCESSES - 1, &k, why, sizeof(why)) != 0)
-				return cli_usage_error("decode", "--fault-access: %s", why);
-			o.has_fault_access = true;
-			o.fault_access = (unsigned)k;
-			break;
-		case 'f':
-			if (parse_number(optarg, &o.fault_addr) != 0)
-				return cli_usage_error("decode", "--fault-addr: '%s' is not an address", optarg);
-			o.has_fault_addr = true;
-			break;
-		case 's':
-			if (cli_parse_u64(optarg, 16, 1ull << 30, &o.page_size, why, sizeof(why)) != 0 ||
-			    (o.page_size & (o.page_size - 1)))
-				return cli_usage_error("decode", "--page-size: '%s' is not a power of two in [16, 2^30]", optarg);
-			break;
+		case 'k': in.fault_access = optarg; break;
+		case 'f': in.fault_addr = optarg; break;
+		case 's': in.page_size = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(decode_help, stdout); return EXIT_OK;
 		default: return EXIT_USAGE;
@@ -362,65 +461,15 @@ static int decode_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("decode", "unexpected argument '%s'", argv[optind]);
-	if (!arch_name)
-		return cli_usage_error("decode", "--arch is required (x86-64, m68k, arm, arm64, m6809)");
-	arch = isa_arch_from_name(arch_name);
-	if (arch < 0)
-		return cli_usage_error("decode", "unknown arch '%s' (x86-64, m68k, arm, arm64, m6809)",
-				       arch_name);
-	if (!hex)
-		return cli_usage_error("decode", "--hex is required");
-	n = parse_hex(hex, bytes, sizeof(bytes), why, sizeof(why));
-	if (n < 0)
-		return cli_usage_error("decode", "--hex: %s", why);
-	for (unsigned i = 0; i < nregargs; i++) {
-		char *eq = strchr(regargs[i], '=');
-		uint64_t v;
-
-		if (!eq)
-			return cli_usage_error("decode", "--reg '%s': expected NAME=VALUE", regargs[i]);
-		*eq = '\0';
-		if (parse_number(eq + 1, &v) != 0)
-			return cli_usage_error("decode", "--reg %s: '%s' is not a number", regargs[i], eq + 1);
-		if (isa_reg_set((enum isa_arch)arch, &regs, regargs[i], v) != ISA_OK)
-			return cli_usage_error("decode", "--reg %s: %s", regargs[i],
-					       isa_reg_lookup((enum isa_arch)arch, regargs[i]) < 0
-						       ? "no such register on this arch"
-						       : "value too wide for the register");
+	r = malloc(sizeof(*r));
+	if (!r)
+		return cli_fail("decode", "out of memory");
+	if (decode_prepare(&in, r, why, sizeof(why)) != 0) {
+		free(r);
+		return cli_usage_error("decode", "%s", why);
 	}
-	if (has_pc) {
-		if (isa_reg_set((enum isa_arch)arch, &regs, isa_reg_name((enum isa_arch)arch,
-			       isa_reg_pc((enum isa_arch)arch)), pc) != ISA_OK)
-			return cli_usage_error("decode", "--rip: 0x%" PRIx64 " is too wide for %s", pc,
-					       arch_name);
-	} else {
-		pc = regs.r[isa_reg_pc((enum isa_arch)arch)];
-	}
-	rc = isa_decode((enum isa_arch)arch, bytes, (size_t)n, pc, &regs, &insn);
-	if (rc != ISA_OK)
-		return cli_usage_error("decode", "--hex %s: %s for %s", hex, isa_strerror(rc), arch_name);
-	o.insn = &insn;
-	o.bytes = bytes;
-	if (o.has_fault_addr) {
-		struct isa_fault f = { .addr = o.fault_addr, .page_size = o.page_size };
-
-		o.match_rc = isa_match_fault(&insn, &f, &o.match);
-		/* Without --fault-access, the backup plan is for the matched access. */
-		if (o.match_rc == ISA_OK && !o.has_fault_access) {
-			o.has_fault_access = true;
-			o.fault_access = (unsigned)o.match.access;
-		}
-	}
-	if (o.has_fault_access) {
-		o.nfix = isa_backup_plan(&insn, o.fault_access, o.fix);
-		if (o.nfix < 0)
-			return cli_usage_error("decode", "--fault-access %u: the instruction has %u accesses (0..%u)",
-					       o.fault_access, insn.n_access, insn.n_access - 1);
-	}
-	if (json)
-		print_json(&o);
-	else
-		print_text(&o);
+	decode_print(stdout, r, json);
+	free(r);
 	return EXIT_OK;
 }
 

@@ -17,14 +17,14 @@ struct frame_set {
 
 static int set_add(struct frame_set *s, uint64_t value, char *why, size_t whylen)
 {
+	if (s->n >= LAB_FRAMES_MAX_COUNT) {
+		snprintf(why, whylen, "more than %d frame counts", LAB_FRAMES_MAX_COUNT);
+		return -1;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		uint32_t *bigger;
 
-		if (s->n >= LAB_FRAMES_MAX_COUNT) {
-			snprintf(why, whylen, "more than %d frame counts", LAB_FRAMES_MAX_COUNT);
-			return -1;
-		}
 		bigger = realloc(s->v, sizeof(*s->v) * cap);
 		if (!bigger) {
 			snprintf(why, whylen, "out of memory");
