@@ -416,6 +416,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "workload dma needs --dma pin or --dma fault");
 	if (vm->dma_page_ns && !vm->dma)
 		return cli_usage_error("run", "--dma-latency needs --dma");
+	if (vm->dma && vm->workload != WL_DMA)
+		return cli_usage_error("run", "--dma goes with --workload dma");
+	if (vm->store_in_memory && vm->swap_path)
+		return cli_usage_error("run", "--store memory keeps no swap file: --swap goes with --store file");
 	if (vm->dma && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "--dma needs --trap kvm: under uffd, a device write "
 				       "to a write-protected page would wait on the fault handler");
