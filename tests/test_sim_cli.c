@@ -463,10 +463,16 @@ static void test_run_conflicts(void)
 		{ "--workload scan --dma fault", "pflab run: --dma goes with --workload dma\n" },
 		{ "--store memory --swap /nonexistent/s",
 		  "pflab run: --store memory keeps no swap file: --swap goes with --store file\n" },
+		{ "--csv --json", "pflab run: give one of --csv and --json, once\n" },
+		/* The range shown is the one that applies. */
+		{ "--frames 30001", "pflab run: --frames: '30001' is out of range [1, 30000] with --trap kvm "
+				    "(each resident page is a host mapping of its own)\n" },
+		{ "--frames 99999999999 --trap uffd",
+		  "pflab run: --frames: '99999999999' is out of range [1, 4294967294]\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("run %s --frames 16 --policy lru", cases[i].args);
+		struct cmd_result r = run_pflab("run --frames 16 %s --policy lru", cases[i].args);
 
 		CU_ASSERT_EQUAL(r.status, 2);
 		CU_ASSERT_STRING_EQUAL(r.err, cases[i].reason);

@@ -242,7 +242,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ 0 },
 	};
 	struct vmm_config *vm = &o->vm;
-	const char *workload = NULL;
+	const char *workload = NULL, *frames = NULL;
 	char why[200];
 	uint64_t v;
 	int c;
@@ -256,11 +256,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "unknown trace format '%s'", optarg);
 			break;
 		case 'p': o->policy = optarg; break;
-		case 'n':
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--frames: %s", why);
-			vm->nframes = (uint32_t)v;
-			break;
+		case 'n': frames = optarg; break; /* its range depends on --trap */
 		case OPT_PAGES:
 			if (cli_parse_u64(optarg, 1, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
 				return cli_usage_error("run", "--pages: %s", why);
@@ -347,8 +343,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--inject: %s", why);
 			break;
 		case 'v': vm->verbose = true; break;
-		case OPT_CSV: o->output = OUT_CSV; break;
-		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_CSV:
+		case OPT_JSON:
+			if (o->output != OUT_TABLE)
+				return cli_usage_error("run", "give one of --csv and --json, once");
+			o->output = c == OPT_CSV ? OUT_CSV : OUT_JSON;
+			break;
 		case CLI_OPT_TICK:
 		case CLI_OPT_WINDOW:
 		case CLI_OPT_AGING_BITS:
@@ -371,6 +371,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (frames) {
+		bool kvm = vm->trap == &trap_kvm_ops;
+
+		if (cli_parse_u64(frames, 1, kvm ? VMM_KVM_MAX_FRAMES : UINT32_MAX - 1, &v, why,
+				  sizeof(why)))
+			return cli_usage_error("run", "--frames: %s%s", why,
+					       kvm ? " with --trap kvm (each resident page is a host "
+						     "mapping of its own)" : "");
+		vm->nframes = (uint32_t)v;
+	}
 	if (workload && o->trace_path)
 		return cli_usage_error("run", "--workload and --trace exclude each other");
 	if (o->trace_path) {
