@@ -457,6 +457,33 @@ static void test_progress(void)
 	cmd_result_free(&r);
 }
 
+/* pflab run refuses options that would be silently ignored (checked before
+ * any VM is made, so this runs without KVM). */
+static void test_run_conflicts(void)
+{
+	static const struct refusal cases[] = {
+		{ "--workload scan --dma pin", "pflab run: --dma goes with --workload dma\n" },
+		{ "--workload scan --dma fault", "pflab run: --dma goes with --workload dma\n" },
+		{ "--store memory --swap /nonexistent/s",
+		  "pflab run: --store memory keeps no swap file: --swap goes with --store file\n" },
+		{ "--csv --json", "pflab run: give one of --csv and --json, once\n" },
+		/* The range shown is the one that applies. */
+		{ "--frames 30001", "pflab run: --frames: '30001' is out of range [1, 30000] with --trap kvm "
+				    "(each resident page is a host mapping of its own)\n" },
+		{ "--frames 99999999999 --trap uffd",
+		  "pflab run: --frames: '99999999999' is out of range [1, 4294967294]\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cmd_result r = run_pflab("run --frames 16 %s --policy lru", cases[i].args);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, cases[i].reason);
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		cmd_result_free(&r);
+	}
+}
+
 static CU_TestInfo sim_cli_tests[] = {
 	{ "Belady's anomaly (FIFO 9/10, LRU 10/8, OPT 7/6)", test_belady_anomaly },
 	{ "textbook string: FIFO 15, LRU 12, OPT 9, CLOCK 14", test_textbook_string },
@@ -470,6 +497,7 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },
 	{ "--timing: peak memory once; resident_mean named alike", test_timing_and_names },
 	{ "progress on a terminal only", test_progress },
+	{ "run: conflicting options refused", test_run_conflicts },
 	{ "--frames 2^31-1 on 800 pages: sized by pages, same counts", test_frames_beyond_pages },
 	CU_TEST_INFO_NULL,
 };

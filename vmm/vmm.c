@@ -24,10 +24,6 @@
 
 #define SLOT_WIRED 0
 #define SLOT_DATA 1
-/* kvm trap: each resident page is a host mapping of its own; stay well
- * below vm.max_map_count (65530 by default). */
-#define KVM_TRAP_MAX_FRAMES 30000u
-
 static const char *const workload_names[WL_NR] = PFLAB_WORKLOAD_NAMES;
 
 uint32_t vmm_workload_find(const char *name)
@@ -366,10 +362,10 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		   (cfg->npages < 4 || cfg->npages > PFLAB_SHARED_MAX_PAGES)) {
 		snprintf(err, errlen, "workload shared needs 4 to %u pages", PFLAB_SHARED_MAX_PAGES);
 		status = EXIT_USAGE;
-	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > KVM_TRAP_MAX_FRAMES) {
+	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > VMM_KVM_MAX_FRAMES) {
 		snprintf(err, errlen,
 			 "at most %u frames with --trap kvm (each resident page is a host mapping of its own)",
-			 KVM_TRAP_MAX_FRAMES);
+			 VMM_KVM_MAX_FRAMES);
 		status = EXIT_USAGE;
 	} else if (setup(v, &no_kvm) != 0) {
 		if (no_kvm)

@@ -25,6 +25,10 @@
 #include "mapfile.h"
 #include "pager.h"
 #include "region.h"
+
+/* The most frames under --trap kvm: each resident page is a host mapping
+ * of its own; stay well below vm.max_map_count (65530 by default). */
+#define VMM_KVM_MAX_FRAMES 30000u
 #include "sim.h"
 #include "store_inject.h"
 #include "swap_layout.h"

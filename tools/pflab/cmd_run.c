@@ -259,7 +259,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ 0 },
 	};
 	struct vmm_config *vm = &o->vm;
-	const char *workload = NULL;
+	const char *workload = NULL, *frames = NULL;
 	char why[200];
 	uint64_t v;
 	int c;
@@ -273,11 +273,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "unknown trace format '%s'", optarg);
 			break;
 		case 'p': o->policy = optarg; break;
-		case 'n':
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--frames: %s", why);
-			vm->nframes = (uint32_t)v;
-			break;
+		case 'n': frames = optarg; break; /* its range depends on --trap */
 		case OPT_PAGES:
 			if (cli_parse_u64(optarg, 1, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
 				return cli_usage_error("run", "--pages: %s", why);
@@ -365,8 +361,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--inject: %s", why);
 			break;
 		case 'v': vm->verbose = true; break;
-		case OPT_CSV: o->output = OUT_CSV; break;
-		case OPT_JSON: o->output = OUT_JSON; break;
+		case OPT_CSV:
+		case OPT_JSON:
+			if (o->output != OUT_TABLE)
+				return cli_usage_error("run", "give one of --csv and --json, once");
+			o->output = c == OPT_CSV ? OUT_CSV : OUT_JSON;
+			break;
 		case CLI_OPT_TICK:
 		case CLI_OPT_WINDOW:
 		case CLI_OPT_AGING_BITS:
@@ -389,6 +389,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (frames) {
+		bool kvm = vm->trap == &trap_kvm_ops;
+
+		if (cli_parse_u64(frames, 1, kvm ? VMM_KVM_MAX_FRAMES : UINT32_MAX - 1, &v, why,
+				  sizeof(why)))
+			return cli_usage_error("run", "--frames: %s%s", why,
+					       kvm ? " with --trap kvm (each resident page is a host "
+						     "mapping of its own)" : "");
+		vm->nframes = (uint32_t)v;
+	}
 	if (workload && o->trace_path)
 		return cli_usage_error("run", "--workload and --trace exclude each other");
 	if (vm->swap_reuse && !vm->swap_path)
@@ -449,6 +459,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "workload dma needs --dma pin or --dma fault");
 	if (vm->dma_page_ns && !vm->dma)
 		return cli_usage_error("run", "--dma-latency needs --dma");
+	if (vm->dma && vm->workload != WL_DMA)
+		return cli_usage_error("run", "--dma goes with --workload dma");
+	if (vm->store_in_memory && vm->swap_path)
+		return cli_usage_error("run", "--store memory keeps no swap file: --swap goes with --store file");
 	if (vm->dma && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "--dma needs --trap kvm: under uffd, a device write "
 				       "to a write-protected page would wait on the fault handler");
