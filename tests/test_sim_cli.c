@@ -170,6 +170,13 @@ static void test_bad_trace_line(void)
 	CU_ASSERT_EQUAL(r.out[0], '\0');
 	cmd_result_free(&r);
 
+	/* An empty trace is no result: no row of zeros, a reason instead. */
+	r = run_pflab("sim %s --policy fifo --frames 2 --csv", write_file("empty.txt", "# nothing\n"));
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "empty.txt: no references"));
+	CU_ASSERT_EQUAL(r.out[0], '\0');
+	cmd_result_free(&r);
+
 	r = run_pflab("sim %s/does-not-exist.txt --policy fifo --frames 2", scratch_dir());
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "does-not-exist.txt"));

@@ -678,6 +678,11 @@ static int sim_main(int argc, char **argv)
 				    : cli_usage_error("sim", "%s", job.err);
 		goto out_runs;
 	}
+	/* Nothing replayed is no result: a row of zeros would read as one. */
+	if (trace_stats(job.trace)->refs == 0) {
+		rc = cli_usage_error("sim", "%s: no references", opts.trace_path);
+		goto out_runs;
+	}
 
 	switch (opts.output) {
 	case OUT_TABLE: print_table(&job); break;
