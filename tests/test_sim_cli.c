@@ -462,6 +462,18 @@ static void test_progress(void)
 					     "\rsim 2097152 references read\r\npolicy "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\r\nlru "));
 	cmd_result_free(&r);
+
+	/* mrc reads through the same line, and draws nothing into a pipe. */
+	r = run_pflab("mrc %s/long.txt --policy lru --frames 4", dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	cmd_result_free(&r);
+	r = run_shell("script -qec \"'%s' mrc %s/long.txt --policy lru --frames 4\" /dev/null",
+		      pflab_path(), dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\rmrc 1048576 references read\rmrc 2097152 references read"
+					     "\rmrc 2097152 references read\r\n"));
+	cmd_result_free(&r);
 }
 
 /* pflab run refuses options that would be silently ignored (checked before

@@ -18,6 +18,7 @@
 #include "idmap.h"
 #include "lab_frames.h"
 #include "lab_plot.h"
+#include "lab_progress.h"
 #include "lab_proc.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
@@ -165,8 +166,13 @@ struct reader {
 	struct trace_ref *raw;
 	uint32_t *pages;
 	uint32_t npages;  /* 1 + the largest page number handed out */
+	struct lab_progress progress; /* references read, on a terminal */
+	uint64_t chunks;
 	char err[600];
 };
+
+/* Chunks between redraws of the progress line, as in pflab sim. */
+#define PROGRESS_CHUNKS 16
 
 static int reader_open(struct reader *r, const struct mrc_opts *o)
 {
@@ -175,6 +181,7 @@ static int reader_open(struct reader *r, const struct mrc_opts *o)
 	if (!r->trace)
 		return -1;
 	r->dense = trace_dense(r->trace);
+	lab_progress_init(&r->progress, "mrc", "references read", 0);
 	r->raw = malloc(sizeof(*r->raw) * CHUNK);
 	r->pages = malloc(sizeof(*r->pages) * CHUNK);
 	if (!r->raw || !r->pages || (!r->dense && idmap_init(&r->ids) != 0)) {
@@ -203,6 +210,11 @@ static ptrdiff_t reader_next(struct reader *r, const char *path)
 		snprintf(r->err, sizeof(r->err), "%s", trace_error(r->trace));
 		return -1;
 	}
+	r->progress.done += (uint64_t)n;
+	if (n > 0 && ++r->chunks % PROGRESS_CHUNKS == 0)
+		lab_progress_draw(&r->progress, false);
+	else if (n == 0 && r->chunks >= PROGRESS_CHUNKS)
+		lab_progress_draw(&r->progress, true);
 	for (ptrdiff_t i = 0; i < n; i++) {
 		uint64_t page = r->dense ? r->raw[i].page : idmap_get(&r->ids, r->raw[i].page);
 

@@ -732,19 +732,19 @@ static int run_main(int argc, char **argv)
 	free(o.inject);
 	if (rc != EXIT_OK)
 		fprintf(stderr, "pflab run: %s\n", err);
-	/* The record and the fault log are kept when the guest ran and they
-	 * were written whole, a failed check's too: they say what happened. A
-	 * run that never started leaves neither. */
-	if (!ran) {
-		if (o.vm.record) {
-			outfile_abort(&record_of);
-			fclose(o.vm.record);
-		}
-		if (o.vm.fault_log) {
-			outfile_abort(&fault_log_of);
-			fclose(o.vm.fault_log);
-		}
-		o.vm.record = o.vm.fault_log = NULL;
+	/* The record (a trace) is kept when the guest ran to its end, a
+	 * failed check's too: it is what the guest did. The fault log is kept
+	 * once the guest started, a crash's or a timeout's too: it says what
+	 * happened up to then. A run that never started leaves neither. */
+	if (!ran && o.vm.record) {
+		outfile_abort(&record_of);
+		fclose(o.vm.record);
+		o.vm.record = NULL;
+	}
+	if (rc == EXIT_USAGE && o.vm.fault_log) {
+		outfile_abort(&fault_log_of);
+		fclose(o.vm.fault_log);
+		o.vm.fault_log = NULL;
 	}
 	if (o.vm.record && outfile_fclose(&record_of, o.vm.record, err, sizeof(err)) != 0) {
 		fprintf(stderr, "pflab run: --record %s\n", err);
