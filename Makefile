@@ -72,11 +72,12 @@ test:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory check
 
-# Build and run the tests without the install step: the scenario files of
-# tests/scenarios through `pflab regress` (JUnit XML for CI systems), the
-# commands of README.md and docs/ (tests/doc-commands), then every CUnit
-# suite, whose run summary and "N passed, N failed" line close
-# the output. Either failing fails the target.
+# Build and run the tests without the install step: the layering rule
+# (tests/layout-check: nothing below tools/ includes a tools/ header), the
+# scenario files of tests/scenarios through `pflab regress` (JUnit XML for
+# CI systems), the commands of README.md and docs/ (tests/doc-commands),
+# then every CUnit suite, whose run summary and "N passed, N failed" line
+# close the output. Any of them failing fails the target.
 #
 # The plain `make test` first runs every fuzz harness FUZZ_TEST_S seconds
 # (the SAN=1 run does not repeat it).
@@ -89,6 +90,7 @@ endif
 
 check: $(PFLAB) $(TEST_BIN) guest
 	@status=0; \
+	tests/layout-check $(INCLUDES) || status=1; \
 	$(FUZZ_STEP) || status=1; \
 	$(PFLAB) regress tests/scenarios --junit $(BUILD)/regress.xml || status=1; \
 	tests/doc-commands $(PFLAB) || status=1; \
