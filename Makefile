@@ -24,20 +24,22 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Host code: the pager (no KVM in it), its policies, the trace readers,
-# the instruction decoder, the KVM host and the command line.
+# the instruction decoder, the KVM host, the lab harness (tools/lab) and
+# the command line (tools/pflab).
 PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
 ISA_SRC   := $(wildcard isa/*.c)
 VMM_SRC   := $(wildcard vmm/*.c)
+LAB_SRC   := $(wildcard tools/lab/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(LAB_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
@@ -72,11 +74,12 @@ test:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory check
 
-# Build and run the tests without the install step: the scenario files of
-# tests/scenarios through `pflab regress` (JUnit XML for CI systems), the
-# commands of README.md and docs/ (tests/doc-commands), then every CUnit
-# suite, whose run summary and "N passed, N failed" line close
-# the output. Either failing fails the target.
+# Build and run the tests without the install step: the layering rule
+# (tests/layout-check: nothing below tools/ includes a tools/ header), the
+# scenario files of tests/scenarios through `pflab regress` (JUnit XML for
+# CI systems), the commands of README.md and docs/ (tests/doc-commands),
+# then every CUnit suite, whose run summary and "N passed, N failed" line
+# close the output. Any of them failing fails the target.
 #
 # The plain `make test` first runs every fuzz harness FUZZ_TEST_S seconds
 # (the SAN=1 run does not repeat it).
@@ -89,6 +92,7 @@ endif
 
 check: $(PFLAB) $(TEST_BIN) guest
 	@status=0; \
+	tests/layout-check $(INCLUDES) || status=1; \
 	$(FUZZ_STEP) || status=1; \
 	$(PFLAB) regress tests/scenarios --junit $(BUILD)/regress.xml || status=1; \
 	tests/doc-commands $(PFLAB) || status=1; \

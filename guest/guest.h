@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The guest's internal interface: port I/O, the console, the data region
- * and its verification, shared by main.c and the workload files. */
+ * and its verification, shared by main.c (the entry and the dispatcher) and
+ * the workload files. The helpers are defined in lib.c (memset, memcpy,
+ * console output, the PRNG) and pages.c (data pages written and checked). */
 #ifndef PFLAB_GUEST_H
 #define PFLAB_GUEST_H
 
@@ -52,6 +54,7 @@ static inline void note_ref(struct guest *g, uint32_t vpn)
 	}
 }
 
+/* The PRNG: lib.c. */
 uint64_t rand64(struct guest *g);
 static inline uint32_t rand_below(struct guest *g, uint32_t n)
 {
@@ -64,7 +67,7 @@ static inline uint64_t pattern(uint32_t vpn, uint32_t v, uint32_t i)
 	return pflab_pattern(vpn, v, i);
 }
 
-/* Whole-page write (a new version) and check. */
+/* Whole-page write (a new version) and check: pages.c. */
 void page_write(struct guest *g, uint32_t vpn);
 void page_check(struct guest *g, uint32_t vpn);
 /* The same through another mapping w of data page vpn (guest/shared.c). */
@@ -74,6 +77,7 @@ void page_check_at(struct guest *g, volatile uint64_t *w, uint32_t vpn);
 void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t expected,
 		     uint64_t got);
 
+/* Console output: lib.c. */
 void puts_serial(const char *s);
 void put_u64(uint64_t v);
 
@@ -111,6 +115,7 @@ void aspace_enter(const struct aspace *as);
 /* Two address spaces over one shared region: shared.c. */
 void wl_shared(struct guest *g);
 
+/* lib.c */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 

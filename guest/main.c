@@ -1,106 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guest's main: ask the host which workload to run, run it, report.
- * Everything here runs in long mode on the guest's own page tables.
+ * Everything here runs in long mode on the guest's own page tables. The
+ * helpers the workloads share are in lib.c (memory, console, PRNG) and
+ * pages.c (writing and checking data pages).
  */
 #include "guest.h"
 
 /* Per-page write counts, in the wired region (bss): the guest's memory of
  * what each data page must hold. */
 static uint32_t versions[PFLAB_DATA_MAX_PAGES];
-
-/* String instructions, so that the compiler cannot turn these back into
- * calls to themselves. */
-void *memset(void *d, int c, size_t n)
-{
-	void *ret = d;
-
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return ret;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	void *ret = d;
-
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-	return ret;
-}
-
-void puts_serial(const char *s)
-{
-	while (*s)
-		console_putc(*s++);
-}
-
-void put_u64(uint64_t v)
-{
-	char buf[21], *p = buf + sizeof(buf) - 1;
-
-	*p = '\0';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	puts_serial(p);
-}
-
-/* xorshift64*: small, seedable, good enough to pick pages. */
-uint64_t rand64(struct guest *g)
-{
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545f4914f6cdd1dull;
-}
-
-void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t expected,
-		     uint64_t got)
-{
-	volatile struct pflab_mailbox *mb = MAILBOX;
-
-	if (g->errors++ < 4) {
-		mb->bad_page = vpn;
-		mb->bad_offset = offset;
-		mb->expected = expected;
-		mb->got = got;
-		hcall(HC_VERIFY_FAIL);
-	}
-}
-
-void page_write(struct guest *g, uint32_t vpn)
-{
-	page_write_at(g, page_addr(vpn), vpn);
-}
-
-void page_write_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
-{
-	uint32_t v = ++g->version[vpn];
-
-	note_ref(g, vpn);
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++)
-		w[i] = pattern(vpn, v, i);
-}
-
-void page_check(struct guest *g, uint32_t vpn)
-{
-	page_check_at(g, page_addr(vpn), vpn);
-}
-
-void page_check_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
-{
-	uint32_t v = g->version[vpn];
-
-	note_ref(g, vpn);
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++) {
-		uint64_t got = w[i], want = pattern(vpn, v, i);
-
-		if (got != want) {
-			report_mismatch(g, vpn, i * 8, want, got);
-			return; /* one report per page is enough */
-		}
-	}
-}
 
 static const char *const names[WL_NR] = PFLAB_WORKLOAD_NAMES;
 

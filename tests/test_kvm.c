@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The KVM host end to end, through `pflab run`: exact fault counts on a
- * workload whose counts are known, the guest's data verification (and a
+ * workload whose counts are known, the random workload's reference string
+ * pinned for a seed, the guest's data verification (and a
  * corrupted swap slot making it fail), the cross-validation of replayed
  * traces against `pflab sim`, bad guests and bad usage. Every test is
  * skipped, visibly, where /dev/kvm cannot be opened.
@@ -235,6 +236,25 @@ static void test_record_replays(void)
 	cmd_result_free(&s);
 }
 
+/* The guest's random workload is a fixed reference string for a seed
+ * (guest/lib.c's xorshift64*): its count of references and FIFO's faults
+ * on it are pinned, so that a change to the PRNG or to the workload shows. */
+static void test_random_pinned(void)
+{
+	struct cmd_result r;
+
+	if (!kvm_usable())
+		return;
+	r = run_pflab("run --workload random --pages 64 --frames 16 --policy fifo --seed 7 --csv "
+		      "--timeout 30s");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(csv_value(r.out, "refs"), 254);
+	CU_ASSERT_EQUAL(csv_value(r.out, "faults"), 196);
+	CU_ASSERT_EQUAL(csv_value(r.out, "writebacks"), 62);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab guest: 254 references, 0 mismatches"));
+	cmd_result_free(&r);
+}
+
 static void expect_bad_guest(const char *workload, const char *timeout, const char *reason)
 {
 	char swap[600];
@@ -292,6 +312,7 @@ static CU_TestInfo kvm_tests[] = {
 	{ "a corrupted swap slot fails a --trace run", test_corrupt_swap_fails_trace },
 	{ "replayed traces fault exactly as pflab sim", test_cross_validation },
 	{ "--record gives the run's miss sequence", test_record_replays },
+	{ "random: references and faults pinned for a seed", test_random_pinned },
 	{ "without a trace the tick counts faults", test_workload_tick },
 	{ "bad guests are reported, swap file removed", test_bad_guests },
 	{ "bad usage exits 2", test_bad_usage },

@@ -10,7 +10,10 @@
  *    very results.csv of a direct run;
  *  - regress passes the project's scenarios, fails a broken expectation with
  *    a readable diff, skips KVM scenarios visibly where pflab run is missing,
- *    refuses a malformed file with file:line, and writes well-formed JUnit.
+ *    refuses a malformed file with file:line, and writes well-formed JUnit;
+ *  - the text helpers the lab and the commands share (lab_text.c) quote CSV
+ *    and JSON fields exactly, split lists with their empty items, and take
+ *    strict numbers and durations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "lab_proc.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
+#include "lab_text.h"
 #include "test.h"
 
 /*
@@ -844,6 +848,70 @@ static void test_mrc_policy_words(void)
 	cmd_result_free(&r);
 }
 
+/* One field through csv_field or json_string, as a string. */
+static char *field(void (*put)(FILE *, const char *), const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	put(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void expect_field(void (*put)(FILE *, const char *), const char *in, const char *want)
+{
+	char *got = field(put, in);
+
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "\n  [%s] gave [%s], want [%s]\n", in, got, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+}
+
+static void test_text_helpers(void)
+{
+	char why[160], list[] = "lru,,clock,", **items = NULL;
+	uint64_t v = 0, ns = 0;
+	double d = 0;
+	size_t n;
+
+	expect_field(csv_field, "plain.txt", "plain.txt");
+	expect_field(csv_field, "a,b", "\"a,b\"");
+	expect_field(csv_field, "say \"hi\"", "\"say \"\"hi\"\"\"");
+	expect_field(csv_field, "two\nlines", "\"two\nlines\"");
+	expect_field(json_string, "plain", "\"plain\"");
+	expect_field(json_string, "q\"b\\", "\"q\\\"b\\\\\"");
+	expect_field(json_string, "t\tn\n", "\"t\\u0009n\\u000a\"");
+
+	n = cli_split(list, &items);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_STRING_EQUAL(items[0], "lru");
+	CU_ASSERT_STRING_EQUAL(items[1], "");
+	CU_ASSERT_STRING_EQUAL(items[2], "clock");
+	CU_ASSERT_STRING_EQUAL(items[3], "");
+	free(items);
+
+	CU_ASSERT_EQUAL(cli_parse_u64("18446744073709551615", 0, UINT64_MAX, &v, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(v, UINT64_MAX);
+	CU_ASSERT_EQUAL(cli_parse_u64("18446744073709551616", 0, UINT64_MAX, &v, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "'18446744073709551616' is too large");
+	CU_ASSERT_EQUAL(cli_parse_u64("7", 8, 9, &v, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "'7' is out of range [8, 9]");
+	CU_ASSERT_EQUAL(cli_parse_u64("+1", 0, 9, &v, why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(cli_parse_u64("", 0, 9, &v, why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(cli_parse_double("0.25", 0, 1, &d, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(d, 0.25);
+	CU_ASSERT_EQUAL(cli_parse_double("-0.5", 0, 1, &d, why, sizeof(why)), -1);
+	CU_ASSERT_EQUAL(cli_parse_duration_ns("50us", &ns, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(ns, 50000);
+	CU_ASSERT_EQUAL(cli_parse_duration_ns("2m", &ns, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(ns, 120000000000ull);
+	CU_ASSERT_EQUAL(cli_parse_duration_ns("5", &ns, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "'5' needs a unit: ns, us, ms, s or m");
+}
+
 static CU_TestInfo lab_tests[] = {
 	{ "mrc --help: what --policy takes", test_mrc_policy_words },
 	{ "frames syntax: lists, A:B:xK, A:B:+K, refusals", test_frames_syntax },
@@ -860,6 +928,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "regress: a broken expectation fails with a diff", test_regress_broken_expectation },
 	{ "regress: JUnit XML well-formed, counts right, skip shown", test_regress_junit },
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
+	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("lab", lab_tests);

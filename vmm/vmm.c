@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "../guest/abi.h"
-#include "cli.h"
 #include "guest_image.h"
 #include "fault_log.h"
 #include "kvm_vm.h"
@@ -335,12 +334,12 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 {
 	struct vmm *v = calloc(1, sizeof(*v));
 	bool no_kvm = false;
-	int status = EXIT_OK;
+	int status = VMM_OK;
 
 	memset(res, 0, sizeof(*res));
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
-		return EXIT_FAIL;
+		return VMM_FAILED;
 	}
 	v->cfg = cfg;
 	pthread_mutex_init(&v->lock, NULL);
@@ -357,36 +356,36 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 
 	if (cfg->npages == 0 || cfg->npages > PFLAB_DATA_MAX_PAGES) {
 		snprintf(err, errlen, "the data region must have 1 to %u pages", PFLAB_DATA_MAX_PAGES);
-		status = EXIT_USAGE;
+		status = VMM_NOT_STARTED;
 	} else if (cfg->workload == WL_SHARED &&
 		   (cfg->npages < 4 || cfg->npages > PFLAB_SHARED_MAX_PAGES)) {
 		snprintf(err, errlen, "workload shared needs 4 to %u pages", PFLAB_SHARED_MAX_PAGES);
-		status = EXIT_USAGE;
+		status = VMM_NOT_STARTED;
 	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > VMM_KVM_MAX_FRAMES) {
 		snprintf(err, errlen,
 			 "at most %u frames with --trap kvm (each resident page is a host mapping of its own)",
 			 VMM_KVM_MAX_FRAMES);
-		status = EXIT_USAGE;
+		status = VMM_NOT_STARTED;
 	} else if (setup(v, &no_kvm) != 0) {
 		if (no_kvm)
 			snprintf(err, errlen, "no usable KVM: %s", v->err);
 		else
 			snprintf(err, errlen, "%s", v->err);
-		status = EXIT_USAGE;
+		status = VMM_NOT_STARTED;
 	} else {
 		v->start_ns = now_ns();
 		if (run_vcpu(v) != 0) {
 			snprintf(err, errlen, "%s", v->err);
-			status = EXIT_FAIL;
+			status = VMM_FAILED;
 		} else if (v->mb->status == 2) {
 			snprintf(err, errlen,
 				 "the guest gave up on a page it could not read in, after %llu page-in errors delivered",
 				 (unsigned long long)v->pgerr_delivered);
-			status = EXIT_FAIL;
+			status = VMM_FAILED;
 		} else if (v->mb->status != 0 || v->mb->errors) {
 			snprintf(err, errlen, "guest data verification failed: %llu mismatches",
 				 (unsigned long long)v->mb->errors);
-			status = EXIT_FAIL;
+			status = VMM_FAILED;
 		}
 		/* The end of the run writes the mapped file's dirty pages back,
 		 * while the uffd trap still has the pages it maps. */
@@ -396,11 +395,11 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 			pthread_mutex_lock(&v->fault_lock);
 			rc = mapfile_sync_at_exit(&v->mapfile, v->pager);
 			pthread_mutex_unlock(&v->fault_lock);
-			if (rc && status == EXIT_OK) {
+			if (rc && status == VMM_OK) {
 				snprintf(err, errlen, "map file %s: %llu dirty pages not written back "
 					 "at exit: %s", cfg->map_path,
 					 (unsigned long long)v->mapfile.st.exit_errors, strerror(-rc));
-				status = EXIT_FAIL;
+				status = VMM_FAILED;
 			}
 		}
 		timer_stop(v);

@@ -102,11 +102,20 @@ struct vmm_result {
 	struct dma_stats dma;         /* --dma: transfers, device faults, stalls */
 };
 
+/* What vmm_run() returns. The values are those of pflab's exit statuses
+ * (0, 1, 2) so that a caller may pass them on, but the host does not depend
+ * on the command line for them. */
+enum vmm_status {
+	VMM_OK = 0,
+	VMM_FAILED = 1,      /* the guest ran and failed */
+	VMM_NOT_STARTED = 2, /* the run could not start */
+};
+
 /*
- * Run the guest. Returns EXIT_OK; EXIT_FAIL when the guest failed (its data
- * did not verify, it crashed, it timed out: the reason in err); EXIT_USAGE
- * when the run could not start (no usable /dev/kvm, bad sizes: reason in
- * err).
+ * Run the guest. Returns VMM_OK; VMM_FAILED when the guest failed (its data
+ * did not verify, it crashed, it timed out: the reason in err);
+ * VMM_NOT_STARTED when the run could not start (no usable /dev/kvm, bad
+ * sizes: reason in err).
  */
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t errlen);
 

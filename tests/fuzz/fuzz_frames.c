@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * `--frames` lists (tools/pflab/lab_frames.c): N, A:B:xK, A:B:+K, comma
+ * `--frames` lists (tools/lab/lab_frames.c): N, A:B:xK, A:B:+K, comma
  * separated. The first byte picks the upper bound (as sim, run and mrc
  * give it); the rest is the list. Properties: the counts are in [1, max],
  * strictly ascending, at most LAB_FRAMES_MAX_COUNT of them, and the list

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The command line's number parsers (tools/pflab/cli.c): the first byte
- * picks one, the rest is the argument.
+ * The command line's number parsers (tools/lab/lab_text.c; --page-size's
+ * in tools/pflab/cli.c): the first byte picks one, the rest is the
+ * argument.
  *
  *   0  cli_parse_u64 in [min, max] (bounds from the second byte)
  *   1  cli_parse_double in [0, 1] (--alpha, --ratio)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Scenario files of `pflab regress` (tools/pflab/lab_scenario.c): the
+ * Scenario files of `pflab regress` (tools/lab/lab_scenario.c): the
  * input is the file, parsed by scn_parse_file() as regress reads it.
  * Properties: a file that fails contributes nothing; each scenario parsed
  * has a name, its file and a command.

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lab_text.h" /* cli_parse_u64 ... json_string, shared with the lab */
+
 /* Exit statuses. */
 #define EXIT_OK    0
 #define EXIT_FAIL  1 /* the run itself failed (a guest check, a regression) */
@@ -47,17 +49,6 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
 /*
- * Strict numbers: decimal digits only (an optional 0x for hex in
- * cli_parse_u64_any), no sign, no trailing junk, no overflow, within
- * [min, max]. On error return -1 with a reason in why.
- */
-int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why, size_t whylen);
-/* A decimal fraction like 0.8 or 1. */
-int cli_parse_double(const char *s, double min, double max, double *out, char *why, size_t whylen);
-/* A duration: a number with a unit ns, us, ms, s, m (e.g. 50us, 2s). */
-int cli_parse_duration_ns(const char *s, uint64_t *ns, char *why, size_t whylen);
-
-/*
  * The policy knobs of struct policy_params, shared by every command that
  * builds a pager (sim, run, regress): put CLI_POLICY_KNOBS in the long
  * options (and { "seed", ..., CLI_OPT_SEED } where --seed means the policy's
@@ -78,14 +69,5 @@ int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_par
 /* --page-size: a power of two from 1 to 2^30. Prints the one-line error
  * itself and returns EXIT_USAGE, or 0. */
 int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out);
-
-/* Split a comma-separated list in place, empty items included; returns the
- * count, *items malloc'ed. */
-size_t cli_split(char *s, char ***items);
-
-/* Write a CSV field, quoting it if it needs to be. */
-void csv_field(FILE *out, const char *s);
-/* Write a JSON string literal. */
-void json_string(FILE *out, const char *s);
 
 #endif /* PFLAB_CLI_H */

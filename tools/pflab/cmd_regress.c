@@ -24,7 +24,7 @@
 
 #include "cli.h"
 #include "lab_diff.h"
-#include "lab_faultseq.h"
+#include "cmd_regress_faultseq.h"
 #include "lab_junit.h"
 #include "lab_proc.h"
 #include "lab_scenario.h"
@@ -688,7 +688,7 @@ static int regress_main(int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	if (argc > 1 && !strcmp(argv[1], "--fault-sequence"))
-		return lab_fault_sequence_main(argc - 1, argv + 1);
+		return regress_fault_sequence_main(argc - 1, argv + 1);
 	while ((c = cli_getopt("regress", argc, argv, "j:h", longopts)) != -1) {
 		switch (c) {
 		case 'j': junit = optarg; break;

@@ -718,7 +718,11 @@ static int run_main(int argc, char **argv)
 		}
 	}
 
-	rc = vmm_run(&o.vm, &res, err, sizeof(err));
+	switch (vmm_run(&o.vm, &res, err, sizeof(err))) {
+	case VMM_OK: rc = EXIT_OK; break;
+	case VMM_NOT_STARTED: rc = EXIT_USAGE; break;
+	default: rc = EXIT_FAIL; break;
+	}
 	ran = rc == EXIT_OK || res.guest_errors || res.guest_gave_up;
 	if (ran)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);

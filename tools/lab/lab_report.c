@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "lab_text.h"
 #include "lab_plot.h"
 #include "lab_proc.h"
 #include "outfile.h"

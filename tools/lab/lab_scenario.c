@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lab_text.h"
 #include "lab_proc.h"
 #include "policy.h"
 #include "sim.h"

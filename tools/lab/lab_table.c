@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lab_text.h"
 #include "lab_proc.h"
 
 const char lab_csv_header[] = "trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"

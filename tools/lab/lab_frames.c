@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lab_text.h"
 
 /* A growing array of frame counts. */
 struct frame_set {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The fault sequence of a trace: see lab_faultseq.h. */
-#include "lab_faultseq.h"
+/* The fault sequence of a trace: see cmd_regress_faultseq.h. */
+#include "cmd_regress_faultseq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +158,7 @@ out:
 	return rc;
 }
 
-int lab_fault_sequence_main(int argc, char **argv)
+int regress_fault_sequence_main(int argc, char **argv)
 {
 	struct faultseq_opts o;
 	struct loaded t = { 0 };
