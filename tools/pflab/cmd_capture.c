@@ -425,9 +425,12 @@ static int capture_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "pflab capture: %llu references (%llu writes) to %u pages%s%s\n",
-		(unsigned long long)j.res->refs, (unsigned long long)j.res->writes, j.res->pages,
-		j.opts.out ? " written to " : "", j.opts.out ? j.opts.out : "");
+	/* The pages are counted by the pft writer and by the live pager, not for rw. */
+	fprintf(stderr, "pflab capture: %llu references (%llu writes)", (unsigned long long)j.res->refs,
+		(unsigned long long)j.res->writes);
+	if (j.res->pages)
+		fprintf(stderr, " to %u pages", j.res->pages);
+	fprintf(stderr, "%s%s\n", j.opts.out ? " written to " : "", j.opts.out ? j.opts.out : "");
 	rc = j.opts.policy ? print_live(&j.opts, j.res) : EXIT_OK;
 out:
 	job_free(&j);
