@@ -117,6 +117,18 @@ static void test_args_refused(void)
 	CU_ASSERT_EQUAL(parse(&a, err, sizeof(err), 3, "policy=lru", "frames=4", "frames=4"), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "twice"));
 	CU_ASSERT_EQUAL(parse(&a, err, sizeof(err), 3, "policy=lru", "policy=all", "frames=4"), -1);
+	{
+		char *argv[PLUGIN_MAX_FRAMES + 2], nums[PLUGIN_MAX_FRAMES + 1][16];
+
+		argv[0] = "policy=lru";
+		for (int i = 0; i <= PLUGIN_MAX_FRAMES; i++) {
+			snprintf(nums[i], sizeof(nums[i]), "frames=%d", i + 1);
+			argv[i + 1] = nums[i];
+		}
+		CU_ASSERT_EQUAL(plugin_args_parse(PLUGIN_MAX_FRAMES + 1, argv, &a, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(plugin_args_parse(PLUGIN_MAX_FRAMES + 2, argv, &a, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "too many frame counts"));
+	}
 	CU_ASSERT_EQUAL(parse(&a, err, sizeof(err), 3, "policy=all", "policy=lru", "frames=4"), -1);
 }
 
@@ -199,7 +211,7 @@ static void test_sink_pages(void)
 	plugin_sink_access(s, 0x5000, 4, ACCESS_FETCH);  /* kind=data: dropped */
 	/* Nothing is visible before the end. */
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
-	CU_ASSERT_EQUAL_FATAL(plugin_sink_finish(s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(plugin_sink_finish(s, stderr, err, sizeof(err)), 0);
 	r = run_shell("(cat '%s'; cat '%s')", path, res);
 	CU_ASSERT_STRING_EQUAL(r.out, "W 2\nR 3\nR 4\nR 8\nR 9\n"
 				      "pflab-qemu-results 1\nrefs 5 writes 1 pages 0\nend\n");
@@ -220,7 +232,7 @@ static void test_sink_nothing_matched(void)
 	s = plugin_sink_create(&a, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	plugin_sink_access(s, 0x1000, 8, ACCESS_READ);
-	CU_ASSERT_EQUAL(plugin_sink_finish(s, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(plugin_sink_finish(s, stderr, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no references"));
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
@@ -328,6 +340,15 @@ static void test_tiny_exact(void)
 	cmd_result_free(&r);
 	r = run_pflab("capture --out '%s' --kind all -- '%s'", rw, prog);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 51 references (10 writes) to 9 pages"));
+	cmd_result_free(&r);
+
+	/* zstd, and a path with a comma (doubled for QEMU's option syntax). */
+	r = run_shell("('%s' capture --zstd --out '%s/a,b.pft' -- '%s' && '%s' trace info '%s/a,b.pft' && "
+		      "head -c 4 '%s/a,b.pft' | od -An -tx1)", pflab_path(), scratch_dir(), prog,
+		      pflab_path(), scratch_dir(), scratch_dir());
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "references:     11\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "28 b5 2f fd")); /* zstd's magic */
 	cmd_result_free(&r);
 
 	/* Live, by hand: FIFO with 4 frames faults on the 8 first touches, then
@@ -511,6 +532,24 @@ static void test_failed_run_leaves_nothing(void)
 	cmd_result_free(&r);
 }
 
+/* A write error in the plugin (the file size limit) fails the run and leaves nothing. */
+static void test_write_error_leaves_nothing(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	if (!qemu_usable())
+		return;
+	r = run_shell("(mkdir -p '%s/big' && seq 1 300 > '%s/big.in' && trap '' XFSZ && ulimit -f 8 && "
+		      "'%s' capture --out '%s/big/t.pft' -- sort -o /dev/null '%s/big.in'; "
+		      "echo \"status $?\"; ls '%s/big')",
+		      dir, dir, pflab_path(), dir, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 1\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab plugin: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the plugin wrote no results"));
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo qemu_tests[] = {
 	{ "plugin arguments accepted, with their values", test_args_accepted },
 	{ "bad plugin arguments refused, naming the argument", test_args_refused },
@@ -523,6 +562,7 @@ static CU_TestInfo qemu_tests[] = {
 	{ "capture: bad usage refused with one line, status 2", test_capture_refusals },
 	{ "qemu refuses the plugin with the parser's reason", test_plugin_refused_by_qemu },
 	{ "a failed run leaves nothing", test_failed_run_leaves_nothing },
+	{ "a write error in the plugin leaves nothing", test_write_error_leaves_nothing },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("qemu", qemu_tests);

@@ -12,10 +12,17 @@
  * Callbacks may come from several vCPU threads at once (a multi-threaded
  * program under qemu-user): a mutex serialises them, and the atexit
  * callback detaches the sink under it so that a late access finds none.
+ *
+ * Under qemu-user the program shares QEMU's file descriptors, and many
+ * close their standard error as they exit (coreutils do), before the
+ * atexit callback runs: the plugin says what it has to say on a copy of
+ * standard error taken at install, above the descriptors a program uses.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "plugin_args.h"
 #include "plugin_sink.h"
@@ -29,6 +36,7 @@ struct plugin {
 	bool system;               /* qemu-system: physical addresses */
 	unsigned kinds;
 	struct plugin_args args;
+	FILE *log;                 /* a copy of standard error */
 };
 
 static struct plugin the_plugin = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -109,8 +117,9 @@ static void on_atexit(qemu_plugin_id_t id, void *udata)
 	s = p->sink;
 	p->sink = NULL;
 	pthread_mutex_unlock(&p->lock);
-	if (s && plugin_sink_finish(s, err, sizeof(err)) != 0)
-		fprintf(stderr, "pflab plugin: %s\n", err);
+	if (s && plugin_sink_finish(s, p->log, err, sizeof(err)) != 0)
+		fprintf(p->log, "pflab plugin: %s\n", err);
+	fflush(p->log);
 }
 
 PFLAB_QEMU_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
@@ -118,7 +127,11 @@ PFLAB_QEMU_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
 {
 	struct plugin *p = &the_plugin;
 	char err[512];
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 512);
 
+	p->log = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!p->log)
+		p->log = stderr;
 	if (plugin_args_parse(argc, argv, &p->args, err, sizeof(err)) != 0) {
 		fprintf(stderr, "pflab plugin: %s\n", err);
 		return -1;

@@ -110,7 +110,8 @@ void plugin_sink_access(struct plugin_sink *s, uint64_t addr, uint32_t size, enu
 	}
 }
 
-static int write_results(struct plugin_sink *s, uint32_t pages, char *err, size_t errlen)
+static int write_results(struct plugin_sink *s, uint32_t pages, FILE *log, char *err,
+			 size_t errlen)
 {
 	struct plugin_results *r = calloc(1, sizeof(*r));
 	struct outfile f;
@@ -131,7 +132,7 @@ static int write_results(struct plugin_sink *s, uint32_t pages, char *err, size_
 							   u->sim->pager->stats, u->seconds };
 	}
 	if (!s->args.results[0]) {
-		plugin_results_write(stderr, r);
+		plugin_results_write(log, r);
 	} else if (!(fp = outfile_fopen(&f, s->args.results, err, errlen))) {
 		rc = -1;
 	} else {
@@ -142,7 +143,7 @@ static int write_results(struct plugin_sink *s, uint32_t pages, char *err, size_
 	return rc;
 }
 
-int plugin_sink_finish(struct plugin_sink *s, char *err, size_t errlen)
+int plugin_sink_finish(struct plugin_sink *s, FILE *log, char *err, size_t errlen)
 {
 	uint32_t pages = 0;
 	int rc = -1;
@@ -173,7 +174,7 @@ int plugin_sink_finish(struct plugin_sink *s, char *err, size_t errlen)
 		if (trace_writer_close(w, err, errlen) != 0)
 			goto out;
 	}
-	rc = write_results(s, pages, err, errlen);
+	rc = write_results(s, pages, log, err, errlen);
 out:
 	sim_set_destroy(s->set);
 	free(s);

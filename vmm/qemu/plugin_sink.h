@@ -9,10 +9,12 @@
  *     `pflab sim` runs on a trace, so that its counts equal sim's on the
  *     captured trace.
  * At the end, a summary (plugin_results.h) goes to the results file or to
- * standard error. Single-threaded: the QEMU glue serialises the calls.
+ * the log stream given. Single-threaded: the QEMU glue serialises the calls.
  */
 #ifndef PFLAB_PLUGIN_SINK_H
 #define PFLAB_PLUGIN_SINK_H
+
+#include <stdio.h>
 
 #include "plugin_args.h"
 #include "types.h"
@@ -30,10 +32,11 @@ void plugin_sink_access(struct plugin_sink *s, uint64_t addr, uint32_t size, enu
 
 /*
  * Flush, close the trace (renamed over out=), finish the machines and write
- * the summary. 0, or -1 with the reason in err: then the trace file is
- * removed and no summary is written. Frees s either way.
+ * the summary (to the results file, or to log without one). 0, or -1 with
+ * the reason in err: then the trace file is removed and no summary is
+ * written. Frees s either way.
  */
-int plugin_sink_finish(struct plugin_sink *s, char *err, size_t errlen);
+int plugin_sink_finish(struct plugin_sink *s, FILE *log, char *err, size_t errlen);
 /* Drop everything: the trace file is removed. */
 void plugin_sink_abort(struct plugin_sink *s);
 
