@@ -12,6 +12,8 @@
  * the plugin's summary comes back in a results file (plugin_results.h).
  */
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,10 +336,34 @@ struct capture_job {
 	struct plugin_results *res;
 };
 
+/*
+ * The plugin writes the trace through a temporary file of its own beside
+ * ours (traces/outfile.h names it after ours): a QEMU killed by a signal
+ * never removes it. Its name derives from our unique temporary's, so
+ * whatever matches is a file this run created.
+ */
+static void remove_plugin_temporaries(const char *tmp)
+{
+	char *copy = strdup(tmp), *pattern = NULL;
+	glob_t g;
+
+	if (copy && asprintf(&pattern, "%s/.%s.pflab-??????", dirname(copy), strrchr(tmp, '/') ?
+			     strrchr(tmp, '/') + 1 : tmp) >= 0 &&
+	    glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pattern);
+	free(copy);
+}
+
 static void job_free(struct capture_job *j)
 {
-	if (j->out_open)
+	if (j->out_open) {
+		remove_plugin_temporaries(j->out.tmp);
 		outfile_abort(&j->out);
+	}
 	free_argv(&j->pargs);
 	if (j->tmpdir)
 		lab_rmtree(j->tmpdir);
