@@ -165,6 +165,16 @@ static void test_results_round_trip(void)
 	CU_ASSERT_DOUBLE_EQUAL(back->runs[0].seconds, 0.25, 1e-9);
 	CU_ASSERT_PTR_EQUAL(back->runs[1].policy, policy_find("opt"));
 	CU_ASSERT_EQUAL(back->runs[1].st.faults, 77);
+	/* A line that is neither run nor end is refused. */
+	{
+		char *bad = strdup(text), *p = strstr(bad, "run opt");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		memcpy(p, "rum", 3);
+		CU_ASSERT_EQUAL(plugin_results_parse(bad, len, back, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "line 4: expected run or end"));
+		free(bad);
+	}
 	/* A cut file (no end line) and a tampered one are refused. */
 	CU_ASSERT_EQUAL(plugin_results_parse(text, len - 4, back, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cut short"));
@@ -254,8 +264,10 @@ static bool qemu_usable(void)
  * A static program without libc: 8 stores, one at the start of each of 8
  * pages of buf, then a load from the first, then an 8-byte store 4 bytes
  * before the end of the second page, which covers the second and the third.
- * Its data references are exactly these 11; it executes 40 instructions,
- * all in its one text page.
+ * Its data references are exactly these 11. It executes 41 instructions:
+ * a jump from its first text page to the 7-byte lea that starts 4 bytes
+ * before the end of the second and ends in the third, where the rest is:
+ * 42 fetch references to 3 pages.
  */
 static const char tiny_asm[] =
 	"\t.globl _start\n"
@@ -264,7 +276,10 @@ static const char tiny_asm[] =
 	"buf:\t.skip 4096 * 8\n"
 	"\t.text\n"
 	"_start:\n"
-	"\tlea buf(%rip), %rdi\n"
+	"\tjmp 2f\n"
+	"\t.balign 4096\n"
+	"\t.skip 4092\n"
+	"2:\tlea buf(%rip), %rdi\n"
 	"\tmov $8, %ecx\n"
 	"1:\tmovq $1, (%rdi)\n"
 	"\tadd $4096, %rdi\n"
@@ -328,7 +343,7 @@ static void test_tiny_exact(void)
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	cmd_result_free(&r);
 
-	/* By kind: the one load; the 10 stores; the 40 fetches in one page. */
+	/* By kind: the one load; the 10 stores; the 42 fetch references. */
 	r = run_pflab("capture --out '%s' --rw --kind load -- '%s'", rw, prog);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 1 references (0 writes)"));
 	cmd_result_free(&r);
@@ -336,10 +351,10 @@ static void test_tiny_exact(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 10 references (10 writes)"));
 	cmd_result_free(&r);
 	r = run_pflab("capture --out '%s' --kind fetch -- '%s'", rw, prog);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 40 references (0 writes) to 1 pages"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 42 references (0 writes) to 3 pages"));
 	cmd_result_free(&r);
 	r = run_pflab("capture --out '%s' --kind all -- '%s'", rw, prog);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 51 references (10 writes) to 9 pages"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "capture: 53 references (10 writes) to 11 pages"));
 	cmd_result_free(&r);
 
 	/* zstd, and a path with a comma (doubled for QEMU's option syntax). */
@@ -361,6 +376,13 @@ static void test_tiny_exact(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",fifo,8,11,8,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",lru,4,11,11,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",lru,8,11,8,"));
+	cmd_result_free(&r);
+	r = run_pflab("capture --policy fifo --frames 4 --json --range 0x%llx-0x%llx -- '%s'", buf,
+		      buf + 8 * 4096, prog);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"format\": \"qemu\", \"policy\": \"fifo\", \"frames\": 4, "
+					     "\"refs\": 11, \"faults\": 11,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"distinct_pages\": 8, \"trace_writes\": 10"));
 	cmd_result_free(&r);
 }
 
@@ -397,6 +419,18 @@ static void test_tiny_lackey(void)
 	if (!strstr(r.out, "lru,1,11,"))
 		fprintf(stderr, "\n  qemu: '%s' (%s)\n  lackey: '%s' (%s)\n", r.out, r.err, l.out, l.err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,1,11,"));
+	CU_ASSERT_STRING_EQUAL(r.out, l.out);
+	cmd_result_free(&r);
+	cmd_result_free(&l);
+	/* With the instruction fetches (Lackey's I lines) too. */
+	r = run_shell("('%s' capture --kind all --out '%s' -- '%s' && "
+		      "'%s' sim '%s' --policy all --frames 1,2,4 --csv | cut -d, -f2-)",
+		      pflab_path(), pft, prog, pflab_path(), pft);
+	l = run_shell("(valgrind --tool=lackey --trace-mem=yes '%s' 2>&1 | "
+		      "'%s' sim --format lackey - --policy all --frames 1,2,4 --csv | cut -d, -f2-)",
+		      prog, pflab_path());
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,1,53,"));
 	CU_ASSERT_STRING_EQUAL(r.out, l.out);
 	cmd_result_free(&r);
 	cmd_result_free(&l);
