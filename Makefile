@@ -1,6 +1,7 @@
 # pflab — a page-fault lab.
 #
-#   make            build build/pflab (and the guest image)
+#   make            build build/pflab, the QEMU plugin build/libpflab-qemu.so
+#                   and the guest image
 #   make run        install what is missing, build, run the main job on a bundled default
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer

@@ -118,7 +118,7 @@ static void test_args_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "twice"));
 	CU_ASSERT_EQUAL(parse(&a, err, sizeof(err), 3, "policy=lru", "policy=all", "frames=4"), -1);
 	{
-		char *argv[PLUGIN_MAX_FRAMES + 2], nums[PLUGIN_MAX_FRAMES + 1][16];
+		char *argv[PLUGIN_MAX_FRAMES + 2], nums[PLUGIN_MAX_FRAMES + 1][24];
 
 		argv[0] = "policy=lru";
 		for (int i = 0; i <= PLUGIN_MAX_FRAMES; i++) {
