@@ -1,6 +1,7 @@
 # pflab — a page-fault lab.
 #
-#   make            build build/pflab (and the guest image)
+#   make            build build/pflab, the QEMU plugin build/libpflab-qemu.so
+#                   and the guest image
 #   make run        install what is missing, build, run the main job on a bundled default
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -30,22 +31,28 @@ PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
 ISA_SRC   := $(wildcard isa/*.c)
 VMM_SRC   := $(wildcard vmm/*.c)
+# The QEMU plugin's parts that need no QEMU (its arguments, sinks, summary)
+# are library code, tested and fuzzed; plugin.c, the glue that QEMU calls,
+# goes only into the plugin's shared object.
+QEMU_GLUE := vmm/qemu/plugin.c
+QEMU_SRC  := $(filter-out $(QEMU_GLUE),$(wildcard vmm/qemu/*.c))
 LAB_SRC   := $(wildcard tools/lab/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(LAB_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/lab -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/qemu -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
+PLUGIN     := $(BUILD)/libpflab-qemu.so
 
 .PHONY: all run test check bench clean deps guest fuzz
-all: $(PFLAB) guest
+all: $(PFLAB) $(PLUGIN) guest
 
 $(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -56,6 +63,24 @@ $(TEST_BIN): $(LIB_OBJ) $(TEST_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) -c -o $@ $<
+
+# The QEMU TCG plugin (vmm/qemu/, docs/qemu.md): the pager, the trace
+# writers and the plugin, position-independent, in a shared object that
+# qemu-x86_64 -plugin loads; only its two entry points are exported. Built
+# without sanitizers even with SAN=1 (QEMU cannot load an ASan-built object
+# unless ASan is preloaded into QEMU itself), from objects of its own.
+PIC_BUILD  := build/pic
+PIC_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -fPIC -fvisibility=hidden
+PLUGIN_OBJ := $(patsubst %.c,$(PIC_BUILD)/%.o,$(PAGER_SRC) $(TRACE_SRC) $(QEMU_SRC) $(QEMU_GLUE))
+.SECONDARY: $(PLUGIN_OBJ)
+
+$(PLUGIN): $(PLUGIN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(PIC_CFLAGS) -shared -o $@ $^ -lzstd -llzma -lz -lpthread -lm
+
+$(PIC_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PIC_CFLAGS) $(INCLUDES) -c -o $@ $<
 
 # The guest is freestanding and has rules of its own.
 -include guest/guest.mk
@@ -90,7 +115,7 @@ else
 FUZZ_STEP   := $(MAKE) --no-print-directory fuzz FUZZ_S=$(FUZZ_TEST_S)
 endif
 
-check: $(PFLAB) $(TEST_BIN) guest
+check: $(PFLAB) $(TEST_BIN) $(PLUGIN) guest
 	@status=0; \
 	tests/layout-check $(INCLUDES) || status=1; \
 	$(FUZZ_STEP) || status=1; \
@@ -145,5 +170,5 @@ $(FUZZ_BUILD)/%.o: %.c
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

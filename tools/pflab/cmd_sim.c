@@ -3,37 +3,27 @@
  * pflab sim: replay a trace through simulated machines, one per
  * (policy, frames) pair, and print one row each.
  *
- * The trace is read once whatever the number of machines: streaming, a chunk
- * at a time handed to every machine in turn, or, when a policy needs the
- * future (OPT), loaded whole so that each reference's next use is known.
- * Page ids are renamed to dense page numbers on the way in (traces/idmap.h)
+ * The trace is read once whatever the number of machines, a chunk at a time
+ * handed to the set of machines (vmm/pager/simset.h), which sizes each by
+ * what the trace needs and holds the whole trace only when a policy needs
+ * the future (OPT). Page ids are renamed to dense page numbers on the way in
  * unless the trace's ids already are dense (pflab's binary format).
- *
- * A machine is sized by what the trace needs, not by what --frames says:
- * it is created only once the pages seen reach its frame count, or at the
- * end of the trace with one frame per page (sim_frames_needed(), which
- * gives the same counts), and then replays the references held for it
- * since the start. Until every machine exists those references are kept,
- * 4 bytes each; once they all exist nothing is kept.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "cli.h"
-#include "idmap.h"
 #include "lab_frames.h"
 #include "lab_progress.h"
-#include "sim.h"
+#include "lab_simtable.h"
+#include "simset.h"
 #include "trace.h"
 
 #define CHUNK 65536 /* references per read: amortises calls, stays in cache */
 #define PROGRESS_CHUNKS 16 /* chunks between redraws of the progress line */
-
-enum output { OUT_TABLE, OUT_CSV, OUT_JSON };
 
 struct sim_opts {
 	const char *trace_path;
@@ -45,35 +35,8 @@ struct sim_opts {
 	struct policy_params params;
 	bool zero_fill;
 	bool timing;
-	enum output output;
+	enum sim_output output;
 	struct pool_config pool;    /* --pool-low, --pool-high */
-};
-
-/* One simulated machine and the time spent in it. */
-struct run {
-	const struct policy_ops *policy;
-	uint32_t frames;
-	struct sim *sim;     /* NULL until the pages seen reach frames */
-	double seconds;
-};
-
-/* Everything a replay needs, so that the helpers below take one pointer. */
-struct sim_job {
-	const struct sim_opts *opts;
-	struct trace *trace;
-	struct idmap ids;
-	bool dense;          /* the trace's ids are page numbers already */
-	uint32_t npages;     /* distinct pages seen so far */
-	struct run *runs;
-	size_t nruns;
-	bool needs_future;
-	size_t npending;     /* runs not created yet */
-	vref_t *held;        /* the references so far, while npending */
-	size_t nheld, held_cap;
-	bool run_failed;     /* a machine failed, as opposed to bad input */
-	struct lab_progress progress; /* references read, on a terminal */
-	uint64_t chunks;
-	char err[256];
 };
 
 static const char sim_help[] =
@@ -204,9 +167,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_CSV:
 		case OPT_JSON:
-			if (o->output != OUT_TABLE)
+			if (o->output != SIM_OUT_TABLE)
 				return cli_usage_error("sim", "give one of --csv and --json, once");
-			o->output = c == OPT_CSV ? OUT_CSV : OUT_JSON;
+			o->output = c == OPT_CSV ? SIM_OUT_CSV : SIM_OUT_JSON;
 			break;
 		case CLI_OPT_SEED:
 		case CLI_OPT_TICK:
@@ -242,302 +205,6 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	return 0;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct sim_config run_config(const struct sim_job *job, const struct run *r)
-{
-	const struct sim_opts *o = job->opts;
-
-	return (struct sim_config){
-		.policy = r->policy,
-		.nframes = r->frames,
-		.params = o->params,
-		.future_known = r->policy->flags & POLICY_NEEDS_FUTURE,
-		.first_touch_zero = o->zero_fill,
-		.pool = o->pool,
-	};
-}
-
-/*
- * Every run starts pending (see the top of the file). Its configuration is
- * checked now, on a machine of a few frames, so that bad options fail
- * before the trace is read.
- */
-static int create_runs(struct sim_job *job)
-{
-	const struct sim_opts *o = job->opts;
-
-	job->nruns = o->npolicies * o->nframes;
-	job->runs = calloc(job->nruns, sizeof(*job->runs));
-	if (!job->runs)
-		return cli_fail("sim", "out of memory");
-	for (size_t i = 0; i < o->npolicies; i++) {
-		job->needs_future |= o->policies[i]->flags & POLICY_NEEDS_FUTURE;
-		for (size_t j = 0; j < o->nframes; j++) {
-			struct run *r = &job->runs[i * o->nframes + j];
-			struct sim_config cfg;
-			struct sim *probe;
-
-			r->policy = o->policies[i];
-			r->frames = o->frames[j];
-			cfg = run_config(job, r);
-			if (pool_config_check(&cfg.pool, cfg.nframes, job->err, sizeof(job->err)) != 0)
-				return cli_usage_error("sim", "%s", job->err);
-			cfg.nframes = sim_frames_needed(&cfg, 1);
-			probe = sim_create(&cfg, job->err, sizeof(job->err));
-			if (!probe)
-				return cli_usage_error("sim", "%s", job->err);
-			sim_destroy(probe);
-			job->npending++;
-		}
-	}
-	return 0;
-}
-
-static void destroy_runs(struct sim_job *job)
-{
-	for (size_t i = 0; i < job->nruns; i++)
-		sim_destroy(job->runs[i].sim);
-	free(job->runs);
-	free(job->held);
-}
-
-/* Rename a chunk's page ids to dense page numbers. -1 on too many pages. */
-static int to_vrefs(struct sim_job *job, const struct trace_ref *in, size_t n, vref_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint64_t vpn;
-
-		if (job->dense) {
-			vpn = in[i].page;
-			if (vpn >= job->npages)
-				job->npages = (uint32_t)(vpn <= VREF_VPN_MAX ? vpn + 1 : 0);
-		} else {
-			vpn = idmap_get(&job->ids, in[i].page);
-			job->npages = job->ids.count;
-		}
-		if (vpn > VREF_VPN_MAX) {
-			snprintf(job->err, sizeof(job->err),
-				 "%s: more than %u distinct pages", job->opts->trace_path, VREF_VPN_MAX + 1);
-			return -1;
-		}
-		out[i] = VREF((vpn_t)vpn, in[i].write);
-	}
-	return 0;
-}
-
-/* Make every machine's page table cover the pages seen so far. */
-static int grow_runs(struct sim_job *job)
-{
-	for (size_t i = 0; i < job->nruns; i++) {
-		if (job->runs[i].sim && pager_grow(job->runs[i].sim->pager, job->npages) != 0) {
-			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const uint32_t *next,
-		  size_t n)
-{
-	double t0 = now_seconds();
-	int rc = sim_replay(r->sim, refs, next, n);
-
-	r->seconds += now_seconds() - t0;
-	if (rc) {
-		snprintf(job->err, sizeof(job->err), "%s with %u frames: %s", r->policy->name,
-			 r->frames, r->sim->pager->err);
-		job->run_failed = true;
-	}
-	return rc;
-}
-
-/* Keep a chunk for the runs not created yet. */
-static int hold(struct sim_job *job, const vref_t *refs, size_t n)
-{
-	if (job->held_cap - job->nheld < n) {
-		size_t cap = job->held_cap ? job->held_cap : CHUNK;
-		vref_t *bigger;
-
-		while (cap - job->nheld < n)
-			cap *= 2;
-		bigger = realloc(job->held, sizeof(*bigger) * cap);
-		if (!bigger) {
-			snprintf(job->err, sizeof(job->err),
-				 "out of memory holding %zu references until %zu machines can be sized",
-				 job->nheld + n, job->npending);
-			return -1;
-		}
-		job->held = bigger;
-		job->held_cap = cap;
-	}
-	memcpy(job->held + job->nheld, refs, sizeof(*refs) * n);
-	job->nheld += n;
-	return 0;
-}
-
-/*
- * Create the pending runs whose frames the pages seen now reach (all of them
- * at the end of the trace, with the frames they can use) and, if refs is not
- * NULL, replay the n references so far into each.
- */
-static int create_pending(struct sim_job *job, bool at_end, const vref_t *refs, size_t n)
-{
-	for (size_t i = 0; i < job->nruns && job->npending; i++) {
-		struct run *r = &job->runs[i];
-		struct sim_config cfg;
-
-		if (r->sim)
-			continue;
-		cfg = run_config(job, r);
-		cfg.nframes = sim_frames_needed(&cfg, job->npages);
-		if (cfg.nframes < r->frames && !at_end)
-			continue;
-		r->sim = sim_create(&cfg, job->err, sizeof(job->err));
-		if (!r->sim) {
-			job->run_failed = true;
-			return -1;
-		}
-		job->npending--;
-		if (pager_grow(r->sim->pager, job->npages ? job->npages : 1) != 0) {
-			snprintf(job->err, sizeof(job->err), "out of memory for %u pages", job->npages);
-			job->run_failed = true;
-			return -1;
-		}
-		if (refs && replay(job, r, refs, NULL, n))
-			return -1;
-	}
-	if (!job->npending) {
-		free(job->held);
-		job->held = NULL;
-		job->nheld = job->held_cap = 0;
-	}
-	return 0;
-}
-
-/* Read the next chunk and rename it. Returns its length, 0 at the end, -1 on error. */
-static ptrdiff_t read_chunk(struct sim_job *job, struct trace_ref *raw, vref_t *refs)
-{
-	ptrdiff_t n = trace_read(job->trace, raw, CHUNK);
-
-	if (n < 0) {
-		snprintf(job->err, sizeof(job->err), "%s", trace_error(job->trace));
-		return -1;
-	}
-	if (n > 0 && (to_vrefs(job, raw, (size_t)n, refs) != 0 || grow_runs(job) != 0))
-		return -1;
-	/* Once per PROGRESS_CHUNKS chunks, off the replay loop. */
-	job->progress.done += (uint64_t)n;
-	if (n > 0 && ++job->chunks % PROGRESS_CHUNKS == 0)
-		lab_progress_draw(&job->progress, false);
-	return n;
-}
-
-/* Every machine sees each chunk before the next one is read. */
-static int replay_streaming(struct sim_job *job)
-{
-	struct trace_ref *raw = malloc(sizeof(*raw) * CHUNK);
-	vref_t *refs = malloc(sizeof(*refs) * CHUNK);
-	ptrdiff_t n;
-	int rc = -1;
-
-	if (!raw || !refs) {
-		snprintf(job->err, sizeof(job->err), "out of memory");
-		goto out;
-	}
-	while ((n = read_chunk(job, raw, refs)) > 0) {
-		for (size_t i = 0; i < job->nruns; i++)
-			if (job->runs[i].sim && replay(job, &job->runs[i], refs, NULL, (size_t)n))
-				goto out;
-		if (job->npending && (hold(job, refs, (size_t)n) != 0 ||
-				      create_pending(job, false, job->held, job->nheld) != 0))
-			goto out;
-	}
-	if (n == 0 && create_pending(job, true, job->held, job->nheld) == 0)
-		rc = 0;
-out:
-	free(raw);
-	free(refs);
-	return rc;
-}
-
-/*
- * OPT needs each reference's next use, so the whole trace is loaded (4 bytes
- * a reference, 8 with the next-use times) and then replayed by every machine.
- */
-static int replay_whole(struct sim_job *job)
-{
-	struct trace_ref *raw = malloc(sizeof(*raw) * CHUNK);
-	vref_t *refs = NULL;
-	uint32_t *next = NULL;
-	size_t len = 0, cap = 0;
-	ptrdiff_t n;
-	int rc = -1;
-
-	if (!raw)
-		goto oom;
-	for (;;) {
-		if (cap - len < CHUNK) {
-			vref_t *bigger;
-
-			cap = cap ? cap * 2 : 4 * CHUNK;
-			bigger = realloc(refs, sizeof(*refs) * cap);
-			if (!bigger)
-				goto oom;
-			refs = bigger;
-		}
-		n = read_chunk(job, raw, refs + len);
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len >= UINT32_MAX) {
-			snprintf(job->err, sizeof(job->err),
-				 "%s: more than %u references: too long to hold for opt",
-				 job->opts->trace_path, UINT32_MAX - 1);
-			goto out;
-		}
-	}
-	next = malloc(sizeof(*next) * (len ? len : 1));
-	if (!next || sim_next_use(refs, len, job->npages, next) != 0)
-		goto oom;
-	if (create_pending(job, true, NULL, 0) != 0)
-		goto out;
-	for (size_t i = 0; i < job->nruns; i++) {
-		bool future = job->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
-
-		if (replay(job, &job->runs[i], refs, future ? next : NULL, len))
-			goto out;
-	}
-	rc = 0;
-	goto out;
-oom:
-	snprintf(job->err, sizeof(job->err), "out of memory holding the trace for opt");
-out:
-	free(raw);
-	free(refs);
-	free(next);
-	return rc;
-}
-
-static double miss_ratio(const struct pager_stats *st)
-{
-	return st->refs ? (double)st->faults / (double)st->refs : 0.0;
-}
-
-static double resident_mean(const struct pager_stats *st)
-{
-	return st->refs ? (double)st->resident_sum / (double)st->refs : 0.0;
-}
-
 static long peak_rss_kib(void)
 {
 	struct rusage ru;
@@ -545,162 +212,124 @@ static long peak_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
-static void print_table(const struct sim_job *job)
+/* Read the trace a chunk at a time into the machines. 0, or -1 with the
+ * reason in err; *bad_input tells a malformed trace from a failed machine. */
+static int replay(struct trace *trace, struct sim_set *set, char *err, size_t errlen,
+		  bool *bad_input)
 {
-	bool variable = false;
+	struct trace_ref *raw = malloc(sizeof(*raw) * CHUNK);
+	struct lab_progress progress;
+	uint64_t chunks = 0;
+	ptrdiff_t n;
+	int rc = -1;
 
-	for (size_t i = 0; i < job->nruns; i++)
-		variable |= job->runs[i].policy->flags & POLICY_VARIABLE;
-	printf("%-10s %8s %12s %12s %10s %12s", "policy", "frames", "refs", "faults",
-	       "miss_ratio", "writebacks");
-	if (variable)
-		printf(" %13s %12s", "resident_mean", "resident_max");
-	if (job->opts->timing)
-		printf(" %10s %12s", "seconds", "refs/s");
-	if (job->opts->pool.high)
-		printf(" %10s %10s", "major", "pool_hits");
-	putchar('\n');
-	for (size_t i = 0; i < job->nruns; i++) {
-		const struct run *r = &job->runs[i];
-		const struct pager_stats *st = &r->sim->pager->stats;
-
-		printf("%-10s %8u %12llu %12llu %10.6f %12llu", r->policy->name, r->frames,
-		       (unsigned long long)st->refs, (unsigned long long)st->faults, miss_ratio(st),
-		       (unsigned long long)st->writebacks);
-		if (variable)
-			printf(" %13.1f %12llu", resident_mean(st), (unsigned long long)st->resident_max);
-		if (job->opts->timing)
-			printf(" %10.3f %12.0f", r->seconds,
-			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
-		if (job->opts->pool.high)
-			printf(" %10llu %10llu", (unsigned long long)st->major,
-			       (unsigned long long)st->pool_reclaims);
-		putchar('\n');
+	*bad_input = true;
+	if (!raw) {
+		snprintf(err, errlen, "out of memory");
+		*bad_input = false;
+		return -1;
 	}
+	lab_progress_init(&progress, "sim", "references read", 0);
+	while ((n = trace_read(trace, raw, CHUNK)) > 0) {
+		if (sim_set_put(set, raw, (size_t)n) != 0)
+			break;
+		/* Once per PROGRESS_CHUNKS chunks, off the replay loop. */
+		progress.done += (uint64_t)n;
+		if (++chunks % PROGRESS_CHUNKS == 0)
+			lab_progress_draw(&progress, false);
+	}
+	if (chunks >= PROGRESS_CHUNKS)
+		lab_progress_draw(&progress, true);
+	if (n < 0)
+		snprintf(err, errlen, "%s", trace_error(trace));
+	else if (n > 0 || sim_set_finish(set) != 0)
+		snprintf(err, errlen, "%s", sim_set_error(set)), *bad_input = !sim_set_machine_failed(set);
+	else
+		rc = 0;
+	free(raw);
+	return rc;
 }
 
-static void print_csv(const struct sim_job *job)
+static int print_results(const struct sim_opts *o, struct trace *trace, const struct sim_set *set)
 {
-	fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,evictions,"
-	      "resident_mean,resident_max", stdout);
-	if (job->opts->timing)
-		fputs(",seconds,refs_per_sec", stdout);
-	if (job->opts->pool.high) /* last, so that other columns keep their places */
-		fputs(",pool_reclaims,direct_reclaims", stdout);
-	putchar('\n');
-	for (size_t i = 0; i < job->nruns; i++) {
-		const struct run *r = &job->runs[i];
-		const struct pager_stats *st = &r->sim->pager->stats;
+	size_t n = sim_set_count(set);
+	struct sim_row *rows = calloc(n, sizeof(*rows));
+	struct sim_table t = {
+		.trace = o->trace_path,
+		.format = trace_format_name(trace_format(trace)),
+		.pages = sim_set_pages(set),
+		.trace_writes = trace_stats(trace)->writes,
+		.timing = o->timing,
+		.pool = o->pool.high != 0,
+		.rows = rows,
+		.nrows = n,
+	};
 
-		csv_field(stdout, job->opts->trace_path);
-		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.3f,%llu", r->policy->name,
-		       r->frames, (unsigned long long)st->refs, (unsigned long long)st->faults,
-		       miss_ratio(st), (unsigned long long)st->writebacks,
-		       (unsigned long long)st->major, (unsigned long long)st->minor,
-		       (unsigned long long)st->evictions, resident_mean(st),
-		       (unsigned long long)st->resident_max);
-		if (job->opts->timing)
-			printf(",%.6f,%.0f", r->seconds,
-			       r->seconds > 0 ? (double)st->refs / r->seconds : 0.0);
-		if (job->opts->pool.high)
-			printf(",%llu,%llu", (unsigned long long)st->pool_reclaims,
-			       (unsigned long long)st->direct_reclaims);
-		putchar('\n');
+	if (!rows)
+		return cli_fail("sim", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_run *r = sim_set_run(set, i);
+
+		rows[i] = (struct sim_row){ r->policy, r->frames, r->sim->pager->stats, r->seconds };
 	}
-}
-
-static void print_json(const struct sim_job *job)
-{
-	const struct trace_stats *ts = trace_stats(job->trace);
-
-	fputs("[\n", stdout);
-	for (size_t i = 0; i < job->nruns; i++) {
-		const struct run *r = &job->runs[i];
-		const struct pager_stats *st = &r->sim->pager->stats;
-
-		fputs("  {\"trace\": ", stdout);
-		json_string(stdout, job->opts->trace_path);
-		fputs(", \"format\": ", stdout);
-		json_string(stdout, trace_format_name(trace_format(job->trace)));
-		fputs(", \"policy\": ", stdout);
-		json_string(stdout, r->policy->name);
-		printf(", \"frames\": %u, \"refs\": %llu, \"faults\": %llu, \"miss_ratio\": %.6f, "
-		       "\"writebacks\": %llu, \"major\": %llu, \"minor\": %llu, \"evictions\": %llu, "
-		       "\"resident_mean\": %.3f, \"resident_max\": %llu, \"distinct_pages\": %u, "
-		       "\"trace_writes\": %llu",
-		       r->frames, (unsigned long long)st->refs, (unsigned long long)st->faults,
-		       miss_ratio(st), (unsigned long long)st->writebacks,
-		       (unsigned long long)st->major, (unsigned long long)st->minor,
-		       (unsigned long long)st->evictions, resident_mean(st),
-		       (unsigned long long)st->resident_max, job->npages,
-		       (unsigned long long)ts->writes);
-		if (job->opts->timing)
-			printf(", \"seconds\": %.6f", r->seconds);
-		if (job->opts->pool.high)
-			printf(", \"pool_reclaims\": %llu, \"direct_reclaims\": %llu",
-			       (unsigned long long)st->pool_reclaims,
-			       (unsigned long long)st->direct_reclaims);
-		printf("}%s\n", i + 1 < job->nruns ? "," : "");
-	}
-	fputs("]\n", stdout);
+	sim_table_print(stdout, &t, o->output);
+	free(rows);
+	return 0;
 }
 
 static int sim_main(int argc, char **argv)
 {
 	struct sim_opts opts;
-	struct sim_job job = { .opts = &opts };
+	struct sim_set *set = NULL;
+	struct trace *trace = NULL;
+	char err[256];
+	bool bad_input;
 	int rc = parse_args(argc, argv, &opts);
 
 	if (rc)
-		goto out_opts;
-
-	job.trace = trace_open(opts.trace_path, &opts.trace, job.err, sizeof(job.err));
-	if (!job.trace) {
-		rc = cli_usage_error("sim", "%s", job.err);
-		goto out_opts;
+		goto out;
+	trace = trace_open(opts.trace_path, &opts.trace, err, sizeof(err));
+	if (!trace) {
+		rc = cli_usage_error("sim", "%s", err);
+		goto out;
 	}
-	lab_progress_init(&job.progress, "sim", "references read", 0);
-	job.dense = trace_dense(job.trace);
-	if (!job.dense && idmap_init(&job.ids) != 0) {
-		rc = cli_fail("sim", "out of memory");
-		goto out_trace;
+	set = sim_set_create(&(struct sim_set_config){
+		.name = opts.trace_path,
+		.policies = opts.policies,
+		.npolicies = opts.npolicies,
+		.frames = opts.frames,
+		.nframes = opts.nframes,
+		.params = opts.params,
+		.zero_fill = opts.zero_fill,
+		.pool = opts.pool,
+		.dense = trace_dense(trace),
+	}, err, sizeof(err));
+	if (!set) {
+		rc = cli_usage_error("sim", "%s", err);
+		goto out;
 	}
-	rc = create_runs(&job);
-	if (rc)
-		goto out_runs;
-
-	rc = job.needs_future ? replay_whole(&job) : replay_streaming(&job);
-	if (job.chunks >= PROGRESS_CHUNKS)
-		lab_progress_draw(&job.progress, true);
-	if (rc != 0) {
+	if (replay(trace, set, err, sizeof(err), &bad_input) != 0) {
 		/* A malformed trace is bad input; a machine that failed is a failed run. */
-		rc = job.run_failed ? cli_fail("sim", "%s", job.err)
-				    : cli_usage_error("sim", "%s", job.err);
-		goto out_runs;
+		rc = bad_input ? cli_usage_error("sim", "%s", err) : cli_fail("sim", "%s", err);
+		goto out;
 	}
 	/* Nothing replayed is no result: a row of zeros would read as one. */
-	if (trace_stats(job.trace)->refs == 0) {
+	if (trace_stats(trace)->refs == 0) {
 		rc = cli_usage_error("sim", "%s: no references", opts.trace_path);
-		goto out_runs;
+		goto out;
 	}
-
-	switch (opts.output) {
-	case OUT_TABLE: print_table(&job); break;
-	case OUT_CSV: print_csv(&job); break;
-	case OUT_JSON: print_json(&job); break;
-	}
+	rc = print_results(&opts, trace, set);
+	if (rc)
+		goto out;
 	/* The process's peak, every machine together: once, not on each row. */
 	if (opts.timing)
 		fprintf(stderr, "pflab sim: peak_rss_kib %ld (the whole process, all rows together)\n",
 			peak_rss_kib());
 	rc = EXIT_OK;
-out_runs:
-	destroy_runs(&job);
-	if (!job.dense)
-		idmap_fini(&job.ids);
-out_trace:
-	trace_close(job.trace);
-out_opts:
+out:
+	sim_set_destroy(set);
+	if (trace)
+		trace_close(trace);
 	free(opts.policies);
 	free(opts.frames);
 	return rc < 0 ? EXIT_OK : rc;

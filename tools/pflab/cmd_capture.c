@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pflab capture: run a Linux program under qemu-x86_64 with pflab's TCG
+ * plugin (vmm/qemu/, docs/qemu.md) and keep its page-reference string
+ * (--out), or run pflab's pager on it as it executes (--policy, --frames)
+ * and print `pflab sim`'s table, or both.
+ *
+ * A thin layer: the options become the plugin's key=value arguments,
+ * checked here by the plugin's own parser before QEMU starts; the trace is
+ * the plugin's to write, into a temporary file beside the target that is
+ * renamed over it only when the program and the plugin both finished well;
+ * the plugin's summary comes back in a results file (plugin_results.h).
+ */
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lab_frames.h"
+#include "lab_proc.h"
+#include "lab_simtable.h"
+#include "outfile.h"
+#include "plugin_args.h"
+#include "plugin_results.h"
+#include "sim.h"
+
+#define MAX_ARGS 64        /* plugin arguments: a few, plus policies and frames */
+#define MAX_RESULTS (1u << 20) /* bytes: a results file is a few KiB at most */
+
+struct capture_opts {
+	const char *out;
+	bool zstd, rw, csv, json;
+	const char *kind, *range, *page_size;
+	char *policy;          /* as given: a list, or all */
+	char *frames;
+	const char *plugin, *qemu;
+	char **program;        /* PROGRAM ARGS..., NULL-terminated */
+};
+
+static const char capture_help[] =
+	"usage: pflab capture [options] -- PROGRAM [ARGS...]\n"
+	"\n"
+	"Run PROGRAM under qemu-x86_64 with pflab's TCG plugin: every load and store\n"
+	"it makes becomes a reference to its page. Give --out, --policy and --frames,\n"
+	"or both.\n"
+	"\n"
+	"  -o, --out FILE       write the reference string to FILE (pft unless --rw),\n"
+	"                       replaced only once the run finished well\n"
+	"      --rw             write pflab's rw text format (R/W and a page number)\n"
+	"      --zstd           compress FILE with zstd\n"
+	"      --kind K         data (loads and stores, default), all (and instruction\n"
+	"                       fetches), load, store or fetch\n"
+	"      --range A-B      only accesses whose first byte is in [A, B) (byte\n"
+	"                       addresses, decimal or 0x hex)\n"
+	"      --page-size N    bytes per page, a power of two (default 4096)\n"
+	"  -p, --policy LIST    run pflab's pager live with these policies, comma-\n"
+	"                       separated, or all (pflab policies)...\n"
+	"  -n, --frames LIST    ...and these frame counts (as pflab sim takes them);\n"
+	"                       prints pflab sim's table at the end\n"
+	"      --csv, --json    that table as CSV or JSON (pflab sim's columns)\n"
+	"      --plugin SO      the plugin (default: libpflab-qemu.so beside pflab)\n"
+	"      --qemu BIN       the QEMU user-mode emulator (default qemu-x86_64)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"PROGRAM is looked up in PATH; it keeps pflab's standard input, output and\n"
+	"error. A summary line goes to standard error. If PROGRAM fails (a non-zero\n"
+	"status or a signal), nothing is written and the status is 1.\n"
+	"See docs/qemu.md.\n";
+
+static int parse_args(int argc, char **argv, struct capture_opts *o)
+{
+	enum { OPT_RW = 256, OPT_ZSTD, OPT_KIND, OPT_RANGE, OPT_PAGE_SIZE, OPT_CSV, OPT_JSON,
+	       OPT_PLUGIN, OPT_QEMU };
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "rw", no_argument, NULL, OPT_RW },
+		{ "zstd", no_argument, NULL, OPT_ZSTD },
+		{ "kind", required_argument, NULL, OPT_KIND },
+		{ "range", required_argument, NULL, OPT_RANGE },
+		{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "qemu", required_argument, NULL, OPT_QEMU },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct capture_opts){ .qemu = "qemu-x86_64" };
+	/* "+": options end at PROGRAM, whose own options are its own. */
+	while ((c = cli_getopt("capture", argc, argv, "+o:p:n:h", longopts)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case OPT_RW: o->rw = true; break;
+		case OPT_ZSTD: o->zstd = true; break;
+		case OPT_KIND: o->kind = optarg; break;
+		case OPT_RANGE: o->range = optarg; break;
+		case OPT_PAGE_SIZE: o->page_size = optarg; break;
+		case 'p': o->policy = optarg; break;
+		case 'n': o->frames = optarg; break;
+		case OPT_CSV: o->csv = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_PLUGIN: o->plugin = optarg; break;
+		case OPT_QEMU: o->qemu = optarg; break;
+		case 'h': fputs(capture_help, stdout); return -1;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("capture", "no program given: pflab capture [options] -- PROGRAM");
+	o->program = &argv[optind];
+	if (!o->out && !o->policy && !o->frames)
+		return cli_usage_error("capture", "nothing to do: give --out FILE, or --policy and --frames");
+	if (!o->policy != !o->frames)
+		return cli_usage_error("capture", "--policy and --frames go together");
+	if (o->csv && o->json)
+		return cli_usage_error("capture", "give one of --csv and --json");
+	if ((o->csv || o->json) && !o->policy)
+		return cli_usage_error("capture", "--csv and --json print the live table: give --policy");
+	if ((o->rw || o->zstd) && !o->out)
+		return cli_usage_error("capture", "--rw and --zstd need --out");
+	return 0;
+}
+
+/* The plugin's arguments, key=value each, malloc'ed strings. */
+struct plugin_argv {
+	char *v[MAX_ARGS];
+	int n;
+};
+
+static int add(struct plugin_argv *a, const char *key, const char *val)
+{
+	if (a->n == MAX_ARGS)
+		return cli_usage_error("capture", "too many policies or frame counts");
+	if (asprintf(&a->v[a->n], "%s=%s", key, val) < 0)
+		return cli_fail("capture", "out of memory");
+	a->n++;
+	return 0;
+}
+
+static void free_argv(struct plugin_argv *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+static int build_plugin_argv(const struct capture_opts *o, const char *tmp_out,
+			     const char *results, struct plugin_argv *a)
+{
+	char why[160], num[16], *list, **names;
+	uint32_t *frames = NULL;
+	size_t n, nframes;
+	int rc = 0;
+
+	if (tmp_out && ((rc = add(a, "out", tmp_out)) || (rc = add(a, "format", o->rw ? "rw" : "pft")) ||
+			(rc = add(a, "zstd", o->zstd ? "on" : "off"))))
+		return rc;
+	if ((o->kind && (rc = add(a, "kind", o->kind))) || (o->range && (rc = add(a, "range", o->range))) ||
+	    (o->page_size && (rc = add(a, "page-size", o->page_size))) || (rc = add(a, "results", results)))
+		return rc;
+	if (!o->policy)
+		return 0;
+	if (lab_frames_parse(o->frames, VREF_VPN_MAX, &frames, &nframes, why, sizeof(why)) != 0)
+		return cli_usage_error("capture", "--frames: %s", why);
+	for (size_t i = 0; i < nframes && !rc; i++) {
+		snprintf(num, sizeof(num), "%u", frames[i]);
+		rc = add(a, "frames", num);
+	}
+	free(frames);
+	list = strdup(o->policy);
+	if (!list)
+		return rc ? rc : cli_fail("capture", "out of memory");
+	n = cli_split(list, &names);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = add(a, "policy", names[i]);
+	free(names);
+	free(list);
+	return rc;
+}
+
+/* "SO,key=value,..." for -plugin; a comma in a value is doubled, as QEMU's option syntax wants. */
+static char *plugin_option(const char *so, const struct plugin_argv *a)
+{
+	size_t len = strlen(so) + 1;
+	char *s, *p;
+
+	for (int i = 0; i < a->n; i++)
+		len += 2 * strlen(a->v[i]) + 1;
+	s = p = malloc(len);
+	if (!s)
+		return NULL;
+	p = stpcpy(p, so);
+	for (int i = 0; i < a->n; i++) {
+		*p++ = ',';
+		for (const char *q = a->v[i]; *q; q++) {
+			*p++ = *q;
+			if (*q == ',')
+				*p++ = ',';
+		}
+	}
+	*p = '\0';
+	return s;
+}
+
+/* PROGRAM as qemu-user needs it: a path (it does not search PATH). */
+static char *find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *save = NULL;
+
+	if (strchr(name, '/'))
+		return strdup(name);
+	dirs = strdup(path && *path ? path : "/usr/bin:/bin");
+	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+		char *full;
+		struct stat st;
+
+		if (asprintf(&full, "%s/%s", *d ? d : ".", name) < 0)
+			break;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0) {
+			free(dirs);
+			return full;
+		}
+		free(full);
+	}
+	free(dirs);
+	return NULL;
+}
+
+static char *default_plugin(void)
+{
+	char self[4096], *slash, *so;
+
+	if (getenv("PFLAB_QEMU_PLUGIN") && *getenv("PFLAB_QEMU_PLUGIN"))
+		return strdup(getenv("PFLAB_QEMU_PLUGIN"));
+	if (lab_self_path(self, sizeof(self)) != 0 || !(slash = strrchr(self, '/')))
+		return NULL;
+	*slash = '\0';
+	return asprintf(&so, "%s/libpflab-qemu.so", self) < 0 ? NULL : so;
+}
+
+/* Run QEMU with the plugin; its status as lab_exit_status(), -1 if it could not start. */
+static int run_qemu(const char *qemu, const char *plugin_opt, const char *program,
+		    char *const *args)
+{
+	size_t n = 0;
+	char **argv;
+	pid_t pid;
+	int ws;
+
+	while (args[n])
+		n++;
+	argv = calloc(n + 5, sizeof(*argv));
+	if (!argv)
+		return -1;
+	argv[0] = (char *)qemu;
+	argv[1] = "-plugin";
+	argv[2] = (char *)plugin_opt;
+	argv[3] = (char *)program;
+	for (size_t i = 1; i < n; i++)
+		argv[3 + i] = args[i];
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execvp(qemu, argv);
+		fprintf(stderr, "pflab capture: %s: %s\n", qemu, strerror(errno));
+		_exit(LAB_STATUS_NOEXEC);
+	}
+	free(argv);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return lab_exit_status(ws);
+}
+
+static int print_live(const struct capture_opts *o, const struct plugin_results *r)
+{
+	struct sim_row *rows = calloc(r->nruns ? r->nruns : 1, sizeof(*rows));
+	struct sim_table t = {
+		.trace = o->program[0],
+		.format = "qemu",
+		.pages = r->pages,
+		.trace_writes = r->writes,
+		.rows = rows,
+		.nrows = r->nruns,
+	};
+
+	if (!rows)
+		return cli_fail("capture", "out of memory");
+	for (size_t i = 0; i < r->nruns; i++)
+		rows[i] = (struct sim_row){ r->runs[i].policy, r->runs[i].frames, r->runs[i].st,
+					    r->runs[i].seconds };
+	sim_table_print(stdout, &t, o->csv ? SIM_OUT_CSV : o->json ? SIM_OUT_JSON : SIM_OUT_TABLE);
+	free(rows);
+	return 0;
+}
+
+/* Read and check the plugin's summary. */
+static int read_results(const char *path, struct plugin_results *r)
+{
+	char err[200];
+	size_t len;
+	char *text = lab_read_file(path, &len);
+	int rc;
+
+	if (!text)
+		return cli_fail("capture", "the plugin wrote no results (%s): the run did not finish",
+				strerror(errno));
+	if (len > MAX_RESULTS) {
+		free(text);
+		return cli_fail("capture", "the plugin's results file is too large");
+	}
+	rc = plugin_results_parse(text, len, r, err, sizeof(err));
+	free(text);
+	return rc ? cli_fail("capture", "the plugin's results: %s", err) : 0;
+}
+
+struct capture_job {
+	struct capture_opts opts;
+	struct plugin_argv pargs;
+	struct outfile out;
+	bool out_open;
+	char *tmpdir, *results, *plugin, *program, *plugin_opt;
+	struct plugin_results *res;
+};
+
+/*
+ * The plugin writes the trace through a temporary file of its own beside
+ * ours (traces/outfile.h names it after ours): a QEMU killed by a signal
+ * never removes it. Its name derives from our unique temporary's, so
+ * whatever matches is a file this run created.
+ */
+static void remove_plugin_temporaries(const char *tmp)
+{
+	char *copy = strdup(tmp), *pattern = NULL;
+	glob_t g;
+
+	if (copy && asprintf(&pattern, "%s/.%s.pflab-??????", dirname(copy), strrchr(tmp, '/') ?
+			     strrchr(tmp, '/') + 1 : tmp) >= 0 &&
+	    glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pattern);
+	free(copy);
+}
+
+static void job_free(struct capture_job *j)
+{
+	if (j->out_open) {
+		remove_plugin_temporaries(j->out.tmp);
+		outfile_abort(&j->out);
+	}
+	free_argv(&j->pargs);
+	if (j->tmpdir)
+		lab_rmtree(j->tmpdir);
+	free(j->tmpdir);
+	free(j->results);
+	free(j->plugin);
+	free(j->program);
+	free(j->plugin_opt);
+	free(j->res);
+}
+
+/* Check everything that can be checked before QEMU starts. */
+static int prepare(struct capture_job *j)
+{
+	const struct capture_opts *o = &j->opts;
+	struct plugin_args *check;
+	char err[600];
+	int rc;
+
+	if (o->out && outfile_check(o->out, err, sizeof(err)) != 0)
+		return cli_usage_error("capture", "%s", err);
+	j->plugin = o->plugin ? strdup(o->plugin) : default_plugin();
+	if (!j->plugin || access(j->plugin, R_OK) != 0)
+		return cli_usage_error("capture", "cannot find the plugin %s (build it with make; "
+				       "or give --plugin)", j->plugin ? j->plugin : "libpflab-qemu.so");
+	j->program = find_program(o->program[0]);
+	if (!j->program)
+		return cli_usage_error("capture", "%s: no such program in PATH", o->program[0]);
+	j->tmpdir = lab_tempdir("pflab-capture");
+	if (!j->tmpdir || asprintf(&j->results, "%s/results", j->tmpdir) < 0)
+		return cli_fail("capture", "cannot make a temporary directory: %s", strerror(errno));
+	if (o->out) {
+		if (outfile_open(&j->out, o->out, err, sizeof(err)) != 0)
+			return cli_usage_error("capture", "%s", err);
+		j->out_open = true;
+		close(j->out.fd);
+		j->out.fd = -1;
+	}
+	rc = build_plugin_argv(o, o->out ? j->out.tmp : NULL, j->results, &j->pargs);
+	if (rc)
+		return rc;
+	/* The plugin's own parser, so that a bad argument fails here, with its reason. */
+	check = malloc(sizeof(*check));
+	if (!check)
+		return cli_fail("capture", "out of memory");
+	rc = plugin_args_parse(j->pargs.n, j->pargs.v, check, err, sizeof(err));
+	free(check);
+	if (rc)
+		return cli_usage_error("capture", "%s", err);
+	j->plugin_opt = plugin_option(j->plugin, &j->pargs);
+	j->res = malloc(sizeof(*j->res));
+	if (!j->plugin_opt || !j->res)
+		return cli_fail("capture", "out of memory");
+	return 0;
+}
+
+static int capture_main(int argc, char **argv)
+{
+	struct capture_job j = { 0 };
+	char err[600];
+	int rc = parse_args(argc, argv, &j.opts), status;
+
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	rc = prepare(&j);
+	if (rc)
+		goto out;
+	status = run_qemu(j.opts.qemu, j.plugin_opt, j.program, j.opts.program);
+	if (status != 0) {
+		rc = status < 0 ? cli_fail("capture", "cannot run %s: %s", j.opts.qemu, strerror(errno))
+		   : status == LAB_STATUS_NOEXEC ? cli_fail("capture", "cannot run %s", j.opts.qemu)
+		   : status > 128 ? cli_fail("capture", "%s was killed by signal %d: nothing written",
+					     j.opts.program[0], status - 128)
+				  : cli_fail("capture", "%s exited with status %d: nothing written",
+					     j.opts.program[0], status);
+		goto out;
+	}
+	rc = read_results(j.results, j.res);
+	if (rc)
+		goto out;
+	if (j.opts.out) {
+		j.out_open = false;
+		if (outfile_commit(&j.out, err, sizeof(err)) != 0) {
+			rc = cli_fail("capture", "%s", err);
+			goto out;
+		}
+	}
+	/* The pages are counted by the pft writer and by the live pager, not for rw. */
+	fprintf(stderr, "pflab capture: %llu references (%llu writes)", (unsigned long long)j.res->refs,
+		(unsigned long long)j.res->writes);
+	if (j.res->pages)
+		fprintf(stderr, " to %u pages", j.res->pages);
+	fprintf(stderr, "%s%s\n", j.opts.out ? " written to " : "", j.opts.out ? j.opts.out : "");
+	rc = j.opts.policy ? print_live(&j.opts, j.res) : EXIT_OK;
+out:
+	job_free(&j);
+	return rc;
+}
+
+static const struct command capture_cmd = {
+	.name = "capture",
+	.summary = "run a program under QEMU and capture its page references, or page it live",
+	.main = capture_main,
+};
+COMMAND_REGISTER(capture_cmd);
