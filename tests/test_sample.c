@@ -4,7 +4,8 @@
  * (pflab mrc --sample), each against per-size `pflab sim` runs:
  *
  *  - the OPT curve of Belady's string is the textbook's at every size, and
- *    equal to pflab sim's;
+ *    equal to pflab sim's; on random traces of 3000 pages (stacks thousands
+ *    deep) it equals pflab sim's at 76 sizes;
  *  - at rate 1 the sample is the trace: every policy's curve equals pflab
  *    sim's fault counts exactly, at every size, on random traces;
  *  - sampled, the mean absolute miss-ratio error against pflab sim is at
@@ -246,8 +247,44 @@ static void test_exact_columns(void)
 	free(path);
 }
 
+/*
+ * OPT's curve on traces whose stacks are thousands deep, so that the scan
+ * passes whole blocks (lab_stackdist.c), against pflab sim at 76 sizes.
+ */
+static void test_opt_deep(void)
+{
+	for (int t = 0; t < 3; t++) {
+		char name[32], *path;
+		struct cmd_result m, s;
+		double a[128], b[128];
+		size_t na, nb;
+
+		snprintf(name, sizeof(name), "opt-deep-%d.txt", t);
+		path = random_trace(name, 70 + (uint64_t)t, t, 40000, 3000);
+		m = run_pflab("mrc '%s' --policy opt --frames 1:3000:x1.09,3000 --csv", path);
+		s = run_pflab("sim '%s' --policy opt --frames 1:3000:x1.09,3000 --csv", path);
+		na = csv_column(m.out, 1, a, 128);
+		nb = csv_column(s.out, 4, b, 128);
+		CU_ASSERT_EQUAL(m.status, 0);
+		CU_ASSERT_EQUAL(s.status, 0);
+		CU_ASSERT_EQUAL(na, 76);
+		CU_ASSERT_EQUAL(na, nb);
+		for (size_t i = 0; i < na && i < nb; i++) {
+			if (a[i] != b[i]) {
+				fprintf(stderr, "\n  %s row %zu: mrc %.0f, sim %.0f\n", path, i, a[i], b[i]);
+				CU_FAIL("OPT curve differs from pflab sim");
+				break;
+			}
+		}
+		cmd_result_free(&m);
+		cmd_result_free(&s);
+		free(path);
+	}
+}
+
 static CU_TestInfo sample_tests[] = {
 	{ "OPT curve of Belady's string: textbook, = pflab sim", test_opt_golden },
+	{ "OPT curve = pflab sim, stacks thousands deep", test_opt_deep },
 	{ "--sample 1 = pflab sim at every size, every policy", test_rate_one_is_exact },
 	{ "--sample 0.1: mean error <= 0.01, generated phases", test_error_bound_generated },
 	{ "--sample 0.2: mean error <= 0.01 on cloudPhysics", test_error_bound_shared },
