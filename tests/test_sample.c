@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lab_frames.h"
+#include "lab_sample.h"
 #include "lab_table.h"
 #include "test.h"
 
@@ -282,6 +283,25 @@ static void test_opt_deep(void)
 	}
 }
 
+/* The sample's arithmetic: T = round(R * 2^24), frames rounded, a hashed sample's size. */
+static void test_sample_arithmetic(void)
+{
+	uint32_t tenth = lab_sample_threshold(0.1), kept = 0;
+
+	CU_ASSERT_EQUAL(tenth, 1677722); /* 0.1 * 2^24 = 1677721.6 */
+	CU_ASSERT_EQUAL(lab_sample_threshold(1.0), LAB_SAMPLE_MODULUS);
+	CU_ASSERT_EQUAL(lab_sample_threshold(LAB_SAMPLE_RATE_MIN), 1);
+	CU_ASSERT_EQUAL(lab_sample_frames(1000, tenth), 100);
+	CU_ASSERT_EQUAL(lab_sample_frames(15, tenth), 2);  /* 1.5 rounds up */
+	CU_ASSERT_EQUAL(lab_sample_frames(14, tenth), 1);  /* 1.4 rounds down */
+	CU_ASSERT_EQUAL(lab_sample_frames(3, tenth), 1);   /* never 0 */
+	CU_ASSERT_EQUAL(lab_sample_frames(123457, LAB_SAMPLE_MODULUS), 123457);
+	/* Consecutive page numbers: about a tenth kept (binomial sd ~ 95). */
+	for (uint64_t p = 0; p < 100000; p++)
+		kept += lab_sample_keep(p, tenth);
+	CU_ASSERT(kept > 9700 && kept < 10300);
+}
+
 static CU_TestInfo sample_tests[] = {
 	{ "OPT curve of Belady's string: textbook, = pflab sim", test_opt_golden },
 	{ "OPT curve = pflab sim, stacks thousands deep", test_opt_deep },
@@ -289,6 +309,7 @@ static CU_TestInfo sample_tests[] = {
 	{ "--sample 0.1: mean error <= 0.01, generated phases", test_error_bound_generated },
 	{ "--sample 0.2: mean error <= 0.01 on cloudPhysics", test_error_bound_shared },
 	{ "--sample: bad rates refused, one line, exit 2", test_bad_rates },
+	{ "sample threshold, scaled frames, hashed fraction", test_sample_arithmetic },
 	{ "--exact: exact columns = pflab sim, error beside", test_exact_columns },
 	CU_TEST_INFO_NULL,
 };
