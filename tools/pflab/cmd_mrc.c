@@ -40,10 +40,11 @@
 #define PLOT_POINTS 2000
 /* Points of a sampled curve without --frames: geometric, as in the papers. */
 #define SAMPLE_POINTS 50
-/* The smallest miniature memory of a default sampled curve: below a few
- * dozen sampled frames a policy's behaviour on the sample departs from the
- * trace's (on the ARC paper's OLTP trace, ARC's error passes 0.01 under
- * about 30 sampled frames), so the default curve starts at this many / R. */
+/* The smallest miniature memory of a default sampled curve: with a handful
+ * of sampled frames a policy's behaviour on the sample departs from the
+ * trace's (on the ARC paper's OLTP trace at R = 0.05, ARC's error passed
+ * 0.01 under about 30 sampled frames when this was chosen), so the default
+ * curve starts at this many / R. */
 #define SAMPLE_MIN_FRAMES 32
 
 struct mrc_opts {
@@ -115,8 +116,9 @@ static const char mrc_help[] =
 	"summary and the times go to standard error.\n"
 	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
 	"pages, else powers of two). Faults count every miss, cold ones included.\n"
-	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference, see\n"
-	"docs/lab.md#miss-ratio-curves.\n";
+	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference (whole\n"
+	"blocks passed where no exchange can happen); --sample R: one pass over the\n"
+	"trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
 
 static int parse_args(int argc, char **argv, struct mrc_opts *o)
 {
@@ -1060,7 +1062,7 @@ out:
 
 static const struct command mrc_cmd = {
 	.name = "mrc",
-	.summary = "the miss-ratio curve of a trace: every frame count in one pass (lru, opt)",
+	.summary = "the miss-ratio curve of a trace: one pass (lru, opt), per size, or sampled (--sample)",
 	.main = mrc_main,
 };
 COMMAND_REGISTER(mrc_cmd);
