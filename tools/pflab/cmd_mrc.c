@@ -863,8 +863,8 @@ static void write_summary(const struct mrc_opts *o, const struct curve *c, FILE 
 		if (e > max)
 			max = e;
 	}
-	fprintf(out, "error of the sampled miss ratio over %zu sizes: mean absolute %.6f, max %.6f\n",
-		c->n, c->n ? sum / (double)c->n : 0.0, max);
+	fprintf(out, "error of the sampled miss ratio over %zu size%s: mean absolute %.6f, max %.6f\n",
+		c->n, c->n == 1 ? "" : "s", c->n ? sum / (double)c->n : 0.0, max);
 	fprintf(out, "time: sampled %.3f s wall, %.3f s cpu; exact (%s) %.3f s wall, %.3f s cpu: "
 		"%.1fx faster (wall), %.1fx (cpu)\n", c->seconds, c->cpu,
 		!strcmp(o->policy->name, "lru") || !strcmp(o->policy->name, "opt")
