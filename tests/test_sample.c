@@ -14,7 +14,7 @@
  *    cloudPhysics trace (skipped, saying so, without it);
  *  - bad --sample values and --exact without --sample are refused with one
  *    line and exit 2; --exact prints the exact curve and the error beside
- *    the estimate.
+ *    the estimate, and --plot draws both.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lab_frames.h"
+#include "lab_proc.h"
 #include "lab_sample.h"
 #include "lab_table.h"
 #include "test.h"
@@ -248,6 +249,28 @@ static void test_exact_columns(void)
 	free(path);
 }
 
+/* --plot with --exact: one figure, both curves in it. */
+static void test_plot_both(void)
+{
+	char *path = random_trace("sample-plot.txt", 11, 2, 3000, 200);
+	char svg[512];
+	struct cmd_result m;
+	char *text;
+
+	snprintf(svg, sizeof(svg), "%s/sampled.svg", scratch_dir());
+	m = run_pflab("mrc '%s' --policy clock --sample 0.5 --frames 10,20,40,80 --exact --plot '%s'",
+		      path, svg);
+	CU_ASSERT_EQUAL(m.status, 0);
+	text = lab_read_file(svg, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "clock, sampled at 0.5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "exact (per-size runs)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "</svg>"));
+	free(text);
+	cmd_result_free(&m);
+	free(path);
+}
+
 /*
  * OPT's curve on traces whose stacks are thousands deep, so that the scan
  * passes whole blocks (lab_stackdist.c), against pflab sim at 76 sizes.
@@ -311,6 +334,7 @@ static CU_TestInfo sample_tests[] = {
 	{ "--sample: bad rates refused, one line, exit 2", test_bad_rates },
 	{ "sample threshold, scaled frames, hashed fraction", test_sample_arithmetic },
 	{ "--exact: exact columns = pflab sim, error beside", test_exact_columns },
+	{ "--exact --plot: both curves in the figure", test_plot_both },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("sample", sample_tests);
