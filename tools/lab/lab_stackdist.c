@@ -297,6 +297,25 @@ int lab_lru_stack_feed(struct lab_lru_stack *s, const uint32_t *pages, size_t n)
 
 /* ------------------------------------------------------------------ OPT */
 
+/*
+ * The scan of Mattson's update exchanges the carry only with pages used
+ * later than the carry; most positions hold pages used sooner. The stack is
+ * cut into blocks of OPT_BLOCK positions, each with an upper bound on the
+ * priorities in it, so that a block whose bound is not above the carry's
+ * priority is passed whole. A bound is raised when a write could raise the
+ * block's maximum (the hole's) and is left alone when an
+ * exchange lowers a priority, so it is always an upper bound; a block the
+ * scan reads from end to end gets its exact maximum again. The exchanges,
+ * and so the distances, are exactly those of the plain scan.
+ */
+#define OPT_BLOCK 64
+
+static inline void bound_raise(uint32_t *bound, uint32_t pos, uint32_t prio)
+{
+	if (prio > bound[pos / OPT_BLOCK])
+		bound[pos / OPT_BLOCK] = prio;
+}
+
 int lab_opt_stack(const uint32_t *pages, const uint32_t *next, size_t n, uint32_t npages,
 		  struct lab_mrc *m)
 {
@@ -305,11 +324,12 @@ int lab_opt_stack(const uint32_t *pages, const uint32_t *next, size_t n, uint32_
 	uint32_t *stack = malloc(sizeof(*stack) * (npages ? npages : 1));
 	uint32_t *prio = malloc(sizeof(*prio) * (npages ? npages : 1));
 	uint32_t *depth = malloc(sizeof(*depth) * (npages ? npages : 1));
+	uint32_t *bound = calloc(npages / OPT_BLOCK + 1, sizeof(*bound));
 	uint32_t len = 0;
 	int rc = -1;
 
 	*m = (struct lab_mrc){ 0 };
-	if (!stack || !prio || !depth || hist_reserve(m, npages + 1) != 0)
+	if (!stack || !prio || !depth || !bound || hist_reserve(m, npages + 1) != 0)
 		goto out;
 	for (uint32_t p = 0; p < npages; p++)
 		depth[p] = NONE;
@@ -331,26 +351,47 @@ int lab_opt_stack(const uint32_t *pages, const uint32_t *next, size_t n, uint32_
 			/* Carry the old top down to the hole; at each position the
 			 * page used sooner stays and the later one is carried on. A
 			 * carried page never used again (NONE) stays the carry. */
-			uint32_t carry = stack[0], carry_prio = prio[0];
+			uint32_t carry = stack[0], carry_prio = prio[0], j = 1;
 
-			for (uint32_t j = 1; j < hole && carry_prio != NONE; j++) {
-				if (prio[j] > carry_prio) {
-					uint32_t y = stack[j], y_prio = prio[j];
+			while (j < hole && carry_prio != NONE) {
+				uint32_t end = j + OPT_BLOCK, max = 0;
+				bool whole = j % OPT_BLOCK == 0 && end <= hole;
 
-					stack[j] = carry;
-					prio[j] = carry_prio;
-					depth[carry] = j;
-					carry = y;
-					carry_prio = y_prio;
+				if (whole && bound[j / OPT_BLOCK] <= carry_prio) {
+					j = end;
+					continue;
 				}
+				if (!whole)
+					end = j + 1;
+				for (; j < end; j++) {
+					uint32_t pj = prio[j];
+
+					if (pj > carry_prio) {
+						uint32_t y = stack[j];
+
+						stack[j] = carry;
+						prio[j] = carry_prio;
+						depth[carry] = j;
+						carry = y;
+						/* pj becomes what position j now holds */
+						y = carry_prio;
+						carry_prio = pj;
+						pj = y;
+					}
+					if (pj > max)
+						max = pj;
+				}
+				if (whole)
+					bound[(j - 1) / OPT_BLOCK] = max;
 			}
 			stack[hole] = carry;
 			prio[hole] = carry_prio;
 			depth[carry] = hole;
+			bound_raise(bound, hole, carry_prio);
 		}
 		stack[0] = x;
 		prio[0] = next[i] ? next[i] : NONE;
-		depth[x] = 0;
+		depth[x] = 0; /* block 0, the top's, is never passed whole: no bound */
 	}
 	m->refs = n;
 	m->distinct = len;
@@ -361,5 +402,6 @@ out:
 	free(stack);
 	free(prio);
 	free(depth);
+	free(bound);
 	return rc;
 }

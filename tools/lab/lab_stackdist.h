@@ -22,10 +22,12 @@
  * next use is later. That is O(depth) per reference, O(n * D) for a trace
  * of n references of mean depth D (worst case O(n * distinct)); the carry
  * stops as soon as it holds a page never used again, which no page can
- * displace, and that bounds the cost of cold misses in practice. O(log n)
- * algorithms exist (Bilardi, Ekanadham, Pattnaik, "Optimal on-line
- * computation of stack distances for MIN and OPT", CF 2017); this is the
- * simple one, checked against per-size OPT runs. See docs/lab.md#miss-ratio-curves.
+ * displace, and blocks of 64 positions whose priorities are all below the
+ * carry's are passed whole (an upper bound per block), the same exchanges
+ * found 2-3x sooner. O(log V) algorithms exist (Bilardi, Ekanadham,
+ * Pattnaik, "Optimal on-line computation of stack distances for MIN and
+ * OPT", CF 2017); this is not one, see docs/lab.md#miss-ratio-curves. It is
+ * checked against per-size OPT runs.
  */
 #ifndef PFLAB_LAB_STACKDIST_H
 #define PFLAB_LAB_STACKDIST_H

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "cli.h"
 #include "idmap.h"
@@ -20,6 +22,7 @@
 #include "lab_plot.h"
 #include "lab_progress.h"
 #include "lab_proc.h"
+#include "lab_sample.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
 #include "outfile.h"
@@ -35,6 +38,14 @@
 #define TABLE_ALL_MAX 64
 /* Points in a plotted curve: enough to look continuous on a log axis. */
 #define PLOT_POINTS 2000
+/* Points of a sampled curve without --frames: geometric, as in the papers. */
+#define SAMPLE_POINTS 50
+/* The smallest miniature memory of a default sampled curve: with a handful
+ * of sampled frames a policy's behaviour on the sample departs from the
+ * trace's (on the ARC paper's OLTP trace at R = 0.05, ARC's error passed
+ * 0.01 under about 30 sampled frames when this was chosen), so the default
+ * curve starts at this many / R. */
+#define SAMPLE_MIN_FRAMES 32
 
 struct mrc_opts {
 	const char *trace_path;
@@ -46,6 +57,10 @@ struct mrc_opts {
 	const char *out_path;
 	const char *plot_path;
 	const char *pflab;     /* for the fallback; NULL: this binary */
+	double rate;           /* --sample R, 0: none */
+	uint32_t threshold;    /* T of the hashed sample (lab_sample.h) */
+	bool exact;            /* --exact: the exact curve too, and the error */
+	bool quiet;            /* no note on standard error for the fallback */
 };
 
 /* The curve: faults at each listed frame count. */
@@ -55,16 +70,26 @@ struct curve {
 	uint32_t *frames;
 	uint64_t *faults;
 	size_t n;
+	/* Sampled (--sample): faults[] are estimates, miss[] the sample's miss
+	 * ratios they come from; the sample's size. */
+	double *miss;
+	uint64_t sample_refs;
+	uint32_t sample_pages;
+	/* --exact: the exact curve at the same frame counts, and the times. */
+	uint64_t *exact_faults;
+	double seconds, exact_seconds;   /* wall */
+	double cpu, exact_cpu;           /* user + system, children included */
 };
 
 static const char mrc_help[] =
-	"usage: pflab mrc TRACE --policy lru|opt [options]\n"
+	"usage: pflab mrc TRACE --policy P [--sample R [--exact]] [options]\n"
 	"\n"
 	"The miss-ratio curve of TRACE: the fault count at every number of frames\n"
 	"from 1 to the number of distinct pages. LRU and OPT are stack algorithms\n"
 	"(Mattson et al. 1970): one pass over the trace gives the whole curve,\n"
 	"identical to `pflab sim` at each size. Another policy is run with\n"
-	"`pflab sim` once per size instead (it says so).\n"
+	"`pflab sim` once per size instead (it says so), or estimated from a sample\n"
+	"with --sample.\n"
 	"\n"
 	"  -p, --policy P       any one policy of pflab policies: lru and opt in one\n"
 	"                       pass, any other by a pflab sim run per size\n"
@@ -76,16 +101,28 @@ static const char mrc_help[] =
 	"  -o, --out FILE       write the CSV to FILE\n"
 	"      --plot FILE      draw the curve with gnuplot: FILE.png or FILE.svg\n"
 	"      --pflab PATH     the pflab that runs the per-size fallback (default: this one)\n"
+	"      --sample R       any policy: estimate the curve from the pages whose hash\n"
+	"                       falls in a fraction R (0 < R <= 1) of the hash space\n"
+	"                       (SHARDS), each size c run with c*R frames on them\n"
+	"                       (miniature simulation); without --frames, 50 sizes from\n"
+	"                       32/R to the distinct pages. R = 1 is the exact curve\n"
+	"      --exact          with --sample: compute the exact curve too (one pass\n"
+	"                       for lru and opt, else pflab sim per size) and print\n"
+	"                       it beside the estimate with the error and both times\n"
 	"  -h, --help           this text\n"
 	"\n"
+	"CSV of a sampled curve: frames,faults,miss_ratio (estimates), with --exact\n"
+	"then exact_faults,exact_miss_ratio,error (estimate - exact); the error\n"
+	"summary and the times go to standard error.\n"
 	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
 	"pages, else powers of two). Faults count every miss, cold ones included.\n"
-	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference, see\n"
-	"docs/lab.md#miss-ratio-curves.\n";
+	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference (whole\n"
+	"blocks passed where no exchange can happen); --sample R: one pass over the\n"
+	"trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
 
 static int parse_args(int argc, char **argv, struct mrc_opts *o)
 {
-	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_PLOT, OPT_PFLAB };
+	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_PLOT, OPT_PFLAB, OPT_SAMPLE, OPT_EXACT };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -95,6 +132,8 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 		{ "out", required_argument, NULL, 'o' },
 		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "pflab", required_argument, NULL, OPT_PFLAB },
+		{ "sample", required_argument, NULL, OPT_SAMPLE },
+		{ "exact", no_argument, NULL, OPT_EXACT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -137,6 +176,14 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 			break;
 		}
 		case OPT_PFLAB: o->pflab = optarg; break;
+		case OPT_SAMPLE:
+			/* The smallest rate keeps one hash value in 2^24. */
+			if (cli_parse_double(optarg, LAB_SAMPLE_RATE_MIN, 1.0, &o->rate, why,
+					     sizeof(why)) != 0)
+				return cli_usage_error("mrc", "--sample: %s (a rate in (0, 1])", why);
+			o->threshold = lab_sample_threshold(o->rate);
+			break;
+		case OPT_EXACT: o->exact = true; break;
 		case 'h': fputs(mrc_help, stdout); return -1;
 		default: return EXIT_USAGE;
 		}
@@ -155,6 +202,9 @@ static int parse_args(int argc, char **argv, struct mrc_opts *o)
 	}
 	if (!o->policy)
 		return cli_usage_error("mrc", "--policy is required (any one of pflab policies)");
+	if (o->exact && !o->rate)
+		return cli_usage_error("mrc", "--exact compares a sampled curve with the exact one: "
+				       "give --sample too");
 	return 0;
 }
 
@@ -464,8 +514,10 @@ static int sim_curve(const struct mrc_opts *o, struct curve *c)
 	char *tmp;
 	int rc = EXIT_OK;
 
-	fprintf(stderr, "pflab mrc: %s is not a stack algorithm, so no one-pass curve: "
-		"running pflab sim at each frame count instead\n", o->policy->name);
+	if (!o->quiet)
+		fprintf(stderr, "pflab mrc: %s is not a stack algorithm, so no one-pass curve: "
+			"running pflab sim at each frame count instead (or estimate it: --sample)\n",
+			o->policy->name);
 	if (!pflab) {
 		if (lab_self_path(self, sizeof(self)) != 0)
 			return cli_fail("mrc", "cannot find the pflab binary: give --pflab");
@@ -499,6 +551,215 @@ static int sim_curve(const struct mrc_opts *o, struct curve *c)
 			       c, i);
 	lab_rmtree(tmp);
 	free(tmp);
+	return rc;
+}
+
+/* CPU seconds of this process and of its children that have ended. */
+static double cpu_seconds(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+			kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+			kids.ru_stime.tv_usec) * 1e-6;
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The hashed sample of the trace, as dense page numbers of its own. */
+struct sample {
+	vref_t *refs;
+	size_t n, cap;
+	uint32_t *rename;   /* per page of the trace: its number in the sample + 1, 0: none yet */
+	uint32_t rename_len;
+	uint32_t npages;
+};
+
+static int sample_add(struct sample *s, uint32_t page, bool write, bool identity)
+{
+	uint32_t id;
+
+	if (identity) {
+		/* R = 1: the trace's own numbers, as pflab sim sees them. */
+		id = page;
+		if (page >= s->npages)
+			s->npages = page + 1;
+	} else {
+		if (page >= s->rename_len) {
+			uint64_t want = (uint64_t)s->rename_len * 2;
+			uint32_t *bigger;
+
+			if (want <= page)
+				want = (uint64_t)page + 1;
+			if (want < 1024)
+				want = 1024;
+			bigger = realloc(s->rename, sizeof(*bigger) * want);
+			if (!bigger)
+				return -1;
+			memset(bigger + s->rename_len, 0, sizeof(*bigger) * (want - s->rename_len));
+			s->rename = bigger;
+			s->rename_len = (uint32_t)want;
+		}
+		if (!s->rename[page])
+			s->rename[page] = ++s->npages;
+		id = s->rename[page] - 1;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : CHUNK;
+		vref_t *bigger = realloc(s->refs, sizeof(*bigger) * cap);
+
+		if (!bigger)
+			return -1;
+		s->refs = bigger;
+		s->cap = cap;
+	}
+	s->refs[s->n++] = VREF(id, write);
+	return 0;
+}
+
+/* SAMPLE_POINTS sizes, geometric from the one of SAMPLE_MIN_FRAMES sampled frames. */
+static int sample_sizes(const struct mrc_opts *o, uint32_t distinct, struct curve *c)
+{
+	uint64_t lo64 = ((uint64_t)SAMPLE_MIN_FRAMES * LAB_SAMPLE_MODULUS + o->threshold - 1) /
+			o->threshold;
+	uint32_t lo = lo64 < UINT32_MAX ? (uint32_t)lo64 : UINT32_MAX;
+
+	if (o->frames)
+		return choose_rows(o, distinct, c);
+	if (lo > distinct)
+		lo = distinct ? distinct : 1;
+	c->frames = malloc(sizeof(*c->frames) * SAMPLE_POINTS);
+	c->faults = malloc(sizeof(*c->faults) * SAMPLE_POINTS);
+	if (!c->frames || !c->faults)
+		return -1;
+	c->n = 0;
+	for (int i = 0; i < SAMPLE_POINTS && distinct; i++) {
+		double f = lo * pow((double)distinct / lo, (double)i / (SAMPLE_POINTS - 1));
+		uint32_t v = i == SAMPLE_POINTS - 1 ? distinct : (uint32_t)nearbyint(f);
+
+		if (!c->n || v > c->frames[c->n - 1])
+			c->frames[c->n++] = v;
+	}
+	return 0;
+}
+
+/*
+ * The curve estimated from the hashed sample (lab_sample.h): one pass to
+ * draw the sample, then one miniature simulation per size on it.
+ */
+static int sampled_curve(const struct mrc_opts *o, struct curve *c)
+{
+	bool identity = o->threshold == LAB_SAMPLE_MODULUS;
+	struct sample smp = { 0 };
+	uint64_t *faults = NULL;
+	uint32_t *scaled = NULL;
+	struct reader r;
+	char why[300];
+	ptrdiff_t n;
+	int rc = EXIT_OK;
+	double t0 = seconds_now(), c0 = cpu_seconds(), expected;
+
+	if (reader_open(&r, o) != 0) {
+		rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	while ((n = reader_next(&r, o->trace_path)) > 0) {
+		for (ptrdiff_t i = 0; i < n; i++) {
+			/* The hash is of the trace's own page id, not of its renaming. */
+			if (lab_sample_keep(r.raw[i].page, o->threshold) &&
+			    sample_add(&smp, r.pages[i], r.raw[i].write, identity) != 0) {
+				rc = cli_fail("mrc", "out of memory holding the sample");
+				goto out;
+			}
+		}
+		c->refs += (uint64_t)n;
+	}
+	if (n < 0) {
+		rc = cli_usage_error("mrc", "%s", r.err);
+		goto out;
+	}
+	c->distinct = r.dense ? r.npages : r.ids.count;
+	c->sample_refs = smp.n;
+	c->sample_pages = smp.npages;
+	if (!c->refs) {
+		rc = cli_usage_error("mrc", "%s has no references", o->trace_path);
+		goto out;
+	}
+	if (!smp.n) {
+		rc = cli_usage_error("mrc", "%s: no page of the trace's %u falls in a sample at rate %g: "
+				     "raise --sample", o->trace_path, c->distinct, o->rate);
+		goto out;
+	}
+	if (sample_sizes(o, c->distinct, c) != 0) {
+		rc = cli_fail("mrc", "out of memory");
+		goto out;
+	}
+	scaled = malloc(sizeof(*scaled) * (c->n ? c->n : 1));
+	faults = malloc(sizeof(*faults) * (c->n ? c->n : 1));
+	c->miss = malloc(sizeof(*c->miss) * (c->n ? c->n : 1));
+	if (!scaled || !faults || !c->miss) {
+		rc = cli_fail("mrc", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		scaled[i] = lab_sample_frames(c->frames[i], o->threshold);
+	if (lab_sample_simulate(o->policy, smp.refs, smp.n, smp.npages, scaled, c->n, faults, why,
+				sizeof(why)) != 0) {
+		rc = cli_fail("mrc", "%s", why);
+		goto out;
+	}
+	/* Misses over the references a sample at this rate should have had,
+	 * R * refs, not over those it has: where a hot page falls in or out of
+	 * the sample, its references would otherwise weigh in at 1/R each (the
+	 * correction of SHARDS_adj: the difference counted as hits). */
+	expected = (double)c->refs * o->threshold / LAB_SAMPLE_MODULUS;
+	for (size_t i = 0; i < c->n; i++) {
+		c->miss[i] = identity ? (double)faults[i] / (double)smp.n
+				      : fmin(1.0, (double)faults[i] / expected);
+		/* At R = 1 the sample is the trace: the counts are the exact ones. */
+		c->faults[i] = identity ? faults[i] : (uint64_t)llround(c->miss[i] * (double)c->refs);
+	}
+	c->seconds = seconds_now() - t0;
+	c->cpu = cpu_seconds() - c0;
+out:
+	reader_close(&r);
+	free(smp.refs);
+	free(smp.rename);
+	free(scaled);
+	free(faults);
+	return rc;
+}
+
+/* --exact: the exact curve at the sampled curve's frame counts. */
+static int exact_companion(const struct mrc_opts *o, struct curve *c)
+{
+	struct mrc_opts eo = *o;
+	struct curve e = { 0 };
+	double t0 = seconds_now(), c0 = cpu_seconds();
+	bool stack = !strcmp(o->policy->name, "lru") || !strcmp(o->policy->name, "opt");
+	int rc;
+
+	eo.frames = c->frames;
+	eo.nframes = c->n;
+	eo.quiet = true;
+	rc = stack ? stack_curve(&eo, &e) : sim_curve(&eo, &e);
+	if (rc == EXIT_OK) {
+		c->exact_faults = e.faults;
+		e.faults = NULL;
+		c->exact_seconds = seconds_now() - t0;
+		c->exact_cpu = cpu_seconds() - c0;
+	}
+	free(e.frames);
+	free(e.faults);
 	return rc;
 }
 
@@ -551,42 +812,100 @@ static char *put_ratio(char *p, uint64_t faults, uint64_t refs)
 	return p;
 }
 
+/* The miss ratio shown for row i: the sample's where the curve is sampled. */
+static double row_ratio(const struct curve *c, size_t i)
+{
+	return c->miss ? c->miss[i] : ratio(c->faults[i], c->refs);
+}
+
+static double row_error(const struct curve *c, size_t i)
+{
+	return row_ratio(c, i) - ratio(c->exact_faults[i], c->refs);
+}
+
 static void write_csv(const struct curve *c, FILE *out)
 {
-	char line[96];
+	char line[200];
 
-	fputs("frames,faults,miss_ratio\n", out);
+	fputs(c->exact_faults ? "frames,faults,miss_ratio,exact_faults,exact_miss_ratio,error\n"
+			      : "frames,faults,miss_ratio\n", out);
 	for (size_t i = 0; i < c->n; i++) {
 		char *p = put_u64(line, c->frames[i]);
 
 		*p++ = ',';
 		p = put_u64(p, c->faults[i]);
 		*p++ = ',';
-		p = put_ratio(p, c->faults[i], c->refs);
+		if (c->miss)
+			p += sprintf(p, "%.6f", c->miss[i]);
+		else
+			p = put_ratio(p, c->faults[i], c->refs);
+		if (c->exact_faults) {
+			*p++ = ',';
+			p = put_u64(p, c->exact_faults[i]);
+			*p++ = ',';
+			p = put_ratio(p, c->exact_faults[i], c->refs);
+			p += sprintf(p, ",%.6f", row_error(c, i));
+		}
 		*p++ = '\n';
 		fwrite(line, 1, (size_t)(p - line), out);
 	}
+}
+
+/* --exact: the error over the curve and the two times, one line each. */
+static void write_summary(const struct mrc_opts *o, const struct curve *c, FILE *out)
+{
+	double sum = 0, max = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		double e = fabs(row_error(c, i));
+
+		sum += e;
+		if (e > max)
+			max = e;
+	}
+	fprintf(out, "error of the sampled miss ratio over %zu size%s: mean absolute %.6f, max %.6f\n",
+		c->n, c->n == 1 ? "" : "s", c->n ? sum / (double)c->n : 0.0, max);
+	fprintf(out, "time: sampled %.3f s wall, %.3f s cpu; exact (%s) %.3f s wall, %.3f s cpu: "
+		"%.1fx faster (wall), %.1fx (cpu)\n", c->seconds, c->cpu,
+		!strcmp(o->policy->name, "lru") || !strcmp(o->policy->name, "opt")
+			? "one pass" : "pflab sim per size",
+		c->exact_seconds, c->exact_cpu,
+		c->seconds > 0 ? c->exact_seconds / c->seconds : 0.0,
+		c->cpu > 0 ? c->exact_cpu / c->cpu : 0.0);
 }
 
 static void write_table(const struct mrc_opts *o, const struct curve *c, bool stack, FILE *out)
 {
 	bool all = o->frames || c->n <= TABLE_ALL_MAX;
 
-	fprintf(out, "%s: %llu references, %u distinct pages; %s curve %s\n", o->trace_path,
-		(unsigned long long)c->refs, c->distinct, o->policy->name,
-		stack ? "from stack distances (one pass)" : "from per-size pflab sim runs");
-	fprintf(out, "%10s %14s %10s\n", "frames", "faults", "miss_ratio");
+	fprintf(out, "%s: %llu references, %u distinct pages; %s curve ", o->trace_path,
+		(unsigned long long)c->refs, c->distinct, o->policy->name);
+	if (c->miss)
+		fprintf(out, "estimated from a hashed sample at rate %g (%llu references, %u pages), "
+			"each size run with size * %g frames\n", o->rate,
+			(unsigned long long)c->sample_refs, c->sample_pages, o->rate);
+	else
+		fprintf(out, "%s\n", stack ? "from stack distances (one pass)" : "from per-size pflab sim runs");
+	fprintf(out, "%10s %14s %10s", "frames", "faults", "miss_ratio");
+	if (c->exact_faults)
+		fprintf(out, " %14s %10s %10s", "exact_faults", "exact", "error");
+	fputc('\n', out);
 	for (size_t i = 0; i < c->n; i++) {
 		uint32_t f = c->frames[i];
 
 		/* Powers of two and the last size, unless every row was asked for. */
 		if (!all && (f & (f - 1)) && i + 1 < c->n)
 			continue;
-		fprintf(out, "%10u %14llu %10.6f\n", f, (unsigned long long)c->faults[i],
-			ratio(c->faults[i], c->refs));
+		fprintf(out, "%10u %14llu %10.6f", f, (unsigned long long)c->faults[i], row_ratio(c, i));
+		if (c->exact_faults)
+			fprintf(out, " %14llu %10.6f %+10.6f", (unsigned long long)c->exact_faults[i],
+				ratio(c->exact_faults[i], c->refs), row_error(c, i));
+		fputc('\n', out);
 	}
 	if (!all)
 		fprintf(out, "(%zu frame counts in all: --csv prints every one)\n", c->n);
+	if (c->exact_faults)
+		write_summary(o, c, out);
 }
 
 static int draw(const struct mrc_opts *o, const struct curve *c)
@@ -595,13 +914,16 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 	size_t step = c->n > PLOT_POINTS ? 0 : 1, n = 0;
 	double *x = malloc(sizeof(*x) * (c->n ? c->n : 1));
 	double *y = malloc(sizeof(*y) * (c->n ? c->n : 1));
+	double *ye = malloc(sizeof(*ye) * (c->n ? c->n : 1));
+	char sampled_name[64];
+	struct lab_series series[2];
 	const char *ext = strrchr(o->plot_path, '.');
 	struct lab_plot_outputs outs = { 0 };
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int rc = EXIT_FAIL;
 
-	if (!x || !y)
+	if (!x || !y || !ye)
 		goto out;
 	/* A long curve is thinned to points spaced evenly on the log axis. */
 	for (size_t i = 0; i < c->n; i++) {
@@ -611,7 +933,8 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 
 		if (keep) {
 			x[n] = c->frames[i];
-			y[n++] = ratio(c->faults[i], c->refs);
+			ye[n] = c->exact_faults ? ratio(c->exact_faults[i], c->refs) : NAN;
+			y[n++] = row_ratio(c, i);
 		}
 	}
 	tmp = lab_tempdir("pflab-plot");
@@ -626,6 +949,9 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 		 o->policy->name, o->trace_path, (unsigned long long)c->refs, c->distinct);
 	for (char *q = title; *q && *q != ' '; q++) /* "LRU miss-ratio curve" */
 		*q = (char)toupper((unsigned char)*q);
+	snprintf(sampled_name, sizeof(sampled_name), "%s, sampled at %g", o->policy->name, o->rate);
+	series[0] = (struct lab_series){ .name = c->miss ? sampled_name : o->policy->name, .y = y };
+	series[1] = (struct lab_series){ .name = "exact (per-size runs)", .y = ye };
 	f = fopen(script, "w");
 	if (!f) {
 		rc = cli_fail("mrc", "%s: %s", script, strerror(errno));
@@ -645,8 +971,8 @@ static int draw(const struct mrc_opts *o, const struct curve *c)
 		    .ymax = NAN,
 		    .nx = n,
 		    .x = x,
-		    .nseries = 1,
-		    .series = &(struct lab_series){ .name = o->policy->name, .y = y },
+		    .nseries = c->exact_faults ? 2 : 1,
+		    .series = series,
 	    }, why, sizeof(why)) != 0) {
 		rc = cli_fail("mrc", "%s", why);
 		goto out;
@@ -672,7 +998,8 @@ out:
 	}
 	free(x);
 	free(y);
-	if (rc == EXIT_FAIL && (!x || !y))
+	free(ye);
+	if (rc == EXIT_FAIL && (!x || !y || !ye))
 		cli_fail("mrc", "out of memory");
 	return rc;
 }
@@ -687,7 +1014,13 @@ static int mrc_main(int argc, char **argv)
 	if (rc)
 		goto out;
 	stack = !strcmp(opts.policy->name, "lru") || !strcmp(opts.policy->name, "opt");
-	rc = stack ? stack_curve(&opts, &c) : sim_curve(&opts, &c);
+	if (opts.rate) {
+		rc = sampled_curve(&opts, &c);
+		if (!rc && opts.exact)
+			rc = exact_companion(&opts, &c);
+	} else {
+		rc = stack ? stack_curve(&opts, &c) : sim_curve(&opts, &c);
+	}
 	if (rc)
 		goto out;
 
@@ -710,6 +1043,8 @@ static int mrc_main(int argc, char **argv)
 	} else {
 		write_table(&opts, &c, stack, stdout);
 	}
+	if ((opts.out_path || opts.csv) && c.exact_faults)
+		write_summary(&opts, &c, stderr);
 	if (opts.plot_path) {
 		if (c.n == 0)
 			rc = cli_fail("mrc", "%s has no references: nothing to plot", opts.trace_path);
@@ -719,13 +1054,15 @@ static int mrc_main(int argc, char **argv)
 out:
 	free(c.frames);
 	free(c.faults);
+	free(c.miss);
+	free(c.exact_faults);
 	free(opts.frames);
 	return rc < 0 ? EXIT_OK : rc;
 }
 
 static const struct command mrc_cmd = {
 	.name = "mrc",
-	.summary = "the miss-ratio curve of a trace: every frame count in one pass (lru, opt)",
+	.summary = "the miss-ratio curve of a trace: one pass (lru, opt), per size, or sampled (--sample)",
 	.main = mrc_main,
 };
 COMMAND_REGISTER(mrc_cmd);
