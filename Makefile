@@ -29,21 +29,42 @@ PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
 ISA_SRC   := $(wildcard isa/*.c)
 VMM_SRC   := $(wildcard vmm/*.c)
+UVM_SRC   := $(wildcard vmm/uvm/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(UVM_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/uvm -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
+UVM_LIB    := $(BUILD)/libpflab-uvm.a
 
 .PHONY: all run test check bench clean deps guest fuzz
-all: $(PFLAB) guest
+all: $(PFLAB) guest $(UVM_LIB)
+
+# The user-level paging library (docs/uvm.md): the pager, its policies and
+# vmm/uvm/ as one relocatable object in an archive, so that a program that
+# calls uvm_map() gets every policy (they register through a linker
+# section that nothing names). Its interface is vmm/uvm/uvm.h alone.
+UVM_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PAGER_SRC) $(UVM_SRC))
+$(UVM_LIB): $(UVM_LIB_OBJ)
+	$(LD) -r -o $(BUILD)/pflab-uvm.o $^
+	rm -f $@
+	ar rcs $@ $(BUILD)/pflab-uvm.o
+
+# The example program of docs/uvm.md, cut out of the page and built against
+# the library and its header only; the uvm suite runs it.
+UVM_EXAMPLE := $(BUILD)/uvm-example
+$(BUILD)/uvm-example.c: docs/uvm.md
+	@mkdir -p $(dir $@)
+	awk '/^```c$$/{f=1;next} /^```$$/{if(f)exit} f' $< > $@.tmp && mv $@.tmp $@
+$(UVM_EXAMPLE): $(BUILD)/uvm-example.c $(UVM_LIB)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -Ivmm/uvm -o $@ $< $(UVM_LIB) -lpthread
 
 $(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -87,7 +108,7 @@ else
 FUZZ_STEP   := $(MAKE) --no-print-directory fuzz FUZZ_S=$(FUZZ_TEST_S)
 endif
 
-check: $(PFLAB) $(TEST_BIN) guest
+check: $(PFLAB) $(TEST_BIN) guest $(UVM_EXAMPLE)
 	@status=0; \
 	$(FUZZ_STEP) || status=1; \
 	$(PFLAB) regress tests/scenarios --junit $(BUILD)/regress.xml || status=1; \
