@@ -243,7 +243,7 @@ static int make_pager(struct uvm_region *r, const struct uvm_config *cfg, char *
 	if (cfg->seed)
 		params.seed = cfg->seed;
 	if (cfg->tick)
-		params.tick = cfg->tick;
+		params.tick = cfg->tick == UVM_TICK_NONE ? 0 : cfg->tick;
 	if (cfg->window)
 		params.window = cfg->window;
 	if (cfg->aging_bits)
@@ -310,6 +310,8 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	r->read_ahead = cfg->read_ahead;
 	r->fill_timeout_ns = cfg->fill_timeout_ns ? cfg->fill_timeout_ns : 10000000000ull;
 	r->replay = cfg->replay;
+	r->on_fault = cfg->on_fault;
+	r->on_fault_ctx = cfg->on_fault_ctx;
 	r->keep_on_unmap = cfg->pool_high != 0;
 	r->store.fd = -1;
 	r->state = calloc(r->npages, 1);
@@ -431,6 +433,26 @@ static double lat_quantile_us(const struct uvm_region *r, double q)
 	return 0;
 }
 
+/* The references [hits_from, upto) made no fault: tell the policy about
+ * those to resident pages, as the simulator's hits. */
+static void show_hits(struct uvm_region *r, uint64_t upto)
+{
+	const struct uvm_replay *rp = r->replay;
+	struct pager *p = r->pager;
+
+	for (uint64_t j = r->hits_from; j < upto; j++) {
+		frame_t f = pager_lookup(p, rp->refs[j] & ~REPLAY_WRITE);
+
+		if (f == NO_FRAME || f >= p->nframes)
+			continue;
+		p->now = j + 1;
+		p->next_use = rp->next_use && rp->next_use[j] ? rp->next_use[j] : NEVER;
+		pager_hit(p, f);
+	}
+	if (upto > r->hits_from)
+		r->hits_from = upto;
+}
+
 /* Exact replay: the pager's clock is the reference being made, OPT's future
  * its next use, and the references since the last fault are shown to the
  * policy as the hits the simulator would have seen. */
@@ -444,24 +466,19 @@ static int replay_clock(struct uvm_region *r, vpn_t vpn, enum access_kind *kind)
 		return region_err(r, -EINVAL, "fault on page %u is not reference %llu's page", vpn,
 				  (unsigned long long)idx);
 	*kind = (rp->refs[idx] & REPLAY_WRITE) ? ACCESS_WRITE : ACCESS_READ;
-	for (uint64_t j = r->hits_from; j < idx; j++) {
-		frame_t f = pager_lookup(p, rp->refs[j] & ~REPLAY_WRITE);
-
-		if (f == NO_FRAME || f >= p->nframes)
-			continue;
-		p->now = j + 1;
-		p->next_use = rp->next_use && rp->next_use[j] ? rp->next_use[j] : NEVER;
-		pager_hit(p, f);
-	}
+	show_hits(r, idx);
 	r->hits_from = idx + 1;
 	p->now = idx + 1;
 	p->next_use = rp->next_use && rp->next_use[idx] ? rp->next_use[idx] : NEVER;
 	return 0;
 }
 
-static void run_ticks(struct pager *p)
+static void run_ticks(struct uvm_region *r)
 {
-	while (p->tick && p->now >= p->next_tick) {
+	struct pager *p = r->pager;
+
+	/* Under a replay, uvm_replay_tick() runs them at the reference. */
+	while (!r->replay && p->tick && p->now >= p->next_tick) {
 		pager_tick(p);
 		p->next_tick += p->tick;
 	}
@@ -485,8 +502,10 @@ static int pager_path(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 	f = pager_fault(p, vpn, kind);
 	if (f == NO_FRAME)
 		return region_err(r, p->fail_errno ? p->fail_errno : -ENOSPC, "%s", p->err);
-	run_ticks(p);
+	run_ticks(r);
 	record_latency(r, uvm_now_ns() - t0);
+	if (r->on_fault)
+		r->on_fault(r->on_fault_ctx, vpn, kind == ACCESS_WRITE);
 	return 0;
 }
 
@@ -675,6 +694,22 @@ int uvm_unmap(struct uvm_region *r, bool discard)
 	registry_remove(u, r);
 	region_free(r);
 	return 0;
+}
+
+void uvm_replay_tick(struct uvm_region *r, uint64_t done)
+{
+	struct pager *p = r->pager;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->replay && p->tick && p->policy->ops->tick) {
+		show_hits(r, done < r->replay->len ? done : r->replay->len);
+		while (done >= p->next_tick) {
+			p->now = p->next_tick;
+			pager_tick(p);
+			p->next_tick += p->tick;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
 }
 
 void uvm_stats(struct uvm_region *r, struct uvm_stats *out)

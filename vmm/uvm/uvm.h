@@ -66,12 +66,15 @@ struct uvm_replay {
 	const volatile uint64_t *index;
 };
 
+#define UVM_TICK_NONE UINT64_MAX
+
 struct uvm_config {
 	size_t pages;           /* the region's size, in pages */
 	size_t page_size;       /* a multiple of 4096; 0: 4096 */
 	uint32_t frames;        /* pages resident at most */
 	const char *policy;     /* any of `pflab policies`; NULL: "clock" */
-	/* Policy knobs as `pflab sim` takes them; 0: the default. */
+	/* Policy knobs as `pflab sim` takes them; 0: the default; tick
+	 * UVM_TICK_NONE: no clock tick. */
 	uint64_t seed, tick, window;
 	unsigned aging_bits;
 	enum uvm_trap trap;
@@ -85,6 +88,10 @@ struct uvm_config {
 	uint64_t fill_timeout_ns; /* uffd: a fault unanswered this long gets SIGBUS; 0: 10 s */
 	const char *inject;     /* test: fail chosen store I/Os (pflab run --inject's SPEC) */
 	const struct uvm_replay *replay; /* exact replay, or NULL */
+	/* Called for each fault the pager serves (not soft ones), with the
+	 * region's lock held, on the thread that serves it; or NULL. */
+	void (*on_fault)(void *ctx, uint64_t page, bool write);
+	void *on_fault_ctx;
 };
 
 /* Per-process options. */
@@ -138,6 +145,14 @@ int uvm_unpin(struct uvm_region *r, const void *addr, size_t len);
  * failed since the last flush (an eviction's); the error is then cleared.
  */
 int uvm_flush(struct uvm_region *r, const void *addr, size_t len);
+
+/*
+ * Exact replay of a policy with a clock tick (NRU, Aging): the program has
+ * made references [0, done) and none after; run the ticks due by then, as
+ * the simulator does after its tick-th reference. Call it whenever done is
+ * a multiple of the tick (the tick knob; POLICY_PARAMS' 1000 by default).
+ */
+void uvm_replay_tick(struct uvm_region *r, uint64_t done);
 
 void uvm_stats(struct uvm_region *r, struct uvm_stats *out);
 /* Why the region's last failed call failed, or "". */

@@ -98,6 +98,8 @@ struct uvm_region {
 	uint64_t fill_timeout_ns;
 	const struct uvm_replay *replay;
 	uint64_t hits_from;     /* replay: references shown to the policy so far */
+	void (*on_fault)(void *ctx, uint64_t page, bool write);
+	void *on_fault_ctx;
 
 	uint64_t soft_faults, wp_faults, timeouts, prefetched;
 	/* Fault latency: a log2 histogram with 8 steps per octave, in ns. */
