@@ -314,14 +314,6 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	r->on_fault_ctx = cfg->on_fault_ctx;
 	r->keep_on_unmap = cfg->pool_high != 0;
 	r->store.fd = -1;
-	r->state = calloc(r->npages, 1);
-	r->frame = malloc(sizeof(*r->frame) * r->npages);
-	if (!r->state || !r->frame) {
-		snprintf(err, errlen, "out of memory for %u pages", r->npages);
-		goto fail;
-	}
-	for (uint32_t i = 0; i < r->npages; i++)
-		r->frame[i] = NO_FRAME;
 	uvm_mmu_init(&r->mmu, r);
 	if (uvm_store_open(r, cfg, err, errlen) != 0)
 		goto fail;
@@ -353,8 +345,18 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 			goto fail;
 		r->trap = &uvm_trap_sigsegv;
 	}
+	/* The address space first: a region too large for it is refused
+	 * before anything per page is allocated. */
 	if (r->trap->init(r, err, errlen) != 0)
 		goto fail;
+	r->state = calloc(r->npages, 1);
+	r->frame = malloc(sizeof(*r->frame) * r->npages);
+	if (!r->state || !r->frame) {
+		snprintf(err, errlen, "out of memory for %u pages", r->npages);
+		goto fail;
+	}
+	for (uint32_t i = 0; i < r->npages; i++)
+		r->frame[i] = NO_FRAME;
 	if (make_pager(r, cfg, err, errlen) != 0)
 		goto fail;
 	if (registry_add(u, r) != 0) {

@@ -83,6 +83,7 @@ static enum access_kind fault_kind(struct uvm_region *r, vpn_t vpn, void *uc)
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	bool failed;
 
 	for (unsigned i = 0; i < SEGV_MAX_CONTEXTS; i++) {
 		struct uvm *u = __atomic_load_n(&segv_contexts[i], __ATOMIC_ACQUIRE);
@@ -96,10 +97,12 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 			break;
 		}
 		vpn = (vpn_t)(((uintptr_t)si->si_addr - (uintptr_t)r->va) / r->psz);
-		if (uvm_region_fault(r, vpn, fault_kind(r, vpn, uc)) < 0)
-			send_sigbus(si->si_addr);
+		failed = uvm_region_fault(r, vpn, fault_kind(r, vpn, uc)) < 0;
 		uvm_release(r);
+		/* Last: a SIGBUS handler may leave this one by siglongjmp. */
 		errno = saved;
+		if (failed)
+			send_sigbus(si->si_addr);
 		return;
 	}
 	errno = saved;
