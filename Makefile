@@ -66,6 +66,10 @@ $(BUILD)/uvm-example.c: docs/uvm.md
 $(UVM_EXAMPLE): $(BUILD)/uvm-example.c $(UVM_LIB)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -Ivmm/uvm -o $@ $< $(UVM_LIB) -lpthread
 
+# The library's fault cost against the kernel's (make bench, docs/uvm.md).
+$(BUILD)/uvm-bench: tools/uvm-bench.c vmm/uvm/uvm.h $(UVM_LIB)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -Ivmm/uvm -o $@ $< $(UVM_LIB) -lpthread
+
 $(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -118,7 +122,7 @@ check: $(PFLAB) $(TEST_BIN) guest $(UVM_EXAMPLE)
 
 bench:
 	@tools/install-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/uvm-bench
 	@tools/bench $(PFLAB)
 
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with
