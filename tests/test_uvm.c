@@ -25,6 +25,7 @@
 
 #include "test.h"
 #include "uvm.h"
+#include "workload.h"
 
 #define PG 4096u
 
@@ -373,6 +374,43 @@ static void test_callbacks(void)
 	uvm_close(u);
 }
 
+/* A store that flips a byte of page 3 when it gives it back: the
+ * workloads' checks must notice (they are what pflab proc's verdict rests on). */
+static int bad_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	int rc = cb_read(ctx, page, buf, len);
+
+	if (page == 3)
+		((unsigned char *)buf)[56] ^= 0x40; /* list: page 3's node stamp */
+	return rc;
+}
+
+static void test_workload_notices(void)
+{
+	static struct mem_store m;
+	static const enum uvm_workload_kind kinds[] = { UWL_SCAN, UWL_STRIDE, UWL_LIST, UWL_COPY };
+
+	for (size_t k = 0; k < 4; k++) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *r;
+		struct uvm_workload w;
+
+		memset(&m, 0, sizeof(m));
+		r = map(u, (struct uvm_config){
+			.pages = 8, .frames = 2, .policy = "fifo", .trap = traps[k % 2],
+			.store = UVM_STORE_CALLBACKS,
+			.callbacks = { bad_read, cb_write, &m, .zero_first = true } });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		w = (struct uvm_workload){ .kind = kinds[k], .base = uvm_addr(r), .npages = 8,
+					   .page_size = PG, .seed = 1 };
+		CU_ASSERT_EQUAL(uvm_workload_run(&w), 0);
+		CU_ASSERT(w.mismatches > 0);
+		if (kinds[k] != UWL_COPY) /* copy's first bad word may be its copy's */
+			CU_ASSERT(strstr(w.first_mismatch, "page 3 offset") != NULL);
+		uvm_close(u);
+	}
+}
+
 /* ---- several regions --------------------------------------------------------- */
 
 static void test_policies_per_region(void)
@@ -568,8 +606,10 @@ static void test_read_error_sigbus(void)
 	for (size_t t = 0; t < 2; t++) {
 		pid_t pid = fork();
 
-		if (pid == 0)
+		if (pid == 0) {
+			alarm(20); /* a hang is a failure, not a stuck suite */
 			_exit(sigbus_child(traps[t], 0));
+		}
 		CU_ASSERT_EQUAL(child_status(pid), 10);
 	}
 }
@@ -578,8 +618,10 @@ static void test_filler_timeout(void)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		alarm(20);
 		_exit(sigbus_child(UVM_TRAP_UFFD, 1));
+	}
 	CU_ASSERT_EQUAL(child_status(pid), 10);
 }
 
@@ -600,6 +642,7 @@ static void test_unrelated_fault(void)
 			.pages = 4, .frames = 2, .trap = UVM_TRAP_SIGSEGV });
 		volatile unsigned char *p = reg ? uvm_addr(reg) : NULL;
 
+		alarm(20);
 		if (!p)
 			_exit(2);
 		p[0] = 1; /* the region works */
@@ -634,6 +677,7 @@ static void test_no_temp_file(void)
 		struct uvm_region *r;
 		volatile unsigned char *p;
 
+		alarm(20);
 		setenv("TMPDIR", dir, 1);
 		u = open_ctx();
 		r = map(u, (struct uvm_config){ .pages = 64, .frames = 4, .trap = UVM_TRAP_UFFD,
@@ -847,6 +891,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "unmap keeps a region whose write-back fails", test_unmap_keeps },
 	{ "a shared file mapping at an offset, 16 KiB pages", test_file_mapping },
 	{ "a store of callbacks", test_callbacks },
+	{ "the workloads notice a corrupted page", test_workload_notices },
 	{ "six regions, six policies, six page sizes", test_policies_per_region },
 	{ "2000 regions", test_thousands },
 	{ "bad configurations are refused with a reason", test_refusals },
