@@ -252,6 +252,11 @@ static void test_flush_errors(void)
 		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0); /* still dirty: written now */
 		CU_ASSERT_EQUAL(file_byte(path, 100), 0xaa);
 		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0);
+		/* a write after a flush dirties the page again */
+		p[100] = 0xbb;
+		CU_ASSERT_EQUAL(uvm_flush(r, (void *)p, PG), 0);
+		CU_ASSERT_EQUAL(file_byte(path, 100), 0xbb);
+		CU_ASSERT_EQUAL(stats_of(r).wp_faults, 1);
 		CU_ASSERT_EQUAL(uvm_unmap(r, false), 0);
 
 		path = make_file("evict.dat", 4);
@@ -270,8 +275,10 @@ static void test_flush_errors(void)
 		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), -ENOSPC);
 		CU_ASSERT_EQUAL(file_byte(path, 0), 0x10); /* the flush wrote it */
 		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0);  /* reported once */
+		p[3 * PG] = 0x13; /* dirty, never flushed */
 		CU_ASSERT_EQUAL(uvm_unmap(r, false), 0);
-		CU_ASSERT_EQUAL(file_byte(path, 2 * PG), 0x12); /* unmap wrote it back */
+		CU_ASSERT_EQUAL(file_byte(path, 2 * PG), 0x12);
+		CU_ASSERT_EQUAL(file_byte(path, 3 * PG), 0x13); /* unmap wrote it back */
 		uvm_close(u);
 	}
 }
@@ -289,7 +296,7 @@ static void test_unmap_keeps(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	p = uvm_addr(r);
 	p[5] = 0x55;
-	CU_ASSERT_EQUAL(uvm_unmap(r, false), -EIO);
+	CU_ASSERT_EQUAL_FATAL(uvm_unmap(r, false), -EIO);
 	CU_ASSERT(strstr(uvm_strerror(r), "stays mapped") != NULL);
 	CU_ASSERT_EQUAL(p[5], 0x55); /* still there */
 	CU_ASSERT_EQUAL(uvm_unmap(r, true), 0);

@@ -103,7 +103,6 @@ static void serve(struct uvm *u, unsigned id, const struct uffd_msg *msg)
 		if (!(r->state[vpn] & (UPG_MAPPED | UPG_SOFT)))
 			madvise(r->va + (size_t)vpn * r->psz, r->psz, MADV_DONTNEED);
 		pthread_mutex_unlock(&r->lock);
-		__atomic_add_fetch(&r->timeouts, 1, __ATOMIC_RELAXED);
 	} else if (rc < 0) {
 		pthread_mutex_lock(&r->lock);
 		if (!(r->state[vpn] & (UPG_MAPPED | UPG_SOFT)) &&
@@ -161,6 +160,7 @@ static void *watchdog_main(void *arg)
 
 	for (;;) {
 		struct pollfd pfd = { .fd = u->stop_fd, .events = POLLIN };
+		struct uvm_region *r;
 		uint64_t now;
 
 		if (poll(&pfd, 1, 5) > 0)
@@ -173,6 +173,11 @@ static void *watchdog_main(void *arg)
 				continue;
 			if (__atomic_exchange_n(&u->inflight_poisoned[i], 1, __ATOMIC_ACQ_REL))
 				continue;
+			r = uvm_lookup(u, (void *)(uintptr_t)(a & ~1ull));
+			if (r) { /* counted before the thread wakes to its SIGBUS */
+				__atomic_add_fetch(&r->timeouts, 1, __ATOMIC_RELAXED);
+				uvm_release(r);
+			}
 			poison(u->uffd, (a & ~1ull) & ~(uint64_t)(SMALL_PAGE - 1), SMALL_PAGE);
 		}
 	}
