@@ -544,11 +544,14 @@ static void on_bus(int sig, siginfo_t *si, void *uc)
 	siglongjmp(bus_jump, 1);
 }
 
+static int slow_calls;
+
 static int slow_read(void *ctx, uint64_t page, void *buf, size_t len)
 {
 	(void)ctx;
 	(void)page;
-	usleep(300000);
+	if (slow_calls++ == 0)
+		usleep(300000);
 	memset(buf, 7, len);
 	return 0;
 }
@@ -570,7 +573,7 @@ static int sigbus_child(enum uvm_trap trap, int mode)
 	if (mode == 0) {
 		c.store = UVM_STORE_FILE;
 		c.file = make_file("bus.dat", 16);
-		c.inject = "read:eio@page=5";
+		c.inject = "read:eio@page=5/times=1";
 	} else {
 		c.store = UVM_STORE_CALLBACKS;
 		c.callbacks = (struct uvm_store_callbacks){ slow_read, cb_write, NULL, false };
@@ -594,8 +597,28 @@ static int sigbus_child(enum uvm_trap trap, int mode)
 		return 5;
 	if (mode == 1 && st.timeouts != 1)
 		return 6;
-	if (mode == 0 && p[6 * PG] != 6 * 7 + 1)
+	if (mode == 1) {
+		/* The slow read ends: the page's bytes, never zeros, from then on
+		 * (the store is fast after its first read). */
+		usleep(400000);
+		if (sigsetjmp(bus_jump, 1) == 0)
+			return p[5 * PG + 17] == 7 ? 10 : 12;
+		return 14;
+	}
+	if (p[6 * PG] != 6 * 7 + 1)
 		return 7; /* the region goes on working */
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		/* The read would succeed now (the rule fails once): sigsegv
+		 * tries it again at each access; uffd keeps the page poisoned
+		 * until a prefetch. */
+		unsigned char x = p[5 * PG + 17];
+
+		return trap == UVM_TRAP_SIGSEGV && x == 5 * 7 + 1 ? 10 : 8;
+	}
+	if (trap != UVM_TRAP_UFFD)
+		return 9;
+	if (uvm_prefetch(r, (void *)(p + 5 * PG), PG) != 0 || p[5 * PG + 17] != 5 * 7 + 1)
+		return 13;
 	return 10;
 }
 
@@ -613,23 +636,33 @@ static void test_read_error_sigbus(void)
 	for (size_t t = 0; t < 2; t++) {
 		pid_t pid = fork();
 
+		int status;
+
 		if (pid == 0) {
 			alarm(20); /* a hang is a failure, not a stuck suite */
 			_exit(sigbus_child(traps[t], 0));
 		}
-		CU_ASSERT_EQUAL(child_status(pid), 10);
+		status = child_status(pid);
+		CU_ASSERT_EQUAL(status, 10);
+		if (status != 10)
+			fprintf(stderr, "read error child (%s): status %d\n",
+				t ? "sigsegv" : "uffd", status);
 	}
 }
 
 static void test_filler_timeout(void)
 {
 	pid_t pid = fork();
+	int status;
 
 	if (pid == 0) {
 		alarm(20);
 		_exit(sigbus_child(UVM_TRAP_UFFD, 1));
 	}
-	CU_ASSERT_EQUAL(child_status(pid), 10);
+	status = child_status(pid);
+	CU_ASSERT_EQUAL(status, 10);
+	if (status != 10)
+		fprintf(stderr, "filler timeout child: status %d\n", status);
 }
 
 /* A fault outside every region still crashes: by SIGSEGV, or under a
@@ -706,6 +739,59 @@ static void test_no_temp_file(void)
 		entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(d);
 	CU_ASSERT_EQUAL(entries, 0);
+}
+
+/*
+ * Not root: the uffd trap still works, through UFFD_USER_MODE_ONLY where
+ * vm.unprivileged_userfaultfd is 0, and then a system call writing into an
+ * absent page fails with EFAULT instead of waiting.
+ */
+static void test_unprivileged(void)
+{
+	FILE *f = fopen("/proc/sys/vm/unprivileged_userfaultfd", "r");
+	int knob = -1;
+	pid_t pid;
+
+	if (f) {
+		if (fscanf(f, "%d", &knob) != 1)
+			knob = -1;
+		fclose(f);
+	}
+	if (getuid() != 0 || knob < 0) {
+		test_skip("needs root to drop to an unprivileged user, and "
+			  "/proc/sys/vm/unprivileged_userfaultfd");
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct uvm *u;
+		struct uvm_region *r;
+		volatile unsigned char *p;
+		int fd = open("/dev/zero", O_RDONLY);
+		ssize_t n;
+
+		alarm(20);
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(2);
+		u = open_ctx();
+		r = u ? map(u, (struct uvm_config){ .pages = 8, .frames = 2,
+						    .trap = UVM_TRAP_UFFD,
+						    .store = UVM_STORE_MEMORY }) : NULL;
+		if (!r)
+			_exit(3);
+		p = uvm_addr(r);
+		for (unsigned i = 0; i < 8; i++)
+			p[i * PG] = (unsigned char)i;
+		for (unsigned i = 0; i < 8; i++)
+			if (p[i * PG] != i)
+				_exit(4);
+		n = read(fd, (void *)(p + 2 * PG), 16); /* page 2: absent (2 frames) */
+		if (knob == 0)
+			_exit(n == -1 && errno == EFAULT ? 10 : 5);
+		_exit(n == 16 ? 10 : 6);
+	}
+	CU_ASSERT_EQUAL(child_status(pid), 10);
 }
 
 /* ---- pflab proc ---------------------------------------------------------------- */
@@ -854,6 +940,24 @@ static void test_proc_record(void)
 	cmd_result_free(&s);
 }
 
+/* A page whose stored copy changed behind the program's back: proc says
+ * where, and exits 1. */
+static void test_proc_corrupt(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		for (size_t s = 0; s < 2; s++) {
+			struct cmd_result r = run_pflab("proc --workload scan --pages 64 --frames 8 "
+							"--trap %s --store %s --corrupt-page 5 --csv",
+							t ? "sigsegv" : "uffd", s ? "file" : "memory");
+
+			CU_ASSERT_EQUAL(r.status, 1);
+			CU_ASSERT(strstr(r.err, "1 pages did not hold what was written: first at page 5 "
+					     "offset 120") != NULL);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 1);
+			cmd_result_free(&r);
+		}
+}
+
 static void test_proc_usage(void)
 {
 	static const struct { const char *args, *msg; } bad[] = {
@@ -906,10 +1010,12 @@ static CU_TestInfo uvm_tests[] = {
 	{ "a filler slower than the bound: SIGBUS", test_filler_timeout },
 	{ "a fault outside the regions still crashes", test_unrelated_fault },
 	{ "a killed program leaves no temporary file", test_no_temp_file },
+	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },
 	{ "proc random verifies, same faults under both traps", test_proc_random },
 	{ "proc workloads verify, with threads", test_proc_workloads },
 	{ "proc --trace gives pflab sim's faults and write-backs", test_proc_equals_sim },
 	{ "proc --record writes the faults", test_proc_record },
+	{ "proc says which page was corrupted", test_proc_corrupt },
 	{ "proc bad usage", test_proc_usage },
 	CU_TEST_INFO_NULL,
 };

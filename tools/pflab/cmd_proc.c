@@ -50,6 +50,8 @@ static const char proc_help[] =
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
 	"      --json             a JSON object\n"
 	"      --tick N, --window N, --aging-bits N   policy knobs, as pflab sim's\n"
+	"      --corrupt-page N   test knob: flip byte 123 of page N's stored copy after\n"
+	"                         its first write-back (the workload must notice)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"faults counts the faults the pager served: major (read from the store) plus\n"
@@ -92,7 +94,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PAGE_SIZE, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_THREADS,
 	       OPT_FILLERS, OPT_STORE, OPT_DISK_LATENCY, OPT_READ_AHEAD, OPT_RECORD, OPT_CSV,
-	       OPT_JSON };
+	       OPT_JSON, OPT_CORRUPT };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -113,6 +115,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		CLI_POLICY_KNOBS,
+		/* Test knob, described in docs/uvm.md. */
+		{ "corrupt-page", required_argument, NULL, OPT_CORRUPT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -195,6 +199,12 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			o->region.read_ahead = (uint32_t)v;
 			break;
 		case OPT_RECORD: o->record_path = optarg; break;
+		case OPT_CORRUPT:
+			if (cli_parse_u64(optarg, 0, PROC_MAX_PAGES - 1, &v, why, sizeof(why)))
+				return cli_usage_error("proc", "--corrupt-page: %s", why);
+			o->region.corrupt = true;
+			o->region.corrupt_page = v;
+			break;
 		case OPT_CSV:
 		case OPT_JSON:
 			if (o->output != OUT_TABLE)

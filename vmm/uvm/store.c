@@ -92,6 +92,23 @@ static int store_zero_fill(struct backing_store *bs, vpn_t vpn, frame_t f)
 	return 0;
 }
 
+/* The test knob: flip byte 123 of the page's stored copy, once. */
+static void corrupt(struct uvm_store *s, vpn_t vpn)
+{
+	size_t at = (size_t)vpn * s->r->psz + 123;
+	unsigned char b;
+
+	s->corrupt_page = -2;
+	if (s->kind == UVM_STORE_MEMORY) {
+		s->mem[at] ^= 0x5a;
+	} else if (s->kind != UVM_STORE_CALLBACKS &&
+		   pread(s->fd, &b, 1, s->offset + (off_t)at) == 1) {
+		b ^= 0x5a;
+		if (pwrite(s->fd, &b, 1, s->offset + (off_t)at) != 1)
+			s->corrupt_page = (int64_t)vpn; /* try again at the next write */
+	}
+}
+
 static int store_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
 	struct uvm_store *s = store_of(bs);
@@ -112,6 +129,8 @@ static int store_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 		rc = file_io(s, vpn, src, true);
 		break;
 	}
+	if (rc == 0 && (int64_t)vpn == s->corrupt_page)
+		corrupt(s, vpn);
 	return rc;
 }
 
@@ -175,7 +194,9 @@ int uvm_store_open(struct uvm_region *r, const struct uvm_config *cfg, char *err
 	struct uvm_store *s = &r->store;
 
 	*s = (struct uvm_store){ .bs.ops = &uvm_store_ops, .r = r, .kind = cfg->store, .fd = -1,
-				 .latency_ns = cfg->disk_latency_ns };
+				 .latency_ns = cfg->disk_latency_ns,
+				 .corrupt_page = cfg->corrupt && cfg->corrupt_page < cfg->pages
+						 ? (int64_t)cfg->corrupt_page : -1 };
 	switch (cfg->store) {
 	case UVM_STORE_SWAP:
 		s->fd = open_tmpfile(err, errlen);

@@ -87,6 +87,8 @@ struct uvm_config {
 	uint32_t pool_low, pool_high; /* the free pool's watermarks (pflab's pool); 0: none */
 	uint64_t fill_timeout_ns; /* uffd: a fault unanswered this long gets SIGBUS; 0: 10 s */
 	const char *inject;     /* test: fail chosen store I/Os (pflab run --inject's SPEC) */
+	bool corrupt;           /* test: flip byte 123 of page corrupt_page's stored copy */
+	uint64_t corrupt_page;  /*   after its first write-back (the program must notice) */
 	const struct uvm_replay *replay; /* exact replay, or NULL */
 	/* Called for each fault the pager serves (not soft ones), with the
 	 * region's lock held, on the thread that serves it; or NULL. */

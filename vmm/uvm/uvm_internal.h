@@ -60,6 +60,7 @@ struct uvm_store {
 	size_t mem_len;
 	struct uvm_store_callbacks cb;
 	uint64_t latency_ns;
+	int64_t corrupt_page;   /* test knob: see uvm_config; -1 none, -2 done */
 };
 
 struct uvm_mmu {
