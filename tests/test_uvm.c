@@ -418,6 +418,37 @@ static void test_workload_notices(void)
 	}
 }
 
+/* The pager's free pool and its daemon thread under a region: the daemon
+ * evicts ahead of the faults while the program runs; every byte survives. */
+static void test_pool(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 64, .frames = 16, .policy = "clock", .trap = traps[t],
+			.pool_low = 2, .pool_high = 6 });
+		volatile unsigned char *p;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		for (unsigned pass = 0; pass < 6; pass++)
+			for (unsigned i = 0; i < 64; i += pass % 3 + 1)
+				for (unsigned j = 0; j < PG; j += 1024) {
+					unsigned char want = (unsigned char)(i * 3 + j / 1024 + (pass > 2));
+
+					if (pass == 0 || pass == 3)
+						p[i * PG + j] = want;
+					else
+						bad += p[i * PG + j] != want;
+				}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT(stats_of(r).faults > 64);
+		CU_ASSERT(stats_of(r).resident <= 16);
+		uvm_close(u);
+	}
+}
+
 /* ---- several regions --------------------------------------------------------- */
 
 static void test_policies_per_region(void)
@@ -1003,6 +1034,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "a shared file mapping at an offset, 16 KiB pages", test_file_mapping },
 	{ "a store of callbacks", test_callbacks },
 	{ "the workloads notice a corrupted page", test_workload_notices },
+	{ "a free pool and its daemon thread keep every byte", test_pool },
 	{ "six regions, six policies, six page sizes", test_policies_per_region },
 	{ "2000 regions", test_thousands },
 	{ "bad configurations are refused with a reason", test_refusals },
