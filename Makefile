@@ -36,23 +36,50 @@ VMM_SRC   := $(wildcard vmm/*.c)
 # goes only into the plugin's shared object.
 QEMU_GLUE := vmm/qemu/plugin.c
 QEMU_SRC  := $(filter-out $(QEMU_GLUE),$(wildcard vmm/qemu/*.c))
+UVM_SRC   := $(wildcard vmm/uvm/*.c)
 LAB_SRC   := $(wildcard tools/lab/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(UVM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/qemu -Itools/lab -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
 PLUGIN     := $(BUILD)/libpflab-qemu.so
+UVM_LIB    := $(BUILD)/libpflab-uvm.a
 
 .PHONY: all run test check bench clean deps guest fuzz
-all: $(PFLAB) $(PLUGIN) guest
+all: $(PFLAB) $(PLUGIN) guest $(UVM_LIB)
+
+# The user-level paging library (docs/uvm.md): the pager, its policies and
+# vmm/uvm/ as one relocatable object in an archive, so that a program that
+# calls uvm_map() gets every policy (they register through a linker
+# section that nothing names). Its interface is vmm/uvm/uvm.h alone. The
+# simulator's machine sets (simset.c, which renames through traces/) are
+# not part of it.
+UVM_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out vmm/pager/simset.c,$(PAGER_SRC)) $(UVM_SRC))
+$(UVM_LIB): $(UVM_LIB_OBJ)
+	$(LD) -r -o $(BUILD)/pflab-uvm.o $^
+	rm -f $@
+	ar rcs $@ $(BUILD)/pflab-uvm.o
+
+# The example program of docs/uvm.md, cut out of the page and built against
+# the library and its header only; the uvm suite runs it.
+UVM_EXAMPLE := $(BUILD)/uvm-example
+$(BUILD)/uvm-example.c: docs/uvm.md
+	@mkdir -p $(dir $@)
+	awk '/^```c$$/{f=1;next} /^```$$/{if(f)exit} f' $< > $@.tmp && mv $@.tmp $@
+$(UVM_EXAMPLE): $(BUILD)/uvm-example.c $(UVM_LIB)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -Ivmm/uvm -o $@ $< $(UVM_LIB) -lpthread
+
+# The library's fault cost against the kernel's (make bench, docs/uvm.md).
+$(BUILD)/uvm-bench: tools/uvm-bench.c vmm/uvm/uvm.h $(UVM_LIB)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -Ivmm/uvm -o $@ $< $(UVM_LIB) -lpthread
 
 $(PFLAB): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -115,7 +142,7 @@ else
 FUZZ_STEP   := $(MAKE) --no-print-directory fuzz FUZZ_S=$(FUZZ_TEST_S)
 endif
 
-check: $(PFLAB) $(TEST_BIN) $(PLUGIN) guest
+check: $(PFLAB) $(TEST_BIN) $(PLUGIN) guest $(UVM_EXAMPLE)
 	@status=0; \
 	tests/layout-check $(INCLUDES) || status=1; \
 	$(FUZZ_STEP) || status=1; \
@@ -126,7 +153,7 @@ check: $(PFLAB) $(TEST_BIN) $(PLUGIN) guest
 
 bench:
 	@tools/install-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/uvm-bench
 	@tools/bench $(PFLAB)
 
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "idmap.h"
+#include "loadtrace.h"
 #include "outfile.h"
 #include "sim.h"
 #include "trace.h"
@@ -118,99 +118,12 @@ struct run_opts {
 	bool layout_given;           /* --swap-layout: report the layout's columns */
 };
 
-/* The trace, loaded whole: the guest replays it and OPT reads its future. */
-struct loaded_trace {
-	vref_t *refs;
-	size_t n;
-	uint64_t *ids;      /* vpn -> the trace's page id */
-	uint32_t npages;
-	uint32_t *next_use;
-};
-
-static void loaded_trace_free(struct loaded_trace *lt)
-{
-	free(lt->refs);
-	free(lt->ids);
-	free(lt->next_use);
-}
-
 static int load_trace(const struct run_opts *o, struct loaded_trace *lt)
 {
-	enum { CHUNK = 65536 };
-	struct trace_ref *buf = malloc(sizeof(*buf) * CHUNK);
-	size_t cap = 0, ids_cap = 0;
-	struct idmap ids;
-	char err[512];
-	struct trace *t;
-	ptrdiff_t got;
-	int rc = EXIT_USAGE;
+	char why[64];
 
-	memset(lt, 0, sizeof(*lt));
-	if (!buf || idmap_init(&ids) != 0) {
-		free(buf);
-		return cli_usage_error("run", "out of memory");
-	}
-	t = trace_open(o->trace_path, &o->trace, err, sizeof(err));
-	if (!t) {
-		cli_usage_error("run", "%s", err);
-		goto out;
-	}
-	while ((got = trace_read(t, buf, CHUNK)) > 0) {
-		if (lt->n + (size_t)got > cap) {
-			size_t ncap = cap ? cap * 2 : CHUNK;
-			vref_t *r;
-
-			while (ncap < lt->n + (size_t)got)
-				ncap *= 2;
-			r = realloc(lt->refs, ncap * sizeof(*r));
-			if (!r) {
-				cli_usage_error("run", "out of memory for the trace");
-				goto out;
-			}
-			lt->refs = r;
-			cap = ncap;
-		}
-		for (ptrdiff_t i = 0; i < got; i++) {
-			uint32_t vpn = idmap_get(&ids, buf[i].page);
-
-			if (vpn == UINT32_MAX || vpn >= PFLAB_DATA_MAX_PAGES) {
-				cli_usage_error("run", "%s: more than %u distinct pages (the guest's data region holds %u)",
-						o->trace_path, PFLAB_DATA_MAX_PAGES, PFLAB_DATA_MAX_PAGES);
-				goto out;
-			}
-			if (vpn >= ids_cap) {
-				size_t ncap = ids_cap ? ids_cap * 2 : 1024;
-				uint64_t *p = realloc(lt->ids, ncap * sizeof(*p));
-
-				if (!p) {
-					cli_usage_error("run", "out of memory for the trace");
-					goto out;
-				}
-				lt->ids = p;
-				ids_cap = ncap;
-			}
-			lt->ids[vpn] = buf[i].page;
-			lt->refs[lt->n++] = VREF(vpn, buf[i].write);
-		}
-	}
-	if (got < 0) {
-		cli_usage_error("run", "%s", trace_error(t));
-		goto out;
-	}
-	if (lt->n == 0) {
-		cli_usage_error("run", "%s: no references", o->trace_path);
-		goto out;
-	}
-	lt->npages = ids.count;
-	rc = EXIT_OK;
-out:
-	if (t)
-		trace_close(t);
-	idmap_fini(&ids);
-	free(buf);
-	if (rc != EXIT_OK)
-		loaded_trace_free(lt);
-	return rc;
+	snprintf(why, sizeof(why), "the guest's data region holds %u", PFLAB_DATA_MAX_PAGES);
+	return lab_load_trace("run", o->trace_path, &o->trace, PFLAB_DATA_MAX_PAGES, why, lt);
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)

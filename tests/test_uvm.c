@@ -1,0 +1,1055 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The user-level paging library (docs/uvm.md): its example program; exact
+ * counts on small cases (a loop larger than the frames faults on every
+ * access); pin, prefetch, flush with injected write errors, unmap writing
+ * back, a shared file mapping, page sizes; several regions with different
+ * policies and 2000 regions at once; the fail-closed paths in child
+ * processes (SIGBUS with the address for a failed read under both traps and
+ * for a filler that does not answer, an unrelated fault still crashing, no
+ * temporary file left by a killed program); the refusals; and pflab proc:
+ * verified workloads, identical counts under both traps, and exact
+ * agreement with pflab sim on generated traces.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "uvm.h"
+#include "workload.h"
+
+#define PG 4096u
+
+static const enum uvm_trap traps[] = { UVM_TRAP_UFFD, UVM_TRAP_SIGSEGV };
+
+static struct uvm *open_ctx(void)
+{
+	char err[256];
+	struct uvm *u = uvm_open(NULL, err, sizeof(err));
+
+	if (!u)
+		fprintf(stderr, "uvm_open: %s\n", err);
+	return u;
+}
+
+static struct uvm_region *map(struct uvm *u, struct uvm_config c)
+{
+	char err[256];
+	struct uvm_region *r = uvm_map(u, &c, err, sizeof(err));
+
+	if (!r)
+		fprintf(stderr, "uvm_map: %s\n", err);
+	return r;
+}
+
+static struct uvm_stats stats_of(struct uvm_region *r)
+{
+	struct uvm_stats st;
+
+	uvm_stats(r, &st);
+	return st;
+}
+
+/* A scratch file of n pages, page i filled with byte (i * 7 + 1). */
+static char *make_file(const char *name, unsigned n)
+{
+	static char path[512];
+	unsigned char buf[PG];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (unsigned i = 0; i < n; i++) {
+		memset(buf, (int)(i * 7 + 1), sizeof(buf));
+		CU_ASSERT_EQUAL(fwrite(buf, 1, sizeof(buf), f), sizeof(buf));
+	}
+	fclose(f);
+	return path;
+}
+
+static int file_byte(const char *path, off_t at)
+{
+	unsigned char b;
+	int fd = open(path, O_RDONLY);
+	ssize_t n = pread(fd, &b, 1, at);
+
+	close(fd);
+	return n == 1 ? b : -1;
+}
+
+/* ---- the example of docs/uvm.md ------------------------------------------ */
+
+static void test_example(void)
+{
+	struct cmd_result r = run_shell("%s/uvm-example", build_dir());
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "faults 520 major 264 writebacks 256, 0 bad pages\n");
+	if (r.status)
+		fprintf(stderr, "uvm-example: %s%s\n", r.out, r.err);
+	cmd_result_free(&r);
+}
+
+/* ---- exact counts ------------------------------------------------------------ */
+
+/* A loop over P pages with F < P frames: FIFO, CLOCK and LRU (which sees no
+ * hits) fault on every access; with P <= F, only on the first touches. */
+static void test_loop_counts(void)
+{
+	static const char *const pols[] = { "fifo", "clock", "lru" };
+
+	for (size_t t = 0; t < 2; t++)
+		for (size_t k = 0; k < 3; k++) {
+			struct uvm *u = open_ctx();
+			struct uvm_region *r = map(u, (struct uvm_config){
+				.pages = 20, .frames = 8, .policy = pols[k], .trap = traps[t],
+				.store = UVM_STORE_MEMORY });
+			struct uvm_region *small = map(u, (struct uvm_config){
+				.pages = 8, .frames = 8, .policy = pols[k], .trap = traps[t],
+				.store = UVM_STORE_MEMORY });
+			volatile unsigned char *p, *q;
+			unsigned bad = 0;
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(small);
+			p = uvm_addr(r);
+			q = uvm_addr(small);
+			for (unsigned pass = 0; pass < 3; pass++)
+				for (unsigned i = 0; i < 20; i++) {
+					if (pass == 0)
+						p[i * PG + 9] = (unsigned char)(i + 1);
+					else
+						bad += p[i * PG + 9] != (unsigned char)(i + 1);
+					if (i < 8)
+						q[i * PG] = (unsigned char)pass;
+				}
+			CU_ASSERT_EQUAL(bad, 0);
+			CU_ASSERT_EQUAL(stats_of(r).faults, 60);
+			CU_ASSERT_EQUAL(stats_of(r).major, 40);
+			CU_ASSERT_EQUAL(stats_of(r).minor, 20);
+			/* every page is written on the first pass and evicted once dirty */
+			CU_ASSERT_EQUAL(stats_of(r).writebacks, 20);
+			CU_ASSERT_EQUAL(stats_of(small).faults, 8);
+			CU_ASSERT_EQUAL(stats_of(small).evictions, 0);
+			uvm_close(u);
+		}
+}
+
+/* ---- pin, prefetch, flush ----------------------------------------------------- */
+
+static void test_pin(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 32, .frames = 4, .policy = "clock", .trap = traps[t] });
+		volatile unsigned char *p;
+		uint64_t before;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		CU_ASSERT_EQUAL(uvm_pin(r, (void *)p, 2 * PG), 0);
+		p[0] = 11;
+		p[PG] = 12;
+		for (unsigned pass = 0; pass < 3; pass++)
+			for (unsigned i = 2; i < 32; i++)
+				p[i * PG] = (unsigned char)i;
+		before = stats_of(r).faults;
+		CU_ASSERT_EQUAL(p[0], 11);
+		CU_ASSERT_EQUAL(p[PG], 12);
+		CU_ASSERT_EQUAL(stats_of(r).faults, before); /* pinned: still there */
+		CU_ASSERT_EQUAL(stats_of(r).faults, 2 + 3 * 30);
+		/* 2 pinned + 2 more: a fifth cannot be pinned */
+		CU_ASSERT_EQUAL(uvm_pin(r, (void *)(p + 2 * PG), 2 * PG), 0);
+		CU_ASSERT_EQUAL(uvm_pin(r, (void *)(p + 4 * PG), PG), -ENOSPC);
+		CU_ASSERT(strstr(uvm_strerror(r), "pinned") != NULL);
+		CU_ASSERT_EQUAL(uvm_unpin(r, (void *)p, 4 * PG), 0);
+		CU_ASSERT_EQUAL(uvm_pin(r, (void *)(p + 4 * PG), PG), 0);
+		/* outside the region */
+		CU_ASSERT_EQUAL(uvm_pin(r, (void *)(p + 32 * PG), PG), -EINVAL);
+		uvm_close(u);
+	}
+}
+
+static void test_prefetch(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		struct uvm *u = open_ctx();
+		char *path = make_file("prefetch.dat", 16);
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 16, .frames = 8, .policy = "fifo", .trap = traps[t],
+			.store = UVM_STORE_FILE, .file = path });
+		volatile unsigned char *p;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		CU_ASSERT_EQUAL(uvm_prefetch(r, (void *)(p + 3 * PG), 5 * PG), 0);
+		CU_ASSERT_EQUAL(stats_of(r).faults, 5);
+		CU_ASSERT_EQUAL(stats_of(r).major, 5);
+		CU_ASSERT_EQUAL(stats_of(r).prefetched, 5);
+		for (unsigned i = 3; i < 8; i++)
+			bad += p[i * PG + 77] != (unsigned char)(i * 7 + 1);
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT_EQUAL(stats_of(r).faults, 5); /* no fault on a prefetched page */
+		CU_ASSERT_EQUAL(uvm_unmap(r, false), 0);
+		uvm_close(u);
+	}
+}
+
+/* Read-ahead: a major fault brings the next pages too. */
+static void test_read_ahead(void)
+{
+	struct uvm *u = open_ctx();
+	char *path = make_file("ahead.dat", 16);
+	struct uvm_region *r = map(u, (struct uvm_config){
+		.pages = 16, .frames = 16, .policy = "fifo", .trap = UVM_TRAP_UFFD,
+		.store = UVM_STORE_FILE, .file = path, .read_ahead = 3 });
+	volatile unsigned char *p;
+	unsigned bad = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	p = uvm_addr(r);
+	for (unsigned i = 0; i < 16; i++)
+		bad += p[i * PG] != (unsigned char)(i * 7 + 1);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(stats_of(r).faults, 16);
+	CU_ASSERT_EQUAL(stats_of(r).prefetched, 12); /* 4 faults, each with 3 more */
+	uvm_close(u);
+}
+
+/*
+ * Flush with an injected write error: the flush returns it, the page stays
+ * dirty, the next flush writes it. An eviction's write error: the pager
+ * takes another victim, the next flush reports the error once.
+ */
+static void test_flush_errors(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		char *path = make_file("flush.dat", 4);
+		struct uvm *u = open_ctx();
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 4, .frames = 2, .policy = "fifo", .trap = traps[t],
+			.store = UVM_STORE_FILE, .file = path, .inject = "write:eio@at=1" });
+		volatile unsigned char *p;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		p[100] = 0xaa;
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), -EIO);
+		CU_ASSERT_EQUAL(file_byte(path, 100), 1); /* not written */
+		CU_ASSERT_EQUAL(stats_of(r).writeback_errors, 1);
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0); /* still dirty: written now */
+		CU_ASSERT_EQUAL(file_byte(path, 100), 0xaa);
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0);
+		/* a write after a flush dirties the page again */
+		p[100] = 0xbb;
+		CU_ASSERT_EQUAL(uvm_flush(r, (void *)p, PG), 0);
+		CU_ASSERT_EQUAL(file_byte(path, 100), 0xbb);
+		CU_ASSERT_EQUAL(stats_of(r).wp_faults, 1);
+		CU_ASSERT_EQUAL(uvm_unmap(r, false), 0);
+
+		path = make_file("evict.dat", 4);
+		r = map(u, (struct uvm_config){
+			.pages = 4, .frames = 2, .policy = "fifo", .trap = traps[t],
+			.store = UVM_STORE_FILE, .file = path, .inject = "write:enospc@at=1" });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		p[0] = 0x10;
+		p[PG] = 0x11;
+		p[2 * PG] = 0x12; /* evicts page 0: fails; page 1 goes instead */
+		CU_ASSERT_EQUAL(stats_of(r).writeback_errors, 1);
+		CU_ASSERT_EQUAL(stats_of(r).writebacks, 1);
+		CU_ASSERT_EQUAL(file_byte(path, PG), 0x11);
+		CU_ASSERT_EQUAL(p[0], 0x10); /* resident and dirty: no fault */
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), -ENOSPC);
+		CU_ASSERT_EQUAL(file_byte(path, 0), 0x10); /* the flush wrote it */
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0);  /* reported once */
+		p[3 * PG] = 0x13; /* dirty, never flushed */
+		CU_ASSERT_EQUAL(uvm_unmap(r, false), 0);
+		CU_ASSERT_EQUAL(file_byte(path, 2 * PG), 0x12);
+		CU_ASSERT_EQUAL(file_byte(path, 3 * PG), 0x13); /* unmap wrote it back */
+		uvm_close(u);
+	}
+}
+
+/* unmap keeps a region whose write-back fails; discard drops it. */
+static void test_unmap_keeps(void)
+{
+	char *path = make_file("keep.dat", 4);
+	struct uvm *u = open_ctx();
+	struct uvm_region *r = map(u, (struct uvm_config){
+		.pages = 4, .frames = 4, .policy = "clock", .trap = UVM_TRAP_SIGSEGV,
+		.store = UVM_STORE_FILE, .file = path, .inject = "write:eio@every=1" });
+	volatile unsigned char *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	p = uvm_addr(r);
+	p[5] = 0x55;
+	CU_ASSERT_EQUAL_FATAL(uvm_unmap(r, false), -EIO);
+	CU_ASSERT(strstr(uvm_strerror(r), "stays mapped") != NULL);
+	CU_ASSERT_EQUAL(p[5], 0x55); /* still there */
+	CU_ASSERT_EQUAL(uvm_unmap(r, true), 0);
+	CU_ASSERT_EQUAL(file_byte(path, 5), 1);
+	uvm_close(u);
+}
+
+/* A shared file mapping at an offset, 16 KiB pages; writes reach the file. */
+static void test_file_mapping(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		char *path = make_file("shared.dat", 24);
+		struct uvm *u = open_ctx();
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 4, .page_size = 4 * PG, .frames = 2, .policy = "clock",
+			.trap = traps[t], .store = UVM_STORE_FILE, .file = path,
+			.file_offset = 8 * PG });
+		volatile unsigned char *p;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(uvm_page_size(r), 4 * PG);
+		CU_ASSERT_EQUAL(uvm_length(r), 16 * PG);
+		p = uvm_addr(r);
+		for (unsigned i = 0; i < 16; i++) /* file pages 8..23 */
+			bad += p[i * PG + 3] != (unsigned char)((8 + i) * 7 + 1);
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT_EQUAL(stats_of(r).faults, 4); /* one per 16 KiB page */
+		p[5 * PG + 1] = 0xee;
+		CU_ASSERT_EQUAL(uvm_flush(r, NULL, 0), 0);
+		CU_ASSERT_EQUAL(file_byte(path, 13 * PG + 1), 0xee);
+		CU_ASSERT_EQUAL(file_byte(path, 7 * PG), 7 * 7 + 1); /* before the offset: untouched */
+		uvm_close(u);
+	}
+}
+
+/* A store of the program's own: a page never written reads as zeros. */
+struct mem_store {
+	unsigned char pages[8][PG];
+	unsigned reads, writes;
+};
+
+static int cb_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	struct mem_store *m = ctx;
+
+	m->reads++;
+	memcpy(buf, m->pages[page], len);
+	return 0;
+}
+
+static int cb_write(void *ctx, uint64_t page, const void *buf, size_t len)
+{
+	struct mem_store *m = ctx;
+
+	m->writes++;
+	memcpy(m->pages[page], buf, len);
+	return 0;
+}
+
+static void test_callbacks(void)
+{
+	static struct mem_store m;
+	struct uvm *u = open_ctx();
+	struct uvm_region *r;
+	volatile unsigned char *p;
+
+	memset(&m, 0, sizeof(m));
+	r = map(u, (struct uvm_config){
+		.pages = 8, .frames = 2, .policy = "fifo", .trap = UVM_TRAP_UFFD,
+		.store = UVM_STORE_CALLBACKS,
+		.callbacks = { cb_read, cb_write, &m, .zero_first = true } });
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	p = uvm_addr(r);
+	for (unsigned i = 0; i < 8; i++)
+		p[i * PG] = (unsigned char)(i + 100);
+	CU_ASSERT_EQUAL(m.reads, 0);
+	CU_ASSERT_EQUAL(m.writes, 6);
+	CU_ASSERT_EQUAL(p[0], 100);
+	CU_ASSERT_EQUAL(m.reads, 1);
+	CU_ASSERT_EQUAL(m.pages[3][0], 103);
+	uvm_close(u);
+}
+
+/* A store that flips a byte of page 3 when it gives it back: the
+ * workloads' checks must notice (they are what pflab proc's verdict rests on). */
+static int bad_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	int rc = cb_read(ctx, page, buf, len);
+
+	if (page == 3)
+		((unsigned char *)buf)[56] ^= 0x40; /* list: page 3's node stamp */
+	return rc;
+}
+
+static void test_workload_notices(void)
+{
+	static struct mem_store m;
+	static const enum uvm_workload_kind kinds[] = { UWL_SCAN, UWL_STRIDE, UWL_LIST, UWL_COPY };
+
+	for (size_t k = 0; k < 4; k++) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *r;
+		struct uvm_workload w;
+
+		memset(&m, 0, sizeof(m));
+		r = map(u, (struct uvm_config){
+			.pages = 8, .frames = 2, .policy = "fifo", .trap = traps[k % 2],
+			.store = UVM_STORE_CALLBACKS,
+			.callbacks = { bad_read, cb_write, &m, .zero_first = true } });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		w = (struct uvm_workload){ .kind = kinds[k], .base = uvm_addr(r), .npages = 8,
+					   .page_size = PG, .seed = 1 };
+		CU_ASSERT_EQUAL(uvm_workload_run(&w), 0);
+		CU_ASSERT(w.mismatches > 0);
+		if (kinds[k] != UWL_COPY) /* copy's first bad word may be its copy's */
+			CU_ASSERT(strstr(w.first_mismatch, "page 3 offset") != NULL);
+		uvm_close(u);
+	}
+}
+
+/* The pager's free pool and its daemon thread under a region: the daemon
+ * evicts ahead of the faults while the program runs; every byte survives. */
+static void test_pool(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *r = map(u, (struct uvm_config){
+			.pages = 64, .frames = 16, .policy = "clock", .trap = traps[t],
+			.pool_low = 2, .pool_high = 6 });
+		volatile unsigned char *p;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = uvm_addr(r);
+		for (unsigned pass = 0; pass < 6; pass++)
+			for (unsigned i = 0; i < 64; i += pass % 3 + 1)
+				for (unsigned j = 0; j < PG; j += 1024) {
+					unsigned char want = (unsigned char)(i * 3 + j / 1024 + (pass > 2));
+
+					if (pass == 0 || pass == 3)
+						p[i * PG + j] = want;
+					else
+						bad += p[i * PG + j] != want;
+				}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT(stats_of(r).faults > 64);
+		CU_ASSERT(stats_of(r).resident <= 16);
+		uvm_close(u);
+	}
+}
+
+/* ---- several regions --------------------------------------------------------- */
+
+static void test_policies_per_region(void)
+{
+	static const char *const pols[] = { "fifo", "clock", "lru", "random", "sieve", "arc" };
+	struct uvm *u = open_ctx();
+	struct uvm_region *r[6];
+	unsigned bad = 0;
+
+	for (size_t k = 0; k < 6; k++) {
+		r[k] = map(u, (struct uvm_config){
+			.pages = 40, .frames = 10, .policy = pols[k], .trap = traps[k % 2],
+			.page_size = (k + 1) * PG });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[k]);
+	}
+	/* interleaved: each region's faults are its own */
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < 40; i++)
+			for (size_t k = 0; k < 6; k++) {
+				volatile unsigned char *p = uvm_addr(r[k]);
+				size_t at = i * uvm_page_size(r[k]) + k;
+
+				if (pass == 0)
+					p[at] = (unsigned char)(i ^ k);
+				else
+					bad += p[at] != (unsigned char)(i ^ k);
+			}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* a loop of 40 pages over 10 frames: FIFO, CLOCK and LRU (no hits
+	 * seen) fault on every access; the others keep some pages */
+	for (size_t k = 0; k < 6; k++) {
+		uint64_t f = stats_of(r[k]).faults;
+
+		if (k < 3)
+			CU_ASSERT_EQUAL(f, 80);
+		CU_ASSERT(f >= 40 && f <= 80);
+		CU_ASSERT_EQUAL(stats_of(r[k]).major, f - 40);
+	}
+	uvm_close(u);
+}
+
+static void test_thousands(void)
+{
+	enum { N = 2000 };
+	static const char *const pols[] = { "fifo", "clock", "lru", "random" };
+	struct uvm *u = open_ctx();
+	struct uvm_region **r = calloc(N, sizeof(*r));
+	unsigned bad = 0, made = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	for (size_t k = 0; k < N; k++) {
+		r[k] = map(u, (struct uvm_config){
+			.pages = 4, .frames = 2, .policy = pols[k % 4], .trap = traps[k % 2],
+			.store = UVM_STORE_MEMORY });
+		if (!r[k])
+			break;
+		made++;
+	}
+	CU_ASSERT_EQUAL_FATAL(made, N);
+	for (size_t k = 0; k < N; k++)
+		for (unsigned i = 0; i < 4; i++)
+			((volatile unsigned char *)uvm_addr(r[k]))[i * PG] = (unsigned char)(k + i);
+	for (size_t k = 0; k < N; k++)
+		for (unsigned i = 0; i < 4; i++)
+			bad += ((volatile unsigned char *)uvm_addr(r[k]))[i * PG] !=
+			       (unsigned char)(k + i);
+	CU_ASSERT_EQUAL(bad, 0);
+	for (size_t k = 0; k < N; k += 2)
+		CU_ASSERT_EQUAL(uvm_unmap(r[k], false), 0);
+	uvm_close(u);
+	free(r);
+}
+
+/* ---- refusals ------------------------------------------------------------------ */
+
+static void expect_refused(struct uvm_config c, const char *why)
+{
+	char err[256] = "";
+	struct uvm *u = open_ctx();
+	struct uvm_region *r = uvm_map(u, &c, err, sizeof(err));
+
+	CU_ASSERT_PTR_NULL(r);
+	CU_ASSERT(strstr(err, why) != NULL);
+	if (!strstr(err, why))
+		fprintf(stderr, "expected '%s', got '%s'\n", why, err);
+	CU_ASSERT(strchr(err, '\n') == NULL);
+	uvm_close(u);
+}
+
+static void test_refusals(void)
+{
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .page_size = 5000 },
+		       "not a multiple of 4096");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .policy = "nope" },
+		       "unknown policy 'nope'");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 0 }, "at least 1 frame");
+	expect_refused((struct uvm_config){ .pages = 0, .frames = 2 }, "1 to");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .policy = "opt" },
+		       "needs the future");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .store = UVM_STORE_FILE,
+					    .file = "/nonexistent/x" }, "No such file");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .store = UVM_STORE_FILE,
+					    .file = "/tmp", }, "Is a directory");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2,
+					    .store = UVM_STORE_CALLBACKS }, "read and write");
+	expect_refused((struct uvm_config){ .pages = 4, .frames = 2, .inject = "read:bogus@at=1" },
+		       "inject:");
+	expect_refused((struct uvm_config){ .pages = (size_t)1 << 30, .page_size = (size_t)1 << 40,
+					    .frames = 2 }, "do not fit");
+	expect_refused((struct uvm_config){ .pages = (size_t)1 << 28, .page_size = (size_t)1 << 24,
+					    .frames = 2 }, "address space");
+}
+
+/* ---- failing closed, in child processes ----------------------------------------- */
+
+static sigjmp_buf bus_jump;
+static void *volatile bus_addr;
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_addr = si->si_addr;
+	siglongjmp(bus_jump, 1);
+}
+
+static int slow_calls;
+
+static int slow_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)page;
+	if (slow_calls++ == 0)
+		usleep(300000);
+	memset(buf, 7, len);
+	return 0;
+}
+
+/*
+ * In a child: map per mode, read page 5; exit 10 if it got SIGBUS at the
+ * page's address, 11 if it read something, other codes on setup errors.
+ * mode 0: an injected read error; 1: a filler slower than the bound.
+ */
+static int sigbus_child(enum uvm_trap trap, int mode)
+{
+	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO };
+	struct uvm *u = open_ctx();
+	struct uvm_config c = { .pages = 16, .frames = 4, .trap = trap };
+	struct uvm_region *r;
+	volatile unsigned char *p;
+	struct uvm_stats st;
+
+	if (mode == 0) {
+		c.store = UVM_STORE_FILE;
+		c.file = make_file("bus.dat", 16);
+		c.inject = "read:eio@page=5/times=1";
+	} else {
+		c.store = UVM_STORE_CALLBACKS;
+		c.callbacks = (struct uvm_store_callbacks){ slow_read, cb_write, NULL, false };
+		c.fill_timeout_ns = 30000000;
+	}
+	sigaction(SIGBUS, &sa, NULL);
+	r = map(u, c);
+	if (!r)
+		return 2;
+	p = uvm_addr(r);
+	if (mode == 0 && p[4 * PG] != 4 * 7 + 1)
+		return 3; /* its neighbour reads fine */
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		(void)p[5 * PG + 17];
+		return 11;
+	}
+	if (bus_addr != (void *)(p + 5 * PG + 17))
+		return 4;
+	uvm_stats(r, &st);
+	if (mode == 0 && st.pagein_errors != 1)
+		return 5;
+	if (mode == 1 && st.timeouts != 1)
+		return 6;
+	if (mode == 1) {
+		/* The slow read ends: the page's bytes, never zeros, from then on
+		 * (the store is fast after its first read). */
+		usleep(400000);
+		if (sigsetjmp(bus_jump, 1) == 0)
+			return p[5 * PG + 17] == 7 ? 10 : 12;
+		return 14;
+	}
+	if (p[6 * PG] != 6 * 7 + 1)
+		return 7; /* the region goes on working */
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		/* The read would succeed now (the rule fails once): sigsegv
+		 * tries it again at each access; uffd keeps the page poisoned
+		 * until a prefetch. */
+		unsigned char x = p[5 * PG + 17];
+
+		return trap == UVM_TRAP_SIGSEGV && x == 5 * 7 + 1 ? 10 : 8;
+	}
+	if (trap != UVM_TRAP_UFFD)
+		return 9;
+	if (uvm_prefetch(r, (void *)(p + 5 * PG), PG) != 0 || p[5 * PG + 17] != 5 * 7 + 1)
+		return 13;
+	return 10;
+}
+
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_read_error_sigbus(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		pid_t pid = fork();
+
+		int status;
+
+		if (pid == 0) {
+			alarm(20); /* a hang is a failure, not a stuck suite */
+			_exit(sigbus_child(traps[t], 0));
+		}
+		status = child_status(pid);
+		CU_ASSERT_EQUAL(status, 10);
+		if (status != 10)
+			fprintf(stderr, "read error child (%s): status %d\n",
+				t ? "sigsegv" : "uffd", status);
+	}
+}
+
+static void test_filler_timeout(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		alarm(20);
+		_exit(sigbus_child(UVM_TRAP_UFFD, 1));
+	}
+	status = child_status(pid);
+	CU_ASSERT_EQUAL(status, 10);
+	if (status != 10)
+		fprintf(stderr, "filler timeout child: status %d\n", status);
+}
+
+/* A fault outside every region still crashes: by SIGSEGV, or under a
+ * sanitizer by its report (its handler was there first and gets it). */
+static volatile int *volatile nowhere = (volatile int *)16;
+
+static void test_unrelated_fault(void)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct uvm *u = open_ctx();
+		struct uvm_region *reg = map(u, (struct uvm_config){
+			.pages = 4, .frames = 2, .trap = UVM_TRAP_SIGSEGV });
+		volatile unsigned char *p = reg ? uvm_addr(reg) : NULL;
+
+		alarm(20);
+		if (!p)
+			_exit(2);
+		p[0] = 1; /* the region works */
+		dup2(open("/dev/null", O_WRONLY), 2);
+		*nowhere = 1;
+		_exit(0);
+	}
+	status = child_status(pid);
+#if defined(__SANITIZE_ADDRESS__)
+	CU_ASSERT(status == 128 + SIGSEGV || (status != 0 && status != 2 && status < 128));
+#else
+	CU_ASSERT_EQUAL(status, 128 + SIGSEGV);
+#endif
+}
+
+/* A program killed while paging to its temporary swap file leaves nothing
+ * in its temporary directory. */
+static void test_no_temp_file(void)
+{
+	char dir[512];
+	struct dirent *e;
+	unsigned entries = 0;
+	DIR *d;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/tmp-uvm", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct uvm *u;
+		struct uvm_region *r;
+		volatile unsigned char *p;
+
+		alarm(20);
+		setenv("TMPDIR", dir, 1);
+		u = open_ctx();
+		r = map(u, (struct uvm_config){ .pages = 64, .frames = 4, .trap = UVM_TRAP_UFFD,
+						.store = UVM_STORE_SWAP });
+		if (!r)
+			_exit(2);
+		p = uvm_addr(r);
+		for (unsigned i = 0; i < 64; i++)
+			p[i * PG] = (unsigned char)i; /* 60 pages written to the swap file */
+		if (stats_of(r).writebacks != 60)
+			_exit(3);
+		kill(getpid(), SIGKILL);
+		_exit(4);
+	}
+	CU_ASSERT_EQUAL(child_status(pid), 128 + SIGKILL);
+	d = opendir(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d)))
+		entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	CU_ASSERT_EQUAL(entries, 0);
+}
+
+/*
+ * Not root: the uffd trap still works, through UFFD_USER_MODE_ONLY where
+ * vm.unprivileged_userfaultfd is 0, and then a system call writing into an
+ * absent page fails with EFAULT instead of waiting.
+ */
+static void test_unprivileged(void)
+{
+	FILE *f = fopen("/proc/sys/vm/unprivileged_userfaultfd", "r");
+	int knob = -1;
+	pid_t pid;
+
+	if (f) {
+		if (fscanf(f, "%d", &knob) != 1)
+			knob = -1;
+		fclose(f);
+	}
+	if (getuid() != 0 || knob < 0) {
+		test_skip("needs root to drop to an unprivileged user, and "
+			  "/proc/sys/vm/unprivileged_userfaultfd");
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct uvm *u;
+		struct uvm_region *r;
+		volatile unsigned char *p;
+		int fd = open("/dev/zero", O_RDONLY);
+		ssize_t n;
+
+		alarm(20);
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(2);
+		u = open_ctx();
+		r = u ? map(u, (struct uvm_config){ .pages = 8, .frames = 2,
+						    .trap = UVM_TRAP_UFFD,
+						    .store = UVM_STORE_MEMORY }) : NULL;
+		if (!r)
+			_exit(3);
+		p = uvm_addr(r);
+		for (unsigned i = 0; i < 8; i++)
+			p[i * PG] = (unsigned char)i;
+		for (unsigned i = 0; i < 8; i++)
+			if (p[i * PG] != i)
+				_exit(4);
+		n = read(fd, (void *)(p + 2 * PG), 16); /* page 2: absent (2 frames) */
+		if (knob == 0)
+			_exit(n == -1 && errno == EFAULT ? 10 : 5);
+		_exit(n == 16 ? 10 : 6);
+	}
+	CU_ASSERT_EQUAL(child_status(pid), 10);
+}
+
+/* ---- pflab proc ---------------------------------------------------------------- */
+
+static void test_proc_random(void)
+{
+	long long faults[2];
+
+	for (size_t t = 0; t < 2; t++) {
+		struct cmd_result r = run_pflab("proc --workload random --pages 4096 --frames 512 "
+						"--policy clock --trap %s --csv",
+						t ? "sigsegv" : "uffd");
+
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "refs"), 16381);
+		faults[t] = csv_value(r.out, "faults");
+		CU_ASSERT(csv_value(r.out, "soft_faults") > 0);
+		cmd_result_free(&r);
+	}
+	CU_ASSERT(faults[0] > 4096);
+	CU_ASSERT_EQUAL(faults[0], faults[1]);
+}
+
+static void test_proc_workloads(void)
+{
+	static const char *const wls[] = { "scan", "random", "strided", "matmul", "list", "copy" };
+
+	for (size_t w = 0; w < 6; w++)
+		for (size_t t = 0; t < 2; t++) {
+			unsigned pages = w == 3 ? 60 : 300; /* matmul: n^3 */
+			struct cmd_result r = run_pflab("proc --workload %s --pages %u --frames 40 "
+							"--trap %s --threads %d --store memory --csv",
+							wls[w], pages, t ? "sigsegv" : "uffd",
+							w % 2 ? 3 : 1);
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			CU_ASSERT(csv_value(r.out, "faults") > 40); /* more than the frames */
+			if (r.status)
+				fprintf(stderr, "proc %s: %s", wls[w], r.err);
+			cmd_result_free(&r);
+		}
+}
+
+/* A trace of n references over `pages` pages: a hot set and a cold one,
+ * a share of writes. */
+static char *gen_trace(const char *name, uint64_t seed, unsigned n, unsigned pages,
+		       unsigned write_pct)
+{
+	struct test_rng rng = { seed };
+	size_t cap = (size_t)n * 16 + 1, len = 0;
+	char *text = malloc(cap), *path;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = test_rng_below(&rng, 10) < 7 ? test_rng_below(&rng, pages / 5)
+							   : test_rng_below(&rng, pages);
+
+		len += (size_t)snprintf(text + len, cap - len, "%c %u\n",
+					test_rng_below(&rng, 100) < write_pct ? 'W' : 'R', p);
+	}
+	path = write_file(name, text);
+	free(text);
+	return path;
+}
+
+/* From pflab sim's CSV rows (trace,policy,frames,refs,faults,miss_ratio,
+ * writebacks,...): the faults and write-backs of (policy, frames). */
+static bool sim_row(const char *csv, const char *policy, unsigned frames, long long *faults,
+		    long long *writebacks)
+{
+	char want[64];
+	const char *line = strchr(csv, '\n');
+
+	snprintf(want, sizeof(want), ",%s,%u,", policy, frames);
+	for (; line && line[1]; line = strchr(line + 1, '\n')) {
+		const char *at = strstr(line + 1, want), *end = strchr(line + 1, '\n');
+		long long refs;
+		double miss;
+
+		if (!at || (end && at > end))
+			continue;
+		return sscanf(at + strlen(want), "%lld,%lld,%lf,%lld", &refs, faults, &miss,
+			      writebacks) == 4;
+	}
+	return false;
+}
+
+static void test_proc_equals_sim(void)
+{
+	static const char *const pols[] = { "fifo", "clock", "opt", "random", "lru", "nru",
+					     "aging" };
+	static const unsigned frames[] = { 7, 30, 90 };
+	char paths[3][512];
+
+	snprintf(paths[0], sizeof(paths[0]), "%s", gen_trace("uvm-a.rw", 1, 600, 150, 30));
+	snprintf(paths[1], sizeof(paths[1]), "%s", gen_trace("uvm-b.rw", 2, 500, 400, 50));
+	snprintf(paths[2], sizeof(paths[2]), "%s", gen_trace("uvm-c.rw", 3, 600, 60, 0));
+	for (size_t tr = 0; tr < 3; tr++) {
+		struct cmd_result s = run_pflab("sim %s --policy fifo,clock,opt,random,lru,nru,aging "
+						"--frames 7,30,90 --tick 37 --seed 5 --csv", paths[tr]);
+
+		CU_ASSERT_EQUAL(s.status, 0);
+		for (size_t k = 0; k < 7; k++)
+			for (size_t f = 0; f < 3; f++) {
+				long long faults = -1, wb = -1;
+
+				CU_ASSERT_FATAL(sim_row(s.out, pols[k], frames[f], &faults, &wb));
+				for (size_t t = 0; t < 2; t++) {
+					struct cmd_result p = run_pflab(
+						"proc --trace %s --policy %s --frames %u --tick 37 --seed 5 "
+						"--trap %s --store %s --csv", paths[tr], pols[k], frames[f],
+						t ? "sigsegv" : "uffd", f == 1 ? "file" : "memory");
+
+					CU_ASSERT_EQUAL(p.status, 0);
+					CU_ASSERT_EQUAL(csv_value(p.out, "faults"), faults);
+					CU_ASSERT_EQUAL(csv_value(p.out, "writebacks"), wb);
+					CU_ASSERT_EQUAL(csv_value(p.out, "mismatches"), 0);
+					if (csv_value(p.out, "faults") != faults)
+						fprintf(stderr, "trace %zu %s %u %s: proc %lld sim %lld\n", tr,
+							pols[k], frames[f], t ? "sigsegv" : "uffd",
+							csv_value(p.out, "faults"), faults);
+					cmd_result_free(&p);
+				}
+			}
+		cmd_result_free(&s);
+	}
+}
+
+/* --record writes the faults; pflab sim of the record with as many frames
+ * as pages faults on each page once. */
+static void test_proc_record(void)
+{
+	char *trace = gen_trace("uvm-rec.rw", 9, 1000, 100, 20);
+	char rec[512];
+	struct cmd_result p, s;
+	long long lines;
+
+	snprintf(rec, sizeof(rec), "%s/uvm.rec", scratch_dir());
+	p = run_pflab("proc --trace %s --policy clock --frames 20 --record %s --csv", trace, rec);
+	CU_ASSERT_EQUAL(p.status, 0);
+	s = run_shell("wc -l %s", rec);
+	lines = atoll(s.out);
+	CU_ASSERT_EQUAL(lines, csv_value(p.out, "faults"));
+	cmd_result_free(&p);
+	cmd_result_free(&s);
+}
+
+/* A page whose stored copy changed behind the program's back: proc says
+ * where, and exits 1. */
+static void test_proc_corrupt(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		for (size_t s = 0; s < 2; s++) {
+			struct cmd_result r = run_pflab("proc --workload scan --pages 64 --frames 8 "
+							"--trap %s --store %s --corrupt-page 5 --csv",
+							t ? "sigsegv" : "uffd", s ? "file" : "memory");
+
+			CU_ASSERT_EQUAL(r.status, 1);
+			CU_ASSERT(strstr(r.err, "1 pages did not hold what was written: first at page 5 "
+					     "offset 120") != NULL);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 1);
+			cmd_result_free(&r);
+		}
+}
+
+static void test_proc_usage(void)
+{
+	static const struct { const char *args, *msg; } bad[] = {
+		{ "--trap foo", "--trap: 'foo' is not uffd or sigsegv" },
+		{ "--policy nope", "unknown policy 'nope'" },
+		{ "--page-size 5000", "--page-size: not a multiple of 4096" },
+		{ "--workload nope", "unknown workload 'nope'" },
+		{ "--store tape", "--store: 'tape' is not file or memory" },
+		{ "--frames 0", "--frames:" },
+		{ "--policy opt", "needs the future" },
+		{ "--csv --json", "give one of --csv and --json" },
+		{ "--trace /nonexistent/t", "/nonexistent/t" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cmd_result r = run_pflab("proc %s", bad[i].args);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT(strncmp(r.err, "pflab proc: ", 12) == 0);
+		CU_ASSERT(strstr(r.err, bad[i].msg) != NULL);
+		CU_ASSERT(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+		if (!strstr(r.err, bad[i].msg))
+			fprintf(stderr, "proc %s: %s", bad[i].args, r.err);
+		cmd_result_free(&r);
+	}
+	{
+		struct cmd_result r = run_pflab("proc --help");
+
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT(strstr(r.out, "usage: pflab proc") != NULL);
+		cmd_result_free(&r);
+	}
+}
+
+static CU_TestInfo uvm_tests[] = {
+	{ "the example of docs/uvm.md", test_example },
+	{ "a loop larger than the frames faults on every access", test_loop_counts },
+	{ "pinned pages stay; pinning past the frames is refused", test_pin },
+	{ "prefetch brings pages in without later faults", test_prefetch },
+	{ "read-ahead", test_read_ahead },
+	{ "flush returns injected write errors, once; data kept", test_flush_errors },
+	{ "unmap keeps a region whose write-back fails", test_unmap_keeps },
+	{ "a shared file mapping at an offset, 16 KiB pages", test_file_mapping },
+	{ "a store of callbacks", test_callbacks },
+	{ "the workloads notice a corrupted page", test_workload_notices },
+	{ "a free pool and its daemon thread keep every byte", test_pool },
+	{ "six regions, six policies, six page sizes", test_policies_per_region },
+	{ "2000 regions", test_thousands },
+	{ "bad configurations are refused with a reason", test_refusals },
+	{ "a failed read is SIGBUS at the address, both traps", test_read_error_sigbus },
+	{ "a filler slower than the bound: SIGBUS", test_filler_timeout },
+	{ "a fault outside the regions still crashes", test_unrelated_fault },
+	{ "a killed program leaves no temporary file", test_no_temp_file },
+	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },
+	{ "proc random verifies, same faults under both traps", test_proc_random },
+	{ "proc workloads verify, with threads", test_proc_workloads },
+	{ "proc --trace gives pflab sim's faults and write-backs", test_proc_equals_sim },
+	{ "proc --record writes the faults", test_proc_record },
+	{ "proc says which page was corrupted", test_proc_corrupt },
+	{ "proc bad usage", test_proc_usage },
+	CU_TEST_INFO_NULL,
+};
+
+TEST_SUITE("uvm", uvm_tests);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's insides: a region, its MMU (the pager's struct mmu on the
+ * process's own page tables), its store, and the two trap mechanisms.
+ *
+ * Where a page's bytes are: while it is mapped, in the region itself (uffd)
+ * or in the region's second, always-writable view of the same memory
+ * (sigsegv); while it is resident but unmapped (its referenced bit cleared
+ * by invalidation) or on its way in or out, in its frame, a page of the
+ * region's frame memory.
+ */
+#ifndef PFLAB_UVM_INTERNAL_H
+#define PFLAB_UVM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu.h"
+#include "pager.h"
+#include "store.h"
+#include "store_inject.h"
+#include "uvm.h"
+
+/* Per page state, kept by the MMU. */
+#define UPG_MAPPED   0x1u /* accessible: its referenced bit is set */
+#define UPG_SOFT     0x2u /* resident, unmapped to sample the referenced bit */
+#define UPG_WRITABLE 0x4u /* mapped writable */
+#define UPG_DIRTY    0x8u /* written since the bit was last cleared */
+#define UPG_POISONED 0x10u /* uffd: its read failed; accesses get SIGBUS */
+
+struct uvm_region;
+
+struct uvm_trap_ops {
+	const char *name;
+	int (*init)(struct uvm_region *r, char *err, size_t errlen);
+	void (*fini)(struct uvm_region *r);
+	/* Make page vpn accessible with frame f's bytes, read-only or writable. */
+	int (*install)(struct uvm_region *r, vpn_t vpn, frame_t f, bool writable);
+	/* Make vpn inaccessible; keep its bytes in frame f when keep. */
+	int (*remove)(struct uvm_region *r, vpn_t vpn, frame_t f, bool keep);
+	/* Mapped vpn: to read-only / writable. */
+	int (*protect)(struct uvm_region *r, vpn_t vpn, bool writable);
+	/* Where mapped vpn's bytes can be read and written by the library. */
+	uint8_t *(*bytes)(struct uvm_region *r, vpn_t vpn);
+};
+
+extern const struct uvm_trap_ops uvm_trap_uffd;
+extern const struct uvm_trap_ops uvm_trap_sigsegv;
+
+/* The store behind a region (store.c). */
+struct uvm_store {
+	struct backing_store bs;
+	struct uvm_region *r;
+	enum uvm_store_kind kind;
+	int fd;                 /* swap and file */
+	bool own_fd;
+	off_t offset;
+	uint8_t *mem;           /* memory */
+	size_t mem_len;
+	struct uvm_store_callbacks cb;
+	uint64_t latency_ns;
+	int64_t corrupt_page;   /* test knob: see uvm_config; -1 none, -2 done */
+};
+
+struct uvm_mmu {
+	struct mmu mmu;
+	struct uvm_region *r;
+};
+
+struct uvm_region {
+	struct uvm *u;
+	const struct uvm_trap_ops *trap;
+	uint8_t *va;            /* the region, npages * psz bytes */
+	uint8_t *alias;         /* sigsegv: the writable view */
+	size_t len, psz;
+	uint32_t npages;
+	uint8_t *frames;        /* frame memory, nframes * psz */
+	uint32_t nframes;
+
+	pthread_mutex_t lock;   /* the pager lock: every fault path takes it */
+	struct pager *pager;
+	struct uvm_mmu mmu;
+	struct uvm_store store;
+	struct inject_store inject;
+	bool inject_on;
+	struct backing_store *lower; /* the store, or its injector */
+	struct backing_store watch; /* what the pager calls: keeps wb_error */
+	int wb_error;           /* first write-back error since the last flush */
+	int busy;               /* handlers inside the region (atomic) */
+
+	uint8_t *state;         /* per page: UPG_* */
+	frame_t *frame;         /* per page: its frame while resident */
+	bool keep_on_unmap;     /* a free pool reuses an unmapped page's frame */
+	bool wp;                /* dirty bits by write protection (else: every map dirties) */
+	int mmu_error;          /* first error of an MMU call that cannot return one */
+
+	uint32_t read_ahead;
+	uint64_t fill_timeout_ns;
+	const struct uvm_replay *replay;
+	uint64_t hits_from;     /* replay: references shown to the policy so far */
+	void (*on_fault)(void *ctx, uint64_t page, bool write);
+	void *on_fault_ctx;
+
+	uint64_t soft_faults, wp_faults, timeouts, prefetched;
+	/* Fault latency: a log2 histogram with 8 steps per octave, in ns. */
+	uint32_t lat_hist[64 * 8];
+	uint64_t lat_n;
+	double lat_sum_ns;
+	char err[256];
+};
+
+struct uvm {
+	pthread_mutex_t lock;   /* the region registry */
+	struct uvm_region **regions; /* sorted by va */
+	size_t nregions, cap;
+	unsigned nfillers;
+
+	/* uffd: one userfaultfd for every uffd region of the context */
+	int uffd;
+	int stop_fd;
+	uint64_t features;
+	pthread_t *fillers;
+	unsigned fillers_running;
+	pthread_t watchdog;
+	bool watchdog_running;
+	/* per filler: the fault it serves (address, start ns), 0: none */
+	uint64_t *inflight_addr, *inflight_start;
+	int *inflight_poisoned;
+
+	bool segv_registered;
+};
+
+/* region.c */
+/* The region holding addr, held until uvm_release(); or NULL. */
+struct uvm_region *uvm_lookup(struct uvm *u, const void *addr);
+void uvm_release(struct uvm_region *r);
+/* Serve a trap on page vpn. 0, or -errno when the access must get an error
+ * (SIGBUS): the page could not be read, no frame. Takes r->lock. */
+int uvm_region_fault(struct uvm_region *r, vpn_t vpn, enum access_kind kind);
+uint64_t uvm_now_ns(void);
+
+/* store.c */
+int uvm_store_open(struct uvm_region *r, const struct uvm_config *cfg, char *err, size_t errlen);
+void uvm_store_close(struct uvm_store *s);
+/* Where page vpn's bytes are now: in the region if mapped, else in frame f. */
+uint8_t *uvm_page_bytes(struct uvm_region *r, vpn_t vpn, frame_t f);
+
+/* mmu.c */
+void uvm_mmu_init(struct uvm_mmu *m, struct uvm_region *r);
+
+/* trap_uffd.c: the context's userfaultfd, opened with its first uffd region */
+int uvm_uffd_open(struct uvm *u, char *err, size_t errlen);
+void uvm_uffd_close(struct uvm *u);
+/* trap_sigsegv.c: the process's SIGSEGV handler, shared by every context */
+int uvm_segv_register(struct uvm *u, char *err, size_t errlen);
+void uvm_segv_unregister(struct uvm *u);
+
+#endif /* PFLAB_UVM_INTERNAL_H */
