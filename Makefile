@@ -28,7 +28,7 @@ endif
 PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
 ISA_SRC   := $(wildcard isa/*.c)
-VMM_SRC   := $(wildcard vmm/*.c)
+VMM_SRC   := $(wildcard vmm/*.c vmm/io/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
 LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
@@ -37,7 +37,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/io -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests

@@ -187,6 +187,8 @@ static int setup(struct vmm *v, bool *no_kvm)
 		    .layout = c->swap_layout,
 		    .nslots = c->swap_slots,
 		    .seek_ns = c->disk_seek_ns,
+		    .disk_depth = c->disk_depth,
+		    .disk_sched = c->disk_sched,
 		    .page_bytes = kvm_mmu_page_bytes,
 		    .ctx = &v->mmu,
 	    }, why, sizeof(why)) != 0)
@@ -297,6 +299,10 @@ static void results(struct vmm *v, struct vmm_result *res)
 	res->swap_writes = v->store.writes;
 	res->swap_layout = swap_layout_stats(&v->store.layout);
 	res->swap_seeks = v->store.seeks;
+	if (v->store.io) {
+		res->disk = io_stats(v->store.io);
+		res->swap_seeks = res->disk.seeks;
+	}
 	res->pgerr_delivered = v->pgerr_delivered;
 	res->pgerr_reported = v->pgerr_reported;
 	res->guest_gave_up = v->mb->status == 2;

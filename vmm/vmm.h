@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "dma.h"
+#include "io.h"
 #include "mapfile.h"
 #include "pager.h"
 #include "region.h"
@@ -65,6 +66,11 @@ struct vmm_config {
 	enum swap_layout_kind swap_layout;
 	uint32_t swap_slots;          /* 0: the layout's default */
 	uint64_t disk_seek_ns;
+	/* --disk-depth, --disk-sched: swap I/O through the I/O engine and its
+	 * modelled disk (vmm/io/io.h, docs/async.md). 0: no engine, each I/O
+	 * on the faulting thread. */
+	uint32_t disk_depth;
+	enum io_sched disk_sched;
 	/* --map-file: a host file backs the data region instead of the swap
 	 * file (mapfile.h, docs/mapped-files.md). NULL: none. */
 	const char *map_path;
@@ -88,6 +94,7 @@ struct vmm_result {
 	uint64_t swap_reads, swap_writes;
 	struct swap_layout_stats swap_layout; /* slot writes, runs, moves */
 	uint64_t swap_seeks;          /* swap I/Os not next to the previous one */
+	struct io_stats disk;         /* --disk-depth: the engine's counters */
 	/* I/O errors (docs/faults.md). io_errors is the injected ones, each
 	 * with its fate, malloc'ed: the caller frees it. */
 	struct inject_error *io_errors;
