@@ -74,6 +74,9 @@ static const char run_help[] =
 	"      --disk-depth Q     swap I/O through the host I/O engine: a modelled disk\n"
 	"                         with Q requests in service at once, each on a worker\n"
 	"                         thread (1..256; docs/async.md); adds the disk columns\n"
+	"      --vcpus N          N vCPUs (1..8), a host thread each; the workload's\n"
+	"                         pages split among them (scan random stride list);\n"
+	"                         adds per-vCPU columns (docs/vmm.md#several-vcpus)\n"
 	"      --disk-sched S     the disk's scheduler: fifo (default) or elevator (LOOK)\n"
 	"      --map-file FILE    back the data region with FILE instead of the swap file:\n"
 	"                         pages fault in from it, dirty ones go back to it; with\n"
@@ -224,7 +227,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
-	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED };
+	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -255,6 +258,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "dma-latency", required_argument, NULL, OPT_DMA_LATENCY },
 		{ "disk-depth", required_argument, NULL, OPT_DISK_DEPTH },
 		{ "disk-sched", required_argument, NULL, OPT_DISK_SCHED },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -361,6 +365,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (cli_parse_u64(optarg, 1, IO_MAX_DEPTH, &v, why, sizeof(why)))
 				return cli_usage_error("run", "--disk-depth: %s", why);
 			vm->disk_depth = (uint32_t)v;
+			break;
+		case OPT_VCPUS:
+			if (cli_parse_u64(optarg, 1, VMM_MAX_VCPUS, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--vcpus: %s", why);
+			vm->vcpus = (uint32_t)v;
 			break;
 		case OPT_DISK_SCHED:
 			if (io_sched_parse(optarg, &vm->disk_sched) != 0)
@@ -579,6 +588,11 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		if (vm->disk_depth)
 			fputs(",disk_depth,disk_sched,disk_requests,disk_batches,disk_mean_queue,"
 			      "disk_seeks,disk_seek_distance", stdout);
+		if (vm->vcpus) {
+			fputs(",vcpus,collided", stdout);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf(",vcpu%u_refs,vcpu%u_faults,vcpu%u_major,vcpu%u_stall_s", i, i, i, i);
+		}
 		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
@@ -609,6 +623,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf(",%llu,%llu,%llu,%.6f", (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+		}
 		putchar('\n');
 		break;
 	case OUT_JSON:
@@ -653,6 +674,17 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
+			       (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf("%s{\"refs\": %llu, \"faults\": %llu, \"major\": %llu, "
+				       "\"stall_s\": %.6f}", i ? ", " : "",
+				       (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+			putchar(']');
+		}
 		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
@@ -693,6 +725,15 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf("vcpus: %u, %llu faults waited for another's read of their page\n",
+			       r->nvcpus, (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf("  vcpu %u: %llu refs, %llu faults (%llu major), stalled %.3f s\n",
+				       i, (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+		}
 		break;
 	}
 }
