@@ -88,8 +88,12 @@ static struct io_req *dispatch(struct io_engine *e, uint64_t *cost_ns)
 {
 	struct io_req *r = io_sched_pick(e->cfg.sched, &e->queue, e->head, &e->dir);
 
-	if (!e->queue)
-		e->tail = &e->queue;
+	/* The elevator may take the last request out of the middle of the
+	 * queue's order: find the tail again (the queue is short: the requests
+	 * outstanding). */
+	e->tail = &e->queue;
+	while (*e->tail)
+		e->tail = &(*e->tail)->next;
 	*cost_ns = e->cfg.latency_ns;
 	if (r->block != e->head + 1) {
 		int64_t d = r->block - (e->head + 1);
