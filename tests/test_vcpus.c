@@ -32,6 +32,8 @@ struct gated_store {
 	bool closed, entered;
 	int fail_first;            /* the gated page's first read fails with this */
 	uint32_t reads[32];
+	const uint8_t *mapped;     /* if set: per page, mapped now (track_mmu) */
+	uint32_t written_mapped;   /* write-backs of a page still mapped */
 };
 
 static int gated_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
@@ -64,11 +66,55 @@ static int gated_zero_fill(struct backing_store *bs, vpn_t vpn, frame_t f)
 
 static int gated_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 {
-	(void)bs;
-	(void)vpn;
+	struct gated_store *s = (struct gated_store *)bs;
+
 	(void)f;
+	if (s->mapped && s->mapped[vpn])
+		s->written_mapped++;
 	return 0;
 }
+
+/* The simulated MMU, plus whether each page is mapped now: what another
+ * vCPU could still write through while its copy is taken. */
+struct track_mmu {
+	struct mmu mmu;
+	struct sim_mmu *inner;
+	uint8_t mapped[32];
+};
+
+static int track_map(struct mmu *mmu, vpn_t vpn, frame_t f, enum access_kind why)
+{
+	struct track_mmu *t = (struct track_mmu *)mmu;
+
+	t->mapped[vpn] = 1;
+	return t->inner->mmu.ops->map(&t->inner->mmu, vpn, f, why);
+}
+
+static void track_unmap(struct mmu *mmu, vpn_t vpn, frame_t f)
+{
+	struct track_mmu *t = (struct track_mmu *)mmu;
+
+	t->mapped[vpn] = 0;
+	t->inner->mmu.ops->unmap(&t->inner->mmu, vpn, f);
+}
+
+static bool track_referenced(struct mmu *mmu, vpn_t vpn, frame_t f)
+{
+	struct track_mmu *t = (struct track_mmu *)mmu;
+
+	return t->inner->mmu.ops->test_and_clear_referenced(&t->inner->mmu, vpn, f);
+}
+
+static bool track_dirty(struct mmu *mmu, vpn_t vpn, frame_t f)
+{
+	struct track_mmu *t = (struct track_mmu *)mmu;
+
+	return t->inner->mmu.ops->test_and_clear_dirty(&t->inner->mmu, vpn, f);
+}
+
+static const struct mmu_ops track_ops = { .map = track_map, .unmap = track_unmap,
+					  .test_and_clear_referenced = track_referenced,
+					  .test_and_clear_dirty = track_dirty };
 
 static const struct store_ops gated_ops = { gated_page_in, gated_zero_fill, gated_page_out };
 
@@ -211,6 +257,62 @@ static void test_collided_read_fails(void)
 	CU_ASSERT_EQUAL(r.p->stats.faults, 1);
 	CU_ASSERT_EQUAL(r.p->stats.collided, 0);
 	rig_fini(&r);
+}
+
+/*
+ * With io_lock (other vCPUs run on), a victim is never written back while
+ * it is still mapped: a write through that mapping would miss the copy.
+ * Without io_lock (the faulting vCPU is the only one, and it is stopped)
+ * the pager writes first and unmaps after, as it always has: the control
+ * shows the check can see it.
+ */
+static void written_while_mapped(bool io_lock, uint32_t *written_mapped, uint64_t *writebacks)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct sim_mmu sim;
+	struct track_mmu t = { .mmu.ops = &track_ops, .inner = &sim };
+	struct gated_store st = { .bs.ops = &gated_ops, .gate_vpn = UINT32_MAX, .mapped = t.mapped };
+	char err[200];
+	struct pager *p;
+
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.cond, NULL);
+	CU_ASSERT_EQUAL_FATAL(sim_mmu_init(&sim, 4), 0);
+	p = pager_create(&(struct pager_config){
+		.nframes = 4, .npages = 16, .policy = policy_find("clock"),
+		.params = POLICY_PARAMS_DEFAULT, .mmu = &t.mmu, .store = &st.bs,
+		.io_lock = io_lock ? &lock : NULL }, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	pthread_mutex_lock(&lock);
+	for (uint32_t k = 0; k < 200; k++) {
+		vpn_t vpn = (k * 7) % 12;
+		frame_t f = pager_lookup(p, vpn);
+
+		if (f == NO_FRAME)
+			f = pager_fault(p, vpn, ACCESS_WRITE);
+		CU_ASSERT_NOT_EQUAL_FATAL(f, NO_FRAME);
+		sim_mmu_touch(&sim, f, 1);
+	}
+	pthread_mutex_unlock(&lock);
+	*written_mapped = st.written_mapped;
+	*writebacks = p->stats.writebacks;
+	pager_destroy(p);
+	sim_mmu_fini(&sim);
+	pthread_cond_destroy(&st.cond);
+	pthread_mutex_destroy(&st.lock);
+}
+
+static void test_victim_unmapped_before_write(void)
+{
+	uint32_t mapped;
+	uint64_t writebacks;
+
+	written_while_mapped(true, &mapped, &writebacks);
+	CU_ASSERT(writebacks > 100);
+	CU_ASSERT_EQUAL(mapped, 0);
+	written_while_mapped(false, &mapped, &writebacks);
+	CU_ASSERT(writebacks > 100);
+	CU_ASSERT_EQUAL(mapped, writebacks); /* the control: seen every time */
 }
 
 /* ---- under KVM ----------------------------------------------------------- */
@@ -380,6 +482,8 @@ static CU_TestInfo vcpus_tests[] = {
 	{ "pager: a read in flight holds no other page's fault; collided, one read",
 	  test_collided_one_read },
 	{ "pager: the waiter reads again after a failed read", test_collided_read_fails },
+	{ "pager: with io_lock a victim is unmapped before its write-back",
+	  test_victim_unmapped_before_write },
 	{ "kvm: scan random stride list on 2, 3, 8 vCPUs verified, sums exact",
 	  test_kvm_workloads_verified },
 	{ "kvm: scan on 2 vCPUs: every reference faults, sums exact", test_kvm_scan_counts },
