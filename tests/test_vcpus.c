@@ -2,10 +2,12 @@
 /*
  * Several vCPUs (--vcpus, docs/vmm.md#several-vcpus). In the pager, with
  * the caller's lock given as io_lock and a store that holds one page's
- * read until the test lets it go: a fault whose read is in flight does not
- * hold another thread's fault on another page; a second fault on the same
- * page waits for that one read (collided) and gets the same frame; a
- * failed read is retried by the waiter, never mapped. Under KVM: each
+ * read (or write-back) until the test lets it go: a fault whose read or
+ * victim's write is in flight does not hold another thread's fault on
+ * another page; a second fault on the same page waits for that one read
+ * (collided) and gets the same frame, or for the write and reads the copy;
+ * a failed read is retried by the waiter, never mapped; a victim is never
+ * written back while still mapped. Under KVM: each
  * workload that splits its pages verifies every byte on 2 to 8 vCPUs,
  * with pages evicted from under the other vCPUs; per-vCPU faults, majors
  * and references add up to the run's exactly; in the scan every reference
@@ -32,6 +34,8 @@ struct gated_store {
 	bool closed, entered;
 	int fail_first;            /* the gated page's first read fails with this */
 	uint32_t reads[32];
+	bool gate_writes;          /* the gate holds gate_vpn's write-back, not its read */
+	uint32_t writes[32];
 	const uint8_t *mapped;     /* if set: per page, mapped now (track_mmu) */
 	uint32_t written_mapped;   /* write-backs of a page still mapped */
 };
@@ -44,7 +48,7 @@ static int gated_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
 	(void)f;
 	pthread_mutex_lock(&s->lock);
 	s->reads[vpn]++;
-	if (vpn == s->gate_vpn) {
+	if (vpn == s->gate_vpn && !s->gate_writes) {
 		s->entered = true;
 		pthread_cond_broadcast(&s->cond);
 		while (s->closed)
@@ -71,6 +75,15 @@ static int gated_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 	(void)f;
 	if (s->mapped && s->mapped[vpn])
 		s->written_mapped++;
+	pthread_mutex_lock(&s->lock);
+	s->writes[vpn]++;
+	if (vpn == s->gate_vpn && s->gate_writes) {
+		s->entered = true;
+		pthread_cond_broadcast(&s->cond);
+		while (s->closed)
+			pthread_cond_wait(&s->cond, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
@@ -219,7 +232,7 @@ static void test_collided_one_read(void)
 	CU_ASSERT_NOT_EQUAL(pager_fault(r.p, 8, ACCESS_WRITE), NO_FRAME);
 	CU_ASSERT_EQUAL(r.p->stats.faults, 2); /* 7 and 8 done, 5 still in flight */
 	CU_ASSERT_EQUAL(pager_lookup(r.p, 5), NO_FRAME);
-	CU_ASSERT_TRUE(r.p->pt[5].flags & PTE_READING);
+	CU_ASSERT_TRUE(r.p->pt[5].flags & PTE_IO);
 	pthread_mutex_unlock(&r.lock);
 	gate_open(&r.store);
 	pthread_join(a.t, NULL);
@@ -231,7 +244,7 @@ static void test_collided_one_read(void)
 	CU_ASSERT_EQUAL(r.p->stats.major, 3);
 	CU_ASSERT_EQUAL(r.p->stats.collided, 1);
 	CU_ASSERT_EQUAL(r.p->stats.resident, 3);
-	CU_ASSERT_FALSE(r.p->pt[5].flags & PTE_READING);
+	CU_ASSERT_FALSE(r.p->pt[5].flags & PTE_IO);
 	rig_fini(&r);
 }
 
@@ -313,6 +326,54 @@ static void test_victim_unmapped_before_write(void)
 	written_while_mapped(false, &mapped, &writebacks);
 	CU_ASSERT(writebacks > 100);
 	CU_ASSERT_EQUAL(mapped, writebacks); /* the control: seen every time */
+}
+
+/*
+ * Pages 0-3 dirty in the 4 frames (fifo); page 0's write-back is held.
+ * A faults page 4 and waits in that write, the lock dropped. Meanwhile
+ * this thread faults page 5 (its victim, page 1, is written at once) and
+ * B faults page 0 itself, which waits for the write. When the write ends,
+ * A has page 4, and B reads page 0 back from the copy just written.
+ */
+static void test_writeback_unlocked(void)
+{
+	struct rig r;
+	struct faulter a = { .vpn = 4 }, b = { .vpn = 0 };
+
+	rig_init(&r, 0, 0);
+	r.p->first_touch_major = false;
+	r.store.gate_writes = true;
+	pthread_mutex_lock(&r.lock);
+	for (vpn_t v = 0; v < 4; v++)
+		CU_ASSERT_NOT_EQUAL(pager_fault(r.p, v, ACCESS_WRITE), NO_FRAME);
+	pthread_mutex_unlock(&r.lock);
+	a.r = b.r = &r;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&a.t, NULL, fault_thread, &a), 0);
+	gate_wait_entered(&r.store);
+	pthread_mutex_lock(&r.lock);
+	CU_ASSERT_NOT_EQUAL(pager_fault(r.p, 5, ACCESS_READ), NO_FRAME);
+	CU_ASSERT_EQUAL(r.store.writes[1], 1);
+	CU_ASSERT_TRUE(r.p->pt[0].flags & PTE_IO);
+	pthread_mutex_unlock(&r.lock);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&b.t, NULL, fault_thread, &b), 0);
+	while (!__atomic_load_n(&b.locked, __ATOMIC_ACQUIRE))
+		sched_yield();
+	pthread_mutex_lock(&r.lock); /* B waits for the write now */
+	pthread_mutex_unlock(&r.lock);
+	gate_open(&r.store);
+	pthread_join(a.t, NULL);
+	pthread_join(b.t, NULL);
+	CU_ASSERT_NOT_EQUAL(a.got, NO_FRAME);
+	CU_ASSERT_NOT_EQUAL(b.got, NO_FRAME);
+	CU_ASSERT_EQUAL(pager_lookup(r.p, 4), a.got);
+	CU_ASSERT_EQUAL(pager_lookup(r.p, 0), b.got);
+	CU_ASSERT_EQUAL(r.store.writes[0], 1);
+	CU_ASSERT_EQUAL(r.store.reads[0], 1);   /* read back from its copy */
+	CU_ASSERT_EQUAL(r.p->stats.writebacks, 3); /* 0, 1, and B's victim */
+	CU_ASSERT_EQUAL(r.p->stats.faults, 7);
+	CU_ASSERT_EQUAL(r.p->stats.major, 1);
+	CU_ASSERT_EQUAL(r.p->stats.collided, 0);
+	rig_fini(&r);
 }
 
 /* ---- under KVM ----------------------------------------------------------- */
@@ -482,6 +543,7 @@ static CU_TestInfo vcpus_tests[] = {
 	{ "pager: a read in flight holds no other page's fault; collided, one read",
 	  test_collided_one_read },
 	{ "pager: the waiter reads again after a failed read", test_collided_read_fails },
+	{ "pager: a write-back in flight holds no other page's fault", test_writeback_unlocked },
 	{ "pager: with io_lock a victim is unmapped before its write-back",
 	  test_victim_unmapped_before_write },
 	{ "kvm: scan random stride list on 2, 3, 8 vCPUs verified, sums exact",

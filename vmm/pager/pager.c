@@ -85,7 +85,7 @@ struct pager *pager_create(const struct pager_config *cfg, char *err, size_t err
 	p->policy->pager = p;
 	p->io_lock = cfg->io_lock;
 	if (p->io_lock)
-		pthread_cond_init(&p->read_done, NULL);
+		pthread_cond_init(&p->io_done, NULL);
 	if (p->pool && pool_start(p) != 0) {
 		snprintf(err, errlen, "cannot start the paging daemon thread");
 		pager_destroy(p);
@@ -105,7 +105,7 @@ void pager_destroy(struct pager *p)
 		return;
 	pool_destroy(p); /* first: its thread uses the policy */
 	if (p->io_lock)
-		pthread_cond_destroy(&p->read_done);
+		pthread_cond_destroy(&p->io_done);
 	if (p->policy)
 		p->policy->ops->destroy(p->policy);
 	free(p->pt);
@@ -165,8 +165,9 @@ void pager_tick(struct pager *p)
  * allocated to the caller. */
 /* io_lock: other threads run on while a victim is evicted, so it is
  * unmapped first (harvest, unmap, harvest again, as the pool does): a
- * write made after the write-back would be lost. A failed write-back maps
- * it again read-only (its next write traps) and leaves it resident. */
+ * write made after the write-back would be lost. The write-back runs with
+ * the lock dropped. A failed one maps the page again read-only (its next
+ * write traps) and leaves it resident. */
 static int evict_unmapped_first(struct pager *p, frame_t f)
 {
 	struct frame *fr = &p->frames[f];
@@ -176,8 +177,16 @@ static int evict_unmapped_first(struct pager *p, frame_t f)
 	p->mmu->ops->unmap(p->mmu, vpn, f);
 	if (pager_dirty(p, f)) {
 		if (p->store) {
-			int rc = p->store->ops->page_out(p->store, vpn, f);
+			int rc;
 
+			/* The write with the lock dropped: the frame is the
+			 * caller's (on no list), a fault on the page waits. */
+			p->pt[vpn].flags |= PTE_IO;
+			pthread_mutex_unlock(p->io_lock);
+			rc = p->store->ops->page_out(p->store, vpn, f);
+			pthread_mutex_lock(p->io_lock);
+			p->pt[vpn].flags &= ~PTE_IO;
+			pthread_cond_broadcast(&p->io_done);
 			if (rc) {
 				set_err(p, "write-back of page %u from frame %u failed: %s",
 					vpn, f, strerror(-rc));
@@ -335,19 +344,19 @@ static __attribute__((noinline, cold)) frame_t fault_failed(struct pager *p, vpn
 }
 
 /* io_lock: read vpn into f with the lock dropped. The page is marked
- * PTE_READING meanwhile; its frame is on no list, so no other fault can
+ * PTE_IO meanwhile; its frame is on no list, so no other fault can
  * take it. */
 static int read_unlocked(struct pager *p, vpn_t vpn, frame_t f, bool from_store)
 {
 	int rc;
 
-	p->pt[vpn].flags |= PTE_READING;
+	p->pt[vpn].flags |= PTE_IO;
 	pthread_mutex_unlock(p->io_lock);
 	rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
 			: p->store->ops->zero_fill(p->store, vpn, f);
 	pthread_mutex_lock(p->io_lock);
-	p->pt[vpn].flags &= ~PTE_READING;
-	pthread_cond_broadcast(&p->read_done);
+	p->pt[vpn].flags &= ~PTE_IO;
+	pthread_cond_broadcast(&p->io_done);
 	return rc;
 }
 
@@ -359,11 +368,13 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	int rc = 0;
 
 	p->last_fault = 0;
-	if (unlikely(pte->flags & PTE_READING)) {
+	if (unlikely(pte->flags & PTE_IO)) {
 		/* Another thread is reading this page in: wait for its read
-		 * rather than read it twice. If that read failed, try again. */
-		while (pte->flags & PTE_READING)
-			pthread_cond_wait(&p->read_done, p->io_lock);
+		 * rather than read it twice (if that read failed, read it
+		 * here). Or it is writing it back as a victim: wait for the
+		 * write, then read the copy it made. */
+		while (pte->flags & PTE_IO)
+			pthread_cond_wait(&p->io_done, p->io_lock);
 		if (pte->frame != NO_FRAME) {
 			p->stats.collided++;
 			return pte->frame;

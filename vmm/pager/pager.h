@@ -43,7 +43,8 @@ struct frame {
 
 /* struct pte.flags */
 #define PTE_ON_STORE 0x1u /* the store has a copy: the next fault reads it (major) */
-#define PTE_READING  0x2u /* io_lock: a fault is reading it in, the lock dropped */
+#define PTE_IO       0x2u /* io_lock: being read in, or written back as a victim,
+			     the lock dropped meanwhile */
 
 struct pte {
 	frame_t frame;  /* NO_FRAME when not resident */
@@ -91,9 +92,11 @@ struct pager_config {
 	struct pool_config pool;    /* the free pool and paging daemon; high 0: none */
 	/* Several faulting threads (--vcpus): the caller's lock, held around
 	 * every call into the pager. pager_fault() drops it while the page is
-	 * read in, so that other threads' faults go on meanwhile; a fault on a
-	 * page being read waits for that read (collided); and a victim is
-	 * unmapped before its write-back, since other threads keep running.
+	 * read in and while a victim is written back, so that other threads'
+	 * faults go on meanwhile; a fault on a page being read waits for that
+	 * read (collided), one on a victim being written waits for the write;
+	 * a victim is unmapped before its write-back, since other threads
+	 * keep running.
 	 * NULL: one thread at a time, the lock never dropped. */
 	pthread_mutex_t *io_lock;
 };
@@ -123,7 +126,7 @@ struct pager {
 	enum pager_failure fail;    /* and what failed, for a caller that can recover */
 	int fail_errno;             /* -errno from the store or the MMU, or 0 */
 	pthread_mutex_t *io_lock;   /* pager_config.io_lock */
-	pthread_cond_t read_done;   /* a PTE_READING page's read ended */
+	pthread_cond_t io_done;     /* a PTE_IO page's I/O ended */
 	uint8_t last_fault;         /* what the last pager_fault() did: 0 nothing new
 				       (collided, or failed), 1 minor, 2 major */
 };
