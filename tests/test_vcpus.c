@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mmu_sim.h"
 #include "pager.h"
@@ -157,6 +158,17 @@ static void *fault_thread(void *arg)
 	return NULL;
 }
 
+/* The pager lock, which a fault in I/O must have dropped: a pager that
+ * kept it fails the test (after 10 s) instead of hanging it. */
+static void lock_dropped(struct rig *r)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_timedlock(&r->lock, &until), 0);
+}
+
 static void rig_init(struct rig *r, vpn_t gate, int fail_first)
 {
 	char err[200];
@@ -227,7 +239,7 @@ static void test_collided_one_read(void)
 
 	rig_init(&r, 5, 0);
 	start_a_and_b(&r, &a, &b);
-	pthread_mutex_lock(&r.lock); /* B is waiting now */
+	lock_dropped(&r); /* B is waiting now */
 	CU_ASSERT_NOT_EQUAL(pager_fault(r.p, 7, ACCESS_READ), NO_FRAME);
 	CU_ASSERT_NOT_EQUAL(pager_fault(r.p, 8, ACCESS_WRITE), NO_FRAME);
 	CU_ASSERT_EQUAL(r.p->stats.faults, 2); /* 7 and 8 done, 5 still in flight */
@@ -257,7 +269,7 @@ static void test_collided_read_fails(void)
 
 	rig_init(&r, 5, -EIO);
 	start_a_and_b(&r, &a, &b);
-	pthread_mutex_lock(&r.lock);
+	lock_dropped(&r);
 	pthread_mutex_unlock(&r.lock);
 	gate_open(&r.store);
 	pthread_join(a.t, NULL);
@@ -350,7 +362,7 @@ static void test_writeback_unlocked(void)
 	a.r = b.r = &r;
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&a.t, NULL, fault_thread, &a), 0);
 	gate_wait_entered(&r.store);
-	pthread_mutex_lock(&r.lock);
+	lock_dropped(&r);
 	CU_ASSERT_NOT_EQUAL(pager_fault(r.p, 5, ACCESS_READ), NO_FRAME);
 	CU_ASSERT_EQUAL(r.store.writes[1], 1);
 	CU_ASSERT_TRUE(r.p->pt[0].flags & PTE_IO);
