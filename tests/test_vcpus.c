@@ -525,6 +525,35 @@ static void test_kvm_errors(void)
 	cmd_result_free(&r);
 }
 
+/* --json carries the same: the disk's counters and one object per vCPU,
+ * and it parses. */
+static void test_kvm_json(void)
+{
+	struct cmd_result r, j;
+	char path[4200];
+	FILE *f;
+
+	if (!kvm_usable())
+		return;
+	r = run_pflab("run --workload stride --pages 64 --frames 16 --vcpus 2 --disk-depth 2 "
+		      "--json --timeout 60s");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"disk_requests\": "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"vcpus\": 2, \"collided\": "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"vcpu\": [{\"refs\": 64, "));
+	snprintf(path, sizeof(path), "%s/vcpus.json", scratch_dir());
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(r.out, f);
+	fclose(f);
+	j = run_shell("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		      "print(sum(c[\"faults\"] for c in d[\"vcpu\"]) == d[\"faults\"])' %s", path);
+	CU_ASSERT_EQUAL(j.status, 0);
+	CU_ASSERT_STRING_EQUAL(j.out, "True\n");
+	cmd_result_free(&j);
+	cmd_result_free(&r);
+}
+
 static void test_bad_usage(void)
 {
 	static const struct {
@@ -563,6 +592,7 @@ static CU_TestInfo vcpus_tests[] = {
 	{ "kvm: scan on 2 vCPUs: every reference faults, sums exact", test_kvm_scan_counts },
 	{ "kvm: --vcpus 1 is the run without it", test_kvm_one_vcpu_same },
 	{ "kvm: injected errors on 2 vCPUs", test_kvm_errors },
+	{ "kvm: --json with the disk's and the vCPUs' fields", test_kvm_json },
 	{ "run: bad --vcpus combinations", test_bad_usage },
 	CU_TEST_INFO_NULL,
 };
