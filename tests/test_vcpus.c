@@ -554,6 +554,23 @@ static void test_kvm_json(void)
 	cmd_result_free(&r);
 }
 
+/* --timeout stops every vCPU, whichever is in the guest, in the pager or
+ * waiting for the disk: the run ends, status 1, saying which vCPU it
+ * found still running. */
+static void test_kvm_timeout(void)
+{
+	struct cmd_result r;
+
+	if (!kvm_usable())
+		return;
+	r = run_pflab("run --workload random --pages 256 --frames 16 --vcpus 3 --disk-latency 20ms "
+		      "--disk-depth 2 --timeout 1s");
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab run: guest failed (vCPU "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "): timed out after 1.000 s, still running at rip 0x"));
+	cmd_result_free(&r);
+}
+
 static void test_bad_usage(void)
 {
 	static const struct {
@@ -593,6 +610,7 @@ static CU_TestInfo vcpus_tests[] = {
 	{ "kvm: --vcpus 1 is the run without it", test_kvm_one_vcpu_same },
 	{ "kvm: injected errors on 2 vCPUs", test_kvm_errors },
 	{ "kvm: --json with the disk's and the vCPUs' fields", test_kvm_json },
+	{ "kvm: --timeout stops every vCPU", test_kvm_timeout },
 	{ "run: bad --vcpus combinations", test_bad_usage },
 	CU_TEST_INFO_NULL,
 };
