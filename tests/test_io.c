@@ -509,6 +509,21 @@ static void test_bad_usage(void)
 		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
 		cmd_result_free(&r);
 	}
+	/* A mapped file is read directly, not through the modelled disk:
+	 * refused before the file is even created. */
+	{
+		char path[4200];
+		struct cmd_result r;
+
+		snprintf(path, sizeof(path), "%s/io-map.bin", scratch_dir());
+		r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 8 "
+			      "--disk-depth 2", path);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, "pflab run: --disk-depth models the swap device: "
+				       "--map-file reads its file directly\n");
+		CU_ASSERT_EQUAL(access(path, F_OK), -1);
+		cmd_result_free(&r);
+	}
 }
 
 static CU_TestInfo io_tests[] = {

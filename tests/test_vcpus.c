@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mmu_sim.h"
 #include "pager.h"
@@ -430,6 +431,7 @@ static void test_kvm_workloads_verified(void)
 
 			CU_ASSERT_EQUAL(r.status, 0);
 			CU_ASSERT_EQUAL(count(r.err, " 0 mismatches: data verified"), ns[k]);
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "guest1| pflab guest: workload "));
 			CU_ASSERT_EQUAL(count(r.err, "MISMATCH"), 0);
 			CU_ASSERT_EQUAL(csv_value(r.out, "vcpus"), ns[k]);
 			CU_ASSERT_EQUAL(vcpu_sum(r.out, ns[k], "faults"), csv_value(r.out, "faults"));
@@ -584,6 +586,8 @@ static void test_bad_usage(void)
 		{ "run --workload scan --pages 2 --vcpus 3",
 		  "pflab run: --vcpus 3: fewer data pages (2) than vCPUs\n" },
 		{ "run --workload scan --trap uffd --vcpus 2", "pflab run: --vcpus needs --trap kvm\n" },
+		{ "run --workload scan --vcpus 2 --record build/never-written.rw",
+		  "pflab run: --vcpus 2: --record and --fault-log follow one vCPU\n" },
 	};
 
 	if (!kvm_usable())
@@ -595,6 +599,8 @@ static void test_bad_usage(void)
 		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
 		cmd_result_free(&r);
 	}
+	/* the refused run left no record behind */
+	CU_ASSERT_EQUAL(access("build/never-written.rw", F_OK), -1);
 }
 
 static CU_TestInfo vcpus_tests[] = {

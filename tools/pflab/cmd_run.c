@@ -475,6 +475,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "workload mapfile needs --map-file FILE");
 	if (o->map_create && !vm->map_path)
 		return cli_usage_error("run", "--map-create needs --map-file FILE");
+	if (vm->disk_depth && vm->map_path)
+		return cli_usage_error("run", "--disk-depth models the swap device: --map-file "
+				       "reads its file directly");
 	if (o->map_create && mapfile_create(vm->map_path, vm->npages, why, sizeof(why)) != 0)
 		return cli_usage_error("run", "%s", why);
 	if (vm->map_path && !o->pages_given &&
@@ -490,9 +493,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--dma goes with --workload dma");
 	if (o->sched_given && !vm->disk_depth)
 		return cli_usage_error("run", "--disk-sched needs --disk-depth Q");
-	if (vm->disk_depth && vm->map_path)
-		return cli_usage_error("run", "--disk-depth models the swap device: --map-file "
-				       "reads its file directly");
 	if (vm->store_in_memory && vm->swap_path)
 		return cli_usage_error("run", "--store memory keeps no swap file: --swap goes with --store file");
 	if (vm->dma && vm->trap == &trap_uffd_ops)
