@@ -30,7 +30,7 @@ endif
 PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
 ISA_SRC   := $(wildcard isa/*.c)
-VMM_SRC   := $(wildcard vmm/*.c)
+VMM_SRC   := $(wildcard vmm/*.c vmm/io/*.c)
 # The QEMU plugin's parts that need no QEMU (its arguments, sinks, summary)
 # are library code, tested and fuzzed; plugin.c, the glue that QEMU calls,
 # goes only into the plugin's shared object.
@@ -46,7 +46,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
+INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/io -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests

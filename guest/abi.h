@@ -9,7 +9,7 @@
  *
  *   0x0000_1000  host boot page tables and GDT (used only until the guest
  *                loads its own)
- *   0x0000_7000  hypercall mailbox (one page)
+ *   0x0000_7000  hypercall mailboxes, one page per vCPU (PFLAB_MAILBOX_OF)
  *   0x0010_0000  guest image: code, data, stack, page tables, bss
  *   0x0080_0000  trace buffer (4 MiB: 1 Mi references)
  *   0x00f0_0000  scratch pages of the restart scenarios (guest only: copied
@@ -38,6 +38,9 @@
 #define PFLAB_BOOT_PD         0x3000u
 #define PFLAB_BOOT_GDT        0x4000u
 #define PFLAB_MAILBOX         0x7000u
+#define PFLAB_MAX_VCPUS       8u           /* --vcpus: mailboxes 0x7000..0xefff */
+#define PFLAB_MAILBOX_OF(id)  (PFLAB_MAILBOX + (id) * 0x1000u)
+#define PFLAB_VCPU_STACK      0x10000u     /* each vCPU's boot stack (entry.S) */
 #define PFLAB_IMAGE_BASE      0x100000u
 #define PFLAB_TRACE_BUF       0x800000u
 #define PFLAB_TRACE_BUF_REFS  (0x400000u / 4u)
@@ -185,6 +188,12 @@ struct pflab_mailbox {
 	uint32_t msync_errno;   /* host -> guest: 0, or the first failed write's errno */
 	/* guest -> host, HC_ASPACE: the PML4 to load, a wired page (guest/shared.c) */
 	uint64_t aspace_cr3;
+	/* host -> guest, HC_CONFIG: this vCPU's slice of the data region
+	 * (--vcpus, docs/async.md): pages [first_page, first_page + npages).
+	 * Each vCPU has a mailbox of its own (PFLAB_MAILBOX_OF(vcpu)). */
+	uint32_t first_page;
+	uint32_t vcpu, nvcpus;
+	uint32_t pad2;
 };
 #endif /* !__ASSEMBLER__ */
 

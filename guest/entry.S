@@ -9,7 +9,10 @@
  *            (pflab's VMM does: emulated 32-bit code is slow under nested
  *            KVM). Loads our own GDT and page tables, so that nothing the
  *            host built for the boot is used afterwards, then calls
- *            guest_main().
+ *            guest_main(). Every vCPU enters here, its id in ESI (--vcpus:
+ *            the host sets it; start32 makes it 0): each gets a stack of
+ *            its own and FS pointing at a word that holds the address of
+ *            its own mailbox (guest_mailbox(), guest.h).
  *
  * The page tables identity-map the first 4 GiB with 2 MiB pages: the wired
  * region, the data region and the hole above it all have translations, so a
@@ -22,6 +25,7 @@
 #define CR0_PG  0x80000000
 #define CR4_PAE 0x00000020
 #define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
 #define EFER_LME 0x00000100
 #define SEL_UCODE 0x18
 #define SEL_UDATA 0x20
@@ -60,12 +64,14 @@ start32:
 	movl %cr0, %eax
 	orl $(CR0_PG | CR0_PE), %eax
 	movl %eax, %cr0
+	xorl %esi, %esi                  /* vCPU 0 */
 	ljmp $0x08, $start64
 
 	.code64
 	.global start64
 start64:
 	cli
+	movl %esi, %r12d                 /* the vCPU id, zero-extended */
 	lgdt gdt_desc
 	movq $pml4, %rax
 	movq %rax, %cr3
@@ -73,16 +79,34 @@ start64:
 	movl %eax, %ds
 	movl %eax, %es
 	movl %eax, %ss
-	movl %eax, %fs
 	movl %eax, %gs
-	movq $stack_top, %rsp
+	xorl %eax, %eax
+	movl %eax, %fs                   /* null: its base is the MSR's alone */
+	/* percpu[id] = this vCPU's mailbox; FS base = &percpu[id] */
+	leaq percpu(, %r12, 8), %rdi
+	movq %r12, %rax
+	shlq $12, %rax
+	addq $PFLAB_MAILBOX, %rax
+	movq %rax, (%rdi)
+	movl $MSR_FS_BASE, %ecx
+	movl %edi, %eax
+	movq %rdi, %rdx
+	shrq $32, %rdx
+	wrmsr
+	/* rsp = stacks + (id + 1) * PFLAB_VCPU_STACK */
+	leaq 1(%r12), %rax
+	shlq $16, %rax
+	leaq stacks(%rax), %rsp
+	movq %rsp, %rbx
 	/* Reload CS from our GDT with a far return. */
 	pushq $0x08
 	leaq 1f(%rip), %rax
 	pushq %rax
 	lretq
 1:	xorl %ebp, %ebp
-	/* The boot banner, on COM1 while port I/O is still ours. */
+	/* The boot banner, on COM1 while port I/O is still ours; vCPU 0's. */
+	testl %r12d, %r12d
+	jnz 4f
 	leaq banner(%rip), %rsi
 	movw $PFLAB_PORT_SERIAL, %dx
 3:	lodsb
@@ -96,7 +120,7 @@ start64:
 	 * reserves for PVM kernels, one instruction at a time. IOPL 3 keeps
 	 * port I/O (console, hypercalls) legal in ring 3. */
 	pushq $(SEL_UDATA | 3)
-	pushq $stack_top
+	pushq %rbx
 	pushq $RFLAGS_IOPL3
 	pushq $(SEL_UCODE | 3)
 	pushq $user_entry
@@ -140,7 +164,10 @@ pd:
 
 	.section .bss.stack, "aw", @nobits
 	.p2align 12
-	.skip 0x10000
-stack_top:
+stacks:                                  /* one PFLAB_VCPU_STACK per vCPU */
+	.skip PFLAB_VCPU_STACK * PFLAB_MAX_VCPUS
+	.p2align 3
+percpu:                                  /* per vCPU: its mailbox's address */
+	.skip 8 * PFLAB_MAX_VCPUS
 
 	.section .note.GNU-stack, "", @progbits

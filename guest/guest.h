@@ -11,7 +11,15 @@
 
 #include "abi.h"
 
-#define MAILBOX ((volatile struct pflab_mailbox *)(uintptr_t)PFLAB_MAILBOX)
+/* This vCPU's mailbox: entry.S points FS at a word that holds its address. */
+static inline volatile struct pflab_mailbox *guest_mailbox(void)
+{
+	uint64_t m;
+
+	__asm__("movq %%fs:0, %0" : "=r"(m));
+	return (volatile struct pflab_mailbox *)(uintptr_t)m;
+}
+#define MAILBOX guest_mailbox()
 #define WORDS_PER_PAGE (PFLAB_PAGE_SIZE / 8)
 
 /* One byte to the console: a store to the doorbell page, which exits. */
@@ -36,6 +44,7 @@ static inline volatile uint64_t *page_addr(uint32_t vpn)
 
 /* The run's state: what the workloads count and check. */
 struct guest {
+	uint32_t first;    /* this vCPU's slice: pages [first, first + npages) */
 	uint32_t npages;
 	uint32_t passes;
 	uint64_t rng;

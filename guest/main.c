@@ -25,6 +25,7 @@ void guest_main(void)
 	hcall(HC_CONFIG);
 	wl = mb->workload;
 	g.npages = mb->npages;
+	g.first = mb->first_page;
 	g.passes = mb->passes ? mb->passes : 1;
 	g.rng = mb->seed * 0x9e3779b97f4a7c15ull + 1; /* xorshift needs nonzero */
 

@@ -7,13 +7,15 @@
  */
 #include "guest.h"
 
+/* scan, random, stride and list work on the vCPU's slice of the data
+ * region, pages [g->first, g->first + g->npages) (--vcpus). */
 void wl_scan(struct guest *g)
 {
 	for (uint32_t vpn = 0; vpn < g->npages; vpn++)
-		page_write(g, vpn);
+		page_write(g, g->first + vpn);
 	for (uint32_t pass = 1; pass < g->passes; pass++)
 		for (uint32_t vpn = 0; vpn < g->npages; vpn++)
-			page_check(g, vpn);
+			page_check(g, g->first + vpn);
 }
 
 void wl_random(struct guest *g)
@@ -22,7 +24,7 @@ void wl_random(struct guest *g)
 
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t r = rand64(g);
-		uint32_t vpn = (uint32_t)((r >> 8) % g->npages);
+		uint32_t vpn = g->first + (uint32_t)((r >> 8) % g->npages);
 
 		if ((r & 3) == 0)
 			page_write(g, vpn);
@@ -57,9 +59,9 @@ void wl_stride(struct guest *g)
 
 		for (uint32_t k = 0; k < g->npages; k++) {
 			if (pass == 0)
-				page_write(g, vpn);
+				page_write(g, g->first + vpn);
 			else
-				page_check(g, vpn);
+				page_check(g, g->first + vpn);
 			vpn = (uint32_t)(((uint64_t)vpn + s) % g->npages);
 		}
 	}
@@ -125,7 +127,7 @@ struct node {
 	uint64_t stamp;
 };
 
-static uint32_t order[PFLAB_DATA_MAX_PAGES];
+static uint32_t order_all[PFLAB_DATA_MAX_PAGES];
 
 static volatile struct node *node_of(uint32_t vpn)
 {
@@ -142,7 +144,8 @@ static uint64_t node_stamp(uint32_t vpn)
  * gives a single cycle through every page); then chase it. */
 void wl_list(struct guest *g)
 {
-	uint32_t n = g->npages, cur = 0;
+	uint32_t n = g->npages, cur = 0, base = g->first;
+	uint32_t *order = order_all + base; /* this vCPU's part */
 
 	if (n == 0)
 		return;
@@ -156,27 +159,28 @@ void wl_list(struct guest *g)
 	}
 	/* order[] is now a single cycle: vpn -> order[vpn]. */
 	for (uint32_t vpn = 0; vpn < n; vpn++) {
-		volatile struct node *nd = node_of(vpn);
+		volatile struct node *nd = node_of(base + vpn);
 
-		note_ref(g, vpn);
+		note_ref(g, base + vpn);
 		nd->next = order[vpn];
-		nd->stamp = node_stamp(vpn);
+		nd->stamp = node_stamp(base + vpn);
 	}
 	for (uint32_t pass = 0; pass < g->passes; pass++) {
 		for (uint32_t k = 0; k < n; k++) {
-			volatile struct node *nd = node_of(cur);
+			volatile struct node *nd = node_of(base + cur);
 			uint64_t stamp = nd->stamp, next = nd->next;
 
-			note_ref(g, cur);
-			if (stamp != node_stamp(cur) || next >= n) {
-				report_mismatch(g, cur, (uint32_t)((uintptr_t)nd % PFLAB_PAGE_SIZE),
-						node_stamp(cur), stamp);
+			note_ref(g, base + cur);
+			if (stamp != node_stamp(base + cur) || next >= n) {
+				report_mismatch(g, base + cur,
+						(uint32_t)((uintptr_t)nd % PFLAB_PAGE_SIZE),
+						node_stamp(base + cur), stamp);
 				return;
 			}
 			cur = (uint32_t)next;
 		}
 		if (cur != 0) {
-			report_mismatch(g, cur, 0, 0, cur);
+			report_mismatch(g, base + cur, 0, 0, cur);
 			return;
 		}
 	}

@@ -110,6 +110,55 @@ fail:
 	return rc;
 }
 
+int kvm_vm_add_vcpu(struct kvm_vm *vm, uint32_t id, struct kvm_vm *view, char *err, size_t errlen)
+{
+	int rc;
+
+	*view = *vm;
+	view->run = NULL;
+	view->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (view->vcpu_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return rc;
+	}
+	view->run = mmap(NULL, view->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 view->vcpu_fd, 0);
+	if (view->run == MAP_FAILED) {
+		rc = -errno;
+		view->run = NULL;
+		snprintf(err, errlen, "mmap of vCPU %u's kvm_run: %s", id, strerror(errno));
+		kvm_vm_vcpu_close(view);
+		return rc;
+	}
+	rc = set_cpuid(view);
+	if (rc) {
+		snprintf(err, errlen, "KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(-rc));
+		kvm_vm_vcpu_close(view);
+	}
+	return rc;
+}
+
+void kvm_vm_vcpu_close(struct kvm_vm *view)
+{
+	if (view->run)
+		munmap(view->run, view->run_size);
+	if (view->vcpu_fd >= 0)
+		close(view->vcpu_fd);
+	view->run = NULL;
+	view->vcpu_fd = -1;
+}
+
+int kvm_vm_set_rsi(struct kvm_vm *vm, uint64_t rsi)
+{
+	struct kvm_regs r;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r))
+		return -errno;
+	r.rsi = rsi;
+	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) ? -errno : 0;
+}
+
 void kvm_vm_destroy(struct kvm_vm *vm)
 {
 	if (vm->run)

@@ -47,6 +47,17 @@ struct kvm_vm {
 int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen);
 void kvm_vm_destroy(struct kvm_vm *vm);
 
+/*
+ * A further vCPU, number id > 0 (--vcpus): *view becomes a copy of vm whose
+ * vcpu_fd and run are the new vCPU's, so that every function here that
+ * works on "the vCPU" works on it through the view. 0, or -errno with a
+ * reason in err. Close it with kvm_vm_vcpu_close() before kvm_vm_destroy().
+ */
+int kvm_vm_add_vcpu(struct kvm_vm *vm, uint32_t id, struct kvm_vm *view, char *err, size_t errlen);
+void kvm_vm_vcpu_close(struct kvm_vm *view);
+/* Set the vCPU's RSI (the guest's entry takes its vCPU id there). 0 or -errno. */
+int kvm_vm_set_rsi(struct kvm_vm *vm, uint64_t rsi);
+
 /* Map host memory [hva, hva + size) at guest-physical gpa. 0 or -errno. */
 int kvm_vm_set_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
 		       void *hva, uint32_t flags);

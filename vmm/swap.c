@@ -41,6 +41,8 @@ static int swap_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
 
 	/* Atomic: the paging daemon writes on a thread of its own. */
 	__atomic_fetch_add(&s->reads, 1, __ATOMIC_RELAXED);
+	if (s->io)
+		return io_do(s->io, &(struct io_req){ .op = IO_READ, .block = slot, .buf = dst });
 	if (slot < 0) {
 		/* No copy (dynamic layout): a page never written is zeroes,
 		 * as an unwritten slot of the static layout reads. */
@@ -105,6 +107,18 @@ static int swap_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 	if (slot < 0)
 		return (int)slot;
 	__atomic_fetch_add(&s->writes, 1, __ATOMIC_RELAXED);
+	if (s->io) {
+		int rc = io_do(s->io, &(struct io_req){ .op = IO_WRITE, .block = slot,
+							.buf = (uint8_t *)src });
+
+		/* On failure the page's old copy, if any, is still its copy. */
+		swap_layout_write_end(&s->layout, vpn, slot, rc == 0);
+		if (rc)
+			return rc;
+		if (s->corrupt_vpn == (int64_t)vpn)
+			return corrupt_slot(s, vpn);
+		return 0;
+	}
 	if (s->fd < 0) {
 		memcpy(s->mem + (size_t)slot * PAGE, src, PAGE);
 	} else {
@@ -135,6 +149,19 @@ static const struct store_ops swap_ops = {
 	.page_out = swap_page_out,
 };
 
+/* --disk-depth: the engine, on the store's file or memory. */
+static int start_engine(struct swap_store *s, const struct swap_config *cfg, char *err,
+			size_t errlen)
+{
+	if (!cfg->disk_depth)
+		return 0;
+	s->io = io_create(&(struct io_config){
+		.fd = s->fd, .mem = s->mem, .nblocks = s->nslots, .depth = cfg->disk_depth,
+		.sched = cfg->disk_sched, .latency_ns = cfg->latency_ns, .seek_ns = cfg->seek_ns,
+	}, err, errlen);
+	return s->io ? 0 : -1;
+}
+
 int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, size_t errlen)
 {
 	*s = (struct swap_store){
@@ -163,7 +190,7 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 				 strerror(errno));
 			return -1;
 		}
-		return 0;
+		return start_engine(s, cfg, err, errlen);
 	}
 	if (cfg->path) {
 		/* O_EXCL: a file pflab did not create is never truncated, and
@@ -177,7 +204,7 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 		}
 		if (!cfg->reuse)
 			snprintf(s->path, sizeof(s->path), "%s", cfg->path);
-		return 0;
+		return start_engine(s, cfg, err, errlen);
 	}
 	/* The default: a temporary file with no name at all, so that nothing
 	 * is left behind however the run ends. */
@@ -201,11 +228,13 @@ int swap_open(struct swap_store *s, const struct swap_config *cfg, char *err, si
 			unlink(tmpl);
 		}
 	}
-	return 0;
+	return start_engine(s, cfg, err, errlen);
 }
 
 void swap_close(struct swap_store *s)
 {
+	io_destroy(s->io); /* first: its workers use the file or the memory */
+	s->io = NULL;
 	if (s->mem)
 		munmap(s->mem, (size_t)s->nslots * PAGE);
 	if (s->layout_ready)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h"
 #include "store.h"
 #include "swap_layout.h"
 
@@ -38,6 +39,10 @@ struct swap_store {
 	uint64_t seek_ns;        /* --disk-seek: added to an I/O not next to the last one */
 	int64_t last_io_slot;
 	uint64_t seeks;          /* I/Os not next to the last one, read or write */
+	/* --disk-depth: the I/O engine that does the slot I/O and models the
+	 * disk (vmm/io/io.h), or NULL: each I/O on the caller's thread, as
+	 * modelled_latency() charges it. */
+	struct io_engine *io;
 
 	uint8_t *(*page_bytes)(void *ctx, vpn_t vpn, frame_t f);
 	void *ctx;
@@ -57,6 +62,8 @@ struct swap_config {
 	enum swap_layout_kind layout; /* static (the default) or dynamic */
 	uint32_t nslots;    /* the area, in slots; 0: swap_layout_default_slots() */
 	uint64_t seek_ns;
+	uint32_t disk_depth;     /* 0: no I/O engine; else its queue depth */
+	enum io_sched disk_sched;
 };
 
 /* 0, or -1 with a reason in err. */

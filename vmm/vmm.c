@@ -87,8 +87,7 @@ static void *timer_main(void *arg)
 			 * KVM_RUN; the signal covers one inside it. Repeat in
 			 * case the vCPU sat in an uninterruptible wait. */
 			__atomic_store_n(&v->timed_out, 1, __ATOMIC_RELEASE);
-			v->vm.run->immediate_exit = 1;
-			pthread_kill(v->vcpu_thread, SIGUSR1);
+			kick_vcpus(v);
 			deadline = now_ns() + 50000000u;
 		}
 	}
@@ -96,14 +95,33 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-static int timer_start(struct vmm *v)
+/* The kick: SIGUSR1 interrupts KVM_RUN (the handler does nothing). */
+static int kick_install(struct vmm *v)
 {
 	struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART */
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) != 0)
 		return vmm_fail(v, "sigaction: %s", strerror(errno));
-	v->vcpu_thread = pthread_self();
+	return 0;
+}
+
+void kick_vcpus(struct vmm *v)
+{
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		struct vcpu *c = &v->vcpus[i];
+
+		if (c->vm.run)
+			c->vm.run->immediate_exit = 1;
+		if (__atomic_load_n(&c->thread_started, __ATOMIC_ACQUIRE))
+			pthread_kill(c->thread, SIGUSR1);
+	}
+}
+
+static int timer_start(struct vmm *v)
+{
+	if (kick_install(v) != 0)
+		return -1;
 	if (pthread_create(&v->timer, NULL, timer_main, v) != 0)
 		return vmm_fail(v, "cannot start the timeout thread");
 	v->timer_running = true;
@@ -146,6 +164,12 @@ static int setup(struct vmm *v, bool *no_kvm)
 		return vmm_fail(v, "wired memory: %s", strerror(errno));
 	}
 	v->mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX);
+	for (uint32_t i = 0; i < v->nvcpus; i++)
+		v->vcpus[i] = (struct vcpu){
+			.v = v, .id = i,
+			.vm = i == 0 ? v->vm : (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 },
+			.mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX_OF(i)),
+		};
 	if (elf_load(img, img_len, v->wired, PFLAB_TRACE_BUF, &entry, why, sizeof(why)) != 0)
 		return vmm_fail(v, "%s", why);
 	rc = kvm_vm_set_memslot(&v->vm, SLOT_WIRED, 0, PFLAB_WIRED_SIZE, v->wired, 0);
@@ -186,6 +210,8 @@ static int setup(struct vmm *v, bool *no_kvm)
 		    .layout = c->swap_layout,
 		    .nslots = c->swap_slots,
 		    .seek_ns = c->disk_seek_ns,
+		    .disk_depth = c->disk_depth,
+		    .disk_sched = c->disk_sched,
 		    .page_bytes = kvm_mmu_page_bytes,
 		    .ctx = &v->mmu,
 	    }, why, sizeof(why)) != 0)
@@ -227,6 +253,8 @@ static int setup(struct vmm *v, bool *no_kvm)
 		 * into the pager here already holds (docs/pager-daemon.md). */
 		.pool = { .low = c->pool_low, .high = c->pool_high, .threaded = !c->pool_sync,
 			  .lock = &v->fault_lock },
+		/* Several vCPUs: a page-in drops the lock (pager.h). */
+		.io_lock = v->nvcpus > 1 ? &v->fault_lock : NULL,
 	}, why, sizeof(why));
 	if (!v->pager)
 		return vmm_fail(v, "%s", why);
@@ -239,10 +267,20 @@ static int setup(struct vmm *v, bool *no_kvm)
 			return vmm_fail(v, "%s", why);
 	}
 
-	rc = kvm_vm_start_long_mode(&v->vm, v->wired, PFLAB_BOOT_PML4, PFLAB_BOOT_PDPT,
-				    PFLAB_BOOT_PD, PFLAB_BOOT_GDT, entry);
-	if (rc)
-		return vmm_fail(v, "setting up the vCPU: %s", strerror(-rc));
+	/* Every vCPU starts at the entry in long mode, its id in RSI
+	 * (guest/entry.S gives each its stack and mailbox). */
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		struct vcpu *cpu = &v->vcpus[i];
+
+		if (i > 0 && kvm_vm_add_vcpu(&v->vm, i, &cpu->vm, why, sizeof(why)) != 0)
+			return vmm_fail(v, "%s", why);
+		rc = kvm_vm_start_long_mode(&cpu->vm, v->wired, PFLAB_BOOT_PML4, PFLAB_BOOT_PDPT,
+					    PFLAB_BOOT_PD, PFLAB_BOOT_GDT, entry);
+		if (!rc)
+			rc = kvm_vm_set_rsi(&cpu->vm, i);
+		if (rc)
+			return vmm_fail(v, "setting up vCPU %u: %s", i, strerror(-rc));
+	}
 	if (c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
 		return vmm_fail(v, "%s", why);
 	if (c->timeout_ns && timer_start(v) != 0)
@@ -266,6 +304,8 @@ static void teardown(struct vmm *v)
 	if (v->mapfile_open)
 		mapfile_close(&v->mapfile);
 	kvm_mmu_fini(&v->mmu);
+	for (uint32_t i = 1; i < v->nvcpus; i++)
+		kvm_vm_vcpu_close(&v->vcpus[i].vm);
 	kvm_vm_destroy(&v->vm);
 	if (v->wired)
 		munmap(v->wired, PFLAB_WIRED_SIZE);
@@ -282,23 +322,114 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* What the vCPUs' guests reported at HC_EXIT: mismatches, summed; the
+ * worst status (2 gave up, 1 failed, 0 ok). */
+static uint64_t guest_errors(const struct vmm *v)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < v->nvcpus; i++)
+		n += v->vcpus[i].mb->errors;
+	return n;
+}
+
+static uint32_t guest_status(const struct vmm *v)
+{
+	uint32_t st = 0;
+
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		uint32_t s = v->vcpus[i].mb->status;
+
+		if (s == 2 || (s && st != 2))
+			st = s;
+	}
+	return st;
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct vcpu *c = arg;
+
+	c->rc = run_vcpu(c);
+	if (c->rc) {
+		/* The others stop too: the run has failed. */
+		__atomic_store_n(&c->v->stopping, 1, __ATOMIC_RELEASE);
+		kick_vcpus(c->v);
+	}
+	return NULL;
+}
+
+/* One vCPU runs on the calling thread, as it always has; several get a
+ * host thread each. 0, or -1 when one failed (the first reason in v->err). */
+static int run_vcpus(struct vmm *v)
+{
+	int rc = 0;
+
+	if (v->nvcpus == 1) {
+		v->vcpus[0].thread = pthread_self();
+		__atomic_store_n(&v->vcpus[0].thread_started, true, __ATOMIC_RELEASE);
+		return run_vcpu(&v->vcpus[0]);
+	}
+	if (!v->timer_running && kick_install(v) != 0)
+		return -1;
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		struct vcpu *c = &v->vcpus[i];
+
+		if (pthread_create(&c->thread, NULL, vcpu_main, c) != 0) {
+			vmm_fail(v, "cannot start the thread of vCPU %u", i);
+			__atomic_store_n(&v->stopping, 1, __ATOMIC_RELEASE);
+			kick_vcpus(v);
+			break;
+		}
+		__atomic_store_n(&c->thread_started, true, __ATOMIC_RELEASE);
+	}
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		struct vcpu *c = &v->vcpus[i];
+
+		if (!c->thread_started) {
+			rc = -1;
+			continue;
+		}
+		pthread_join(c->thread, NULL);
+		__atomic_store_n(&c->thread_started, false, __ATOMIC_RELEASE);
+		if (c->rc)
+			rc = -1;
+	}
+	return rc;
+}
+
 static void results(struct vmm *v, struct vmm_result *res)
 {
 	const struct vmm_config *c = v->cfg;
 	double sum = 0;
 
 	res->stats = v->pager->stats;
-	res->stats.refs = c->trace ? c->trace_len : v->mb->refs;
+	res->stats.refs = c->trace ? c->trace_len : 0;
+	res->nvcpus = v->nvcpus;
+	for (uint32_t i = 0; i < v->nvcpus; i++) {
+		const struct vcpu *cpu = &v->vcpus[i];
+
+		res->vcpu[i].refs = cpu->mb->refs;
+		res->vcpu[i].faults = cpu->faults;
+		res->vcpu[i].major = cpu->major;
+		res->vcpu[i].stall_s = (double)cpu->stall_ns / 1e9;
+		if (!c->trace)
+			res->stats.refs += cpu->mb->refs;
+	}
 	res->soft_faults = v->mmu.soft_faults;
 	res->dirty_faults = v->mmu.dirty_faults;
-	res->guest_errors = v->mb->errors;
+	res->guest_errors = guest_errors(v);
 	res->swap_reads = v->store.reads;
 	res->swap_writes = v->store.writes;
 	res->swap_layout = swap_layout_stats(&v->store.layout);
 	res->swap_seeks = v->store.seeks;
+	if (v->store.io) {
+		res->disk = io_stats(v->store.io);
+		res->swap_seeks = res->disk.seeks;
+	}
 	res->pgerr_delivered = v->pgerr_delivered;
 	res->pgerr_reported = v->pgerr_reported;
-	res->guest_gave_up = v->mb->status == 2;
+	res->guest_gave_up = guest_status(v) == 2;
 	if (v->dma)
 		res->dma = dma_stats(v->dma);
 	if (v->mapfile_open)
@@ -330,6 +461,34 @@ static void results(struct vmm *v, struct vmm_result *res)
 				   (double)(v->nops - 1) / 1e3;
 }
 
+/* Several vCPUs: the workloads that split their pages among them, under
+ * the kvm trap, with the swap store. */
+static bool vcpus_supported(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	uint32_t w = cfg->workload;
+
+	if (cfg->trap != &trap_kvm_ops) {
+		snprintf(err, errlen, "--vcpus needs --trap kvm");
+		return false;
+	}
+	if (w != WL_SCAN && w != WL_RANDOM && w != WL_STRIDE && w != WL_LIST) {
+		snprintf(err, errlen, "--vcpus %u: workload %s does not split its pages among vCPUs "
+			 "(scan, random, stride and list do)", cfg->vcpus, vmm_workload_name(w));
+		return false;
+	}
+	if (cfg->npages < cfg->vcpus) {
+		snprintf(err, errlen, "--vcpus %u: fewer data pages (%u) than vCPUs", cfg->vcpus,
+			 cfg->npages);
+		return false;
+	}
+	if (cfg->record || cfg->fault_log) {
+		snprintf(err, errlen, "--vcpus %u: --record and --fault-log follow one vCPU",
+			 cfg->vcpus);
+		return false;
+	}
+	return true;
+}
+
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t errlen)
 {
 	struct vmm *v = calloc(1, sizeof(*v));
@@ -342,6 +501,9 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		return VMM_FAILED;
 	}
 	v->cfg = cfg;
+	v->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
+	for (uint32_t i = 0; i < VMM_MAX_VCPUS; i++)
+		v->vcpus[i].vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->fault_lock, NULL);
 	{
@@ -361,6 +523,11 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		   (cfg->npages < 4 || cfg->npages > PFLAB_SHARED_MAX_PAGES)) {
 		snprintf(err, errlen, "workload shared needs 4 to %u pages", PFLAB_SHARED_MAX_PAGES);
 		status = VMM_NOT_STARTED;
+	} else if (v->nvcpus > VMM_MAX_VCPUS) {
+		snprintf(err, errlen, "at most %u vCPUs", VMM_MAX_VCPUS);
+		status = VMM_NOT_STARTED;
+	} else if (v->nvcpus > 1 && !vcpus_supported(cfg, err, errlen)) {
+		status = VMM_NOT_STARTED;
 	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > VMM_KVM_MAX_FRAMES) {
 		snprintf(err, errlen,
 			 "at most %u frames with --trap kvm (each resident page is a host mapping of its own)",
@@ -374,17 +541,17 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		status = VMM_NOT_STARTED;
 	} else {
 		v->start_ns = now_ns();
-		if (run_vcpu(v) != 0) {
+		if (run_vcpus(v) != 0) {
 			snprintf(err, errlen, "%s", v->err);
 			status = VMM_FAILED;
-		} else if (v->mb->status == 2) {
+		} else if (guest_status(v) == 2) {
 			snprintf(err, errlen,
 				 "the guest gave up on a page it could not read in, after %llu page-in errors delivered",
 				 (unsigned long long)v->pgerr_delivered);
 			status = VMM_FAILED;
-		} else if (v->mb->status != 0 || v->mb->errors) {
+		} else if (guest_status(v) != 0 || guest_errors(v)) {
 			snprintf(err, errlen, "guest data verification failed: %llu mismatches",
-				 (unsigned long long)v->mb->errors);
+				 (unsigned long long)guest_errors(v));
 			status = VMM_FAILED;
 		}
 		/* The end of the run writes the mapped file's dirty pages back,
@@ -412,8 +579,9 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		 * final once they stop. */
 		dma_stop(v->dma);
 		pool_stop(v->pager);
-		if (v->line_len)
-			console_byte(v, '\n');
+		for (uint32_t i = 0; i < v->nvcpus; i++)
+			if (v->vcpus[i].line_len)
+				console_byte(&v->vcpus[i], '\n');
 		results(v, res);
 	}
 	teardown(v);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "dma.h"
+#include "io.h"
 #include "mapfile.h"
 #include "pager.h"
 #include "region.h"
@@ -29,6 +30,8 @@
 /* The most frames under --trap kvm: each resident page is a host mapping
  * of its own; stay well below vm.max_map_count (65530 by default). */
 #define VMM_KVM_MAX_FRAMES 30000u
+/* --vcpus: at most (guest/abi.h, PFLAB_MAX_VCPUS) */
+#define VMM_MAX_VCPUS 8u
 #include "sim.h"
 #include "store_inject.h"
 #include "swap_layout.h"
@@ -65,6 +68,14 @@ struct vmm_config {
 	enum swap_layout_kind swap_layout;
 	uint32_t swap_slots;          /* 0: the layout's default */
 	uint64_t disk_seek_ns;
+	/* --disk-depth, --disk-sched: swap I/O through the I/O engine and its
+	 * modelled disk (vmm/io/io.h, docs/async.md). 0: no engine, each I/O
+	 * on the faulting thread. */
+	uint32_t disk_depth;
+	enum io_sched disk_sched;
+	/* --vcpus: vCPUs, each on a host thread of its own, each running the
+	 * workload on its slice of the data region (docs/vmm.md). 0 or 1: one. */
+	uint32_t vcpus;
 	/* --map-file: a host file backs the data region instead of the swap
 	 * file (mapfile.h, docs/mapped-files.md). NULL: none. */
 	const char *map_path;
@@ -88,6 +99,14 @@ struct vmm_result {
 	uint64_t swap_reads, swap_writes;
 	struct swap_layout_stats swap_layout; /* slot writes, runs, moves */
 	uint64_t swap_seeks;          /* swap I/Os not next to the previous one */
+	struct io_stats disk;         /* --disk-depth: the engine's counters */
+	uint32_t nvcpus;
+	struct {
+		uint64_t refs;        /* the guest's references on this vCPU */
+		uint64_t faults;      /* pager faults served on its thread (sum: stats.faults) */
+		uint64_t major;
+		double stall_s;       /* its traps to its resumes, lock waits included */
+	} vcpu[VMM_MAX_VCPUS];
 	/* I/O errors (docs/faults.md). io_errors is the injected ones, each
 	 * with its fate, malloc'ed: the caller frees it. */
 	struct inject_error *io_errors;

@@ -17,19 +17,25 @@
 
 _Static_assert(VREF_WRITE == PFLAB_REF_WRITE, "trace buffer entries are vrefs");
 
-void console_byte(struct vmm *v, char ch)
+/* Each vCPU assembles its own lines; with several, each line says whose. */
+void console_byte(struct vcpu *c, char ch)
 {
-	if (ch != '\n' && v->line_len < sizeof(v->line) - 1) {
-		v->line[v->line_len++] = ch;
+	struct vmm *v = c->v;
+	char who[16] = "";
+
+	if (ch != '\n' && c->line_len < sizeof(c->line) - 1) {
+		c->line[c->line_len++] = ch;
 		return;
 	}
-	v->line[v->line_len] = '\0';
-	fprintf(stderr, "guest| %s\n", v->line);
+	c->line[c->line_len] = '\0';
+	if (v->nvcpus > 1)
+		snprintf(who, sizeof(who), "%u", c->id);
+	fprintf(stderr, "guest%s| %s\n", who, c->line);
 	if (v->flog)
-		fault_log_line(v->flog, "guest| %s", v->line);
-	v->line_len = 0;
+		fault_log_line(v->flog, "guest%s| %s", who, c->line);
+	c->line_len = 0;
 	if (ch != '\n')
-		v->line[v->line_len++] = ch;
+		c->line[c->line_len++] = ch;
 }
 
 /*
@@ -73,17 +79,18 @@ static int guest_evict(struct vmm *v, uint64_t vpn)
  * (guest/shared.c) need switching: the host does it as a kernel switches
  * processes. KVM flushes the vCPU's translations on the CR3 load.
  */
-static int switch_aspace(struct vmm *v, uint64_t cr3)
+static int switch_aspace(struct vcpu *c, uint64_t cr3)
 {
+	struct vmm *v = c->v;
 	struct kvm_sregs s;
 
 	if (cr3 % PFLAB_PAGE_SIZE || cr3 < PFLAB_IMAGE_BASE || cr3 >= PFLAB_WIRED_SIZE)
 		return vmm_fail(v, "guest asked for page tables at 0x%llx, not a page of its image",
 			    (unsigned long long)cr3);
-	if (ioctl(v->vm.vcpu_fd, KVM_GET_SREGS, &s))
+	if (ioctl(c->vm.vcpu_fd, KVM_GET_SREGS, &s))
 		return vmm_fail(v, "KVM_GET_SREGS: %s", strerror(errno));
 	s.cr3 = cr3;
-	if (ioctl(v->vm.vcpu_fd, KVM_SET_SREGS, &s))
+	if (ioctl(c->vm.vcpu_fd, KVM_SET_SREGS, &s))
 		return vmm_fail(v, "KVM_SET_SREGS: %s", strerror(errno));
 	return 0;
 }
@@ -112,20 +119,30 @@ static void trace_tick(struct vmm *v, size_t *n)
 		*n = p->next_tick - v->trace_sent;
 }
 
-static int hcall(struct vmm *v, uint32_t nr)
+static int hcall(struct vcpu *cpu, uint32_t nr)
 {
+	struct vmm *v = cpu->v;
 	const struct vmm_config *c = v->cfg;
-	volatile struct pflab_mailbox *mb = v->mb;
+	volatile struct pflab_mailbox *mb = cpu->mb;
 
 	switch (nr) {
-	case HC_CONFIG:
+	case HC_CONFIG: {
+		/* Each vCPU works on its slice of the data region, with a
+		 * seed of its own; one vCPU has the whole region. */
+		uint32_t first = (uint32_t)((uint64_t)c->npages * cpu->id / v->nvcpus);
+		uint32_t end = (uint32_t)((uint64_t)c->npages * (cpu->id + 1) / v->nvcpus);
+
 		mb->workload = c->workload;
-		mb->npages = c->npages;
+		mb->npages = end - first;
+		mb->first_page = first;
+		mb->vcpu = cpu->id;
+		mb->nvcpus = v->nvcpus;
 		mb->passes = c->passes;
 		mb->nops = c->nops;
-		mb->seed = c->seed;
+		mb->seed = c->seed + cpu->id;
 		mb->map_bytes = v->mapfile.st.size_before;
 		return 0;
+	}
 	case HC_TRACE_NEXT: {
 		size_t n = c->trace_len - v->trace_sent;
 
@@ -146,12 +163,14 @@ static int hcall(struct vmm *v, uint32_t nr)
 			(unsigned long long)mb->expected, (unsigned long long)mb->got);
 		return 0;
 	case HC_EXIT:
-		v->guest_exited = true;
+		cpu->exited = true;
 		return 0;
 	case HC_PAGE_ERROR:
+		pthread_mutex_lock(&v->fault_lock);
 		v->pgerr_reported++;
-		if (v->pgerr_log && mb->pgerr_ack == mb->pgerr_count)
-			inject_note_reported(&v->inject, v->pgerr_log);
+		if (cpu->pgerr_log && mb->pgerr_ack == mb->pgerr_count)
+			inject_note_reported(&v->inject, cpu->pgerr_log);
+		pthread_mutex_unlock(&v->fault_lock);
 		return 0;
 	case HC_EVICT:
 		return guest_evict(v, mb->evict_page);
@@ -168,7 +187,7 @@ static int hcall(struct vmm *v, uint32_t nr)
 		return 0;
 	}
 	case HC_ASPACE:
-		return switch_aspace(v, mb->aspace_cr3);
+		return switch_aspace(cpu, mb->aspace_cr3);
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -181,14 +200,14 @@ static int hcall(struct vmm *v, uint32_t nr)
 	return vmm_fail(v, "guest made unknown hypercall %u", nr);
 }
 
-static int exit_io(struct vmm *v)
+static int exit_io(struct vcpu *c)
 {
-	struct kvm_run *run = v->vm.run;
+	struct kvm_run *run = c->vm.run;
 	const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
 
 	if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == PFLAB_PORT_SERIAL) {
 		for (uint32_t i = 0; i < run->io.count; i++)
-			console_byte(v, (char)data[i * run->io.size]);
+			console_byte(c, (char)data[i * run->io.size]);
 		return 0;
 	}
 	if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == PFLAB_PORT_HCALL &&
@@ -196,7 +215,7 @@ static int exit_io(struct vmm *v)
 		uint32_t nr;
 
 		memcpy(&nr, data, sizeof(nr));
-		return hcall(v, nr);
+		return hcall(c, nr);
 	}
 	return -2; /* a bad guest: reported by the caller with its RIP */
 }
@@ -206,9 +225,10 @@ static int exit_io(struct vmm *v)
  * resident, then do the access against it (a load's bytes go back in
  * run->mmio.data; a store's bytes go into the page, which is then dirty
  * though KVM's dirty log never saw the write). */
-static int exit_mmio_data(struct vmm *v)
+static int exit_mmio_data(struct vcpu *c)
 {
-	struct kvm_run *run = v->vm.run;
+	struct vmm *v = c->v;
+	struct kvm_run *run = c->vm.run;
 	uint64_t off = run->mmio.phys_addr - PFLAB_DATA_BASE;
 	vpn_t vpn = (vpn_t)(off / PAGE);
 	uint32_t len = run->mmio.len;
@@ -220,7 +240,7 @@ static int exit_mmio_data(struct vmm *v)
 	/* Locked until the access is done: the paging daemon must not take
 	 * the page away between the fault and the copy. */
 	pthread_mutex_lock(&v->fault_lock);
-	switch (data_fault(v, vpn, run->mmio.is_write ? ACCESS_WRITE : ACCESS_READ)) {
+	switch (data_fault(v, c, vpn, run->mmio.is_write ? ACCESS_WRITE : ACCESS_READ)) {
 	case 0:
 		break;
 	case 1:
@@ -246,9 +266,10 @@ static int exit_mmio_data(struct vmm *v)
 /* A store to the doorbell page: the ring-3 guest's hypercall or console
  * byte (guest/abi.h); or an access to the DMA device's registers (dma.h).
  * -2 for anything else there. */
-static int exit_doorbell(struct vmm *v)
+static int exit_doorbell(struct vcpu *c)
 {
-	struct kvm_run *run = v->vm.run;
+	struct vmm *v = c->v;
+	struct kvm_run *run = c->vm.run;
 	uint64_t gpa = run->mmio.phys_addr;
 	uint32_t nr;
 
@@ -261,12 +282,12 @@ static int exit_doorbell(struct vmm *v)
 	if (!run->mmio.is_write)
 		return -2;
 	if (gpa == PFLAB_DOORBELL_CONS && run->mmio.len == 1) {
-		console_byte(v, (char)run->mmio.data[0]);
+		console_byte(c, (char)run->mmio.data[0]);
 		return 0;
 	}
 	if (gpa == PFLAB_DOORBELL_HCALL && run->mmio.len == 4) {
 		memcpy(&nr, run->mmio.data, sizeof(nr));
-		return hcall(v, nr);
+		return hcall(c, nr);
 	}
 	return -2;
 }
@@ -297,23 +318,44 @@ const uint8_t *readable_page(void *ctx, uint64_t gpa)
 }
 
 /* A guest that did something no well-behaved guest does: say what, where. */
-static int bad_guest(struct vmm *v, const char *what)
+static int bad_guest(struct vcpu *c, const char *what)
 {
-	char where[320];
+	struct vmm *v = c->v;
+	char where[320], who[24] = "";
 
 	pthread_mutex_lock(&v->fault_lock); /* inspect reads data pages: see readable_page() */
-	inspect_rip(&v->vm, &v->ram, where, sizeof(where));
+	inspect_rip(&c->vm, &v->ram, where, sizeof(where));
 	pthread_mutex_unlock(&v->fault_lock);
-	return vmm_fail(v, "guest failed: %s at %s", what, where);
+	if (v->nvcpus > 1)
+		snprintf(who, sizeof(who), " (vCPU %u)", c->id);
+	return vmm_fail(v, "guest failed%s: %s at %s", who, what, where);
 }
 
-int run_vcpu(struct vmm *v)
+/* A trap on a data page, on vCPU c: served, and its stall timed (the wait
+ * for the pager lock included). 0, or -1. */
+static int trapped(struct vcpu *c, uint64_t gpa, enum access_kind kind)
 {
-	struct kvm_run *run = v->vm.run;
+	struct vmm *v = c->v;
+	uint64_t t0 = now_ns();
+	int rc;
+
+	pthread_mutex_lock(&v->fault_lock);
+	rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
+	if (rc == 1) /* under the lock: p->err and p->fail_errno are this fault's */
+		rc = deliver_page_error(c, gpa, kind == ACCESS_WRITE);
+	pthread_mutex_unlock(&v->fault_lock);
+	c->stall_ns += now_ns() - t0;
+	return rc == 0 ? 0 : -1;
+}
+
+int run_vcpu(struct vcpu *c)
+{
+	struct vmm *v = c->v;
+	struct kvm_run *run = c->vm.run;
 	char what[200];
 
-	while (!v->guest_exited) {
-		int rc = ioctl(v->vm.vcpu_fd, KVM_RUN, 0);
+	while (!c->exited) {
+		int rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
 
 		if (rc < 0) {
 			int e = errno;
@@ -321,32 +363,36 @@ int run_vcpu(struct vmm *v)
 			if (__atomic_load_n(&v->timed_out, __ATOMIC_ACQUIRE)) {
 				snprintf(what, sizeof(what), "timed out after %.3f s, still running",
 					 (double)v->cfg->timeout_ns / 1e9);
-				return bad_guest(v, what);
+				return bad_guest(c, what);
 			}
+			if (__atomic_load_n(&v->stopping, __ATOMIC_ACQUIRE))
+				return -1; /* another vCPU failed: its reason is v->err */
 			if (v->region.failed)
 				return vmm_fail(v, "%s", v->region.fault_err);
 			if (e == EINTR || e == EAGAIN)
 				continue;
 			if (e == EFAULT && run->exit_reason != KVM_EXIT_MEMORY_FAULT) {
 				/* No exit information: find the access ourselves. */
-				uint64_t gpa;
+				uint64_t gpa, t0 = now_ns();
 				enum access_kind kind;
 
 				/* Locked from the look at what traps to the fault:
 				 * the paging daemon changes what traps. */
 				pthread_mutex_lock(&v->fault_lock);
-				if (inspect_fault(&v->vm, &v->ram, data_access_traps, v, &gpa,
+				if (inspect_fault(&c->vm, &v->ram, data_access_traps, v, &gpa,
 						  &kind) == 0) {
-					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
-					pthread_mutex_unlock(&v->fault_lock);
+					rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
+							kind);
 					if (rc == 1)
-						rc = deliver_page_error(v, gpa, kind == ACCESS_WRITE);
+						rc = deliver_page_error(c, gpa, kind == ACCESS_WRITE);
+					pthread_mutex_unlock(&v->fault_lock);
+					c->stall_ns += now_ns() - t0;
 					if (rc != 0)
 						return -1;
 					continue;
 				}
 				pthread_mutex_unlock(&v->fault_lock);
-				return bad_guest(v, "KVM_RUN failed with EFAULT on no data page");
+				return bad_guest(c, "KVM_RUN failed with EFAULT on no data page");
 			}
 			if (e == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 				uint64_t gpa = kvm_memory_fault(run)->gpa;
@@ -354,39 +400,36 @@ int run_vcpu(struct vmm *v)
 				if (in_data(v, gpa)) {
 					/* The access is re-executed on entry, and
 					 * logged by KVM if it writes. */
-					pthread_mutex_lock(&v->fault_lock);
-					rc = data_fault(v, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
-							ACCESS_READ);
-					pthread_mutex_unlock(&v->fault_lock);
-					if (rc == 1)
-						rc = deliver_page_error(v, gpa, false);
-					if (rc != 0)
+					if (trapped(c, gpa, ACCESS_READ) != 0)
 						return -1;
 					continue;
 				}
 				snprintf(what, sizeof(what), "KVM_EXIT_MEMORY_FAULT at gpa 0x%llx",
 					 (unsigned long long)gpa);
-				return bad_guest(v, what);
+				return bad_guest(c, what);
 			}
 			return vmm_fail(v, "KVM_RUN: %s (exit reason %u, gpa 0x%llx)", strerror(e), run->exit_reason, (unsigned long long)kvm_memory_fault(run)->gpa);
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			rc = exit_io(v);
+			rc = exit_io(c);
 			if (rc == -2) {
 				snprintf(what, sizeof(what), "KVM_EXIT_IO: %s of port 0x%x",
 					 run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read",
 					 run->io.port);
-				return bad_guest(v, what);
+				return bad_guest(c, what);
 			}
 			break;
 		case KVM_EXIT_MMIO:
 			if (in_data(v, run->mmio.phys_addr)) {
-				rc = exit_mmio_data(v);
+				uint64_t t0 = now_ns();
+
+				rc = exit_mmio_data(c);
+				c->stall_ns += now_ns() - t0;
 				break;
 			}
 			if (run->mmio.phys_addr - PFLAB_DOORBELL < PAGE) {
-				rc = exit_doorbell(v);
+				rc = exit_doorbell(c);
 				if (rc != -2)
 					break;
 			}
@@ -394,24 +437,26 @@ int run_vcpu(struct vmm *v)
 				 "KVM_EXIT_MMIO: %s of %u bytes at guest-physical 0x%llx, outside guest RAM",
 				 run->mmio.is_write ? "write" : "read", run->mmio.len,
 				 (unsigned long long)run->mmio.phys_addr);
-			return bad_guest(v, what);
+			return bad_guest(c, what);
 		case KVM_EXIT_INTR:
 			if (__atomic_load_n(&v->timed_out, __ATOMIC_ACQUIRE)) {
 				snprintf(what, sizeof(what), "timed out after %.3f s, still running",
 					 (double)v->cfg->timeout_ns / 1e9);
-				return bad_guest(v, what);
+				return bad_guest(c, what);
 			}
+			if (__atomic_load_n(&v->stopping, __ATOMIC_ACQUIRE))
+				return -1;
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(what, sizeof(what), "KVM_EXIT_FAIL_ENTRY (reason 0x%llx)",
 				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			return bad_guest(v, what);
+			return bad_guest(c, what);
 		case KVM_EXIT_INTERNAL_ERROR:
 			snprintf(what, sizeof(what), "KVM_EXIT_INTERNAL_ERROR (suberror %u)",
 				 run->internal.suberror);
-			return bad_guest(v, what);
+			return bad_guest(c, what);
 		default:
-			return bad_guest(v, kvm_exit_name(run->exit_reason));
+			return bad_guest(c, kvm_exit_name(run->exit_reason));
 		}
 		if (rc)
 			return -1;

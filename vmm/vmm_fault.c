@@ -34,14 +34,14 @@ static void show_hits(struct vmm *v, uint64_t upto)
 	}
 }
 
-static void log_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, frame_t f,
-		      const struct pager_stats *before, vpn_t victim)
+static void log_fault(struct vmm *v, struct kvm_vm *vm, vpn_t vpn, enum access_kind kind,
+		      frame_t f, const struct pager_stats *before, vpn_t victim)
 {
 	const struct pager_stats *st = &v->pager->stats;
 	char where[320] = "rip ? (the vCPU sleeps in the kernel under uffd)";
 
 	if (v->cfg->trap == &trap_kvm_ops)
-		inspect_rip(&v->vm, &v->ram, where, sizeof(where));
+		inspect_rip(vm, &v->ram, where, sizeof(where));
 	fprintf(stderr, "fault: gpa 0x%llx page %u %s %s -> frame %u",
 		(unsigned long long)(PFLAB_DATA_BASE + (uint64_t)vpn * PAGE), vpn,
 		kind == ACCESS_WRITE ? "write" : kind == ACCESS_FETCH ? "fetch" : "read", where, f);
@@ -59,9 +59,10 @@ static void log_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, frame_t f
  * be read in, for the caller to deliver to the guest (deliver_page_error);
  * or -1 (reason in v->err).
  */
-int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
+int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind)
 {
 	const struct vmm_config *c = v->cfg;
+	struct kvm_vm *vm = cpu ? &cpu->vm : &v->vm;
 	struct pager *p = v->pager;
 	struct pager_stats before;
 	uint64_t t0 = now_ns();
@@ -76,7 +77,7 @@ int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 	if (rc < 0)
 		return vmm_fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));
 	if (rc > 0 && v->flog)
-		fault_log_fault(v->flog, &v->vm, &v->ram, &(struct fault_event){
+		fault_log_fault(v->flog, vm, &v->ram, &(struct fault_event){
 			.vpn = vpn, .kind = kind, .soft = true, .inspect = c->trap == &trap_kvm_ops });
 	if (rc > 0 || (v->mmu.state[vpn] & PG_MAPPED))
 		return 0; /* a soft fault, or a trap that raced with the mapping */
@@ -107,6 +108,10 @@ int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 		return vmm_fail(v, "pager: %s", p->err);
 	if (v->mmu.error)
 		return vmm_fail(v, "KVM MMU: %s", strerror(-v->mmu.error));
+	if (cpu && p->last_fault) {
+		cpu->faults++;
+		cpu->major += p->last_fault == 2;
+	}
 	if (p->stats.evictions != before.evictions)
 		victim = v->mmu.last_unmapped;
 	/* Without a trace the references are not seen: the policy's clock
@@ -136,9 +141,9 @@ int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
 		fprintf(c->record, "%c %llu\n", kind == ACCESS_WRITE ? 'W' : 'R',
 			(unsigned long long)(c->page_ids ? c->page_ids[vpn] : vpn));
 	if (c->verbose)
-		log_fault(v, vpn, kind, f, &before, victim);
+		log_fault(v, vm, vpn, kind, f, &before, victim);
 	if (v->flog)
-		fault_log_fault(v->flog, &v->vm, &v->ram, &(struct fault_event){
+		fault_log_fault(v->flog, vm, &v->ram, &(struct fault_event){
 			.vpn = vpn, .kind = kind, .major = p->stats.major != before.major, .frame = f,
 			.evicted = p->stats.evictions != before.evictions, .victim = victim,
 			.written_back = p->stats.writebacks != before.writebacks,
@@ -150,19 +155,20 @@ int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind)
  * data_fault() could not read the page at gpa in: hand the error to the
  * guest's handler instead of mapping wrong data (page_error.h), and note
  * where in the --inject log. On the vCPU thread, the vCPU stopped at the
- * faulting instruction. 0 or -1.
+ * faulting instruction, the fault lock held. 0 or -1.
  */
-int deliver_page_error(struct vmm *v, uint64_t gpa, bool write)
+int deliver_page_error(struct vcpu *c, uint64_t gpa, bool write)
 {
+	struct vmm *v = c->v;
 	vpn_t vpn = (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE);
 	char why[200];
 	uint64_t rip;
 
-	if (page_error_deliver(&v->vm, v->wired, PFLAB_WIRED_SIZE, v->mb, gpa, write,
+	if (page_error_deliver(&c->vm, v->wired, PFLAB_WIRED_SIZE, c->mb, gpa, write,
 			       -v->pager->fail_errno, &rip, why, sizeof(why)) != 0)
 		return vmm_fail(v, "pager: %s, and %s", v->pager->err, why);
 	v->pgerr_delivered++;
-	v->pgerr_log = v->inject_open ? inject_note_delivery(&v->inject, vpn, rip) : 0;
+	c->pgerr_log = v->inject_open ? inject_note_delivery(&v->inject, vpn, rip) : 0;
 	if (v->cfg->verbose)
 		fprintf(stderr, "fault: gpa 0x%llx page %u: %s: delivered to the guest's handler, "
 			"faulting rip 0x%llx\n", (unsigned long long)gpa, vpn, v->pager->err,
@@ -178,7 +184,7 @@ int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind)
 	int rc;
 
 	pthread_mutex_lock(&v->fault_lock);
-	rc = data_fault(v, vpn, kind);
+	rc = data_fault(v, NULL, vpn, kind);
 	pthread_mutex_unlock(&v->fault_lock);
 	if (rc == 1)
 		/* The vCPU sleeps inside the kernel's fault: its registers

@@ -22,8 +22,29 @@
 #include "kvm_vm.h"
 #include "swap.h"
 #include "vmm.h"
+#include "../guest/abi.h"
 
 #define PAGE 4096u
+
+struct vmm;
+
+/* One vCPU and its host thread (--vcpus; docs/vmm.md#several-vcpus). */
+struct vcpu {
+	struct vmm *v;
+	uint32_t id;
+	struct kvm_vm vm;           /* its view of the VM: its own vcpu_fd and run */
+	volatile struct pflab_mailbox *mb; /* its own mailbox */
+	pthread_t thread;
+	bool thread_started;
+	bool exited;                /* it made HC_EXIT */
+	int rc;                     /* run_vcpu()'s */
+	char line[200];             /* its console line being assembled */
+	size_t line_len;
+	/* pager faults served on its thread, of them major; time from its
+	 * traps to its resumes (the pager lock's wait included) */
+	uint64_t faults, major, stall_ns;
+	size_t pgerr_log;           /* 1 + the inject log entry delivered last to it, or 0 */
+};
 
 struct vmm {
 	const struct vmm_config *cfg;
@@ -38,8 +59,7 @@ struct vmm {
 	struct mapfile_store mapfile; /* --map-file: the store instead (mapfile.h) */
 	bool mapfile_open;
 	bool inject_open;
-	uint64_t pgerr_delivered, pgerr_reported;
-	size_t pgerr_log;           /* 1 + the inject log entry delivered last, or 0 */
+	uint64_t pgerr_delivered, pgerr_reported; /* under fault_lock */
 	struct pager *pager;
 	struct dma_dev *dma;        /* --dma: the DMA device (dma.h), or NULL */
 	struct guest_ram ram;        /* what inspect.c reads instructions from */
@@ -47,7 +67,6 @@ struct vmm {
 
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
-	bool guest_exited;
 	pthread_mutex_t fault_lock; /* data_fault() is not reentrant; also the pager
 				       lock of the paging daemon (pool.h) */
 
@@ -56,11 +75,12 @@ struct vmm {
 	uint64_t nops, nop_first_ns, nop_last_ns;
 	uint64_t start_ns;
 
-	char line[200];             /* the guest's console line being assembled */
-	size_t line_len;
+	struct vcpu vcpus[PFLAB_MAX_VCPUS];
+	uint32_t nvcpus;
+	int stopping;               /* a vCPU failed: the others stop (atomic) */
 
-	/* --timeout: a timer thread kicks the vCPU out of KVM_RUN. */
-	pthread_t vcpu_thread, timer;
+	/* --timeout: a timer thread kicks the vCPUs out of KVM_RUN. */
+	pthread_t timer;
 	bool timer_running;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -82,14 +102,17 @@ static inline uint64_t now_ns(void)
 /* vmm.c */
 int vmm_fail(struct vmm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Stop every vCPU: each leaves KVM_RUN at once (vmm.c). */
+void kick_vcpus(struct vmm *v);
+
 /* vmm_exit.c */
-int run_vcpu(struct vmm *v);
-void console_byte(struct vmm *v, char ch);
+int run_vcpu(struct vcpu *c);
+void console_byte(struct vcpu *c, char ch);
 const uint8_t *readable_page(void *ctx, uint64_t gpa);
 
-/* vmm_fault.c */
-int data_fault(struct vmm *v, vpn_t vpn, enum access_kind kind);
-int deliver_page_error(struct vmm *v, uint64_t gpa, bool write);
+/* vmm_fault.c: c is the vCPU that trapped, NULL under uffd (no vCPU known) */
+int data_fault(struct vmm *v, struct vcpu *c, vpn_t vpn, enum access_kind kind);
+int deliver_page_error(struct vcpu *c, uint64_t gpa, bool write);
 int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind);
 
 #endif /* PFLAB_VMM_INTERNAL_H */

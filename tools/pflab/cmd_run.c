@@ -71,6 +71,13 @@ static const char run_help[] =
 	"      --swap-slots N     the swap area's size in slots (at least the pages)\n"
 	"      --disk-seek D      add a modelled seek to each swap I/O that does not\n"
 	"                         follow the previous one on the disk (e.g. 2ms)\n"
+	"      --disk-depth Q     swap I/O through the host I/O engine: a modelled disk\n"
+	"                         with Q requests in service at once, each on a worker\n"
+	"                         thread (1..256; docs/async.md); adds the disk columns\n"
+	"      --vcpus N          N vCPUs (1..8), a host thread each; the workload's\n"
+	"                         pages split among them (scan random stride list);\n"
+	"                         adds per-vCPU columns (docs/vmm.md#several-vcpus)\n"
+	"      --disk-sched S     the disk's scheduler: fifo (default) or elevator (LOOK)\n"
 	"      --map-file FILE    back the data region with FILE instead of the swap file:\n"
 	"                         pages fault in from it, dirty ones go back to it; with\n"
 	"                         --workload mapfile (--pages: default the file's pages;\n"
@@ -116,6 +123,7 @@ struct run_opts {
 	struct inject_rule *inject;  /* --inject, parsed */
 	size_t ninject;
 	bool layout_given;           /* --swap-layout: report the layout's columns */
+	bool sched_given;
 };
 
 static int load_trace(const struct run_opts *o, struct loaded_trace *lt)
@@ -132,7 +140,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
-	       OPT_DMA, OPT_DMA_LATENCY };
+	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -161,6 +169,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "map-create", no_argument, NULL, OPT_MAP_CREATE },
 		{ "dma", required_argument, NULL, OPT_DMA },
 		{ "dma-latency", required_argument, NULL, OPT_DMA_LATENCY },
+		{ "disk-depth", required_argument, NULL, OPT_DISK_DEPTH },
+		{ "disk-sched", required_argument, NULL, OPT_DISK_SCHED },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -263,6 +274,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (!dma_mode_parse(optarg, &vm->dma))
 				return cli_usage_error("run", "--dma: '%s' is not pin or fault", optarg);
 			break;
+		case OPT_DISK_DEPTH:
+			if (cli_parse_u64(optarg, 1, IO_MAX_DEPTH, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--disk-depth: %s", why);
+			vm->disk_depth = (uint32_t)v;
+			break;
+		case OPT_VCPUS:
+			if (cli_parse_u64(optarg, 1, VMM_MAX_VCPUS, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--vcpus: %s", why);
+			vm->vcpus = (uint32_t)v;
+			break;
+		case OPT_DISK_SCHED:
+			if (io_sched_parse(optarg, &vm->disk_sched) != 0)
+				return cli_usage_error("run", "--disk-sched: '%s' is not fifo or elevator",
+						       optarg);
+			o->sched_given = true;
+			break;
 		case OPT_DMA_LATENCY:
 			if (cli_parse_duration_ns(optarg, &vm->dma_page_ns, why, sizeof(why)))
 				return cli_usage_error("run", "--dma-latency: %s", why);
@@ -361,6 +388,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "workload mapfile needs --map-file FILE");
 	if (o->map_create && !vm->map_path)
 		return cli_usage_error("run", "--map-create needs --map-file FILE");
+	if (vm->disk_depth && vm->map_path)
+		return cli_usage_error("run", "--disk-depth models the swap device: --map-file "
+				       "reads its file directly");
 	if (o->map_create && mapfile_create(vm->map_path, vm->npages, why, sizeof(why)) != 0)
 		return cli_usage_error("run", "%s", why);
 	if (vm->map_path && !o->pages_given &&
@@ -374,6 +404,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--dma-latency needs --dma");
 	if (vm->dma && vm->workload != WL_DMA)
 		return cli_usage_error("run", "--dma goes with --workload dma");
+	if (o->sched_given && !vm->disk_depth)
+		return cli_usage_error("run", "--disk-sched needs --disk-depth Q");
 	if (vm->store_in_memory && vm->swap_path)
 		return cli_usage_error("run", "--store memory keeps no swap file: --swap goes with --store file");
 	if (vm->dma && vm->trap == &trap_uffd_ops)
@@ -466,6 +498,14 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			fputs(",pool_reclaims,pool_waits,direct_reclaims", stdout);
 		if (o->layout_given)
 			fputs(",swap_layout,slot_writes,write_runs,slot_moves,swap_seeks", stdout);
+		if (vm->disk_depth)
+			fputs(",disk_depth,disk_sched,disk_requests,disk_batches,disk_mean_queue,"
+			      "disk_seeks,disk_seek_distance", stdout);
+		if (vm->vcpus) {
+			fputs(",vcpus,collided", stdout);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf(",vcpu%u_refs,vcpu%u_faults,vcpu%u_major,vcpu%u_stall_s", i, i, i, i);
+		}
 		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
@@ -490,6 +530,19 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->swap_layout.runs,
 			       (unsigned long long)r->swap_layout.moves,
 			       (unsigned long long)r->swap_seeks);
+		if (vm->disk_depth)
+			printf(",%u,%s,%llu,%llu,%.3f,%llu,%llu", vm->disk_depth,
+			       io_sched_name(vm->disk_sched), (unsigned long long)r->disk.requests,
+			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
+			       (unsigned long long)r->disk.seeks,
+			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf(",%llu,%llu,%llu,%.6f", (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+		}
 		putchar('\n');
 		break;
 	case OUT_JSON:
@@ -526,6 +579,25 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->swap_layout.runs,
 			       (unsigned long long)r->swap_layout.moves,
 			       (unsigned long long)r->swap_seeks);
+		if (vm->disk_depth)
+			printf(", \"disk_depth\": %u, \"disk_sched\": \"%s\", \"disk_requests\": %llu, "
+			       "\"disk_batches\": %llu, \"disk_mean_queue\": %.3f, \"disk_seeks\": %llu, "
+			       "\"disk_seek_distance\": %llu", vm->disk_depth,
+			       io_sched_name(vm->disk_sched), (unsigned long long)r->disk.requests,
+			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
+			       (unsigned long long)r->disk.seeks,
+			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
+			       (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf("%s{\"refs\": %llu, \"faults\": %llu, \"major\": %llu, "
+				       "\"stall_s\": %.6f}", i ? ", " : "",
+				       (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+			putchar(']');
+		}
 		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
@@ -559,6 +631,22 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->swap_layout.runs,
 			       (unsigned long long)r->swap_layout.moves,
 			       (unsigned long long)r->swap_seeks);
+		if (vm->disk_depth)
+			printf("disk: depth %u, %s, %llu requests in %llu batches, mean queue %.3f, "
+			       "%llu seeks over %llu blocks\n", vm->disk_depth,
+			       io_sched_name(vm->disk_sched), (unsigned long long)r->disk.requests,
+			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
+			       (unsigned long long)r->disk.seeks,
+			       (unsigned long long)r->disk.seek_distance);
+		if (vm->vcpus) {
+			printf("vcpus: %u, %llu faults waited for another's read of their page\n",
+			       r->nvcpus, (unsigned long long)st->collided);
+			for (uint32_t i = 0; i < r->nvcpus; i++)
+				printf("  vcpu %u: %llu refs, %llu faults (%llu major), stalled %.3f s\n",
+				       i, (unsigned long long)r->vcpu[i].refs,
+				       (unsigned long long)r->vcpu[i].faults,
+				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
+		}
 		break;
 	}
 }

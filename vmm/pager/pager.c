@@ -83,6 +83,9 @@ struct pager *pager_create(const struct pager_config *cfg, char *err, size_t err
 	}
 	p->policy->ops = cfg->policy;
 	p->policy->pager = p;
+	p->io_lock = cfg->io_lock;
+	if (p->io_lock)
+		pthread_cond_init(&p->io_done, NULL);
 	if (p->pool && pool_start(p) != 0) {
 		snprintf(err, errlen, "cannot start the paging daemon thread");
 		pager_destroy(p);
@@ -101,6 +104,8 @@ void pager_destroy(struct pager *p)
 	if (!p)
 		return;
 	pool_destroy(p); /* first: its thread uses the policy */
+	if (p->io_lock)
+		pthread_cond_destroy(&p->io_done);
 	if (p->policy)
 		p->policy->ops->destroy(p->policy);
 	free(p->pt);
@@ -158,11 +163,55 @@ void pager_tick(struct pager *p)
 
 /* Take the page out of frame f: write back, unmap, forget. The frame stays
  * allocated to the caller. */
+/* io_lock: other threads run on while a victim is evicted, so it is
+ * unmapped first (harvest, unmap, harvest again, as the pool does): a
+ * write made after the write-back would be lost. The write-back runs with
+ * the lock dropped. A failed one maps the page again read-only (its next
+ * write traps) and leaves it resident. */
+static int evict_unmapped_first(struct pager *p, frame_t f)
+{
+	struct frame *fr = &p->frames[f];
+	vpn_t vpn = fr->vpn;
+
+	pager_dirty(p, f);
+	p->mmu->ops->unmap(p->mmu, vpn, f);
+	if (pager_dirty(p, f)) {
+		if (p->store) {
+			int rc;
+
+			/* The write with the lock dropped: the frame is the
+			 * caller's (on no list), a fault on the page waits. */
+			p->pt[vpn].flags |= PTE_IO;
+			pthread_mutex_unlock(p->io_lock);
+			rc = p->store->ops->page_out(p->store, vpn, f);
+			pthread_mutex_lock(p->io_lock);
+			p->pt[vpn].flags &= ~PTE_IO;
+			pthread_cond_broadcast(&p->io_done);
+			if (rc) {
+				set_err(p, "write-back of page %u from frame %u failed: %s",
+					vpn, f, strerror(-rc));
+				p->stats.writeback_errors++;
+				(void)p->mmu->ops->map(p->mmu, vpn, f, ACCESS_READ);
+				return rc;
+			}
+		}
+		p->stats.writebacks++;
+		p->pt[vpn].flags |= PTE_ON_STORE;
+	}
+	p->pt[vpn].frame = NO_FRAME;
+	fr->flags = 0;
+	p->stats.evictions++;
+	p->stats.resident--;
+	return 0;
+}
+
 static int evict(struct pager *p, frame_t f)
 {
 	struct frame *fr = &p->frames[f];
 	vpn_t vpn = fr->vpn;
 
+	if (p->io_lock)
+		return evict_unmapped_first(p, f);
 	if (pager_dirty(p, f)) {
 		if (p->store) {
 			int rc = p->store->ops->page_out(p->store, vpn, f);
@@ -294,25 +343,65 @@ static __attribute__((noinline, cold)) frame_t fault_failed(struct pager *p, vpn
 	return NO_FRAME;
 }
 
+/* io_lock: read vpn into f with the lock dropped. The page is marked
+ * PTE_IO meanwhile; its frame is on no list, so no other fault can
+ * take it. */
+static int read_unlocked(struct pager *p, vpn_t vpn, frame_t f, bool from_store)
+{
+	int rc;
+
+	p->pt[vpn].flags |= PTE_IO;
+	pthread_mutex_unlock(p->io_lock);
+	rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
+			: p->store->ops->zero_fill(p->store, vpn, f);
+	pthread_mutex_lock(p->io_lock);
+	p->pt[vpn].flags &= ~PTE_IO;
+	pthread_cond_broadcast(&p->io_done);
+	return rc;
+}
+
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pte *pte = &p->pt[vpn];
-	bool from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
+	bool from_store;
 	frame_t f;
 	int rc = 0;
+
+	p->last_fault = 0;
+	if (unlikely(pte->flags & PTE_IO)) {
+		/* Another thread is reading this page in: wait for its read
+		 * rather than read it twice (if that read failed, read it
+		 * here). Or it is writing it back as a victim: wait for the
+		 * write, then read the copy it made. */
+		while (pte->flags & PTE_IO)
+			pthread_cond_wait(&p->io_done, p->io_lock);
+		if (pte->frame != NO_FRAME) {
+			p->stats.collided++;
+			return pte->frame;
+		}
+	}
+	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
 
 	/* With a free pool: the page may come back from it without I/O, and
 	 * otherwise its oldest frame waits on the free list (pool.h). */
 	if (unlikely(p->pool)) {
+		uint64_t faults = p->stats.faults;
+
 		f = pool_fault(p, vpn, why);
-		if (f != POOL_GO_ON)
+		if (f != POOL_GO_ON) {
+			p->last_fault = p->stats.faults != faults ? 1 : 0;
 			return f;
+		}
 	}
 	f = get_frame(p, vpn);
 	if (f == NO_FRAME)
 		return NO_FRAME;
 
-	if (p->store) {
+	if (p->store && p->io_lock) {
+		rc = read_unlocked(p, vpn, f, from_store);
+		if (unlikely(rc))
+			return fault_failed(p, vpn, f, PAGER_FAIL_PAGE_IN, rc);
+	} else if (p->store) {
 		rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
 				: p->store->ops->zero_fill(p->store, vpn, f);
 		if (unlikely(rc))
@@ -327,6 +416,7 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	else
 		p->stats.minor++;
 	p->stats.faults++;
+	p->last_fault = from_store ? 2 : 1;
 
 	pte->frame = f;
 	p->frames[f] = (struct frame){ .vpn = vpn, .flags = FRAME_USED };

@@ -19,6 +19,7 @@
 #define PFLAB_PAGER_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "mmu.h"
@@ -42,6 +43,8 @@ struct frame {
 
 /* struct pte.flags */
 #define PTE_ON_STORE 0x1u /* the store has a copy: the next fault reads it (major) */
+#define PTE_IO       0x2u /* io_lock: being read in, or written back as a victim,
+			     the lock dropped meanwhile */
 
 struct pte {
 	frame_t frame;  /* NO_FRAME when not resident */
@@ -63,6 +66,8 @@ struct pager_stats {
 	uint64_t pool_reclaims;    /* minor faults on pages still in the free pool (pool.h) */
 	uint64_t pool_waits;       /* faults that waited for their page's write-back */
 	uint64_t direct_reclaims;  /* faults that found no free or pool frame and ran the policy */
+	uint64_t collided;         /* io_lock: faults that waited for another's read of
+				      their page instead of reading it again */
 };
 
 /* Why the last pager_fault() returned NO_FRAME (the text is in p->err). */
@@ -85,6 +90,15 @@ struct pager_config {
 	struct mmu *mmu;            /* required */
 	struct backing_store *store; /* NULL: count only, move no data */
 	struct pool_config pool;    /* the free pool and paging daemon; high 0: none */
+	/* Several faulting threads (--vcpus): the caller's lock, held around
+	 * every call into the pager. pager_fault() drops it while the page is
+	 * read in and while a victim is written back, so that other threads'
+	 * faults go on meanwhile; a fault on a page being read waits for that
+	 * read (collided), one on a victim being written waits for the write;
+	 * a victim is unmapped before its write-back, since other threads
+	 * keep running.
+	 * NULL: one thread at a time, the lock never dropped. */
+	pthread_mutex_t *io_lock;
 };
 
 struct pager {
@@ -111,6 +125,10 @@ struct pager {
 	char err[160];              /* why the last call failed */
 	enum pager_failure fail;    /* and what failed, for a caller that can recover */
 	int fail_errno;             /* -errno from the store or the MMU, or 0 */
+	pthread_mutex_t *io_lock;   /* pager_config.io_lock */
+	pthread_cond_t io_done;     /* a PTE_IO page's I/O ended */
+	uint8_t last_fault;         /* what the last pager_fault() did: 0 nothing new
+				       (collided, or failed), 1 minor, 2 major */
 };
 
 /* Returns NULL and a reason in err (of errlen bytes) on failure. */
