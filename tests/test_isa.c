@@ -900,6 +900,9 @@ static void test_backup_golden_plans(void)
 		{ "m68k", "d388", M68K_BASE, 1, "a0+4" },
 		{ "m68k", "d388", M68K_BASE, 2, "a0+4 a1+4" },
 		{ "m68k", "1f00", M68K_BASE, 1, "a7+2" },
+		/* move.l (a0)+,-(a0) faulting on the write: +4 then -4, which
+		 * cancel; a plan has no fix-up of 0. */
+		{ "m68k", "2118", M68K_BASE, 2, "" },
 		/* movem to -(a7), third store faults: a7 went down three times. */
 		{ "m68k", "48e7f080", M68K_BASE, 3, "a7+c" },
 		{ "m68k", "4cdf010f", M68K_BASE, 3, "a7-8" },
