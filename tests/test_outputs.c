@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "test.h"
 
 static const char keep_text[] = "the user's own bytes\n0123456789\n";
@@ -315,6 +316,36 @@ static void test_full_disk_leaves_nothing(void)
 	umount2(fs, MNT_DETACH);
 }
 
+/*
+ * A write error that only the stream remembers: blocks larger than stdio's
+ * buffer go straight to the file, so the buffer is empty at the end and
+ * fflush() and fclose() succeed; ferror() alone knows. The output must not
+ * be committed.
+ */
+static void test_outfile_stream_error(void)
+{
+	const char *fs = small_fs("ferr", "size=64k");
+	const char *const none[] = { NULL };
+	static char block[20000];
+	char target[600], err[600] = "";
+	struct outfile of;
+	FILE *fp;
+
+	if (!fs)
+		return;
+	snprintf(target, sizeof(target), "%s/big.out", fs);
+	memset(block, 'x', sizeof(block));
+	fp = outfile_fopen(&of, target, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	for (int i = 0; i < 8; i++)
+		fwrite(block, 1, sizeof(block), fp);
+	CU_ASSERT_TRUE(ferror(fp));
+	CU_ASSERT_EQUAL(outfile_fclose(&of, fp, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "big.out: "));
+	CU_ASSERT_EQUAL(leftovers(fs, none), 0);
+	umount2(fs, MNT_DETACH);
+}
+
 static void test_plot_replaced_only_when_complete(void)
 {
 	char zipf[600], png[600];
@@ -368,6 +399,7 @@ static void test_run_record_not_left_by_a_failed_start(void)
 }
 
 static CU_TestInfo tests[] = {
+	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
 	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
 	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },
