@@ -390,6 +390,13 @@ static void test_run_record_not_left_by_a_failed_start(void)
 	r = run_pflab("run --workload scan --record %s/f.rw --record-not-an-option", dir);
 	CU_ASSERT_EQUAL(r.status, 2);
 	cmd_result_free(&r);
+	/* Refused by the run itself, after both files were opened (with or
+	 * without KVM here): a swap area smaller than the pages. */
+	r = run_pflab("run --workload scan --pages 64 --swap-layout dynamic --swap-slots 10 "
+		      "--record %s/f.rw --fault-log %s/f.log", dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+	cmd_result_free(&r);
 	if (!kvm_usable()) {
 		r = run_pflab("run --workload scan --record %s/f.rw --fault-log %s/f.log", dir, dir);
 		CU_ASSERT_EQUAL(r.status, 2);
