@@ -850,6 +850,16 @@ static void test_unified_diff(void)
 	CU_ASSERT_EQUAL(changes, 3);
 	CU_ASSERT_STRING_EQUAL(text, "@@ -4,3 +4,3 @@\n d\n-e\n+X\n f\n@@ -10,1 +10,2 @@\n j\n+k\n");
 	free(text);
+	/* An empty side is numbered by the line before it, 0 here, as diff -u
+	 * does: nothing expected, one line printed. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	changes = lab_diff(f, "", exp, 0, act, 1, lab_line_equal, 1);
+	fclose(f);
+	CU_ASSERT_EQUAL(changes, 1);
+	CU_ASSERT_STRING_EQUAL(text, "@@ -0,0 +1,1 @@\n+a\n");
+	free(text);
 	CU_ASSERT(lab_line_glob("pflab run: *0xd0000000*", "pflab run: read at 0xd0000000, rip 1"));
 	CU_ASSERT(!lab_line_glob("a*c", "abd"));
 	CU_ASSERT(lab_line_glob("*", ""));
