@@ -292,6 +292,22 @@ static void test_full_disk_leaves_nothing(void)
 	cmd_result_free(&r);
 	CU_ASSERT_EQUAL(leftovers(fs, only_keep), 0);
 
+	/* Room for a part of the figure: a PNG cut short, not an empty one. */
+	{
+		char fill_path[700];
+		struct stat st;
+
+		snprintf(fill_path, sizeof(fill_path), "%s/.fill", fs);
+		CU_ASSERT_FATAL(stat(fill_path, &st) == 0 && st.st_size > 8192);
+		CU_ASSERT_EQUAL_FATAL(truncate(fill_path, st.st_size - 8192), 0);
+		r = run_pflab("mrc %s --policy lru --plot %s/m.png", zipf, fs);
+		CU_ASSERT_EQUAL(r.status, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "m.png: gnuplot left the figure incomplete"));
+		cmd_result_free(&r);
+		CU_ASSERT_EQUAL(leftovers(fs, only_keep), 0);
+		fill(fs);
+	}
+
 	r = run_pflab("regress %s --junit %s/r.xml",
 		      write_file("two.scenario", "refs: 1 2 3 1\nframes: 2\n\n"
 						 "scenario two\npolicy: fifo\nexpect faults: 4\n"),
