@@ -835,7 +835,7 @@ static void random_regs(enum isa_arch arch, struct isa_regs *regs)
  */
 static void test_backup_restores_property(void)
 {
-	unsigned bad = 0, checked = 0;
+	unsigned bad = 0, checked = 0, op0 = 0;
 
 	for (size_t s = 0; s < sizeof(golden_sets) / sizeof(golden_sets[0]); s++) {
 		enum isa_arch arch = arch_of(golden_sets[s].arch);
@@ -862,6 +862,10 @@ static void test_backup_restores_property(void)
 					bad += memcmp(&regs, &before, sizeof(regs)) != 0;
 					/* A fetch fault never leaves anything to undo. */
 					bad += k == 0 && n != 0;
+					/* Implicit means no operand of the instruction's
+					 * (operand 0 is an operand like any other). */
+					bad += in.access[k].implicit != (in.access[k].operand < 0);
+					op0 += in.access[k].operand == 0;
 					checked++;
 				}
 				CU_ASSERT_EQUAL(isa_backup_plan(&in, in.n_access, fix), ISA_ERR_RANGE);
@@ -870,6 +874,7 @@ static void test_backup_restores_property(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_TRUE(checked > 5000);
+	CU_ASSERT_TRUE(op0 > 0);
 }
 
 /* A plan as "reg-delta" text, e.g. "r1-10 sp+8". */
@@ -900,6 +905,9 @@ static void test_backup_golden_plans(void)
 		{ "m68k", "d388", M68K_BASE, 1, "a0+4" },
 		{ "m68k", "d388", M68K_BASE, 2, "a0+4 a1+4" },
 		{ "m68k", "1f00", M68K_BASE, 1, "a7+2" },
+		/* move.l (a0)+,-(a0) faulting on the write: +4 then -4, which
+		 * cancel; a plan has no fix-up of 0. */
+		{ "m68k", "2118", M68K_BASE, 2, "" },
 		/* movem to -(a7), third store faults: a7 went down three times. */
 		{ "m68k", "48e7f080", M68K_BASE, 3, "a7+c" },
 		{ "m68k", "4cdf010f", M68K_BASE, 3, "a7-8" },

@@ -553,6 +553,36 @@ static void test_compare_outputs(void)
 		free(t[i]);
 }
 
+/*
+ * The figures' data, exactly: Belady's string at 2 and 3 frames, where FIFO
+ * faults 12 and 9 times, LRU 12 and 10, OPT 9 and 7. The vs-OPT figure
+ * plots faults / OPT's faults, OPT itself at 1.
+ */
+static void test_compare_figure_data(void)
+{
+	const char *trace = write_file("cmp-belady.txt", "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n");
+	char path[600], out[600], *miss, *rel;
+	struct cmd_result r;
+
+	snprintf(path, sizeof(path), "%s", trace);
+	snprintf(out, sizeof(out), "%s/cmp-belady", scratch_dir());
+	r = run_pflab("compare --trace '%s' --policy fifo,lru,opt --frames 2,3 --out '%s'", path, out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	miss = read_out(out, "data/miss-1-cmp-belady_txt.dat");
+	rel = read_out(out, "data/vs-opt-1-cmp-belady_txt.dat");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(miss);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rel);
+	CU_ASSERT_STRING_EQUAL(miss, "# x\tfifo\tlru\topt\n"
+				     "2\t1\t1\t0.75\n"
+				     "3\t0.75\t0.833333\t0.583333\n");
+	CU_ASSERT_STRING_EQUAL(rel, "# x\tfifo\tlru\topt\n"
+				    "2\t1.333333333\t1.333333333\t1\n"
+				    "3\t1.285714286\t1.428571429\t1\n");
+	free(miss);
+	free(rel);
+}
+
 /* A bad trace fails its own cells, with the reason everywhere; the rest finish. */
 static void test_compare_bad_trace(void)
 {
@@ -824,6 +854,16 @@ static void test_unified_diff(void)
 	CU_ASSERT_EQUAL(changes, 3);
 	CU_ASSERT_STRING_EQUAL(text, "@@ -4,3 +4,3 @@\n d\n-e\n+X\n f\n@@ -10,1 +10,2 @@\n j\n+k\n");
 	free(text);
+	/* An empty side is numbered by the line before it, 0 here, as diff -u
+	 * does: nothing expected, one line printed. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	changes = lab_diff(f, "", exp, 0, act, 1, lab_line_equal, 1);
+	fclose(f);
+	CU_ASSERT_EQUAL(changes, 1);
+	CU_ASSERT_STRING_EQUAL(text, "@@ -0,0 +1,1 @@\n+a\n");
+	free(text);
 	CU_ASSERT(lab_line_glob("pflab run: *0xd0000000*", "pflab run: read at 0xd0000000, rip 1"));
 	CU_ASSERT(!lab_line_glob("a*c", "abd"));
 	CU_ASSERT(lab_line_glob("*", ""));
@@ -922,6 +962,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "mrc of a non-stack policy: said, then per-size runs", test_mrc_fallback },
 	{ "compare: 3 traces x 6 policies, every output", test_compare_outputs },
 	{ "compare: a bad trace fails its cells only", test_compare_bad_trace },
+	{ "compare: the figures' data, exactly (Belady's string)", test_compare_figure_data },
 	{ "compare: job list run by sh, merged = direct run", test_compare_jobs_merge },
 	{ "unified diff and line patterns", test_unified_diff },
 	{ "regress: the project's scenarios pass", test_regress_project_scenarios },

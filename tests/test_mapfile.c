@@ -337,6 +337,29 @@ static void test_mapfile_device_full(void)
 	cmd_result_free(&r);
 }
 
+/*
+ * Two pages that can never be written, each with its own errno, both dirty
+ * and resident when the guest msyncs the whole file (page 3 stays because
+ * its eviction fails, page 60 is among the last touched): msync reports the
+ * first failure of its range (page 3's ENOSPC), not the last (page 60's
+ * EIO), and both pages are counted as not written at exit.
+ */
+static void test_mapfile_first_error_reported(void)
+{
+	char *path = scratch_path("twoerr.bin");
+	struct cmd_result r;
+
+	if (!kvm_usable())
+		return;
+	r = run_pflab("run --workload mapfile --map-file '%s' --map-create --pages 64 --frames 8 "
+		      "--policy fifo --inject write:enospc@page=3,write:eio@page=60 --timeout 60s",
+		      path);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "msync failed 8 times in a row: errno 28\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "2 dirty pages could not be written at exit"));
+	cmd_result_free(&r);
+}
+
 /* A file longer than the region: only the region's pages are touched. */
 static void test_mapfile_long_file(void)
 {
@@ -470,6 +493,7 @@ static CU_TestInfo mapfile_tests[] = {
 	{ "a long file: only the region is touched", test_mapfile_long_file },
 	{ "injected I/O errors: the file still exact", test_mapfile_io_errors },
 	{ "a device full for good: nothing lost", test_mapfile_device_full },
+	{ "msync reports its range's first write error", test_mapfile_first_error_reported },
 	{ "without --pages the region covers the file", test_mapfile_default_pages },
 	{ "bad usage exits 2 with one line; read-only refused", test_mapfile_bad_usage },
 	{ "--map-create writes the pattern; another file is refused", test_mapfile_create_and_check },

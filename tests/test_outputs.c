@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "test.h"
 
 static const char keep_text[] = "the user's own bytes\n0123456789\n";
@@ -291,6 +292,22 @@ static void test_full_disk_leaves_nothing(void)
 	cmd_result_free(&r);
 	CU_ASSERT_EQUAL(leftovers(fs, only_keep), 0);
 
+	/* Room for a part of the figure: a PNG cut short, not an empty one. */
+	{
+		char fill_path[700];
+		struct stat st;
+
+		snprintf(fill_path, sizeof(fill_path), "%s/.fill", fs);
+		CU_ASSERT_FATAL(stat(fill_path, &st) == 0 && st.st_size > 8192);
+		CU_ASSERT_EQUAL_FATAL(truncate(fill_path, st.st_size - 8192), 0);
+		r = run_pflab("mrc %s --policy lru --plot %s/m.png", zipf, fs);
+		CU_ASSERT_EQUAL(r.status, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "m.png: gnuplot left the figure incomplete"));
+		cmd_result_free(&r);
+		CU_ASSERT_EQUAL(leftovers(fs, only_keep), 0);
+		fill(fs);
+	}
+
 	r = run_pflab("regress %s --junit %s/r.xml",
 		      write_file("two.scenario", "refs: 1 2 3 1\nframes: 2\n\n"
 						 "scenario two\npolicy: fifo\nexpect faults: 4\n"),
@@ -312,6 +329,36 @@ static void test_full_disk_leaves_nothing(void)
 		/* Directories may stay; no file in it looks like a result. */
 		CU_ASSERT_EQUAL(leftovers(cmp, none), 0);
 	}
+	umount2(fs, MNT_DETACH);
+}
+
+/*
+ * A write error that only the stream remembers: blocks larger than stdio's
+ * buffer go straight to the file, so the buffer is empty at the end and
+ * fflush() and fclose() succeed; ferror() alone knows. The output must not
+ * be committed.
+ */
+static void test_outfile_stream_error(void)
+{
+	const char *fs = small_fs("ferr", "size=64k");
+	const char *const none[] = { NULL };
+	static char block[20000];
+	char target[600], err[600] = "";
+	struct outfile of;
+	FILE *fp;
+
+	if (!fs)
+		return;
+	snprintf(target, sizeof(target), "%s/big.out", fs);
+	memset(block, 'x', sizeof(block));
+	fp = outfile_fopen(&of, target, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	for (int i = 0; i < 8; i++)
+		fwrite(block, 1, sizeof(block), fp);
+	CU_ASSERT_TRUE(ferror(fp));
+	CU_ASSERT_EQUAL(outfile_fclose(&of, fp, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "big.out: "));
+	CU_ASSERT_EQUAL(leftovers(fs, none), 0);
 	umount2(fs, MNT_DETACH);
 }
 
@@ -359,6 +406,13 @@ static void test_run_record_not_left_by_a_failed_start(void)
 	r = run_pflab("run --workload scan --record %s/f.rw --record-not-an-option", dir);
 	CU_ASSERT_EQUAL(r.status, 2);
 	cmd_result_free(&r);
+	/* Refused by the run itself, after both files were opened (with or
+	 * without KVM here): a swap area smaller than the pages. */
+	r = run_pflab("run --workload scan --pages 64 --swap-layout dynamic --swap-slots 10 "
+		      "--record %s/f.rw --fault-log %s/f.log", dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+	cmd_result_free(&r);
 	if (!kvm_usable()) {
 		r = run_pflab("run --workload scan --record %s/f.rw --fault-log %s/f.log", dir, dir);
 		CU_ASSERT_EQUAL(r.status, 2);
@@ -368,6 +422,7 @@ static void test_run_record_not_left_by_a_failed_start(void)
 }
 
 static CU_TestInfo tests[] = {
+	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
 	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
 	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },

@@ -18,6 +18,7 @@ struct counting_store {
 	unsigned page_in, zero_fill, page_out;
 	vpn_t last_out;
 	int fail_out; /* -errno to return from page_out */
+	vpn_t fail_only; /* with fail_out: 1 + the one page whose writes fail; 0: all */
 };
 
 static int cs_page_in(struct backing_store *bs, vpn_t vpn, frame_t f)
@@ -39,7 +40,7 @@ static int cs_page_out(struct backing_store *bs, vpn_t vpn, frame_t f)
 	struct counting_store *cs = (struct counting_store *)bs;
 
 	(void)f;
-	if (cs->fail_out)
+	if (cs->fail_out && (!cs->fail_only || cs->fail_only == vpn + 1))
 		return cs->fail_out;
 	cs->page_out++;
 	cs->last_out = vpn;
@@ -192,6 +193,34 @@ static void test_failed_writeback_keeps_page(void)
 	rig_fini(&r);
 }
 
+/*
+ * An unpinned page is the policy's again, a victim like any other: when
+ * the first victim's write-back fails, the pager tries the next one, which
+ * is the page pinned a moment ago (its count of pinned frames went back to
+ * 0, so it tries every frame).
+ */
+static void test_unpinned_page_tried_after_write_error(void)
+{
+	struct rig r;
+	frame_t f0;
+
+	rig_init(&r, "fifo", 2);
+	f0 = touch(&r, 0, 1);
+	touch(&r, 1, 1);
+	CU_ASSERT_EQUAL_FATAL(pager_pin(r.p, 0), f0);
+	pager_unpin(r.p, 0); /* FIFO: 0 is now the newest, 1 the oldest */
+	CU_ASSERT_EQUAL(r.p->npinned, 0);
+	r.store.fail_out = -EIO;
+	r.store.fail_only = 1 + 1; /* page 1 cannot be written */
+	CU_ASSERT_EQUAL(touch(&r, 2, 0), f0);
+	CU_ASSERT_EQUAL(pager_lookup(r.p, 0), NO_FRAME);
+	CU_ASSERT_NOT_EQUAL(pager_lookup(r.p, 1), NO_FRAME);
+	CU_ASSERT_EQUAL(r.store.page_out, 1);
+	CU_ASSERT_EQUAL(r.store.last_out, 0);
+	CU_ASSERT_EQUAL(r.p->stats.writeback_errors, 1);
+	rig_fini(&r);
+}
+
 static void test_future_refused_without_trace(void)
 {
 	struct sim_mmu mmu;
@@ -276,6 +305,7 @@ static CU_TestInfo pager_tests[] = {
 	{ "a pinned page is never evicted", test_pinned_never_evicted },
 	{ "all frames pinned: a clear error, no hang", test_all_pinned_fails_cleanly },
 	{ "failed write-back keeps the page", test_failed_writeback_keeps_page },
+	{ "unpinned page: a victim again after a write error", test_unpinned_page_tried_after_write_error },
 	{ "opt refused without the future", test_future_refused_without_trace },
 	{ "page table grows", test_grow_keeps_mappings },
 	{ "hits on a pinned page skip the policy", test_hits_on_pinned_skip_policy },

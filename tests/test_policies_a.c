@@ -191,6 +191,8 @@ struct model {
 	uint64_t seen[MAXF];     /* wsclock: last use as the hand saw it */
 	uint32_t hand;
 	uint64_t faults, writebacks;
+	uint64_t rng[4];         /* random: xoshiro256** state */
+	uint32_t held[MAXF];     /* random: the frames, in the order it draws from */
 };
 
 static uint32_t model_fifo(struct model *m)
@@ -310,6 +312,61 @@ static uint32_t model_wsclock(struct model *m)
 	return first_scheduled != UINT32_MAX ? first_scheduled : oldest;
 }
 
+/*
+ * Random, from its definition (docs/policies.md): a uniformly random page
+ * among the resident ones, drawn with xoshiro256** (Blackman and Vigna,
+ * seeded through splitmix64) and Lemire's multiply-and-shift with
+ * rejection; the frames are kept in an array where a victim's place goes to
+ * the last one, and a page brought in is appended.
+ */
+static uint64_t model_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t model_xoshiro(uint64_t s[4])
+{
+	uint64_t out = model_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = model_rotl(s[3], 45);
+	return out;
+}
+
+static void model_seed(uint64_t s[4], uint64_t seed)
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		s[i] = z ^ (z >> 31);
+	}
+}
+
+static uint32_t model_below(uint64_t s[4], uint32_t n)
+{
+	uint64_t x = (model_xoshiro(s) >> 32) * n;
+
+	if ((uint32_t)x < n)
+		while ((uint32_t)x < (uint32_t)-n % n)
+			x = (model_xoshiro(s) >> 32) * n;
+	return (uint32_t)(x >> 32);
+}
+
+static uint32_t model_random(struct model *m)
+{
+	uint32_t i = model_below(m->rng, m->used), f = m->held[i];
+
+	m->held[i] = m->held[m->used - 1];
+	m->held[m->used - 1] = f; /* the page brought in goes last */
+	return f;
+}
+
 static uint32_t model_victim(struct model *m)
 {
 	const char *p = m->policy;
@@ -328,6 +385,8 @@ static uint32_t model_victim(struct model *m)
 		return model_nru(m);
 	if (!strcmp(p, "aging"))
 		return model_aging(m);
+	if (!strcmp(p, "random"))
+		return model_random(m);
 	return model_wsclock(m);
 }
 
@@ -358,6 +417,7 @@ static struct result model_run(const char *policy, uint32_t frames, struct polic
 	m->t = t;
 	for (int v = 0; v < 64; v++)
 		m->frame_of[v] = -1;
+	model_seed(m->rng, params.seed);
 	for (size_t i = 0; i < t->n; i++) {
 		int v = (int)VREF_VPN(t->refs[i]);
 		bool write = t->refs[i] & VREF_WRITE;
@@ -368,6 +428,7 @@ static struct result model_run(const char *policy, uint32_t frames, struct polic
 			m->faults++;
 			if (m->used < m->nframes) {
 				f = (int)m->used++;
+				m->held[f] = (uint32_t)f;
 			} else {
 				f = (int)model_victim(m);
 				m->hand = ((uint32_t)f + 1) % m->nframes;
@@ -507,6 +568,24 @@ static void test_lru_model(void) { one_param_set("lru"); }
 static void test_clock_model(void) { one_param_set("clock"); }
 static void test_lfu_model(void) { one_param_set("lfu"); }
 static void test_opt_model(void) { one_param_set("opt"); }
+
+/* The model's generator is xoshiro256**: its reference outputs from the
+ * state {1, 2, 3, 4}. Then Random against the model, several seeds. */
+static void test_random_model(void)
+{
+	uint64_t s[4] = { 1, 2, 3, 4 };
+	struct policy_params p[4];
+
+	CU_ASSERT_EQUAL(model_xoshiro(s), 11520);
+	CU_ASSERT_EQUAL(model_xoshiro(s), 0);
+	CU_ASSERT_EQUAL(model_xoshiro(s), 1509978240);
+	CU_ASSERT_EQUAL(model_xoshiro(s), 1215971899390074240ull);
+	for (int i = 0; i < 4; i++) {
+		p[i] = POLICY_PARAMS_DEFAULT;
+		p[i].seed = (uint64_t[]){ 1, 42, 0, 0xdeadbeefcafef00dull }[i];
+	}
+	against_model("random", p, 4);
+}
 
 static void test_nru_model(void)
 {
@@ -902,6 +981,7 @@ static CU_TestInfo policies_a_tests[] = {
 	{ "clock matches its model", test_clock_model },
 	{ "lfu matches its model", test_lfu_model },
 	{ "opt matches look-ahead", test_opt_model },
+	{ "random matches its model (xoshiro256**, pinned)", test_random_model },
 	{ "nru matches its model", test_nru_model },
 	{ "aging matches its model", test_aging_model },
 	{ "wsclock matches its model", test_wsclock_model },

@@ -5,11 +5,13 @@
  * Counts are read back from the CSV the command prints, the way a user's
  * script would.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
+#include "vmm.h"
 
 #define BELADY "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"
 #define SILBERSCHATZ "7\n0\n1\n2\n0\n3\n0\n4\n2\n3\n0\n3\n2\n1\n2\n0\n1\n7\n0\n1\n"
@@ -478,6 +480,71 @@ static void test_progress(void)
 
 /* pflab run refuses options that would be silently ignored (checked before
  * any VM is made, so this runs without KVM). */
+/* A whole word of text: not preceded or followed by a name's characters. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p++) {
+		bool start = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '-' || p[-1] == '_');
+		bool end = !(isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_');
+
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * run --help names every option run accepts (read from its option table in
+ * tools/pflab/cmd_run.c, so that a new option without help fails here) and
+ * every workload a user can pick (touch and --nops were once missing).
+ */
+static void test_run_help_complete(void)
+{
+	static const char *const knobs[] = { "--tick", "--window", "--aging-bits" };
+	struct cmd_result r = run_pflab("run --help");
+	FILE *f = fopen("tools/pflab/cmd_run.c", "r");
+	char line[512], opt[80];
+	unsigned options = 0, workloads = 0;
+	bool in_table = false;
+
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (strstr(line, "struct option longopts[]"))
+			in_table = true;
+		else if (in_table && strstr(line, "};"))
+			break;
+		else if (in_table && sscanf(line, " { \"%63[a-z0-9-]\"", name) == 1) {
+			snprintf(opt, sizeof(opt), "--%s", name);
+			if (!has_word(r.out, opt))
+				printf("\n  run --help does not name %s\n", opt);
+			CU_ASSERT_TRUE(has_word(r.out, opt));
+			options++;
+		}
+	}
+	fclose(f);
+	CU_ASSERT(options >= 30); /* the table was found and read */
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		CU_ASSERT_TRUE(has_word(r.out, knobs[i]));
+	for (uint32_t w = 1; w < 64 && strcmp(vmm_workload_name(w), "?"); w++) {
+		const char *name = vmm_workload_name(w);
+
+		/* trace is --trace's; bad-* are the tests' broken guests */
+		if (!strcmp(name, "trace") || !strncmp(name, "bad-", 4))
+			continue;
+		if (!has_word(r.out, name))
+			printf("\n  run --help does not name workload %s\n", name);
+		CU_ASSERT_TRUE(has_word(r.out, name));
+		workloads++;
+	}
+	CU_ASSERT(workloads >= 15);
+	cmd_result_free(&r);
+}
+
 static void test_run_conflicts(void)
 {
 	static const struct refusal cases[] = {
@@ -517,6 +584,7 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "--timing: peak memory once; resident_mean named alike", test_timing_and_names },
 	{ "progress on a terminal only", test_progress },
 	{ "run: conflicting options refused", test_run_conflicts },
+	{ "run --help names every option and workload", test_run_help_complete },
 	{ "--frames 2^31-1 on 800 pages: sized by pages, same counts", test_frames_beyond_pages },
 	CU_TEST_INFO_NULL,
 };

@@ -237,10 +237,24 @@ static void test_kvm_layouts_keep_data(void)
 			CU_ASSERT(csv_value(r.out, "faults") > 1000);
 			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " 0 lost; "));
 			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "0 mismatches: data verified"));
-			if (k == 1 && writes <= 256 + 256 / 4 + 64)
-				CU_ASSERT_EQUAL(csv_value(r.out, "write_runs"), 1);
 			if (r.status != 0)
 				fprintf(stderr, "%s %s: %s", workloads[w], layouts[k], r.err);
+			cmd_result_free(&r);
+		}
+		/* One run of slots needs the writes in slot order: the daemon
+		 * between faults (--pool-sync). On its thread, a write that
+		 * fails while the fault path writes the next slot leaves the
+		 * failed slot to be filled out of order: not one run. */
+		{
+			struct cmd_result r = run_pflab(
+				"run --workload %s --pages 256 --frames 64 --passes 6 --policy clock "
+				"--swap-layout dynamic --pool-low 8 --pool-high 24 --pool-sync --inject "
+				"write:eio@every=97,read:eio@every=89 --csv --timeout 120s",
+				workloads[w]);
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			if (csv_value(r.out, "slot_writes") <= 256 + 256 / 4 + 64)
+				CU_ASSERT_EQUAL(csv_value(r.out, "write_runs"), 1);
 			cmd_result_free(&r);
 		}
 	}
