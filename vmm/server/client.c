@@ -125,17 +125,56 @@ static int server_error(struct pclient *c, const struct proto_msg *m)
 		     m->u.error.region, m->u.error.page);
 }
 
+/*
+ * What the server sends unasked in the current region: an EVICT (the page is
+ * unmapped and given back at once) or a RESOLVED for a page a REFS batch
+ * referenced after the server had evicted it. 1 if m was one, 0 if not,
+ * -1 on a failure.
+ */
+static int absorb(struct pclient *c, const struct proto_msg *m)
+{
+	struct pclient_region *r = c->cur;
+
+	if (!r)
+		return 0;
+	if (m->type == PROTO_EVICT && m->u.evict.region == r->id && m->u.evict.page < r->npages &&
+	    r->mapped[m->u.evict.page]) {
+		struct proto_msg back = { .type = PROTO_DATA_RETURN };
+
+		r->mapped[m->u.evict.page] = 0;
+		r->evicts++;
+		r->dirty_evicts += m->u.evict.flags & PROTO_PAGE_DIRTY;
+		back.u.data_return.region = r->id;
+		back.u.data_return.page = m->u.evict.page;
+		back.u.data_return.flags = m->u.evict.flags;
+		return send_msg(c, &back) == 0 ? 1 : -1;
+	}
+	if (m->type == PROTO_RESOLVED && m->u.resolved.region == r->id &&
+	    m->u.resolved.page < r->npages && !r->mapped[m->u.resolved.page]) {
+		r->mapped[m->u.resolved.page] = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* The reply of type `want` to the request numbered seq. */
 static int expect(struct pclient *c, uint16_t want, uint32_t seq, struct proto_msg *m)
 {
-	if (pclient_recv(c, m) != 0)
-		return -1;
-	if (m->type == PROTO_ERROR)
-		return server_error(c, m);
-	if (m->type != want || m->seq != seq)
-		return cfail(c, "the pager server sent %s #%u, expected %s #%u",
-			     proto_type_name(m->type), m->seq, proto_type_name(want), seq);
-	return 0;
+	for (;;) {
+		int rc;
+
+		if (pclient_recv(c, m) != 0)
+			return -1;
+		if (m->type == PROTO_ERROR)
+			return server_error(c, m);
+		if (m->type == want && m->seq == seq)
+			return 0;
+		if ((rc = absorb(c, m)) < 0)
+			return -1;
+		if (!rc)
+			return cfail(c, "the pager server sent %s #%u, expected %s #%u",
+				     proto_type_name(m->type), m->seq, proto_type_name(want), seq);
+	}
 }
 
 struct pclient *pclient_connect(const char *addr, int timeout_ms, char *err, size_t errlen)
@@ -257,8 +296,8 @@ static int add_hit(struct pclient *c, uint32_t region, uint32_t ref)
 	return 0;
 }
 
-/* The server's answers to a FAULT: EVICTs, each given back at once, then
- * the RESOLVED that maps the page. */
+/* The server's answers to a FAULT: EVICTs, each given back at once (and
+ * whatever else absorb() takes), then the RESOLVED that maps the page. */
 static int fault(struct pclient *c, struct pclient_region *r, uint32_t vpn, bool write)
 {
 	struct proto_msg m = { .type = PROTO_FAULT };
@@ -271,36 +310,28 @@ static int fault(struct pclient *c, struct pclient_region *r, uint32_t vpn, bool
 		return -1;
 	seq = m.seq;
 	for (;;) {
+		int rc;
+
 		if (pclient_recv(c, &m) != 0)
 			return -1;
 		if (m.type == PROTO_ERROR)
 			return server_error(c, &m);
-		if (m.type == PROTO_EVICT && m.u.evict.region == r->id &&
-		    m.u.evict.page < r->npages && r->mapped[m.u.evict.page]) {
-			struct proto_msg back = { .type = PROTO_DATA_RETURN };
-
-			r->mapped[m.u.evict.page] = 0;
-			r->evicts++;
-			r->dirty_evicts += m.u.evict.flags & PROTO_PAGE_DIRTY;
-			back.u.data_return.region = r->id;
-			back.u.data_return.page = m.u.evict.page;
-			back.u.data_return.flags = m.u.evict.flags;
-			if (send_msg(c, &back) != 0)
-				return -1;
-			continue;
-		}
 		if (m.type == PROTO_RESOLVED && m.seq == seq && m.u.resolved.region == r->id &&
 		    m.u.resolved.page == vpn) {
 			r->mapped[vpn] = 1;
 			return 0;
 		}
-		return cfail(c, "the pager server sent %s #%u (region %u page %u) for fault #%u",
-			     proto_type_name(m.type), m.seq, m.u.evict.region, m.u.evict.page, seq);
+		if ((rc = absorb(c, &m)) < 0)
+			return -1;
+		if (!rc)
+			return cfail(c, "the pager server sent %s #%u for fault #%u",
+				     proto_type_name(m.type), m.seq, seq);
 	}
 }
 
 int pclient_replay(struct pclient *c, struct pclient_region *r, const uint32_t *refs, size_t n)
 {
+	c->cur = r;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t vpn = refs[i] & ~PROTO_REF_WRITE;
 

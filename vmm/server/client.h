@@ -24,6 +24,8 @@ struct pclient {
 	size_t inlen, inoff;
 	uint8_t *batch;       /* a REFS message being filled */
 	uint32_t nbatch, batch_region;
+	struct pclient_region *cur; /* the region being replayed: absorbs what the
+				       server sends unasked (EVICT, RESOLVED) */
 	char err[256];
 };
 

@@ -48,7 +48,7 @@ struct region {
 	uint32_t id;       /* 0: slot unused; else slot index + 1 */
 	uint32_t npages;
 	uint32_t frames;   /* the partition granted, returned to the budget at close */
-	uint64_t pending_returns; /* EVICTs not yet answered by a DATA_RETURN */
+	uint32_t *unreturned; /* per page: EVICTs not yet answered by a DATA_RETURN */
 	uint64_t data_returns;
 	struct rmmu mmu;
 	struct pager *pager;
@@ -108,7 +108,7 @@ static void rmmu_unmap(struct mmu *mmu, vpn_t vpn, frame_t f)
 				   (r->pager && (r->pager->frames[f].flags & FRAME_DIRTY))
 			   ? PROTO_PAGE_DIRTY : 0;
 	m->bits[f] = 0;
-	r->pending_returns++;
+	r->unreturned[vpn]++;
 	queue(r->c, &ev);
 }
 
@@ -231,6 +231,7 @@ static void region_close(struct pserver *s, struct region *r)
 		return;
 	pager_destroy(r->pager);
 	free(r->mmu.bits);
+	free(r->unreturned);
 	s->frames_free += r->frames;
 	memset(r, 0, sizeof(*r));
 }
@@ -267,16 +268,15 @@ static struct policy_params params_of(const struct proto_policy *pol)
 }
 
 /* A policy the server can run for a client: it sees the client's hits (REFS)
- * but not its future, and its evictions happen only inside a fault. */
+ * but not its future. */
 static const struct policy_ops *remote_policy(const char *name, char *why, size_t whylen)
 {
 	const struct policy_ops *ops = policy_find(name);
 
 	if (!ops)
 		snprintf(why, whylen, "unknown policy '%s'", name);
-	else if (ops->flags & (POLICY_NEEDS_FUTURE | POLICY_VARIABLE))
-		snprintf(why, whylen, "policy %s %s: not served remotely", name,
-			 ops->flags & POLICY_NEEDS_FUTURE ? "needs the future" : "frees frames on its own");
+	else if (ops->flags & POLICY_NEEDS_FUTURE)
+		snprintf(why, whylen, "policy %s needs the future: not served remotely", name);
 	else
 		return ops;
 	return NULL;
@@ -310,7 +310,8 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	r->id = (uint32_t)(r - c->regions) + 1;
 	r->npages = m->u.reg.npages;
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
-	if (r->mmu.bits)
+	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
+	if (r->mmu.bits && r->unreturned)
 		r->pager = pager_create(&(struct pager_config){
 			.nframes = want,
 			.npages = r->npages,
@@ -323,6 +324,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		snprintf(why, sizeof(why), "out of memory for %u frames", want);
 	if (!r->pager) {
 		free(r->mmu.bits);
+		free(r->unreturned);
 		memset(r, 0, sizeof(*r));
 		queue_error(c, 0, 0, ENOMEM, m, "%s", why);
 		return;
@@ -331,6 +333,36 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	s->frames_free -= want;
 	reply.u.registered.region = r->id;
 	reply.u.registered.frames = want;
+	queue(c, &reply);
+}
+
+/*
+ * A miss, as the trace replayer's fault path (vmm/pager/sim.c); RESOLVED
+ * (numbered as the request that caused it) follows the EVICTs the fault
+ * caused. A fault the pager cannot serve is an ERROR and the end of the
+ * connection: the client fails the access, never sees a page it lacks.
+ */
+static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t access,
+		       const struct proto_msg *m)
+{
+	struct proto_msg reply = { .type = PROTO_RESOLVED, .seq = m->seq };
+	struct pager *p = r->pager;
+	frame_t f;
+
+	p->now++;
+	f = pager_fault(p, vpn, (enum access_kind)access);
+	if (f == NO_FRAME)
+		REFUSE(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s", p->err);
+	p->stats.refs++;
+	p->stats.resident_sum += p->stats.resident;
+	if (p->now >= p->next_tick) {
+		pager_tick(p);
+		p->next_tick += p->tick;
+	}
+	reply.u.resolved.region = r->id;
+	reply.u.resolved.page = vpn;
+	reply.u.resolved.frame = f;
+	reply.u.resolved.access = access;
 	queue(c, &reply);
 }
 
@@ -355,6 +387,15 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 			REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn,
 			       r->npages);
 		f = pager_lookup(p, vpn);
+		if (f == NO_FRAME && r->unreturned[vpn]) {
+			/* Evicted by this batch's earlier references (a policy
+			 * that frees frames on a hit, ws): the client did not
+			 * know yet, and the replayer would have faulted here. */
+			serve_miss(c, r, vpn, ref & PROTO_REF_WRITE ? ACCESS_WRITE : ACCESS_READ, m);
+			if (c->closing)
+				return;
+			continue;
+		}
 		if (f == NO_FRAME)
 			REFUSE(c, r->id, vpn, EFAULT, m, "hit on page %u, which is not mapped", vpn);
 		p->now++;
@@ -369,42 +410,18 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 	}
 }
 
-/* A miss, as the trace replayer's fault path; RESOLVED follows the EVICTs
- * the fault caused. A fault the pager cannot serve is an ERROR, not a
- * disconnect: the client fails the access (fail closed). */
 static void do_fault(struct client *c, const struct proto_msg *m)
 {
 	struct region *r = region_of(c, m->u.fault.region);
-	struct proto_msg reply = { .type = PROTO_RESOLVED, .seq = m->seq };
 	vpn_t vpn = m->u.fault.page;
-	struct pager *p;
-	frame_t f;
 
 	if (!r)
 		REFUSE(c, m->u.fault.region, vpn, ENOENT, m, "no region %u", m->u.fault.region);
-	p = r->pager;
 	if (vpn >= r->npages)
 		REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn, r->npages);
-	if (pager_lookup(p, vpn) != NO_FRAME)
+	if (pager_lookup(r->pager, vpn) != NO_FRAME)
 		REFUSE(c, r->id, vpn, EEXIST, m, "fault on page %u, which is mapped", vpn);
-	p->now++;
-	f = pager_fault(p, vpn, (enum access_kind)m->u.fault.access);
-	if (f == NO_FRAME) {
-		queue_error(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s",
-			    p->err);
-		return;
-	}
-	p->stats.refs++;
-	p->stats.resident_sum += p->stats.resident;
-	if (p->now >= p->next_tick) {
-		pager_tick(p);
-		p->next_tick += p->tick;
-	}
-	reply.u.resolved.region = r->id;
-	reply.u.resolved.page = vpn;
-	reply.u.resolved.frame = f;
-	reply.u.resolved.access = m->u.fault.access;
-	queue(c, &reply);
+	serve_miss(c, r, vpn, m->u.fault.access, m);
 }
 
 static void do_data_return(struct client *c, const struct proto_msg *m)
@@ -417,12 +434,12 @@ static void do_data_return(struct client *c, const struct proto_msg *m)
 		       m->u.data_return.region);
 	if (vpn >= r->npages)
 		REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn, r->npages);
-	if (!r->pending_returns || pager_lookup(r->pager, vpn) != NO_FRAME)
+	if (!r->unreturned[vpn])
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of page %u, which was not evicted", vpn);
 	/* A region without a store keeps no data: the page is counted back. */
 	if (m->u.data_return.data_len)
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return with data to a region without a store");
-	r->pending_returns--;
+	r->unreturned[vpn]--;
 	r->data_returns++;
 }
 
