@@ -310,6 +310,7 @@ static void test_scripted_session(void)
 	lru = policy_named("opt");
 	CU_ASSERT(pclient_set_policy(c, 1, &lru) != 0);
 	CU_ASSERT(strstr(c->err, "needs the future") != NULL);
+	CU_ASSERT(pclient_stats(c, 1, &m) == 0); /* a refusal, not a disconnect */
 	pclient_close(c);
 	CU_ASSERT(srv_stop(&s));
 }
@@ -729,6 +730,15 @@ static void test_cli_refusals(void)
 		      scratch_dir(), pflab_path());
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(strcmp(r.out, "keep\n") == 0);
+	cmd_result_free(&r);
+	/* TCP on the loopback: tcp::0 takes a free port and says which. */
+	r = run_shell("(d=%1$s; '%2$s' pager --listen tcp::0 --frames 8 --port-file $d/port & pid=$!;"
+		      " i=0; while [ ! -s $d/port ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done;"
+		      " printf 'r 1\nr 2\nr 3\nr 1\n' > $d/t.txt;"
+		      " '%2$s' remote $d/t.txt --pager tcp:127.0.0.1:$(cat $d/port) --policy fifo --frames 2 --csv;"
+		      " st=$?; kill $pid; wait $pid; exit $st)", scratch_dir(), pflab_path());
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(csv_value(r.out, "faults"), 4);
 	cmd_result_free(&r);
 	r = run_pflab("remote /dev/null --policy lru --frames 4");
 	CU_ASSERT_EQUAL(r.status, 2);
