@@ -690,6 +690,24 @@ static void test_client_dies_frees_frames(void)
 	}
 	pclient_close(c);
 	CU_ASSERT(srv_stop(&s));
+	/* Pages are limited as frames are: 100 of --max-pages 150 taken,
+	 * 51 more refused, 50 granted. */
+	CU_ASSERT_FATAL(srv_start(&s, 10, "--max-pages=150"));
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	{
+		struct pclient_region r;
+		struct proto_policy p = policy_named("clock");
+
+		CU_ASSERT(pclient_register(c, 100, 2, 0, &p, &r) == 0);
+		pclient_region_fini(&r);
+		CU_ASSERT(pclient_register(c, 51, 2, 0, &p, &r) != 0);
+		CU_ASSERT(strstr(c->err, "51 pages asked, 50 of the page limit free") != NULL);
+		CU_ASSERT(pclient_register(c, 50, 2, 0, &p, &r) == 0);
+		pclient_region_fini(&r);
+	}
+	pclient_close(c);
+	CU_ASSERT(srv_stop(&s));
 }
 
 /* SO_PEERCRED: another uid is refused unless --allow-uid names it. */

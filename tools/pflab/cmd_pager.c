@@ -20,6 +20,8 @@ static const char pager_help[] =
 	"  -l, --listen ADDR    unix:PATH (PATH must not exist) or tcp:HOST:PORT\n"
 	"                       (tcp::PORT listens on 127.0.0.1 only)\n"
 	"  -n, --frames N       the frame budget shared by every client\n"
+	"      --max-pages P    the pages of all regions together, at most (default\n"
+	"                       16777216): bounds what clients make the server allocate\n"
 	"      --allow-uid U    accept Unix clients of uid U too (besides the server's\n"
 	"                       own; up to 8 times)\n"
 	"      --port-file F    write the TCP port listened on into F (for tcp:HOST:0)\n"
@@ -30,17 +32,18 @@ static const char pager_help[] =
 
 static int pager_main(int argc, char **argv)
 {
-	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE };
+	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+		{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pserver_config cfg = { 0 };
+	struct pserver_config cfg = { .max_pages = 1u << 24 };
 	const char *addr = NULL, *port_file = NULL;
 	struct pserver *s;
 	char err[256];
@@ -64,6 +67,11 @@ static int pager_main(int argc, char **argv)
 			cfg.allow_uid[cfg.nallow++] = (uid_t)v;
 			break;
 		case OPT_PORT_FILE: port_file = optarg; break;
+		case OPT_MAX_PAGES:
+			if (cli_parse_u64(optarg, 1, 1ull << 40, &v, err, sizeof(err)))
+				return cli_usage_error("pager", "--max-pages: %s", err);
+			cfg.max_pages = v;
+			break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': fputs(pager_help, stdout); return EXIT_OK;
 		default: return EXIT_USAGE;

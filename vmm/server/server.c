@@ -78,6 +78,7 @@ struct pserver {
 	ino_t ino;
 	struct pserver_config cfg;
 	uint32_t frames_free;
+	uint64_t pages_free;       /* of cfg.max_pages */
 	unsigned nclients;
 	struct client clients[PSERVER_MAX_CLIENTS];
 };
@@ -233,6 +234,7 @@ static void region_close(struct pserver *s, struct region *r)
 	free(r->mmu.bits);
 	free(r->unreturned);
 	s->frames_free += r->frames;
+	s->pages_free += r->npages;
 	memset(r, 0, sizeof(*r));
 }
 
@@ -306,6 +308,11 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			    s->frames_free);
 		return;
 	}
+	if (m->u.reg.npages > s->pages_free) {
+		queue_error(c, 0, 0, ENOMEM, m, "%u pages asked, %llu of the page limit free",
+			    m->u.reg.npages, (unsigned long long)s->pages_free);
+		return;
+	}
 	r->c = c;
 	r->id = (uint32_t)(r - c->regions) + 1;
 	r->npages = m->u.reg.npages;
@@ -331,6 +338,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	}
 	r->frames = want;
 	s->frames_free -= want;
+	s->pages_free -= r->npages;
 	reply.u.registered.region = r->id;
 	reply.u.registered.frames = want;
 	queue(c, &reply);
@@ -695,6 +703,7 @@ struct pserver *pserver_create(const char *addr, const struct pserver_config *cf
 	}
 	s->cfg = *cfg;
 	s->frames_free = cfg->frames;
+	s->pages_free = cfg->max_pages;
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	s->unix_socket = sa.ss_family == AF_UNIX;

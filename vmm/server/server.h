@@ -8,7 +8,9 @@
  * tables but records which page of which client is in which frame, and
  * tells the client (RESOLVED: map it; EVICT: give it back). The frame budget
  * is split in fixed partitions: a region is granted its frames when it
- * registers, from what is left, and they return when it closes.
+ * registers, from what is left, and they return when it closes. Its pages
+ * are counted against max_pages the same way, so that no client can make the
+ * server allocate more than the operator allowed.
  *
  * One thread, one poll loop. Every message is checked (proto.c for its
  * form, here for its meaning: the region is the sender's, the page is in
@@ -30,6 +32,9 @@
 
 struct pserver_config {
 	uint32_t frames;            /* the budget shared by every client */
+	uint64_t max_pages;         /* the pages of every region together: what a
+				       client may make the server allocate for
+				       page tables and policy history */
 	uid_t allow_uid[PSERVER_MAX_UIDS]; /* besides the server's own uid */
 	size_t nallow;
 	bool verbose;               /* one line on stderr per connect and disconnect */
