@@ -781,7 +781,61 @@ static void test_cli_refusals(void)
 	cmd_result_free(&r);
 }
 
+/* --inject on the server: a failed page-in is an ERROR for that fault (the
+ * connection stays, the page can be faulted again); a failed write-back is
+ * reported to its client once, asynchronously, and counted. */
+static void test_injected_errors(void)
+{
+	struct srv s;
+	struct pclient *c;
+	struct pclient_region r;
+	struct proto_msg st;
+	struct proto_policy fifo = policy_named("fifo");
+	uint32_t refs[8];
+	char err[256];
+
+	/* Reads: the 3rd page-in fails. */
+	CU_ASSERT_FATAL(srv_start(&s, 8, "--inject=read:eio@at=3"));
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_FATAL(pclient_register(c, 8, 2, 0, &fifo, &r) == 0);
+	for (uint32_t i = 0; i < 4; i++)
+		refs[i] = i;
+	CU_ASSERT(pclient_replay(c, &r, refs, 4) != 0);
+	CU_ASSERT(strstr(c->err, "page-in of page 2 failed") != NULL);
+	CU_ASSERT(strstr(c->err, "Input/output error") != NULL);
+	CU_ASSERT(!r.mapped[2]);
+	/* Still connected; page 2 again succeeds (the rule fired once). */
+	CU_ASSERT(pclient_replay(c, &r, refs + 2, 2) == 0);
+	CU_ASSERT_FATAL(pclient_stats(c, r.id, &st) == 0);
+	CU_ASSERT_EQUAL(st.u.stats_reply.st.pagein_errors, 1);
+	pclient_region_fini(&r);
+	pclient_close(c);
+	CU_ASSERT(srv_stop(&s));
+
+	/* Writes: the 2nd write-back fails. FIFO, 2 frames, every page
+	 * written: pages 0..5 in order; evictions of 0, 1, 2, 3 write back;
+	 * the write of page 1 fails, so page 1 stays (dirty) and page 2 is
+	 * evicted in its place. */
+	CU_ASSERT_FATAL(srv_start(&s, 8, "--inject=write:eio@at=2"));
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_FATAL(pclient_register(c, 8, 2, 0, &fifo, &r) == 0);
+	for (uint32_t i = 0; i < 6; i++)
+		refs[i] = i | PROTO_REF_WRITE;
+	CU_ASSERT(pclient_replay(c, &r, refs, 6) == 0);
+	CU_ASSERT_FATAL(pclient_stats(c, r.id, &st) == 0);
+	CU_ASSERT_EQUAL(r.writeback_errors, 1); /* reported exactly once */
+	CU_ASSERT_EQUAL(r.last_writeback_err, EIO);
+	CU_ASSERT_EQUAL(st.u.stats_reply.st.writeback_errors, 1);
+	CU_ASSERT_EQUAL(st.u.stats_reply.st.faults, 6);
+	pclient_region_fini(&r);
+	pclient_close(c);
+	CU_ASSERT(srv_stop(&s));
+}
+
 static CU_TestInfo server_tests[] = {
+	{ "injected errors: page-in answered, write-back reported once", test_injected_errors },
 	{ "protocol bytes are the documented ones", test_golden_bytes },
 	{ "the decoder refuses each malformed class", test_decode_refusals },
 	{ "a scripted session gives the hand-worked answers", test_scripted_session },

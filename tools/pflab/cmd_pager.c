@@ -2,6 +2,7 @@
 /* pflab pager: run the paging server (vmm/server/server.h) until SIGINT or SIGTERM. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "server.h"
+#include "store_inject.h"
 
 static const char pager_help[] =
 	"usage: pflab pager --listen ADDR --frames N [options]\n"
@@ -24,6 +26,9 @@ static const char pager_help[] =
 	"                       16777216): bounds what clients make the server allocate\n"
 	"      --allow-uid U    accept Unix clients of uid U too (besides the server's\n"
 	"                       own; up to 8 times)\n"
+	"      --inject SPEC    each region's store fails chosen page-ins and write-backs\n"
+	"                       (docs/faults.md): a failed page-in is an error to the\n"
+	"                       faulting client, a failed write-back is reported to it\n"
 	"      --port-file F    write the TCP port listened on into F (for tcp:HOST:0)\n"
 	"  -v, --verbose        one line on stderr per connection and per error sent\n"
 	"  -h, --help           this text\n"
@@ -32,13 +37,14 @@ static const char pager_help[] =
 
 static int pager_main(int argc, char **argv)
 {
-	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES };
+	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
+		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -67,6 +73,16 @@ static int pager_main(int argc, char **argv)
 			cfg.allow_uid[cfg.nallow++] = (uid_t)v;
 			break;
 		case OPT_PORT_FILE: port_file = optarg; break;
+		case OPT_INJECT: {
+			struct inject_rule *rules = NULL;
+			size_t n = 0;
+
+			if (inject_parse(optarg, &rules, &n, err, sizeof(err)) != 0)
+				return cli_usage_error("pager", "--inject: %s", err);
+			free(rules);
+			cfg.inject = optarg;
+			break;
+		}
 		case OPT_MAX_PAGES:
 			if (cli_parse_u64(optarg, 1, 1ull << 40, &v, err, sizeof(err)))
 				return cli_usage_error("pager", "--max-pages: %s", err);

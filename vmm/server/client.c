@@ -149,6 +149,14 @@ static int absorb(struct pclient *c, const struct proto_msg *m)
 		back.u.data_return.flags = m->u.evict.flags;
 		return send_msg(c, &back) == 0 ? 1 : -1;
 	}
+	if (m->type == PROTO_ERROR && m->u.error.req_type == PROTO_EVICT &&
+	    m->u.error.region == r->id) {
+		/* A write-back failed at the server: noted for the client's
+		 * next sync; the run goes on. */
+		r->writeback_errors++;
+		r->last_writeback_err = m->u.error.err;
+		return 1;
+	}
 	if (m->type == PROTO_RESOLVED && m->u.resolved.region == r->id &&
 	    m->u.resolved.page < r->npages && !r->mapped[m->u.resolved.page]) {
 		r->mapped[m->u.resolved.page] = 1;
@@ -165,12 +173,12 @@ static int expect(struct pclient *c, uint16_t want, uint32_t seq, struct proto_m
 
 		if (pclient_recv(c, m) != 0)
 			return -1;
-		if (m->type == PROTO_ERROR)
-			return server_error(c, m);
 		if (m->type == want && m->seq == seq)
 			return 0;
 		if ((rc = absorb(c, m)) < 0)
 			return -1;
+		if (!rc && m->type == PROTO_ERROR)
+			return server_error(c, m);
 		if (!rc)
 			return cfail(c, "the pager server sent %s #%u, expected %s #%u",
 				     proto_type_name(m->type), m->seq, proto_type_name(want), seq);
@@ -200,7 +208,18 @@ struct pclient *pclient_connect(const char *addr, int timeout_ms, char *err, siz
 	}
 	m.u.hello.min = m.u.hello.max = PROTO_VERSION;
 	m.u.hello.max_payload = PROTO_MAX_PAYLOAD;
-	if (send_msg(c, &m) != 0 || expect(c, PROTO_HELLO, m.seq, &m) != 0) {
+	if (send_msg(c, &m) != 0) {
+		/* A server that refuses the connection (SO_PEERCRED) sends
+		 * its ERROR and closes, maybe before the HELLO is sent: the
+		 * ERROR is still there to read, and says why. */
+		struct proto_msg e;
+
+		if (pclient_recv(c, &e) == 0 && e.type == PROTO_ERROR)
+			server_error(c, &e);
+		snprintf(err, errlen, "%s: %s", addr, c->err);
+		goto fail;
+	}
+	if (expect(c, PROTO_HELLO, m.seq, &m) != 0) {
 		snprintf(err, errlen, "%s: %s", addr, c->err);
 		goto fail;
 	}
@@ -314,8 +333,6 @@ static int fault(struct pclient *c, struct pclient_region *r, uint32_t vpn, bool
 
 		if (pclient_recv(c, &m) != 0)
 			return -1;
-		if (m.type == PROTO_ERROR)
-			return server_error(c, &m);
 		if (m.type == PROTO_RESOLVED && m.seq == seq && m.u.resolved.region == r->id &&
 		    m.u.resolved.page == vpn) {
 			r->mapped[vpn] = 1;
@@ -323,9 +340,12 @@ static int fault(struct pclient *c, struct pclient_region *r, uint32_t vpn, bool
 		}
 		if ((rc = absorb(c, &m)) < 0)
 			return -1;
-		if (!rc)
-			return cfail(c, "the pager server sent %s #%u for fault #%u",
-				     proto_type_name(m.type), m.seq, seq);
+		if (rc)
+			continue;
+		if (m.type == PROTO_ERROR)
+			return server_error(c, &m);
+		return cfail(c, "the pager server sent %s #%u for fault #%u",
+			     proto_type_name(m.type), m.seq, seq);
 	}
 }
 

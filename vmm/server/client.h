@@ -36,6 +36,8 @@ struct pclient_region {
 	uint8_t *mapped;      /* per page */
 	uint64_t evicts;      /* EVICTs received */
 	uint64_t dirty_evicts;
+	uint64_t writeback_errors; /* reported by the server, asynchronously */
+	int last_writeback_err;    /* the errno of the last one */
 };
 
 /* NULL with the reason in err. */

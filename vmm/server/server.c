@@ -22,6 +22,7 @@
 
 #include "pager.h"
 #include "proto.h"
+#include "store_inject.h"
 
 #define RMMU_REFERENCED 0x1u
 #define RMMU_DIRTY      0x2u
@@ -53,7 +54,24 @@ struct region {
 	struct rmmu mmu;
 	struct pager *pager;
 	struct client *c;
+	bool injecting;            /* inj wraps null_store and is the pager's store */
+	struct inject_store inj;
+	size_t log_seen;           /* inj.log entries already reported */
 };
+
+/* A region without a store moves no data: a store that succeeds at
+ * everything, so that --inject has something to wrap. */
+static int null_io(struct backing_store *bs, vpn_t vpn, frame_t f)
+{
+	(void)bs;
+	(void)vpn;
+	(void)f;
+	return 0;
+}
+
+static const struct store_ops null_ops = { .page_in = null_io, .zero_fill = null_io,
+					   .page_out = null_io };
+static struct backing_store null_store = { .ops = &null_ops };
 
 struct client {
 	int fd;            /* -1: slot unused */
@@ -231,6 +249,8 @@ static void region_close(struct pserver *s, struct region *r)
 	if (!r->id)
 		return;
 	pager_destroy(r->pager);
+	if (r->injecting)
+		inject_fini(&r->inj);
 	free(r->mmu.bits);
 	free(r->unreturned);
 	s->frames_free += r->frames;
@@ -318,6 +338,21 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	r->npages = m->u.reg.npages;
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
 	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
+	if (s->cfg.inject) {
+		struct inject_rule *rules = NULL;
+		size_t n = 0;
+
+		if (inject_parse(s->cfg.inject, &rules, &n, why, sizeof(why)) != 0 ||
+		    inject_init(&r->inj, &null_store, rules, n) != 0) {
+			free(rules);
+			free(r->mmu.bits);
+			free(r->unreturned);
+			memset(r, 0, sizeof(*r));
+			queue_error(c, 0, 0, ENOMEM, m, "--inject: cannot set up the store");
+			return;
+		}
+		r->injecting = true;
+	}
 	if (r->mmu.bits && r->unreturned)
 		r->pager = pager_create(&(struct pager_config){
 			.nframes = want,
@@ -326,10 +361,13 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			.params = params_of(&m->u.reg.policy),
 			.first_touch_major = !(m->u.reg.flags & PROTO_REG_ZERO_FILL),
 			.mmu = &r->mmu.mmu,
+			.store = r->injecting ? &r->inj.bs : NULL,
 		}, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "out of memory for %u frames", want);
 	if (!r->pager) {
+		if (r->injecting)
+			inject_fini(&r->inj);
 		free(r->mmu.bits);
 		free(r->unreturned);
 		memset(r, 0, sizeof(*r));
@@ -342,6 +380,29 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	reply.u.registered.region = r->id;
 	reply.u.registered.frames = want;
 	queue(c, &reply);
+}
+
+/*
+ * Write-backs that failed since the last report, each reported once to its
+ * client, asynchronously: an ERROR naming the region, the page and the
+ * errno, as the answer to no request (type EVICT, seq 0). The page stays
+ * resident and dirty at the server (pager.h) and is written again when next
+ * chosen.
+ */
+static void report_writeback_errors(struct client *c, struct region *r)
+{
+	if (!r->injecting)
+		return;
+	pthread_mutex_lock(&r->inj.lock);
+	for (; r->log_seen < r->inj.nlog; r->log_seen++) {
+		const struct inject_error *e = &r->inj.log[r->log_seen];
+
+		if (e->op == INJECT_WRITE)
+			queue_error(c, r->id, e->vpn, e->err,
+				    &(struct proto_msg){ .type = PROTO_EVICT },
+				    "write-back of page %u failed; it stays dirty here", e->vpn);
+	}
+	pthread_mutex_unlock(&r->inj.lock);
 }
 
 /*
@@ -359,6 +420,16 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 
 	p->now++;
 	f = pager_fault(p, vpn, (enum access_kind)access);
+	report_writeback_errors(c, r);
+	if (f == NO_FRAME && p->fail == PAGER_FAIL_PAGE_IN) {
+		/* The page's copy is still on the store: the client fails
+		 * this access (the guest's upcall, for the KVM host) and may
+		 * fault again. */
+		if (r->injecting)
+			inject_note_delivery(&r->inj, vpn, m->seq);
+		queue_error(c, r->id, vpn, -p->fail_errno, m, "page-in of page %u failed", vpn);
+		return;
+	}
 	if (f == NO_FRAME)
 		REFUSE(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s", p->err);
 	p->stats.refs++;

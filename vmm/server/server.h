@@ -38,6 +38,8 @@ struct pserver_config {
 	uid_t allow_uid[PSERVER_MAX_UIDS]; /* besides the server's own uid */
 	size_t nallow;
 	bool verbose;               /* one line on stderr per connect and disconnect */
+	const char *inject;         /* --inject SPEC (store_inject.h), checked by the
+				       caller: each region's store fails as it says */
 };
 
 struct pserver;
