@@ -475,6 +475,12 @@ static void test_malformed_refused(void)
 	m.u.hello.min = m.u.hello.max = 1;
 	m.u.hello.max_payload = 4096;
 	add_case(cases, &nc, "second hello", REGISTERED, EPROTO, &m, 0, 0, 0);
+	/* Two FAULTs of one page: the first is served, the second refused. */
+	m = (struct proto_msg){ .type = PROTO_FAULT, .seq = 12 };
+	m.u.fault.region = 1;
+	m.u.fault.page = 4;
+	add_case(cases, &nc, "fault on a mapped page", REGISTERED, EEXIST, &m, 0, 0, 0);
+	cases[nc - 1].len += enc(m, cases[nc - 1].msg + cases[nc - 1].len);
 
 	CU_ASSERT_FATAL(srv_start(&s, 10, NULL));
 	good = pclient_connect(s.addr, 5000, err, sizeof(err));
