@@ -25,7 +25,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Host code: the pager (no KVM in it), its policies, the trace readers,
-# the instruction decoder, the KVM host, the lab harness (tools/lab) and
+# the instruction decoder, the KVM host, the pager server (vmm/server), the lab harness (tools/lab) and
 # the command line (tools/pflab).
 PAGER_SRC := $(wildcard vmm/pager/*.c vmm/pager/policy/*.c)
 TRACE_SRC := $(wildcard traces/*.c)
@@ -36,17 +36,18 @@ VMM_SRC   := $(wildcard vmm/*.c vmm/io/*.c)
 # goes only into the plugin's shared object.
 QEMU_GLUE := vmm/qemu/plugin.c
 QEMU_SRC  := $(filter-out $(QEMU_GLUE),$(wildcard vmm/qemu/*.c))
+SERVER_SRC := $(wildcard vmm/server/*.c)
 UVM_SRC   := $(wildcard vmm/uvm/*.c)
 LAB_SRC   := $(wildcard tools/lab/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(UVM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(SERVER_SRC) $(UVM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Itraces -Iisa -Ivmm -Ivmm/io -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
+INCLUDES  := -Ivmm/pager -Ivmm/server -Itraces -Iisa -Ivmm -Ivmm/io -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests

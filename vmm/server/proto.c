@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pager-server protocol's encoder and decoder: see proto.h, and
+ * docs/external-pager.md for the layout of every message. A cursor walks
+ * the payload; every read is bounds-checked against the payload's length,
+ * which the header gave and proto_decode checked against the type's size
+ * before any field is read.
+ */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define POLICY_BLOCK 48u /* name[16] seed tick window aging_bits reserved */
+
+/* Fixed payload sizes by type; 0 for the two with a counted tail. */
+static const uint32_t fixed_len[PROTO_TYPE_MAX + 1] = {
+	[PROTO_HELLO] = 8,
+	[PROTO_REGISTER] = 16 + POLICY_BLOCK,
+	[PROTO_REGISTERED] = 8,
+	[PROTO_REFS] = 8,         /* + 4 * count */
+	[PROTO_FAULT] = 12,
+	[PROTO_RESOLVED] = 20,    /* + data_len */
+	[PROTO_EVICT] = 16,
+	[PROTO_DATA_RETURN] = 16, /* + data_len */
+	[PROTO_ERROR] = 20 + PROTO_TEXT,
+	[PROTO_SET_POLICY] = 8 + POLICY_BLOCK,
+	[PROTO_STATS] = 8,
+	[PROTO_STATS_REPLY] = 16 + 10 * 8,
+	[PROTO_ACK] = 8,
+	[PROTO_GOODBYE] = 8,
+};
+
+static const char *const type_names[PROTO_TYPE_MAX + 1] = {
+	[PROTO_HELLO] = "hello", [PROTO_REGISTER] = "register",
+	[PROTO_REGISTERED] = "registered", [PROTO_REFS] = "refs",
+	[PROTO_FAULT] = "fault", [PROTO_RESOLVED] = "resolved",
+	[PROTO_EVICT] = "evict", [PROTO_DATA_RETURN] = "data-return",
+	[PROTO_ERROR] = "error", [PROTO_SET_POLICY] = "set-policy",
+	[PROTO_STATS] = "stats", [PROTO_STATS_REPLY] = "stats-reply",
+	[PROTO_ACK] = "ack", [PROTO_GOODBYE] = "goodbye",
+};
+
+const char *proto_type_name(unsigned type)
+{
+	return type >= 1 && type <= PROTO_TYPE_MAX ? type_names[type] : "unknown";
+}
+
+/* ---- little-endian fields ------------------------------------------- */
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* A read cursor over a payload of known length. */
+struct rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad; /* a reserved field was nonzero */
+};
+
+static uint64_t rd(struct rd *r, unsigned n)
+{
+	uint64_t v;
+
+	if (r->left < n) { /* unreachable: sizes are checked first */
+		r->bad = true;
+		return 0;
+	}
+	v = get_le(r->p, n);
+	r->p += n;
+	r->left -= n;
+	return v;
+}
+
+static void rd_zero(struct rd *r, unsigned n)
+{
+	if (rd(r, n) != 0)
+		r->bad = true;
+}
+
+/* A NUL-padded text field: printable ASCII, then only NULs. */
+static bool rd_text(struct rd *r, char *out, unsigned n)
+{
+	bool ended = false, ok = r->left >= n;
+
+	for (unsigned i = 0; ok && i < n; i++) {
+		uint8_t c = r->p[i];
+
+		if (c == 0)
+			ended = true;
+		else if (ended || c < 0x20 || c > 0x7e)
+			ok = false;
+		out[i] = (char)c;
+	}
+	out[n] = 0;
+	if (r->left >= n) {
+		r->p += n;
+		r->left -= n;
+	}
+	return ok;
+}
+
+struct wr {
+	uint8_t *p;
+};
+
+static void wr(struct wr *w, uint64_t v, unsigned n)
+{
+	put_le(w->p, v, n);
+	w->p += n;
+}
+
+static void wr_text(struct wr *w, const char *s, unsigned n)
+{
+	size_t len = strnlen(s, n);
+
+	memset(w->p, 0, n);
+	memcpy(w->p, s, len);
+	w->p += n;
+}
+
+/* ---- decoding -------------------------------------------------------- */
+
+static long fail(char *why, size_t whylen, long rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static long fail(char *why, size_t whylen, long rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static bool valid_name(const char *s)
+{
+	return s[0] != 0; /* printable and padded: rd_text checked */
+}
+
+/* The policy block of register and set-policy. Ranges as the command line's
+ * knobs (tools/pflab/cli.c): tick <= 2^63-1, window 1..2^63-1, aging 1..64. */
+static bool rd_policy(struct rd *r, struct proto_policy *pol)
+{
+	bool ok = rd_text(r, pol->name, PROTO_NAME) && valid_name(pol->name);
+
+	pol->seed = rd(r, 8);
+	pol->tick = rd(r, 8);
+	pol->window = rd(r, 8);
+	pol->aging_bits = (uint32_t)rd(r, 4);
+	rd_zero(r, 4);
+	return ok && pol->tick <= UINT64_MAX / 2 && pol->window >= 1 &&
+	       pol->window <= UINT64_MAX / 2 && pol->aging_bits >= 1 && pol->aging_bits <= 64;
+}
+
+static void wr_policy(struct wr *w, const struct proto_policy *pol)
+{
+	wr_text(w, pol->name, PROTO_NAME);
+	wr(w, pol->seed, 8);
+	wr(w, pol->tick, 8);
+	wr(w, pol->window, 8);
+	wr(w, pol->aging_bits, 4);
+	wr(w, 0, 4);
+}
+
+/* The payload of m->type, of exactly len bytes. false: a field is invalid. */
+static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
+{
+	switch (m->type) {
+	case PROTO_HELLO:
+		m->u.hello.min = (uint16_t)rd(r, 2);
+		m->u.hello.max = (uint16_t)rd(r, 2);
+		m->u.hello.max_payload = (uint32_t)rd(r, 4);
+		return m->u.hello.min >= 1 && m->u.hello.min <= m->u.hello.max &&
+		       m->u.hello.max_payload >= 1024;
+	case PROTO_REGISTER: {
+		uint32_t ps;
+
+		m->u.reg.npages = (uint32_t)rd(r, 4);
+		ps = m->u.reg.page_size = (uint32_t)rd(r, 4);
+		m->u.reg.frames = (uint32_t)rd(r, 4);
+		m->u.reg.store = (uint8_t)rd(r, 1);
+		m->u.reg.flags = (uint8_t)rd(r, 1);
+		rd_zero(r, 2);
+		return rd_policy(r, &m->u.reg.policy) && m->u.reg.npages >= 1 &&
+		       m->u.reg.npages <= 0x80000000u && ps && !(ps & (ps - 1)) &&
+		       ps <= 1u << 30 && m->u.reg.frames >= 1 && m->u.reg.frames < UINT32_MAX &&
+		       m->u.reg.store == PROTO_STORE_NONE && !(m->u.reg.flags & ~PROTO_REG_ZERO_FILL);
+	}
+	case PROTO_REGISTERED:
+		m->u.registered.region = (uint32_t)rd(r, 4);
+		m->u.registered.frames = (uint32_t)rd(r, 4);
+		return m->u.registered.region != 0 && m->u.registered.frames != 0;
+	case PROTO_REFS:
+		m->u.refs.region = (uint32_t)rd(r, 4);
+		m->u.refs.count = (uint32_t)rd(r, 4);
+		m->u.refs.refs = r->p;
+		return m->u.refs.count >= 1 && m->u.refs.count <= PROTO_MAX_REFS &&
+		       len == 8 + 4 * m->u.refs.count;
+	case PROTO_FAULT:
+		m->u.fault.region = (uint32_t)rd(r, 4);
+		m->u.fault.page = (uint32_t)rd(r, 4);
+		m->u.fault.access = (uint8_t)rd(r, 1);
+		rd_zero(r, 3);
+		return m->u.fault.access <= PROTO_ACCESS_MAX;
+	case PROTO_RESOLVED:
+		m->u.resolved.region = (uint32_t)rd(r, 4);
+		m->u.resolved.page = (uint32_t)rd(r, 4);
+		m->u.resolved.frame = (uint32_t)rd(r, 4);
+		m->u.resolved.access = (uint8_t)rd(r, 1);
+		rd_zero(r, 3);
+		m->u.resolved.data_len = (uint32_t)rd(r, 4);
+		m->u.resolved.data = r->p;
+		return m->u.resolved.access <= PROTO_ACCESS_MAX &&
+		       m->u.resolved.data_len <= PROTO_MAX_DATA && len == 20 + m->u.resolved.data_len;
+	case PROTO_EVICT:
+		m->u.evict.region = (uint32_t)rd(r, 4);
+		m->u.evict.page = (uint32_t)rd(r, 4);
+		m->u.evict.frame = (uint32_t)rd(r, 4);
+		m->u.evict.flags = (uint32_t)rd(r, 4);
+		return !(m->u.evict.flags & ~PROTO_PAGE_DIRTY);
+	case PROTO_DATA_RETURN:
+		m->u.data_return.region = (uint32_t)rd(r, 4);
+		m->u.data_return.page = (uint32_t)rd(r, 4);
+		m->u.data_return.flags = (uint32_t)rd(r, 4);
+		m->u.data_return.data_len = (uint32_t)rd(r, 4);
+		m->u.data_return.data = r->p;
+		return !(m->u.data_return.flags & ~PROTO_PAGE_DIRTY) &&
+		       m->u.data_return.data_len <= PROTO_MAX_DATA &&
+		       len == 16 + m->u.data_return.data_len;
+	case PROTO_ERROR:
+		m->u.error.region = (uint32_t)rd(r, 4);
+		m->u.error.page = (uint32_t)rd(r, 4);
+		m->u.error.err = (int32_t)(uint32_t)rd(r, 4);
+		m->u.error.req_type = (uint16_t)rd(r, 2);
+		rd_zero(r, 2);
+		m->u.error.req_seq = (uint32_t)rd(r, 4);
+		return rd_text(r, m->u.error.text, PROTO_TEXT) && m->u.error.err > 0 &&
+		       m->u.error.err < 4096 && m->u.error.req_type <= PROTO_TYPE_MAX;
+	case PROTO_SET_POLICY:
+		m->u.set_policy.region = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		return rd_policy(r, &m->u.set_policy.policy);
+	case PROTO_STATS:
+		m->u.stats.region = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		return true;
+	case PROTO_STATS_REPLY: {
+		uint64_t *f = &m->u.stats_reply.st.refs;
+
+		m->u.stats_reply.region = (uint32_t)rd(r, 4);
+		m->u.stats_reply.frames = (uint32_t)rd(r, 4);
+		m->u.stats_reply.clients = (uint32_t)rd(r, 4);
+		m->u.stats_reply.frames_free = (uint32_t)rd(r, 4);
+		for (unsigned i = 0; i < 10; i++)
+			f[i] = rd(r, 8);
+		return true;
+	}
+	case PROTO_ACK:
+		m->u.ack.req_type = (uint16_t)rd(r, 2);
+		rd_zero(r, 2);
+		m->u.ack.req_seq = (uint32_t)rd(r, 4);
+		return m->u.ack.req_type >= 1 && m->u.ack.req_type <= PROTO_TYPE_MAX;
+	case PROTO_GOODBYE:
+		m->u.goodbye.reason = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		return true;
+	}
+	return false;
+}
+
+long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why, size_t whylen)
+{
+	uint32_t magic, version, type, plen, want;
+	struct rd r;
+
+	memset(m, 0, sizeof(*m));
+	if (len < PROTO_HDR) {
+		/* A prefix of the magic is the only thing a short buffer can
+		 * already be wrong about. */
+		for (size_t i = 0; i < len && i < 4; i++)
+			if (buf[i] != (uint8_t)(PROTO_MAGIC >> (8 * i)))
+				return fail(why, whylen, -EBADMSG, "bad magic");
+		return 0;
+	}
+	magic = (uint32_t)get_le(buf, 4);
+	version = (uint32_t)get_le(buf + 4, 2);
+	type = (uint32_t)get_le(buf + 6, 2);
+	m->seq = (uint32_t)get_le(buf + 8, 4);
+	plen = (uint32_t)get_le(buf + 12, 4);
+	if (magic != PROTO_MAGIC)
+		return fail(why, whylen, -EBADMSG, "bad magic 0x%08x", magic);
+	m->type = (uint16_t)type;
+	if (version != PROTO_VERSION)
+		return fail(why, whylen, -EPROTONOSUPPORT, "version %u, this side speaks %u", version,
+			    PROTO_VERSION);
+	if (type < 1 || type > PROTO_TYPE_MAX)
+		return fail(why, whylen, -EBADMSG, "unknown message type %u", type);
+	if (plen > PROTO_MAX_PAYLOAD)
+		return fail(why, whylen, -EMSGSIZE, "%s: payload of %u bytes, at most %u",
+			    proto_type_name(type), plen, PROTO_MAX_PAYLOAD);
+	want = fixed_len[type];
+	if (plen < want || (plen != want && type != PROTO_REFS && type != PROTO_RESOLVED &&
+			    type != PROTO_DATA_RETURN))
+		return fail(why, whylen, -EBADMSG, "%s: payload of %u bytes, expected %u",
+			    proto_type_name(type), plen, want);
+	if (len - PROTO_HDR < plen)
+		return 0;
+	r = (struct rd){ .p = buf + PROTO_HDR, .left = plen };
+	if (!decode_payload(&r, plen, m) || r.bad)
+		return fail(why, whylen, -EBADMSG, "%s: a field is out of range or reserved bytes are set",
+			    proto_type_name(type));
+	return (long)(PROTO_HDR + plen);
+}
+
+/* ---- encoding -------------------------------------------------------- */
+
+static uint32_t payload_len(const struct proto_msg *m)
+{
+	switch (m->type) {
+	case PROTO_REFS: return 8 + 4 * m->u.refs.count;
+	case PROTO_RESOLVED: return 20 + m->u.resolved.data_len;
+	case PROTO_DATA_RETURN: return 16 + m->u.data_return.data_len;
+	default: return fixed_len[m->type];
+	}
+}
+
+static void encode_payload(const struct proto_msg *m, struct wr *w)
+{
+	switch (m->type) {
+	case PROTO_HELLO:
+		wr(w, m->u.hello.min, 2);
+		wr(w, m->u.hello.max, 2);
+		wr(w, m->u.hello.max_payload, 4);
+		break;
+	case PROTO_REGISTER:
+		wr(w, m->u.reg.npages, 4);
+		wr(w, m->u.reg.page_size, 4);
+		wr(w, m->u.reg.frames, 4);
+		wr(w, m->u.reg.store, 1);
+		wr(w, m->u.reg.flags, 1);
+		wr(w, 0, 2);
+		wr_policy(w, &m->u.reg.policy);
+		break;
+	case PROTO_REGISTERED:
+		wr(w, m->u.registered.region, 4);
+		wr(w, m->u.registered.frames, 4);
+		break;
+	case PROTO_REFS:
+		wr(w, m->u.refs.region, 4);
+		wr(w, m->u.refs.count, 4);
+		memcpy(w->p, m->u.refs.refs, 4 * (size_t)m->u.refs.count);
+		w->p += 4 * (size_t)m->u.refs.count;
+		break;
+	case PROTO_FAULT:
+		wr(w, m->u.fault.region, 4);
+		wr(w, m->u.fault.page, 4);
+		wr(w, m->u.fault.access, 1);
+		wr(w, 0, 3);
+		break;
+	case PROTO_RESOLVED:
+		wr(w, m->u.resolved.region, 4);
+		wr(w, m->u.resolved.page, 4);
+		wr(w, m->u.resolved.frame, 4);
+		wr(w, m->u.resolved.access, 1);
+		wr(w, 0, 3);
+		wr(w, m->u.resolved.data_len, 4);
+		if (m->u.resolved.data_len)
+			memcpy(w->p, m->u.resolved.data, m->u.resolved.data_len);
+		w->p += m->u.resolved.data_len;
+		break;
+	case PROTO_EVICT:
+		wr(w, m->u.evict.region, 4);
+		wr(w, m->u.evict.page, 4);
+		wr(w, m->u.evict.frame, 4);
+		wr(w, m->u.evict.flags, 4);
+		break;
+	case PROTO_DATA_RETURN:
+		wr(w, m->u.data_return.region, 4);
+		wr(w, m->u.data_return.page, 4);
+		wr(w, m->u.data_return.flags, 4);
+		wr(w, m->u.data_return.data_len, 4);
+		if (m->u.data_return.data_len)
+			memcpy(w->p, m->u.data_return.data, m->u.data_return.data_len);
+		w->p += m->u.data_return.data_len;
+		break;
+	case PROTO_ERROR:
+		wr(w, m->u.error.region, 4);
+		wr(w, m->u.error.page, 4);
+		wr(w, (uint32_t)m->u.error.err, 4);
+		wr(w, m->u.error.req_type, 2);
+		wr(w, 0, 2);
+		wr(w, m->u.error.req_seq, 4);
+		wr_text(w, m->u.error.text, PROTO_TEXT);
+		break;
+	case PROTO_SET_POLICY:
+		wr(w, m->u.set_policy.region, 4);
+		wr(w, 0, 4);
+		wr_policy(w, &m->u.set_policy.policy);
+		break;
+	case PROTO_STATS:
+		wr(w, m->u.stats.region, 4);
+		wr(w, 0, 4);
+		break;
+	case PROTO_STATS_REPLY: {
+		const uint64_t *f = &m->u.stats_reply.st.refs;
+
+		wr(w, m->u.stats_reply.region, 4);
+		wr(w, m->u.stats_reply.frames, 4);
+		wr(w, m->u.stats_reply.clients, 4);
+		wr(w, m->u.stats_reply.frames_free, 4);
+		for (unsigned i = 0; i < 10; i++)
+			wr(w, f[i], 8);
+		break;
+	}
+	case PROTO_ACK:
+		wr(w, m->u.ack.req_type, 2);
+		wr(w, 0, 2);
+		wr(w, m->u.ack.req_seq, 4);
+		break;
+	case PROTO_GOODBYE:
+		wr(w, m->u.goodbye.reason, 4);
+		wr(w, 0, 4);
+		break;
+	}
+}
+
+size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap)
+{
+	struct wr w = { out };
+	uint32_t plen;
+
+	if (m->type < 1 || m->type > PROTO_TYPE_MAX)
+		return 0;
+	if ((m->type == PROTO_REFS && m->u.refs.count > PROTO_MAX_REFS) ||
+	    (m->type == PROTO_RESOLVED && m->u.resolved.data_len > PROTO_MAX_DATA) ||
+	    (m->type == PROTO_DATA_RETURN && m->u.data_return.data_len > PROTO_MAX_DATA))
+		return 0;
+	plen = payload_len(m);
+	if (cap < PROTO_HDR + (size_t)plen)
+		return 0;
+	wr(&w, PROTO_MAGIC, 4);
+	wr(&w, PROTO_VERSION, 2);
+	wr(&w, m->type, 2);
+	wr(&w, m->seq, 4);
+	wr(&w, plen, 4);
+	encode_payload(m, &w);
+	return PROTO_HDR + (size_t)plen;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pager-server protocol (docs/external-pager.md): versioned,
+ * length-prefixed messages over a stream socket. Encoding and decoding only:
+ * no I/O here, so that the decoder can be fuzzed (tests/fuzz/fuzz_proto.c).
+ *
+ * Every message is a 16-byte header followed by `len` bytes of payload,
+ * all integers little-endian:
+ *
+ *   off size field
+ *     0    4 magic    "PFPG" (0x47504650)
+ *     4    2 version  PROTO_VERSION
+ *     6    2 type     enum proto_type
+ *     8    4 seq      the sender's request number; a reply carries the
+ *                     request's
+ *    12    4 len      payload bytes, at most PROTO_MAX_PAYLOAD
+ *
+ * Each type's payload has an exact size (or an exact size plus a counted
+ * tail); reserved bytes must be zero; names are NUL-padded and printable.
+ * proto_decode() checks all of this; what needs the server's state (the
+ * region exists, the page is in range) is the server's to check.
+ */
+#ifndef PFLAB_PROTO_H
+#define PFLAB_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MAGIC       0x47504650u /* "PFPG" */
+#define PROTO_VERSION     1u
+#define PROTO_HDR         16u
+#define PROTO_MAX_DATA    65536u      /* page bytes carried by one message */
+#define PROTO_MAX_REFS    16384u      /* references in one REFS message */
+#define PROTO_MAX_PAYLOAD (16u + PROTO_MAX_DATA)
+#define PROTO_MAX_MSG     (PROTO_HDR + PROTO_MAX_PAYLOAD)
+#define PROTO_NAME        16u         /* policy name field, NUL-padded */
+#define PROTO_TEXT        64u         /* error text field, NUL-padded */
+
+enum proto_type {
+	PROTO_HELLO = 1,       /* both ways: versions spoken */
+	PROTO_REGISTER = 2,    /* c->s: a region */
+	PROTO_REGISTERED = 3,  /* s->c: its id and frames */
+	PROTO_REFS = 4,        /* c->s: references to resident pages (hits) */
+	PROTO_FAULT = 5,       /* c->s: a page is missing (Mach: data_request) */
+	PROTO_RESOLVED = 6,    /* s->c: map it (Mach: data_provided / data_unavailable) */
+	PROTO_EVICT = 7,       /* s->c: give a page back (Mach: lock_request, flush) */
+	PROTO_DATA_RETURN = 8, /* c->s: the page given back (Mach: data_return) */
+	PROTO_ERROR = 9,       /* both ways (Mach: data_error) */
+	PROTO_SET_POLICY = 10, /* c->s: change a region's policy now */
+	PROTO_STATS = 11,      /* c->s: ask for a region's counters */
+	PROTO_STATS_REPLY = 12,/* s->c */
+	PROTO_ACK = 13,        /* s->c: a request without data of its own succeeded */
+	PROTO_GOODBYE = 14,    /* both ways: the sender closes */
+	PROTO_TYPE_MAX = 14,
+};
+
+/* PROTO_REGISTER .store */
+enum proto_store { PROTO_STORE_NONE = 0 /* count only: no page data moves */ };
+/* PROTO_REGISTER .flags */
+#define PROTO_REG_ZERO_FILL 0x1u /* first touches are minor (anonymous memory) */
+/* PROTO_EVICT and PROTO_DATA_RETURN .flags */
+#define PROTO_PAGE_DIRTY 0x1u
+/* access, in PROTO_FAULT and PROTO_RESOLVED, as enum access_kind */
+#define PROTO_ACCESS_MAX 2u
+/* a reference in PROTO_REFS: the page with the write bit on top */
+#define PROTO_REF_WRITE 0x80000000u
+
+struct proto_policy {
+	char name[PROTO_NAME + 1]; /* NUL-terminated */
+	uint64_t seed, tick, window;
+	uint32_t aging_bits;
+};
+
+struct proto_stats {
+	uint64_t refs, faults, major, minor, evictions, writebacks, resident;
+	uint64_t pagein_errors, writeback_errors, data_returns;
+};
+
+struct proto_msg {
+	uint16_t type;
+	uint32_t seq;
+	union {
+		struct { uint16_t min, max; uint32_t max_payload; } hello;
+		struct {
+			uint32_t npages, page_size, frames;
+			uint8_t store, flags;
+			struct proto_policy policy;
+		} reg;
+		struct { uint32_t region, frames; } registered;
+		struct { uint32_t region, count; const uint8_t *refs; } refs; /* count LE u32s */
+		struct { uint32_t region, page; uint8_t access; } fault;
+		struct {
+			uint32_t region, page, frame;
+			uint8_t access;
+			uint32_t data_len;
+			const uint8_t *data;
+		} resolved;
+		struct { uint32_t region, page, frame, flags; } evict;
+		struct {
+			uint32_t region, page, flags, data_len;
+			const uint8_t *data;
+		} data_return;
+		struct {
+			uint32_t region, page;
+			int32_t err;          /* positive errno */
+			uint16_t req_type;
+			uint32_t req_seq;
+			char text[PROTO_TEXT + 1];
+		} error;
+		struct { uint32_t region; struct proto_policy policy; } set_policy;
+		struct { uint32_t region; } stats;
+		struct {
+			uint32_t region, frames, clients, frames_free;
+			struct proto_stats st;
+		} stats_reply;
+		struct { uint16_t req_type; uint32_t req_seq; } ack;
+		struct { uint32_t reason; } goodbye;
+	} u;
+};
+
+/*
+ * Decode the message at the start of buf[0, len). Returns the message's
+ * total size (header + payload) with *m filled (its data and refs point into
+ * buf), 0 if buf holds only part of a valid message so far, or a negative
+ * errno with a one-line reason in why:
+ *   -EBADMSG          bad magic, unknown type, wrong payload size, nonzero
+ *                     reserved bytes, a field out of its range
+ *   -EPROTONOSUPPORT  another version
+ *   -EMSGSIZE         len above PROTO_MAX_PAYLOAD
+ * After an error, m->type and m->seq hold the header's (0 if unreadable).
+ */
+long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why, size_t whylen);
+
+/* Encode m into out[0, cap). Returns the bytes written, or 0 if cap is too
+ * small or m is not a message proto_decode would accept. */
+size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap);
+
+/* The name of a type ("fault"), or "unknown". */
+const char *proto_type_name(unsigned type);
+
+#endif /* PFLAB_PROTO_H */
