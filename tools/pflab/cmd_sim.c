@@ -15,8 +15,15 @@
  * gives the same counts), and then replays the references held for it
  * since the start. Until every machine exists those references are kept,
  * 4 bytes each; once they all exist nothing is kept.
+ *
+ * With --jobs J, the machines replay each chunk on J threads (the main one
+ * and J - 1 started for the chunk), machine i always on thread i mod J: the
+ * machines share nothing but the chunk they read, so the counts, and the
+ * output, are those of --jobs 1. Reading, renaming and creating machines stay
+ * on the main thread, between chunks.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +39,7 @@
 
 #define CHUNK 65536 /* references per read: amortises calls, stays in cache */
 #define PROGRESS_CHUNKS 16 /* chunks between redraws of the progress line */
+#define SIM_MAX_JOBS 256   /* --jobs; threads are also bounded by the machines */
 
 enum output { OUT_TABLE, OUT_CSV, OUT_JSON };
 
@@ -47,6 +55,7 @@ struct sim_opts {
 	bool timing;
 	enum output output;
 	struct pool_config pool;    /* --pool-low, --pool-high */
+	unsigned jobs;              /* --jobs: threads replaying machines */
 };
 
 /* One simulated machine and the time spent in it. */
@@ -55,6 +64,8 @@ struct run {
 	uint32_t frames;
 	struct sim *sim;     /* NULL until the pages seen reach frames */
 	double seconds;
+	bool failed;         /* its replay failed: why is in err */
+	char err[224];
 };
 
 /* Everything a replay needs, so that the helpers below take one pointer. */
@@ -102,6 +113,8 @@ static const char sim_help[] =
 	"                       minor (zero-fill) fault, not a major one\n"
 	"      --timing         add seconds and refs_per_sec to each row, and print the\n"
 	"                       process's peak memory once on stderr (peak_rss_kib)\n"
+	"  -j, --jobs N         replay the (policy, frames) pairs on N threads (default 1);\n"
+	"                       the output is the same whatever N\n"
 	"      --pool-low L, --pool-high H\n"
 	"                       a paging daemon keeps L to H frames free or in a free\n"
 	"                       pool; faults on pool pages are minor (pool_reclaims\n"
@@ -172,6 +185,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
 		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -179,8 +193,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	uint64_t v;
 	int c, rc;
 
-	*o = (struct sim_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096 };
-	while ((c = cli_getopt("sim", argc, argv, "p:n:f:h", longopts)) != -1) {
+	*o = (struct sim_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096, .jobs = 1 };
+	while ((c = cli_getopt("sim", argc, argv, "p:n:f:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'p':
 			rc = parse_policies(optarg, o);
@@ -223,6 +237,11 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				return cli_usage_error("sim", "--pool-%s: %s",
 						       c == OPT_POOL_LOW ? "low" : "high", why);
 			*(c == OPT_POOL_LOW ? &o->pool.low : &o->pool.high) = (uint32_t)v;
+			break;
+		case 'j':
+			if (cli_parse_u64(optarg, 1, SIM_MAX_JOBS, &v, why, sizeof(why)))
+				return cli_usage_error("sim", "--jobs: %s", why);
+			o->jobs = (unsigned)v;
 			break;
 		case 'h': fputs(sim_help, stdout); return -1;
 		default: return EXIT_USAGE;
@@ -344,19 +363,86 @@ static int grow_runs(struct sim_job *job)
 	return 0;
 }
 
-static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const uint32_t *next,
-		  size_t n)
+/* Replay into one machine. Touches r alone, so that threads can share a job. */
+static int replay_run(struct run *r, const vref_t *refs, const uint32_t *next, size_t n)
 {
 	double t0 = now_seconds();
 	int rc = sim_replay(r->sim, refs, next, n);
 
 	r->seconds += now_seconds() - t0;
 	if (rc) {
-		snprintf(job->err, sizeof(job->err), "%s with %u frames: %s", r->policy->name,
-			 r->frames, r->sim->pager->err);
-		job->run_failed = true;
+		snprintf(r->err, sizeof(r->err), "%s with %u frames: %s", r->policy->name, r->frames,
+			 r->sim->pager->err);
+		r->failed = true;
 	}
 	return rc;
+}
+
+/* The first failed machine's reason, as the job's. */
+static int run_failed(struct sim_job *job, const struct run *r)
+{
+	snprintf(job->err, sizeof(job->err), "%s", r->err);
+	job->run_failed = true;
+	return -1;
+}
+
+static int replay(struct sim_job *job, struct run *r, const vref_t *refs, const uint32_t *next,
+		  size_t n)
+{
+	return replay_run(r, refs, next, n) ? run_failed(job, r) : 0;
+}
+
+/* One thread's share of a batch: machines t, t + stride, ... that exist. */
+struct share {
+	struct sim_job *job;
+	const vref_t *refs;
+	const uint32_t *next;  /* for the machines whose policy needs the future */
+	size_t n;
+	size_t t, stride;
+	pthread_t thread;
+};
+
+static void *replay_share(void *arg)
+{
+	struct share *sh = arg;
+
+	for (size_t i = sh->t; i < sh->job->nruns; i += sh->stride) {
+		struct run *r = &sh->job->runs[i];
+		bool future = r->policy->flags & POLICY_NEEDS_FUTURE;
+
+		if (r->sim && !r->failed)
+			replay_run(r, sh->refs, future ? sh->next : NULL, sh->n);
+	}
+	return NULL;
+}
+
+/*
+ * Every existing machine replays refs: on the main thread and up to
+ * --jobs - 1 more, never more threads than machines. A thread that cannot
+ * be started leaves its share to the main thread. Then the first machine
+ * (in row order) that failed, if any, fails the job.
+ */
+static int replay_all(struct sim_job *job, const vref_t *refs, const uint32_t *next, size_t n)
+{
+	size_t nthreads = job->opts->jobs < job->nruns ? job->opts->jobs : job->nruns;
+	struct share sh[nthreads ? nthreads : 1];
+	bool started[nthreads ? nthreads : 1];
+
+	for (size_t t = 0; t < nthreads; t++) {
+		sh[t] = (struct share){ .job = job, .refs = refs, .next = next, .n = n, .t = t,
+					.stride = nthreads };
+		started[t] = t > 0 && pthread_create(&sh[t].thread, NULL, replay_share, &sh[t]) == 0;
+	}
+	for (size_t t = 0; t < nthreads; t++)
+		if (!started[t])
+			replay_share(&sh[t]);
+	for (size_t t = 1; t < nthreads; t++)
+		if (started[t])
+			pthread_join(sh[t].thread, NULL);
+	for (size_t i = 0; i < job->nruns; i++)
+		if (job->runs[i].failed)
+			return run_failed(job, &job->runs[i]);
+	return 0;
 }
 
 /* Keep a chunk for the runs not created yet. */
@@ -453,9 +539,8 @@ static int replay_streaming(struct sim_job *job)
 		goto out;
 	}
 	while ((n = read_chunk(job, raw, refs)) > 0) {
-		for (size_t i = 0; i < job->nruns; i++)
-			if (job->runs[i].sim && replay(job, &job->runs[i], refs, NULL, (size_t)n))
-				goto out;
+		if (replay_all(job, refs, NULL, (size_t)n) != 0)
+			goto out;
 		if (job->npending && (hold(job, refs, (size_t)n) != 0 ||
 				      create_pending(job, false, job->held, job->nheld) != 0))
 			goto out;
@@ -511,12 +596,8 @@ static int replay_whole(struct sim_job *job)
 		goto oom;
 	if (create_pending(job, true, NULL, 0) != 0)
 		goto out;
-	for (size_t i = 0; i < job->nruns; i++) {
-		bool future = job->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
-
-		if (replay(job, &job->runs[i], refs, future ? next : NULL, len))
-			goto out;
-	}
+	if (replay_all(job, refs, next, len) != 0)
+		goto out;
 	rc = 0;
 	goto out;
 oom:
