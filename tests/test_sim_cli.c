@@ -186,8 +186,8 @@ static void test_bad_trace_line(void)
 /*
  * --jobs: the rows of a matrix, streaming (machines created as the pages
  * seen reach their frames) and whole (OPT), are byte for byte those of
- * --jobs 1, with more threads than cores and than machines; bad values are
- * refused.
+ * --jobs 1, with more threads than cores and than machines, and so are those
+ * of --no-prefetch; bad values are refused.
  */
 static void test_jobs_same_output(void)
 {
@@ -211,6 +211,11 @@ static void test_jobs_same_output(void)
 			CU_ASSERT_STRING_EQUAL(many.out, one.out);
 			cmd_result_free(&many);
 		}
+		/* Without prefetching: the same rows too. */
+		many = run_pflab("sim %s/jobs.rw %s --csv --no-prefetch", dir, lists[k]);
+		CU_ASSERT_EQUAL(many.status, 0);
+		CU_ASSERT_STRING_EQUAL(many.out, one.out);
+		cmd_result_free(&many);
 		CU_ASSERT_TRUE(strlen(one.out) > 200);
 		cmd_result_free(&one);
 	}

@@ -56,6 +56,7 @@ struct sim_opts {
 	enum output output;
 	struct pool_config pool;    /* --pool-low, --pool-high */
 	unsigned jobs;              /* --jobs: threads replaying machines */
+	bool no_prefetch;           /* --no-prefetch */
 };
 
 /* One simulated machine and the time spent in it. */
@@ -115,6 +116,8 @@ static const char sim_help[] =
 	"                       process's peak memory once on stderr (peak_rss_kib)\n"
 	"  -j, --jobs N         replay the (policy, frames) pairs on N threads (default 1);\n"
 	"                       the output is the same whatever N\n"
+	"      --no-prefetch    replay without prefetching ahead: the same output, to\n"
+	"                       measure what prefetching saves (docs/performance.md)\n"
 	"      --pool-low L, --pool-high H\n"
 	"                       a paging daemon keeps L to H frames free or in a free\n"
 	"                       pool; faults on pool pages are minor (pool_reclaims\n"
@@ -171,7 +174,7 @@ static int parse_policies(char *list, struct sim_opts *o)
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
 	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_ZERO_FILL, OPT_TIMING, OPT_POOL_LOW,
-	       OPT_POOL_HIGH };
+	       OPT_POOL_HIGH, OPT_NO_PREFETCH };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -186,6 +189,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
 		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "no-prefetch", no_argument, NULL, OPT_NO_PREFETCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -231,6 +235,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		case OPT_TIMING: o->timing = true; break;
+		case OPT_NO_PREFETCH: o->no_prefetch = true; break;
 		case OPT_POOL_LOW:
 		case OPT_POOL_HIGH:
 			if (cli_parse_u64(optarg, 1, VREF_VPN_MAX, &v, why, sizeof(why)))
@@ -280,6 +285,7 @@ static struct sim_config run_config(const struct sim_job *job, const struct run 
 		.future_known = r->policy->flags & POLICY_NEEDS_FUTURE,
 		.first_touch_zero = o->zero_fill,
 		.pool = o->pool,
+		.no_prefetch = o->no_prefetch,
 	};
 }
 

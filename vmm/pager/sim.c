@@ -39,6 +39,7 @@ struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen)
 		sim_destroy(s);
 		return NULL;
 	}
+	s->prefetch = !cfg->no_prefetch;
 	return s;
 }
 
@@ -97,7 +98,10 @@ static inline void prefetch_ahead(const struct sim *s, const vref_t *refs, size_
 	}
 }
 
-int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size_t n)
+/* The loop, specialised by the compiler for prefetch on and off. */
+static inline __attribute__((always_inline)) int replay(struct sim *s, const vref_t *refs,
+							const uint32_t *next_use, size_t n,
+							const bool prefetch)
 {
 	struct pager *p = s->pager;
 	struct pager_stats *st = &p->stats;
@@ -108,7 +112,8 @@ int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size
 		int write = (refs[i] & VREF_WRITE) != 0;
 		frame_t f;
 
-		prefetch_ahead(s, refs, i, n);
+		if (prefetch)
+			prefetch_ahead(s, refs, i, n);
 		p->now++;
 		if (next_use)
 			p->next_use = next_use[i] ? next_use[i] : NEVER;
@@ -133,6 +138,11 @@ int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size
 		}
 	}
 	return 0;
+}
+
+int sim_replay(struct sim *s, const vref_t *refs, const uint32_t *next_use, size_t n)
+{
+	return s->prefetch ? replay(s, refs, next_use, n, true) : replay(s, refs, next_use, n, false);
 }
 
 int sim_next_use(const vref_t *refs, size_t n, uint32_t npages, uint32_t *next_use)
