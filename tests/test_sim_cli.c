@@ -185,6 +185,57 @@ static void test_bad_trace_line(void)
 	cmd_result_free(&r);
 }
 
+/*
+ * --jobs: the rows of a matrix, streaming (machines created as the pages
+ * seen reach their frames) and whole (OPT), are byte for byte those of
+ * --jobs 1, with more threads than cores and than machines, and so are those
+ * of --no-prefetch; bad values are refused.
+ */
+static void test_jobs_same_output(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result g, one, many;
+	static const char *const lists[] = {
+		"--policy lru,fifo,clock,arc,lirs,2q,random --frames 1,7,50,200,5000",
+		"--policy opt,lru,sieve --frames 3,40,300",
+	};
+
+	g = run_pflab("trace gen zipf --pages 2000 --refs 60000 --alpha 0.8 --write-ratio 0.2 "
+		      "--seed 5 -f rw -o %s/jobs.rw", dir);
+	CU_ASSERT_EQUAL_FATAL(g.status, 0);
+	cmd_result_free(&g);
+	for (size_t k = 0; k < 2; k++) {
+		one = run_pflab("sim %s/jobs.rw %s --csv", dir, lists[k]);
+		CU_ASSERT_EQUAL(one.status, 0);
+		for (unsigned j = 2; j <= 64; j *= 4) {
+			many = run_pflab("sim %s/jobs.rw %s --csv --jobs %u", dir, lists[k], j);
+			CU_ASSERT_EQUAL(many.status, 0);
+			CU_ASSERT_STRING_EQUAL(many.out, one.out);
+			cmd_result_free(&many);
+		}
+		/* Without prefetching: the same rows too. */
+		many = run_pflab("sim %s/jobs.rw %s --csv --no-prefetch", dir, lists[k]);
+		CU_ASSERT_EQUAL(many.status, 0);
+		CU_ASSERT_STRING_EQUAL(many.out, one.out);
+		cmd_result_free(&many);
+		CU_ASSERT_TRUE(strlen(one.out) > 200);
+		cmd_result_free(&one);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const bad[][2] = {
+			{ "0", "pflab sim: --jobs: '0' is out of range [1, 256]\n" },
+			{ "257", "pflab sim: --jobs: '257' is out of range [1, 256]\n" },
+			{ "two", "pflab sim: --jobs: 'two' is not a whole number\n" },
+		};
+
+		many = run_pflab("sim %s/jobs.rw --policy lru --frames 4 --jobs %s", dir, bad[i][0]);
+		CU_ASSERT_EQUAL(many.status, 2);
+		CU_ASSERT_STRING_EQUAL(many.err, bad[i][1]);
+		CU_ASSERT_STRING_EQUAL(many.out, "");
+		cmd_result_free(&many);
+	}
+}
+
 static void test_help(void)
 {
 	struct cmd_result r = run_pflab("sim --help");
@@ -578,6 +629,7 @@ static CU_TestInfo sim_cli_tests[] = {
 	{ "bad usage: one line, exit 2", test_refusals },
 	{ "a malformed trace names file and line", test_bad_trace_line },
 	{ "--help", test_help },
+	{ "--jobs: same output as one thread", test_jobs_same_output },
 	{ "every policy runs, none beats OPT", test_all_policies_above_opt },
 	{ "EXPECTED.md counts, exactly", test_expected_md },
 	{ "ARC paper's OLTP LRU hit ratios", test_arc_paper_hit_ratios },

@@ -824,6 +824,78 @@ static void test_convert_roundtrip_txt(void)
 }
 
 /*
+ * -> oracleGeneral, byte by byte: clock_time is the reference's index,
+ * obj_size the page size, next_access_vtime the index of the next reference
+ * to the same page or -1; the ids are the originals, and the writes, which
+ * the format cannot hold, are counted on stderr. Reading it back gives the
+ * same references, and `sim` the same counts as the input.
+ */
+static void test_convert_oracle(void)
+{
+	const char *rw = spath("or.rw"), *out = spath("or.oracleGeneral"), *pft = spath("or.pft");
+	static const uint64_t id[] = { 5, 1ull << 40, 5, 9, 1ull << 40, 5 };
+	static const int64_t next[] = { 2, 4, 5, -1, -1, -1 };
+	struct cmd_result r, a, b;
+	uint8_t *bytes;
+	size_t len;
+	FILE *f = fopen(rw, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	for (size_t i = 0; i < 6; i++)
+		fprintf(f, "%c %llu\n", i == 1 ? 'W' : 'R', (unsigned long long)id[i]);
+	fclose(f);
+	r = run_pflab("trace convert '%s' '%s' --to oracleGeneral", rw, out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab trace convert: note: oracleGeneral has no write bit: 1 writes were written as plain references\n");
+	cmd_result_free(&r);
+	bytes = (uint8_t *)slurp(out, &len);
+	CU_ASSERT_FATAL(bytes != NULL);
+	CU_ASSERT_EQUAL_FATAL(len, 6 * 24);
+	for (size_t i = 0; i < 6; i++) {
+		const uint8_t *p = bytes + 24 * i;
+
+		CU_ASSERT_EQUAL(get_le32(p), i);
+		CU_ASSERT_EQUAL(get_le64(p + 4), id[i]);
+		CU_ASSERT_EQUAL(get_le32(p + 12), 4096);
+		CU_ASSERT_EQUAL((int64_t)get_le64(p + 16), next[i]);
+	}
+	free(bytes);
+
+	/* Through pft and back to oracleGeneral: the same bytes. */
+	r = run_pflab("trace convert '%s' '%s' && '%s' trace convert '%s' '%s.2' --to oracle", rw,
+		      pft, pflab_path(), pft, out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_TRUE(same_bytes(out, spath("or.oracleGeneral.2")));
+
+	/* A random trace: the same faults read either way, OPT included. */
+	r = run_pflab("trace gen zipf --pages 300 --refs 20000 --seed 3 -o '%s' && "
+		      "'%s' trace convert '%s' '%s.3' --to oracleGeneral", pft, pflab_path(), pft, out);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	a = run_pflab("sim '%s' --policy lru,arc,opt --frames 10,50 --csv", pft);
+	b = run_pflab("sim '%s.3' --policy lru,arc,opt --frames 10,50 --csv", out);
+	CU_ASSERT_EQUAL(a.status, 0);
+	CU_ASSERT_EQUAL(b.status, 0);
+	/* The rows without their first column, the trace's name. */
+	for (char *p = a.out, *q = b.out; p && q; p = strchr(p, '\n'), q = strchr(q, '\n')) {
+		char *pe = strchr(++p, '\n'), *qe = strchr(++q, '\n');
+
+		if (!pe || !qe) {
+			CU_ASSERT_TRUE(!pe && !qe);
+			break;
+		}
+		CU_ASSERT_TRUE(pe - strchr(p, ',') == qe - strchr(q, ',') &&
+			       memcmp(strchr(p, ','), strchr(q, ','), (size_t)(pe - strchr(p, ','))) == 0);
+		p = pe - 1;
+		q = qe - 1;
+	}
+	CU_ASSERT_TRUE(strstr(b.out, ",opt,10,20000,9706,") != NULL);
+	cmd_result_free(&a);
+	cmd_result_free(&b);
+}
+
+/*
  * rw -> pft: the ids are dense in order of first appearance, the same page
  * always gets the same id, writes are kept, and the table maps back.
  */
@@ -903,7 +975,7 @@ static void test_convert_usage(void)
 
 	r = run_pflab("trace convert '%s' '%s' --to lackey", txt, pft);
 	CU_ASSERT_EQUAL(r.status, 2);
-	CU_ASSERT_STRING_EQUAL(r.err, "pflab trace convert: --to: cannot write lackey traces (pft, txt or rw)\n");
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab trace convert: --to: cannot write lackey traces (pft, txt, rw or oracleGeneral)\n");
 	cmd_result_free(&r);
 
 	r = run_pflab("trace convert '%s'", txt);
@@ -1127,7 +1199,7 @@ static void test_gen_usage(void)
 		{ "phases --phases seq:3:4,zipf:x:3:4 -o x", "--phases: phase 2 ('zipf:x:3:4'): 'x' is not a number" },
 		{ "phases --phases seq:3:4, -o x", "--phases: phase 2 (''): unknown kind '' (seq, loop, uniform, zipf or strided)" },
 		{ "phases --phases seq:3:4 --pages 3 -o x", "--pages does not apply to phases: put it in --phases" },
-		{ "seq --pages 5 --refs 7 --format arc -o x", "--format: cannot write arc traces (pft, txt or rw)" },
+		{ "seq --pages 5 --refs 7 --format arc -o x", "--format: cannot write arc traces (pft, txt, rw or oracleGeneral)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1281,6 +1353,7 @@ static CU_TestInfo trace_tests[] = {
 	{ "rw random lines", test_rw_random },
 	{ "convert txt -> pft -> txt", test_convert_roundtrip_txt },
 	{ "convert renames densely, keeps writes", test_convert_pft_renaming },
+	{ "convert to oracleGeneral byte by byte", test_convert_oracle },
 	{ "convert usage errors", test_convert_usage },
 	{ "info output", test_info_output },
 	{ "gen seq, loop, strided, phases exact", test_gen_exact },

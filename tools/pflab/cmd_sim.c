@@ -7,7 +7,9 @@
  * handed to the set of machines (vmm/pager/simset.h), which sizes each by
  * what the trace needs and holds the whole trace only when a policy needs
  * the future (OPT). Page ids are renamed to dense page numbers on the way in
- * unless the trace's ids already are dense (pflab's binary format).
+ * unless the trace's ids already are dense (pflab's binary format). With
+ * --jobs N the set replays each chunk on N threads (simset.h), the same
+ * output as one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #define CHUNK 65536 /* references per read: amortises calls, stays in cache */
 #define PROGRESS_CHUNKS 16 /* chunks between redraws of the progress line */
+#define SIM_MAX_JOBS 256   /* --jobs; threads are also bounded by the machines */
 
 struct sim_opts {
 	const char *trace_path;
@@ -37,6 +40,8 @@ struct sim_opts {
 	bool timing;
 	enum sim_output output;
 	struct pool_config pool;    /* --pool-low, --pool-high */
+	unsigned jobs;              /* --jobs: threads replaying machines */
+	bool no_prefetch;           /* --no-prefetch */
 };
 
 static const char sim_help[] =
@@ -65,6 +70,10 @@ static const char sim_help[] =
 	"                       minor (zero-fill) fault, not a major one\n"
 	"      --timing         add seconds and refs_per_sec to each row, and print the\n"
 	"                       process's peak memory once on stderr (peak_rss_kib)\n"
+	"  -j, --jobs N         replay the (policy, frames) pairs on N threads (default 1);\n"
+	"                       the output is the same whatever N\n"
+	"      --no-prefetch    replay without prefetching ahead: the same output, to\n"
+	"                       measure what prefetching saves (docs/performance.md)\n"
 	"      --pool-low L, --pool-high H\n"
 	"                       a paging daemon keeps L to H frames free or in a free\n"
 	"                       pool; faults on pool pages are minor (pool_reclaims\n"
@@ -121,7 +130,7 @@ static int parse_policies(char *list, struct sim_opts *o)
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
 	enum { OPT_PAGE_SIZE = 256, OPT_CSV, OPT_JSON, OPT_ZERO_FILL, OPT_TIMING, OPT_POOL_LOW,
-	       OPT_POOL_HIGH };
+	       OPT_POOL_HIGH, OPT_NO_PREFETCH };
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -135,6 +144,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "pool-low", required_argument, NULL, OPT_POOL_LOW },
 		{ "pool-high", required_argument, NULL, OPT_POOL_HIGH },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "no-prefetch", no_argument, NULL, OPT_NO_PREFETCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -142,8 +153,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	uint64_t v;
 	int c, rc;
 
-	*o = (struct sim_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096 };
-	while ((c = cli_getopt("sim", argc, argv, "p:n:f:h", longopts)) != -1) {
+	*o = (struct sim_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096, .jobs = 1 };
+	while ((c = cli_getopt("sim", argc, argv, "p:n:f:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'p':
 			rc = parse_policies(optarg, o);
@@ -180,12 +191,18 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		case OPT_TIMING: o->timing = true; break;
+		case OPT_NO_PREFETCH: o->no_prefetch = true; break;
 		case OPT_POOL_LOW:
 		case OPT_POOL_HIGH:
 			if (cli_parse_u64(optarg, 1, VREF_VPN_MAX, &v, why, sizeof(why)))
 				return cli_usage_error("sim", "--pool-%s: %s",
 						       c == OPT_POOL_LOW ? "low" : "high", why);
 			*(c == OPT_POOL_LOW ? &o->pool.low : &o->pool.high) = (uint32_t)v;
+			break;
+		case 'j':
+			if (cli_parse_u64(optarg, 1, SIM_MAX_JOBS, &v, why, sizeof(why)))
+				return cli_usage_error("sim", "--jobs: %s", why);
+			o->jobs = (unsigned)v;
 			break;
 		case 'h': fputs(sim_help, stdout); return -1;
 		default: return EXIT_USAGE;
@@ -303,6 +320,8 @@ static int sim_main(int argc, char **argv)
 		.zero_fill = opts.zero_fill,
 		.pool = opts.pool,
 		.dense = trace_dense(trace),
+		.jobs = opts.jobs,
+		.no_prefetch = opts.no_prefetch,
 	}, err, sizeof(err));
 	if (!set) {
 		rc = cli_usage_error("sim", "%s", err);

@@ -25,8 +25,8 @@
 
 static const char trace_help[] =
 	"usage: pflab trace info TRACE [--format F] [--page-size N] [--json]\n"
-	"       pflab trace convert IN OUT [--from F] [--to pft|txt|rw] [--page-size N] [--zstd]\n"
-	"       pflab trace gen KIND [options] -o OUT [--format pft|txt|rw]\n\n"
+	"       pflab trace convert IN OUT [--from F] [--to pft|txt|rw|oracleGeneral] [--page-size N] [--zstd]\n"
+	"       pflab trace gen KIND [options] -o OUT [--format pft|txt|rw|oracleGeneral]\n\n"
 	"Look at, convert and generate reference traces. Formats: txt, rw, lackey, arc,\n"
 	"oracleGeneral, be32 and pft (pflab's compact binary); gzip, xz and zstd input is\n"
 	"decompressed on the fly and the format is detected unless given.\n"
@@ -43,20 +43,22 @@ static const char info_help[] =
 	"      --json         one JSON object instead of text\n";
 
 static const char convert_help[] =
-	"usage: pflab trace convert IN OUT [--from F] [--to pft|txt|rw] [--page-size N] [--zstd]\n\n"
+	"usage: pflab trace convert IN OUT [--from F] [--to pft|txt|rw|oracleGeneral] [--page-size N] [--zstd]\n\n"
 	"Convert a trace, streaming. To pft (the default) page ids are renamed to dense\n"
 	"ids 0, 1, 2, ... in order of first appearance and the originals kept in its id\n"
 	"table; to txt or rw the page ids are written as they are (the original ones when\n"
-	"reading pft). txt has no write bit: writes become plain references.\n"
+	"reading pft). txt and oracleGeneral have no write bit: writes become plain\n"
+	"references. oracleGeneral (libCacheSim's records, with each reference's\n"
+	"next-access time) is written at the end: the trace is held, 8 bytes a reference.\n"
 	"\"-\" is standard input or output (a pft input must be a file: its id table,\n"
 	"at its end, is read first).\n\n"
 	"      --from F       input format (default: detect)\n"
-	"      --to F         pft, txt or rw (default pft)\n"
+	"      --to F         pft, txt, rw or oracleGeneral (default pft)\n"
 	"      --page-size N  bytes per page for byte addresses; recorded in a pft header\n"
 	"      --zstd         compress the output with zstd (implied by an OUT ending in .zst)\n";
 
 static const char gen_help[] =
-	"usage: pflab trace gen KIND [options] -o OUT [--format pft|txt|rw]\n\n"
+	"usage: pflab trace gen KIND [options] -o OUT [--format pft|txt|rw|oracleGeneral]\n\n"
 	"Write a synthetic trace. The same options and seed give the same bytes.\n\n"
 	"kinds:\n"
 	"  seq      --pages N --refs M: pages 0, 1, ..., N-1, again and again\n"
@@ -74,7 +76,7 @@ static const char gen_help[] =
 	"           e.g. 'zipf:0.9:5000:200000,seq:3000:100000,uniform:8000:100000'\n\n"
 	"options:\n"
 	"  -o, --output OUT     the file to write (\"-\": standard output)\n"
-	"  -f, --format F       pft (default), txt or rw\n"
+	"  -f, --format F       pft (default), txt, rw or oracleGeneral\n"
 	"      --seed S         the random seed (default 1)\n"
 	"      --write-ratio R  the fraction of references that are writes, 0..1 (default 0);\n"
 	"                       it does not change which pages are referenced\n"
@@ -87,8 +89,10 @@ static int parse_format(const char *cmd, const char *opt, const char *s, bool wr
 	if (trace_format_parse(s, out) != 0)
 		return cli_usage_error(cmd, "%s: unknown format '%s' (txt, rw, lackey, arc, oracleGeneral, be32, pft)",
 				       opt, s);
-	if (writable && *out != TRACE_PFT && *out != TRACE_TXT && *out != TRACE_RW)
-		return cli_usage_error(cmd, "%s: cannot write %s traces (pft, txt or rw)", opt, s);
+	if (writable && *out != TRACE_PFT && *out != TRACE_TXT && *out != TRACE_RW &&
+	    *out != TRACE_ORACLE)
+		return cli_usage_error(cmd, "%s: cannot write %s traces (pft, txt, rw or oracleGeneral)",
+				       opt, s);
 	return 0;
 }
 
@@ -443,8 +447,10 @@ static int convert_main(int argc, char **argv)
 			trace_writer_abort(cv.out);
 		} else if (trace_writer_close(cv.out, err, sizeof(err)) != 0) {
 			rc = cli_fail("trace convert", "%s", err);
-		} else if (wopt.format == TRACE_TXT && trace_stats(cv.in)->writes) {
-			fprintf(stderr, "pflab trace convert: note: txt has no write bit: %llu writes were written as plain references\n",
+		} else if ((wopt.format == TRACE_TXT || wopt.format == TRACE_ORACLE) &&
+			   trace_stats(cv.in)->writes) {
+			fprintf(stderr, "pflab trace convert: note: %s has no write bit: %llu writes were written as plain references\n",
+				trace_format_name(wopt.format),
 				(unsigned long long)trace_stats(cv.in)->writes);
 		}
 	}

@@ -49,9 +49,27 @@ struct policy_params {
 #define POLICY_VARIABLE     0x2u /* frees frames on its own (resident set varies) */
 #define POLICY_NEEDS_HITS   0x4u /* exact only where every reference is seen */
 
+/*
+ * Where a policy keeps state that a reference reads, so that the simulator,
+ * which knows the references ahead, can prefetch it (sim.c): element i at
+ * base + i * size, indexed by page (page_hint) or by frame (frame_hint).
+ * Set by create() and by grow(), which may move it; base NULL: nothing.
+ * Hints only: no count depends on them.
+ */
+struct policy_hint {
+	const void *base;
+	uint32_t size;
+};
+
 struct policy {
 	const struct policy_ops *ops;
 	struct pager *pager;
+	struct policy_hint page_hint, frame_hint;
+	/* Where the policy keeps the frame victim() would choose now (a list's
+	 * tail, a clock's hand), ILIST_NONE or out of range when empty; NULL:
+	 * not known without work. The simulator prefetches that frame and its
+	 * page's entry before the fault that evicts it. */
+	const uint32_t *victim_hint;
 };
 
 struct policy_ops {

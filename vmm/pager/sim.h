@@ -22,6 +22,7 @@ typedef uint32_t vref_t;
 struct sim {
 	struct sim_mmu mmu;
 	struct pager *pager;
+	bool prefetch;          /* sim_replay prefetches ahead (sim.c) */
 };
 
 struct sim_config {
@@ -32,6 +33,8 @@ struct sim_config {
 	bool first_touch_zero;  /* anonymous memory: first touches are minor faults */
 	struct pool_config pool; /* a free pool, its daemon run at the end of faults
 				    (pool.h); high 0: none */
+	bool no_prefetch;       /* replay without prefetching: the same counts,
+				   to measure what prefetching saves */
 };
 
 /*

@@ -4,10 +4,13 @@
  * live mode (simset.h). Streaming: every machine sees each chunk before the
  * next one comes. With OPT (POLICY_NEEDS_FUTURE) the whole string is held
  * and replayed at the end, each reference with the time of its next use
- * (sim_next_use(), the future Belady's OPT reads).
+ * (sim_next_use(), the future Belady's OPT reads). With jobs > 1, every
+ * existing machine replays a chunk on the thread of its index mod jobs, and
+ * the threads are joined before the next chunk is renamed.
  */
 #include "simset.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,17 @@
 #include "idmap.h"
 
 #define CHUNK 65536 /* references renamed at a time: stays in cache */
+
+/* One thread's share of a replay: machines t, t + nthreads, ... that exist. */
+struct share {
+	struct sim_set *set;
+	const vref_t *refs;
+	const uint32_t *next;  /* for the machines whose policy needs the future */
+	size_t n;
+	size_t t;
+	bool started;          /* on a thread of its own (not the calling one) */
+	pthread_t thread;
+};
 
 struct sim_set {
 	struct sim_set_config cfg;
@@ -28,6 +42,9 @@ struct sim_set {
 	vref_t *held;        /* the references so far, while npending or needs_future */
 	size_t nheld, held_cap;
 	vref_t *chunk;       /* CHUNK renamed references */
+	size_t nthreads;     /* min(jobs, machines), at least 1 */
+	struct share *shares; /* nthreads */
+	bool *failed;        /* per machine: its last replay failed */
 	bool machine_failed;
 	char err[256];
 };
@@ -49,6 +66,7 @@ static struct sim_config run_config(const struct sim_set *s, const struct sim_ru
 		.future_known = r->policy->flags & POLICY_NEEDS_FUTURE,
 		.first_touch_zero = s->cfg.zero_fill,
 		.pool = s->cfg.pool,
+		.no_prefetch = s->cfg.no_prefetch,
 	};
 }
 
@@ -92,11 +110,19 @@ struct sim_set *sim_set_create(const struct sim_set_config *cfg, char *err, size
 	s->nruns = cfg->npolicies * cfg->nframes;
 	s->runs = calloc(s->nruns ? s->nruns : 1, sizeof(*s->runs));
 	s->chunk = malloc(sizeof(*s->chunk) * CHUNK);
-	if (!s->runs || !s->chunk || (!cfg->dense && idmap_init(&s->ids) != 0)) {
+	s->nthreads = cfg->jobs < s->nruns ? cfg->jobs : s->nruns;
+	if (!s->nthreads)
+		s->nthreads = 1;
+	s->shares = calloc(s->nthreads, sizeof(*s->shares));
+	s->failed = calloc(s->nruns ? s->nruns : 1, sizeof(*s->failed));
+	if (!s->runs || !s->chunk || !s->shares || !s->failed ||
+	    (!cfg->dense && idmap_init(&s->ids) != 0)) {
 		snprintf(err, errlen, "out of memory");
 		cfg->dense ? (void)0 : idmap_fini(&s->ids);
 		free(s->runs);
 		free(s->chunk);
+		free(s->shares);
+		free(s->failed);
 		free(s);
 		return NULL;
 	}
@@ -119,6 +145,8 @@ void sim_set_destroy(struct sim_set *s)
 	free(s->runs);
 	free(s->held);
 	free(s->chunk);
+	free(s->shares);
+	free(s->failed);
 	free(s);
 }
 
@@ -159,19 +187,71 @@ static int grow_runs(struct sim_set *s)
 	return 0;
 }
 
-static int replay(struct sim_set *s, struct sim_run *r, const vref_t *refs, const uint32_t *next,
-		  size_t n)
+/* Replay into one machine. Touches r alone, so that threads can share a set. */
+static int replay_run(struct sim_run *r, const vref_t *refs, const uint32_t *next, size_t n)
 {
 	double t0 = now_seconds();
 	int rc = sim_replay(r->sim, refs, next, n);
 
 	r->seconds += now_seconds() - t0;
-	if (rc) {
-		snprintf(s->err, sizeof(s->err), "%s with %u frames: %s", r->policy->name, r->frames,
-			 r->sim->pager->err);
-		s->machine_failed = true;
-	}
 	return rc;
+}
+
+/* Machine r failed: its reason, as the set's. */
+static int run_failed(struct sim_set *s, const struct sim_run *r)
+{
+	snprintf(s->err, sizeof(s->err), "%s with %u frames: %s", r->policy->name, r->frames,
+		 r->sim->pager->err);
+	s->machine_failed = true;
+	return -1;
+}
+
+/* One machine, on the calling thread. */
+static int replay(struct sim_set *s, struct sim_run *r, const vref_t *refs, const uint32_t *next,
+		  size_t n)
+{
+	return replay_run(r, refs, next, n) ? run_failed(s, r) : 0;
+}
+
+static void *replay_share(void *arg)
+{
+	struct share *sh = arg;
+	struct sim_set *s = sh->set;
+
+	for (size_t i = sh->t; i < s->nruns; i += s->nthreads) {
+		struct sim_run *r = &s->runs[i];
+		bool future = r->policy->flags & POLICY_NEEDS_FUTURE;
+
+		if (r->sim && !s->failed[i] && replay_run(r, sh->refs, future ? sh->next : NULL, sh->n))
+			s->failed[i] = true;
+	}
+	return NULL;
+}
+
+/*
+ * Every existing machine replays refs, machine i on thread i mod nthreads:
+ * share 0 on the calling thread, the others on threads started now. A
+ * thread that cannot be started leaves its share to the calling thread.
+ * Then the first machine (in row order) that failed, if any, fails the set.
+ */
+static int replay_all(struct sim_set *s, const vref_t *refs, const uint32_t *next, size_t n)
+{
+	for (size_t t = 0; t < s->nthreads; t++) {
+		struct share *sh = &s->shares[t];
+
+		*sh = (struct share){ .set = s, .refs = refs, .next = next, .n = n, .t = t };
+		sh->started = t > 0 && pthread_create(&sh->thread, NULL, replay_share, sh) == 0;
+	}
+	for (size_t t = 0; t < s->nthreads; t++)
+		if (!s->shares[t].started)
+			replay_share(&s->shares[t]);
+	for (size_t t = 1; t < s->nthreads; t++)
+		if (s->shares[t].started)
+			pthread_join(s->shares[t].thread, NULL);
+	for (size_t i = 0; i < s->nruns; i++)
+		if (s->failed[i])
+			return run_failed(s, &s->runs[i]);
+	return 0;
 }
 
 /* Keep n references for the runs not created yet (or for OPT). */
@@ -254,9 +334,8 @@ static int put_chunk(struct sim_set *s, const struct trace_ref *refs, size_t n)
 	}
 	if (grow_runs(s) != 0)
 		return -1;
-	for (size_t i = 0; i < s->nruns; i++)
-		if (s->runs[i].sim && replay(s, &s->runs[i], s->chunk, NULL, n))
-			return -1;
+	if (replay_all(s, s->chunk, NULL, n) != 0)
+		return -1;
 	if (s->npending && (hold(s, s->chunk, n) != 0 || create_pending(s, false, true) != 0))
 		return -1;
 	return 0;
@@ -289,13 +368,9 @@ static int finish_future(struct sim_set *s)
 		free(next);
 		return -1;
 	}
-	for (size_t i = 0; i < s->nruns; i++) {
-		bool future = s->runs[i].policy->flags & POLICY_NEEDS_FUTURE;
-
-		if (replay(s, &s->runs[i], s->held, future ? next : NULL, s->nheld)) {
-			free(next);
-			return -1;
-		}
+	if (replay_all(s, s->held, next, s->nheld) != 0) {
+		free(next);
+		return -1;
 	}
 	free(next);
 	return 0;

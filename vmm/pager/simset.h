@@ -12,6 +12,12 @@
  * references held for it since the start; once every machine exists
  * nothing is held. When a policy needs the future (OPT) every reference is
  * held, 4 bytes each, and the machines replay at sim_set_finish().
+ *
+ * With jobs J > 1 the machines replay each chunk on J threads (the calling
+ * one and J - 1 started for the chunk, never more than the machines),
+ * machine i always on thread i mod J: machines share nothing but the chunk
+ * they read, so the counts are those of one thread. Reading, renaming and
+ * creating machines stay on the calling thread, between chunks.
  */
 #ifndef PFLAB_SIMSET_H
 #define PFLAB_SIMSET_H
@@ -33,6 +39,10 @@ struct sim_set_config {
 	bool zero_fill;                     /* first touches are minor faults */
 	struct pool_config pool;
 	bool dense;                         /* the ids are dense page numbers already */
+	unsigned jobs;                      /* threads replaying the machines; 0 or 1:
+					       the calling thread alone */
+	bool no_prefetch;                   /* replay without prefetching (sim.h): the
+					       same counts */
 };
 
 /* One machine; rows come policy by policy, frames ascending within each. */

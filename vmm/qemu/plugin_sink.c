@@ -44,6 +44,7 @@ struct plugin_sink *plugin_sink_create(const struct plugin_args *a, char *err, s
 			.frames = a->frames,
 			.nframes = a->nframes,
 			.params = POLICY_PARAMS_DEFAULT,
+			.jobs = 1, /* replayed on the calling (vCPU) thread, under its lock */
 		}, err, errlen);
 		if (!s->set) {
 			free(s);

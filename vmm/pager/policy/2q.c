@@ -38,7 +38,12 @@ static inline struct twoq *to_twoq(struct policy *pol)
 
 static int twoq_grow(struct policy *pol, uint32_t npages)
 {
-	return ghost_dir_grow(&to_twoq(pol)->ghosts, npages);
+	struct twoq *s = to_twoq(pol);
+	int rc = ghost_dir_grow(&s->ghosts, npages);
+
+	/* A fault reads its page's ghost byte: the simulator prefetches it. */
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	return rc;
 }
 
 static void twoq_destroy(struct policy *pol)
@@ -72,6 +77,8 @@ static struct policy *twoq_create(struct pager *p, const struct policy_params *p
 		twoq_destroy(&s->base);
 		return NULL;
 	}
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	s->base.frame_hint = (struct policy_hint){ s->fnode, sizeof(*s->fnode) };
 	return &s->base;
 }
 

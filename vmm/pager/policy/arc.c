@@ -41,7 +41,12 @@ static inline struct arc *to_arc(struct policy *pol)
 
 static int arc_grow(struct policy *pol, uint32_t npages)
 {
-	return ghost_dir_grow(&to_arc(pol)->ghosts, npages);
+	struct arc *s = to_arc(pol);
+	int rc = ghost_dir_grow(&s->ghosts, npages);
+
+	/* A fault reads its page's ghost byte: the simulator prefetches it. */
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	return rc;
 }
 
 static void arc_destroy(struct policy *pol)
@@ -71,6 +76,8 @@ static struct policy *arc_create(struct pager *p, const struct policy_params *pa
 		arc_destroy(&s->base);
 		return NULL;
 	}
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	s->base.frame_hint = (struct policy_hint){ s->fnode, sizeof(*s->fnode) };
 	return &s->base;
 }
 

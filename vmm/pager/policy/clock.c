@@ -30,6 +30,7 @@ static struct policy *clock_create(struct pager *p, const struct policy_params *
 		free(s);
 		return NULL;
 	}
+	s->base.victim_hint = &s->hand;
 	return &s->base;
 }
 

@@ -27,6 +27,8 @@ static struct policy *fifo_create(struct pager *p, const struct policy_params *p
 		return NULL;
 	}
 	ilist_init(&s->queue);
+	s->base.frame_hint = (struct policy_hint){ s->node, sizeof(*s->node) };
+	s->base.victim_hint = &s->queue.tail;
 	return &s->base;
 }
 

@@ -65,6 +65,7 @@ static struct policy *lfu_create(struct pager *p, const struct policy_params *pa
 	}
 	s->nfree = n;
 	s->lowest = NONE;
+	s->base.frame_hint = (struct policy_hint){ s->bucket_of, sizeof(*s->bucket_of) };
 	return &s->base;
 }
 

@@ -79,6 +79,8 @@ static int lirs_grow(struct policy *pol, uint32_t npages)
 		slot_of[i] = NO_SLOT;
 	s->slot_of = slot_of;
 	s->npages = npages;
+	/* A fault reads its page's slot: the simulator prefetches it. */
+	s->base.page_hint = (struct policy_hint){ s->slot_of, sizeof(*s->slot_of) };
 	return 0;
 }
 
@@ -136,6 +138,7 @@ static struct policy *lirs_create(struct pager *p, const struct policy_params *p
 	for (uint32_t k = 0; k < nslots; k++)
 		s->free_slot[k] = nslots - 1 - k;
 	s->nfree_slots = nslots;
+	s->base.frame_hint = (struct policy_hint){ s->snode, sizeof(*s->snode) };
 	return &s->base;
 }
 

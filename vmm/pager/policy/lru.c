@@ -33,6 +33,8 @@ static struct policy *lru_create(struct pager *p, const struct policy_params *pa
 	for (uint32_t f = 0; f < p->nframes; f++)
 		s->node[f].prev = OFF_LIST;
 	ilist_init(&s->order);
+	s->base.frame_hint = (struct policy_hint){ s->node, sizeof(*s->node) };
+	s->base.victim_hint = &s->order.tail;
 	return &s->base;
 }
 

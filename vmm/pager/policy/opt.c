@@ -47,6 +47,7 @@ static struct policy *opt_create(struct pager *p, const struct policy_params *pa
 		free(s);
 		return NULL;
 	}
+	s->base.frame_hint = (struct policy_hint){ s->heap.pos, sizeof(*s->heap.pos) };
 	return &s->base;
 }
 

@@ -53,17 +53,35 @@ static uint64_t xoshiro_next(struct xoshiro *r)
 	return out;
 }
 
+/*
+ * The generator's outputs, one drawn ahead: the stream is the same, and the
+ * next output is known before the fault that uses it, so that the frame it
+ * will pick can be named in advance (victim_hint).
+ */
+struct draws {
+	struct xoshiro rng;
+	uint64_t ahead;   /* the next output */
+};
+
+static uint64_t draw(struct draws *d)
+{
+	uint64_t out = d->ahead;
+
+	d->ahead = xoshiro_next(&d->rng);
+	return out;
+}
+
 /* Uniform in [0, n), n > 0: multiply-and-shift with rejection of the few
  * values that would make small results likelier (Lemire 2019). */
-static uint32_t xoshiro_below(struct xoshiro *r, uint32_t n)
+static uint32_t draw_below(struct draws *d, uint32_t n)
 {
-	uint64_t m = (xoshiro_next(r) >> 32) * n;
+	uint64_t m = (draw(d) >> 32) * n;
 
 	if ((uint32_t)m < n) {
 		uint32_t floor = (uint32_t)-n % n;
 
 		while ((uint32_t)m < floor)
-			m = (xoshiro_next(r) >> 32) * n;
+			m = (draw(d) >> 32) * n;
 	}
 	return (uint32_t)(m >> 32);
 }
@@ -72,11 +90,20 @@ static uint32_t xoshiro_below(struct xoshiro *r, uint32_t n)
 
 struct random_policy {
 	struct policy base;
-	struct xoshiro rng;
+	struct draws rng;
 	frame_t *held;    /* the evictable frames, in no order, [0, nheld) */
 	uint32_t *slot;   /* per frame: its index in held, or NOT_HELD */
 	uint32_t nheld;
+	frame_t next;     /* the frame the next output picks among held (the
+			     rare rejected output aside): victim_hint */
 };
+
+/* Name the frame the next victim() will likely pick, now that held is what
+ * it will be then (hits do not change it). */
+static void foresee(struct random_policy *s)
+{
+	s->next = s->nheld ? s->held[((s->rng.ahead >> 32) * s->nheld) >> 32] : NO_FRAME;
+}
 
 static struct policy *random_create(struct pager *p, const struct policy_params *params)
 {
@@ -94,7 +121,10 @@ static struct policy *random_create(struct pager *p, const struct policy_params 
 	}
 	for (uint32_t f = 0; f < p->nframes; f++)
 		s->slot[f] = NOT_HELD;
-	xoshiro_seed(&s->rng, params->seed);
+	xoshiro_seed(&s->rng.rng, params->seed);
+	s->rng.ahead = xoshiro_next(&s->rng.rng);
+	s->next = NO_FRAME;
+	s->base.victim_hint = &s->next;
 	return &s->base;
 }
 
@@ -113,6 +143,7 @@ static void random_insert(struct policy *pol, frame_t f)
 
 	s->slot[f] = s->nheld;
 	s->held[s->nheld++] = f;
+	foresee(s);
 }
 
 /* Take f out in O(1): the last held frame moves into its slot. */
@@ -135,7 +166,7 @@ static frame_t random_victim(struct policy *pol, vpn_t incoming)
 	(void)incoming;
 	if (s->nheld == 0)
 		return NO_FRAME;
-	f = s->held[xoshiro_below(&s->rng, s->nheld)];
+	f = s->held[draw_below(&s->rng, s->nheld)];
 	random_remove(pol, f);
 	return f;
 }

@@ -44,7 +44,12 @@ static inline struct s3fifo *to_s3fifo(struct policy *pol)
 
 static int s3fifo_grow(struct policy *pol, uint32_t npages)
 {
-	return ghost_dir_grow(&to_s3fifo(pol)->ghosts, npages);
+	struct s3fifo *s = to_s3fifo(pol);
+	int rc = ghost_dir_grow(&s->ghosts, npages);
+
+	/* A fault reads its page's ghost byte: the simulator prefetches it. */
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	return rc;
 }
 
 static void s3fifo_destroy(struct policy *pol)
@@ -79,6 +84,8 @@ static struct policy *s3fifo_create(struct pager *p, const struct policy_params 
 		s3fifo_destroy(&s->base);
 		return NULL;
 	}
+	s->base.page_hint = (struct policy_hint){ s->ghosts.which, 1 };
+	s->base.frame_hint = (struct policy_hint){ s->meta, sizeof(*s->meta) };
 	return &s->base;
 }
 

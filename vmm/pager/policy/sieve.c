@@ -42,6 +42,7 @@ static struct policy *sieve_create(struct pager *p, const struct policy_params *
 	}
 	ilist_init(&s->queue);
 	s->hand = ILIST_NONE;
+	s->base.victim_hint = &s->hand;
 	return &s->base;
 }
 
