@@ -509,6 +509,8 @@ static void test_capture_refusals(void)
 		{ "--rw --policy lru --frames 4 -- true", "need --out" },
 		{ "--out x.pft --csv -- true", "--policy" },
 		{ "--out x.pft -- no-such-program-here", "no such program" },
+		{ "--out x.pft -- /nonexistent-dir/prog", "/nonexistent-dir/prog: no such executable file" },
+		{ "--out x.pft --qemu /nonexistent-qemu -- true", "cannot find /nonexistent-qemu" },
 		{ "--out x.pft --plugin /nonexistent.so -- true", "cannot find the plugin" },
 		{ "--out /nonexistent-dir/x.pft -- true", "nonexistent-dir" },
 		{ "--bogus", "bogus" },

@@ -1001,6 +1001,11 @@ static void test_proc_usage(void)
 		{ "--policy opt", "needs the future" },
 		{ "--csv --json", "give one of --csv and --json" },
 		{ "--trace /nonexistent/t", "/nonexistent/t" },
+		{ "--pages 64 --frames 8 --corrupt-page 64",
+		  "--corrupt-page 64: the region has 64 pages" },
+		{ "--record /nonexistent-dir/r.rw", "--record /nonexistent-dir/r.rw: No such file" },
+		{ "--record /tmp", "--record /tmp: not a regular file" },
+		{ "--workload scan --trace /nonexistent/t", "exclude each other" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -238,6 +238,10 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				       o->region.policy);
 	if (o->wl.threads > o->region.pages)
 		return cli_usage_error("proc", "--threads %u: more threads than pages", o->wl.threads);
+	if (o->region.corrupt && !o->trace_path && o->region.corrupt_page >= o->region.pages)
+		return cli_usage_error("proc", "--corrupt-page %llu: the region has %llu pages",
+				       (unsigned long long)o->region.corrupt_page,
+				       (unsigned long long)o->region.pages);
 	o->region.seed = params.seed;
 	o->region.tick = params.tick ? params.tick : UVM_TICK_NONE;
 	o->region.window = params.window;
@@ -322,6 +326,10 @@ static int run(struct proc_opts *o, const struct loaded_trace *lt, struct record
 					      .len = lt->n, .index = &index };
 		o->region.replay = &replay;
 		o->region.pages = lt->npages;
+		if (o->region.corrupt && o->region.corrupt_page >= o->region.pages)
+			return cli_usage_error("proc", "--corrupt-page %llu: %s has %llu pages",
+					       (unsigned long long)o->region.corrupt_page,
+					       o->trace_path, (unsigned long long)o->region.pages);
 		o->wl.refs = lt->refs;
 		o->wl.nrefs = lt->n;
 		o->wl.index = &index;
