@@ -542,9 +542,10 @@ static void test_plugin_refused_by_qemu(void)
 
 	if (!qemu_usable())
 		return;
-	r = run_shell("qemu-x86_64 -plugin '%s/libpflab-qemu.so,out=x.pft,frames=x' /bin/true",
+	r = run_shell("qemu-x86_64 -plugin '%s/libpflab-qemu.so,out=x.pft,frames=x' /bin/echo started",
 		      build_dir());
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "started")); /* the program did not start */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab plugin: plugin argument 'frames=x'"));
 	cmd_result_free(&r);
 }
@@ -589,6 +590,45 @@ static void test_write_error_leaves_nothing(void)
 	cmd_result_free(&r);
 }
 
+/*
+ * What docs/qemu.md promises a user of pflab capture: PROGRAM keeps pflab's
+ * standard input and output; the plugin is found at $PFLAB_QEMU_PLUGIN;
+ * --frames takes sim's series; the plugin exports QEMU's two symbols only.
+ */
+static void test_capture_as_documented(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	if (!qemu_usable())
+		return;
+	r = run_shell("(echo through | '%s' capture --out '%s/cat.pft' -- cat)", pflab_path(), dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "through\n");
+	cmd_result_free(&r);
+	/* The environment's plugin is the one used: a wrong one is named. */
+	r = run_shell("(PFLAB_QEMU_PLUGIN=/nonexistent/env.so '%s' capture --out '%s/t.pft' -- true)",
+		      pflab_path(), dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "cannot find the plugin /nonexistent/env.so"));
+	cmd_result_free(&r);
+	r = run_shell("(PFLAB_QEMU_PLUGIN='%s/libpflab-qemu.so' '%s' capture --policy lru "
+		      "--frames 4:16:x2 --csv -- true | cut -d, -f2-4)", build_dir(), pflab_path());
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,4,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,8,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,16,"));
+	CU_ASSERT_EQUAL(count_lines(r.out), 4);
+	cmd_result_free(&r);
+	r = run_shell("(nm -D --defined-only '%s/libpflab-qemu.so' | awk '{ print $3 }' | sort)",
+		      build_dir());
+	CU_ASSERT_EQUAL(r.status, 0);
+	if (strcmp(r.out, "qemu_plugin_install\nqemu_plugin_version\n") != 0)
+		fprintf(stderr, "\n  exported: %s\n", r.out);
+	CU_ASSERT_STRING_EQUAL(r.out, "qemu_plugin_install\nqemu_plugin_version\n");
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo qemu_tests[] = {
 	{ "plugin arguments accepted, with their values", test_args_accepted },
 	{ "bad plugin arguments refused, naming the argument", test_args_refused },
@@ -602,6 +642,8 @@ static CU_TestInfo qemu_tests[] = {
 	{ "qemu refuses the plugin with the parser's reason", test_plugin_refused_by_qemu },
 	{ "a failed run leaves nothing", test_failed_run_leaves_nothing },
 	{ "a write error in the plugin leaves nothing", test_write_error_leaves_nothing },
+	{ "capture: stdin/stdout kept, $PFLAB_QEMU_PLUGIN, frame series, two symbols",
+	  test_capture_as_documented },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("qemu", qemu_tests);
