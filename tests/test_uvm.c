@@ -914,7 +914,7 @@ static bool sim_row(const char *csv, const char *policy, unsigned frames, long l
 static void test_proc_equals_sim(void)
 {
 	static const char *const pols[] = { "fifo", "clock", "opt", "random", "lru", "nru",
-					     "aging" };
+					     "aging", "2q", "arc" };
 	static const unsigned frames[] = { 7, 30, 90 };
 	char paths[3][512];
 
@@ -922,11 +922,11 @@ static void test_proc_equals_sim(void)
 	snprintf(paths[1], sizeof(paths[1]), "%s", gen_trace("uvm-b.rw", 2, 500, 400, 50));
 	snprintf(paths[2], sizeof(paths[2]), "%s", gen_trace("uvm-c.rw", 3, 600, 60, 0));
 	for (size_t tr = 0; tr < 3; tr++) {
-		struct cmd_result s = run_pflab("sim %s --policy fifo,clock,opt,random,lru,nru,aging "
+		struct cmd_result s = run_pflab("sim %s --policy fifo,clock,opt,random,lru,nru,aging,2q,arc "
 						"--frames 7,30,90 --tick 37 --seed 5 --csv", paths[tr]);
 
 		CU_ASSERT_EQUAL(s.status, 0);
-		for (size_t k = 0; k < 7; k++)
+		for (size_t k = 0; k < sizeof(pols) / sizeof(pols[0]); k++)
 			for (size_t f = 0; f < 3; f++) {
 				long long faults = -1, wb = -1;
 
