@@ -593,11 +593,13 @@ static void test_write_error_leaves_nothing(void)
 /*
  * What docs/qemu.md promises a user of pflab capture: PROGRAM keeps pflab's
  * standard input and output; the plugin is found at $PFLAB_QEMU_PLUGIN;
- * --frames takes sim's series; the plugin exports QEMU's two symbols only.
+ * --frames takes sim's series; the results file of "The plugin on its own";
+ * the plugin exports QEMU's two symbols only.
  */
 static void test_capture_as_documented(void)
 {
-	const char *dir = scratch_dir();
+	const char *dir = scratch_dir(), *prog;
+	unsigned long long buf;
 	struct cmd_result r;
 
 	if (!qemu_usable())
@@ -619,6 +621,15 @@ static void test_capture_as_documented(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,8,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,16,"));
 	CU_ASSERT_EQUAL(count_lines(r.out), 4);
+	cmd_result_free(&r);
+	/* The plugin on its own, and docs/qemu.md's results file, but the seconds. */
+	prog = tiny_program(&buf);
+	r = run_shell("(qemu-x86_64 -plugin '%s/libpflab-qemu.so,policy=fifo,frames=4,"
+		      "range=0x%llx-0x%llx,results=%s/res.txt' '%s' && sed '/^run/s/ [0-9.]*$//' "
+		      "'%s/res.txt')", build_dir(), buf, buf + 8 * 4096, dir, prog, dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "pflab-qemu-results 1\nrefs 11 writes 10 pages 8\n"
+				      "run fifo 4 11 11 11 0 7 7 4 38 0 0\nend\n");
 	cmd_result_free(&r);
 	r = run_shell("(nm -D --defined-only '%s/libpflab-qemu.so' | awk '{ print $3 }' | sort)",
 		      build_dir());
