@@ -590,6 +590,26 @@ static void test_write_error_leaves_nothing(void)
 	cmd_result_free(&r);
 }
 
+/* A capture stopped by a signal (SIGTERM; Ctrl-C's SIGINT alike) leaves
+ * nothing: an old file kept, no temporary file, exit 128 + the signal. */
+static void test_interrupted_leaves_nothing(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	if (!qemu_usable())
+		return;
+	/* Wait until the plugin's own temporary file is there: QEMU runs. */
+	r = run_shell("(mkdir -p '%s/intr' && echo keep > '%s/intr/old.pft' && "
+		      "('%s' capture --out '%s/intr/old.pft' -- sleep 30 & pid=$!; "
+		      "for i in $(seq 400); do ls -A '%s/intr' | grep -q '^\\.\\.' && break; sleep 0.05; done; "
+		      "kill -TERM $pid; wait $pid; echo \"status $?\"); ls -A '%s/intr'; cat '%s/intr/old.pft')",
+		      dir, dir, pflab_path(), dir, dir, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 143\nold.pft\nkeep\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab capture: interrupted by signal 15: nothing written"));
+	cmd_result_free(&r);
+}
+
 /*
  * What docs/qemu.md promises a user of pflab capture: PROGRAM keeps pflab's
  * standard input and output; the plugin is found at $PFLAB_QEMU_PLUGIN;
@@ -653,6 +673,7 @@ static CU_TestInfo qemu_tests[] = {
 	{ "qemu refuses the plugin with the parser's reason", test_plugin_refused_by_qemu },
 	{ "a failed run leaves nothing", test_failed_run_leaves_nothing },
 	{ "a write error in the plugin leaves nothing", test_write_error_leaves_nothing },
+	{ "an interrupted capture leaves nothing", test_interrupted_leaves_nothing },
 	{ "capture: stdin/stdout kept, $PFLAB_QEMU_PLUGIN, frame series, two symbols",
 	  test_capture_as_documented },
 	CU_TEST_INFO_NULL,

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,10 +257,25 @@ static char *default_plugin(void)
 	return asprintf(&so, "%s/libpflab-qemu.so", self) < 0 ? NULL : so;
 }
 
+/*
+ * SIGINT, SIGTERM or SIGHUP while QEMU runs: pass it on to QEMU (a terminal
+ * sends it to both), wait for QEMU to end, then remove what this run
+ * created and exit 128 + signal. A signal handler can only leave a note.
+ */
+static volatile sig_atomic_t interrupted;
+
+static void note_signal(int sig)
+{
+	interrupted = sig;
+}
+
 /* Run QEMU with the plugin; its status as lab_exit_status(), -1 if it could not start. */
 static int run_qemu(const char *qemu, const char *plugin_opt, const char *program,
 		    char *const *args)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction old[3];
+	bool passed_on = false;
 	size_t n = 0;
 	char **argv;
 	pid_t pid;
@@ -277,18 +293,32 @@ static int run_qemu(const char *qemu, const char *plugin_opt, const char *progra
 	for (size_t i = 1; i < n; i++)
 		argv[3 + i] = args[i];
 	fflush(NULL);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &(struct sigaction){ .sa_handler = note_signal }, &old[i]);
 	pid = fork();
 	if (pid == 0) {
+		for (size_t i = 0; i < 3; i++)
+			sigaction(sigs[i], &old[i], NULL);
 		execvp(qemu, argv);
 		fprintf(stderr, "pflab capture: %s: %s\n", qemu, strerror(errno));
 		_exit(LAB_STATUS_NOEXEC);
 	}
 	free(argv);
-	if (pid < 0)
+	ws = -1;
+	while (pid > 0 && waitpid(pid, &ws, 0) < 0) {
+		if (errno != EINTR) {
+			ws = -1;
+			break;
+		}
+		if (interrupted && !passed_on) {
+			kill(pid, interrupted);
+			passed_on = true;
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (pid < 0 || ws == -1)
 		return -1;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return -1;
 	return lab_exit_status(ws);
 }
 
@@ -447,6 +477,12 @@ static int capture_main(int argc, char **argv)
 	if (rc)
 		goto out;
 	status = run_qemu(j.qemu, j.plugin_opt, j.program, j.opts.program);
+	if (interrupted) {
+		fprintf(stderr, "pflab capture: interrupted by signal %d: nothing written\n",
+			(int)interrupted);
+		rc = 128 + interrupted;
+		goto out;
+	}
 	if (status != 0) {
 		rc = status < 0 ? cli_fail("capture", "cannot run %s: %s", j.opts.qemu, strerror(errno))
 		   : status == LAB_STATUS_NOEXEC ? cli_fail("capture", "cannot run %s", j.opts.qemu)
