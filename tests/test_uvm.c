@@ -989,6 +989,23 @@ static void test_proc_corrupt(void)
 		}
 }
 
+/* proc stopped by a signal leaves no temporary file of --record, and an
+ * old record untouched. */
+static void test_proc_interrupted(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	r = run_shell("(mkdir -p '%s/pint' && echo keep > '%s/pint/r.rw' && "
+		      "('%s' proc --workload random --pages 4096 --frames 512 --store memory "
+		      "--disk-latency 1ms --record '%s/pint/r.rw' & pid=$!; "
+		      "for i in $(seq 400); do ls -A '%s/pint' | grep -q '^\\.r' && break; sleep 0.05; done; "
+		      "kill -TERM $pid; wait $pid; echo \"status $?\"); ls -A '%s/pint'; cat '%s/pint/r.rw')",
+		      dir, dir, pflab_path(), dir, dir, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 143\nr.rw\nkeep\n");
+	cmd_result_free(&r);
+}
+
 static void test_proc_usage(void)
 {
 	static const struct { const char *args, *msg; } bad[] = {
@@ -1054,6 +1071,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "proc --record writes the faults", test_proc_record },
 	{ "proc says which page was corrupted", test_proc_corrupt },
 	{ "proc bad usage", test_proc_usage },
+	{ "proc killed by a signal leaves no temporary record", test_proc_interrupted },
 	CU_TEST_INFO_NULL,
 };
 
