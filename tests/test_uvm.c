@@ -989,6 +989,30 @@ static void test_proc_corrupt(void)
 		}
 }
 
+/* docs/uvm.md's Belady example: 9 faults at 3 frames (10 at 4, the anomaly),
+ * under both traps, with the columns in the order the page lists them. */
+#define PROC_HEADER "trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor," \
+	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches"
+
+static void test_proc_belady(void)
+{
+	const char *t = write_file("belady.txt", "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n");
+
+	for (int trap = 0; trap < 2; trap++)
+		for (unsigned frames = 3; frames <= 4; frames++) {
+			struct cmd_result r = run_pflab("proc --trace '%s' --policy fifo --frames %u "
+							"--trap %s --csv", t, frames,
+							trap ? "sigsegv" : "uffd");
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT(strncmp(r.out, PROC_HEADER "\n", strlen(PROC_HEADER) + 1) == 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "refs"), 12);
+			CU_ASSERT_EQUAL(csv_value(r.out, "faults"), frames == 3 ? 9 : 10);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			cmd_result_free(&r);
+		}
+}
+
 /* proc stopped by a signal leaves no temporary file of --record, and an
  * old record untouched. */
 static void test_proc_interrupted(void)
@@ -1072,6 +1096,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "proc says which page was corrupted", test_proc_corrupt },
 	{ "proc bad usage", test_proc_usage },
 	{ "proc killed by a signal leaves no temporary record", test_proc_interrupted },
+	{ "proc: Belady's string, 9 and 10 faults, the columns in order", test_proc_belady },
 	CU_TEST_INFO_NULL,
 };
 
