@@ -102,9 +102,11 @@ PIC_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -fPIC
 PLUGIN_OBJ := $(patsubst %.c,$(PIC_BUILD)/%.o,$(PAGER_SRC) $(TRACE_SRC) $(QEMU_SRC) $(QEMU_GLUE))
 .SECONDARY: $(PLUGIN_OBJ)
 
-$(PLUGIN): $(PLUGIN_OBJ)
+# vmm/qemu/plugin.map hides the linker's __start_/__stop_ symbols of the policy
+# registry too: the plugin exports qemu_plugin_version and qemu_plugin_install only.
+$(PLUGIN): $(PLUGIN_OBJ) vmm/qemu/plugin.map
 	@mkdir -p $(dir $@)
-	$(CC) $(PIC_CFLAGS) -shared -o $@ $^ -lzstd -llzma -lz -lpthread -lm
+	$(CC) $(PIC_CFLAGS) -shared -Wl,--version-script=vmm/qemu/plugin.map -o $@ $(PLUGIN_OBJ) -lzstd -llzma -lz -lpthread -lm
 
 $(PIC_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -509,6 +509,8 @@ static void test_capture_refusals(void)
 		{ "--rw --policy lru --frames 4 -- true", "need --out" },
 		{ "--out x.pft --csv -- true", "--policy" },
 		{ "--out x.pft -- no-such-program-here", "no such program" },
+		{ "--out x.pft -- /nonexistent-dir/prog", "/nonexistent-dir/prog: no such executable file" },
+		{ "--out x.pft --qemu /nonexistent-qemu -- true", "cannot find /nonexistent-qemu" },
 		{ "--out x.pft --plugin /nonexistent.so -- true", "cannot find the plugin" },
 		{ "--out /nonexistent-dir/x.pft -- true", "nonexistent-dir" },
 		{ "--bogus", "bogus" },
@@ -540,9 +542,10 @@ static void test_plugin_refused_by_qemu(void)
 
 	if (!qemu_usable())
 		return;
-	r = run_shell("qemu-x86_64 -plugin '%s/libpflab-qemu.so,out=x.pft,frames=x' /bin/true",
+	r = run_shell("qemu-x86_64 -plugin '%s/libpflab-qemu.so,out=x.pft,frames=x' /bin/echo started",
 		      build_dir());
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.out, "started")); /* the program did not start */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab plugin: plugin argument 'frames=x'"));
 	cmd_result_free(&r);
 }
@@ -587,6 +590,76 @@ static void test_write_error_leaves_nothing(void)
 	cmd_result_free(&r);
 }
 
+/* A capture stopped by a signal (SIGTERM; Ctrl-C's SIGINT alike) leaves
+ * nothing: an old file kept, no temporary file, exit 128 + the signal. */
+static void test_interrupted_leaves_nothing(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	if (!qemu_usable())
+		return;
+	/* Wait until the plugin's own temporary file is there: QEMU runs. */
+	r = run_shell("(mkdir -p '%s/intr' && echo keep > '%s/intr/old.pft' && "
+		      "('%s' capture --out '%s/intr/old.pft' -- sleep 30 & pid=$!; "
+		      "for i in $(seq 400); do ls -A '%s/intr' | grep -q '^\\.\\.' && break; sleep 0.05; done; "
+		      "kill -TERM $pid; wait $pid; echo \"status $?\"); ls -A '%s/intr'; cat '%s/intr/old.pft')",
+		      dir, dir, pflab_path(), dir, dir, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 143\nold.pft\nkeep\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab capture: interrupted by signal 15: nothing written"));
+	cmd_result_free(&r);
+}
+
+/*
+ * What docs/qemu.md promises a user of pflab capture: PROGRAM keeps pflab's
+ * standard input and output; the plugin is found at $PFLAB_QEMU_PLUGIN;
+ * --frames takes sim's series; the results file of "The plugin on its own";
+ * the plugin exports QEMU's two symbols only.
+ */
+static void test_capture_as_documented(void)
+{
+	const char *dir = scratch_dir(), *prog;
+	unsigned long long buf;
+	struct cmd_result r;
+
+	if (!qemu_usable())
+		return;
+	r = run_shell("(echo through | '%s' capture --out '%s/cat.pft' -- cat)", pflab_path(), dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "through\n");
+	cmd_result_free(&r);
+	/* The environment's plugin is the one used: a wrong one is named. */
+	r = run_shell("(PFLAB_QEMU_PLUGIN=/nonexistent/env.so '%s' capture --out '%s/t.pft' -- true)",
+		      pflab_path(), dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "cannot find the plugin /nonexistent/env.so"));
+	cmd_result_free(&r);
+	r = run_shell("(PFLAB_QEMU_PLUGIN='%s/libpflab-qemu.so' '%s' capture --policy lru "
+		      "--frames 4:16:x2 --csv -- true | cut -d, -f2-4)", build_dir(), pflab_path());
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,4,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,8,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "lru,16,"));
+	CU_ASSERT_EQUAL(count_lines(r.out), 4);
+	cmd_result_free(&r);
+	/* The plugin on its own, and docs/qemu.md's results file, but the seconds. */
+	prog = tiny_program(&buf);
+	r = run_shell("(qemu-x86_64 -plugin '%s/libpflab-qemu.so,policy=fifo,frames=4,"
+		      "range=0x%llx-0x%llx,results=%s/res.txt' '%s' && sed '/^run/s/ [0-9.]*$//' "
+		      "'%s/res.txt')", build_dir(), buf, buf + 8 * 4096, dir, prog, dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "pflab-qemu-results 1\nrefs 11 writes 10 pages 8\n"
+				      "run fifo 4 11 11 11 0 7 7 4 38 0 0\nend\n");
+	cmd_result_free(&r);
+	r = run_shell("(nm -D --defined-only '%s/libpflab-qemu.so' | awk '{ print $3 }' | sort)",
+		      build_dir());
+	CU_ASSERT_EQUAL(r.status, 0);
+	if (strcmp(r.out, "qemu_plugin_install\nqemu_plugin_version\n") != 0)
+		fprintf(stderr, "\n  exported: %s\n", r.out);
+	CU_ASSERT_STRING_EQUAL(r.out, "qemu_plugin_install\nqemu_plugin_version\n");
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo qemu_tests[] = {
 	{ "plugin arguments accepted, with their values", test_args_accepted },
 	{ "bad plugin arguments refused, naming the argument", test_args_refused },
@@ -600,6 +673,9 @@ static CU_TestInfo qemu_tests[] = {
 	{ "qemu refuses the plugin with the parser's reason", test_plugin_refused_by_qemu },
 	{ "a failed run leaves nothing", test_failed_run_leaves_nothing },
 	{ "a write error in the plugin leaves nothing", test_write_error_leaves_nothing },
+	{ "an interrupted capture leaves nothing", test_interrupted_leaves_nothing },
+	{ "capture: stdin/stdout kept, $PFLAB_QEMU_PLUGIN, frame series, two symbols",
+	  test_capture_as_documented },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("qemu", qemu_tests);

@@ -325,6 +325,39 @@ static void test_sample_arithmetic(void)
 	CU_ASSERT(kept > 9700 && kept < 10300);
 }
 
+/*
+ * Without --frames: 50 sizes, geometric from 32/R frames to the distinct
+ * pages (docs/lab.md); a trace with fewer pages than 32/R gets one size;
+ * an estimate is at most 1.
+ */
+static void test_default_sizes(void)
+{
+	char *text = malloc(2000 * 6 + 1), *o = text;
+	const char *path;
+	struct cmd_result m;
+	double frames[64];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	for (int i = 0; i < 2000; i++)
+		o += sprintf(o, "%d\n", i % 1000);
+	path = write_file("sample-sizes.txt", text);
+	free(text);
+	m = run_pflab("mrc '%s' --policy clock --sample 0.1 --csv", path);
+	CU_ASSERT_EQUAL(m.status, 0);
+	CU_ASSERT_EQUAL_FATAL(csv_column(m.out, 0, frames, 64), 50);
+	CU_ASSERT_EQUAL(frames[0], 320);
+	CU_ASSERT_EQUAL(frames[49], 1000);
+	for (int i = 1; i < 50; i++)
+		CU_ASSERT(frames[i] > frames[i - 1]);
+	cmd_result_free(&m);
+	/* 19 pages sampled, a loop through 10 frames: 38 misses over the 20
+	 * references a 1% sample should hold, 1.9, shown as at most 1. */
+	m = run_pflab("mrc '%s' --policy clock --sample 0.01 --csv", path);
+	CU_ASSERT_EQUAL(m.status, 0);
+	CU_ASSERT_STRING_EQUAL(m.out, "frames,faults,miss_ratio\n1000,2000,1.000000\n");
+	cmd_result_free(&m);
+}
+
 static CU_TestInfo sample_tests[] = {
 	{ "OPT curve of Belady's string: textbook, = pflab sim", test_opt_golden },
 	{ "OPT curve = pflab sim, stacks thousands deep", test_opt_deep },
@@ -335,6 +368,7 @@ static CU_TestInfo sample_tests[] = {
 	{ "sample threshold, scaled frames, hashed fraction", test_sample_arithmetic },
 	{ "--exact: exact columns = pflab sim, error beside", test_exact_columns },
 	{ "--exact --plot: both curves in the figure", test_plot_both },
+	{ "default sizes: 50, from 32/R to the distinct pages", test_default_sizes },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("sample", sample_tests);

@@ -914,7 +914,7 @@ static bool sim_row(const char *csv, const char *policy, unsigned frames, long l
 static void test_proc_equals_sim(void)
 {
 	static const char *const pols[] = { "fifo", "clock", "opt", "random", "lru", "nru",
-					     "aging" };
+					     "aging", "2q", "arc" };
 	static const unsigned frames[] = { 7, 30, 90 };
 	char paths[3][512];
 
@@ -922,11 +922,11 @@ static void test_proc_equals_sim(void)
 	snprintf(paths[1], sizeof(paths[1]), "%s", gen_trace("uvm-b.rw", 2, 500, 400, 50));
 	snprintf(paths[2], sizeof(paths[2]), "%s", gen_trace("uvm-c.rw", 3, 600, 60, 0));
 	for (size_t tr = 0; tr < 3; tr++) {
-		struct cmd_result s = run_pflab("sim %s --policy fifo,clock,opt,random,lru,nru,aging "
+		struct cmd_result s = run_pflab("sim %s --policy fifo,clock,opt,random,lru,nru,aging,2q,arc "
 						"--frames 7,30,90 --tick 37 --seed 5 --csv", paths[tr]);
 
 		CU_ASSERT_EQUAL(s.status, 0);
-		for (size_t k = 0; k < 7; k++)
+		for (size_t k = 0; k < sizeof(pols) / sizeof(pols[0]); k++)
 			for (size_t f = 0; f < 3; f++) {
 				long long faults = -1, wb = -1;
 
@@ -989,6 +989,47 @@ static void test_proc_corrupt(void)
 		}
 }
 
+/* docs/uvm.md's Belady example: 9 faults at 3 frames (10 at 4, the anomaly),
+ * under both traps, with the columns in the order the page lists them. */
+#define PROC_HEADER "trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor," \
+	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches"
+
+static void test_proc_belady(void)
+{
+	const char *t = write_file("belady.txt", "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n");
+
+	for (int trap = 0; trap < 2; trap++)
+		for (unsigned frames = 3; frames <= 4; frames++) {
+			struct cmd_result r = run_pflab("proc --trace '%s' --policy fifo --frames %u "
+							"--trap %s --csv", t, frames,
+							trap ? "sigsegv" : "uffd");
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT(strncmp(r.out, PROC_HEADER "\n", strlen(PROC_HEADER) + 1) == 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "refs"), 12);
+			CU_ASSERT_EQUAL(csv_value(r.out, "faults"), frames == 3 ? 9 : 10);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			cmd_result_free(&r);
+		}
+}
+
+/* proc stopped by a signal leaves no temporary file of --record, and an
+ * old record untouched. */
+static void test_proc_interrupted(void)
+{
+	const char *dir = scratch_dir();
+	struct cmd_result r;
+
+	r = run_shell("(mkdir -p '%s/pint' && echo keep > '%s/pint/r.rw' && "
+		      "('%s' proc --workload random --pages 4096 --frames 512 --store memory "
+		      "--disk-latency 1ms --record '%s/pint/r.rw' & pid=$!; "
+		      "for i in $(seq 400); do ls -A '%s/pint' | grep -q '^\\.r' && break; sleep 0.05; done; "
+		      "kill -TERM $pid; wait $pid; echo \"status $?\"); ls -A '%s/pint'; cat '%s/pint/r.rw')",
+		      dir, dir, pflab_path(), dir, dir, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 143\nr.rw\nkeep\n");
+	cmd_result_free(&r);
+}
+
 static void test_proc_usage(void)
 {
 	static const struct { const char *args, *msg; } bad[] = {
@@ -1001,6 +1042,11 @@ static void test_proc_usage(void)
 		{ "--policy opt", "needs the future" },
 		{ "--csv --json", "give one of --csv and --json" },
 		{ "--trace /nonexistent/t", "/nonexistent/t" },
+		{ "--pages 64 --frames 8 --corrupt-page 64",
+		  "--corrupt-page 64: the region has 64 pages" },
+		{ "--record /nonexistent-dir/r.rw", "--record /nonexistent-dir/r.rw: No such file" },
+		{ "--record /tmp", "--record /tmp: not a regular file" },
+		{ "--workload scan --trace /nonexistent/t", "exclude each other" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1049,6 +1095,8 @@ static CU_TestInfo uvm_tests[] = {
 	{ "proc --record writes the faults", test_proc_record },
 	{ "proc says which page was corrupted", test_proc_corrupt },
 	{ "proc bad usage", test_proc_usage },
+	{ "proc killed by a signal leaves no temporary record", test_proc_interrupted },
+	{ "proc: Belady's string, 9 and 10 faults, the columns in order", test_proc_belady },
 	CU_TEST_INFO_NULL,
 };
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,22 +213,29 @@ static char *plugin_option(const char *so, const struct plugin_argv *a)
 	return s;
 }
 
-/* PROGRAM as qemu-user needs it: a path (it does not search PATH). */
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* PROGRAM as qemu-user needs it: a path (it does not search PATH); NULL if
+ * there is no such executable file, so that a wrong name fails before QEMU. */
 static char *find_program(const char *name)
 {
 	const char *path = getenv("PATH");
 	char *dirs, *save = NULL;
 
 	if (strchr(name, '/'))
-		return strdup(name);
+		return is_executable(name) ? strdup(name) : NULL;
 	dirs = strdup(path && *path ? path : "/usr/bin:/bin");
 	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
 		char *full;
-		struct stat st;
 
 		if (asprintf(&full, "%s/%s", *d ? d : ".", name) < 0)
 			break;
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0) {
+		if (is_executable(full)) {
 			free(dirs);
 			return full;
 		}
@@ -249,10 +257,25 @@ static char *default_plugin(void)
 	return asprintf(&so, "%s/libpflab-qemu.so", self) < 0 ? NULL : so;
 }
 
+/*
+ * SIGINT, SIGTERM or SIGHUP while QEMU runs: pass it on to QEMU (a terminal
+ * sends it to both), wait for QEMU to end, then remove what this run
+ * created and exit 128 + signal. A signal handler can only leave a note.
+ */
+static volatile sig_atomic_t interrupted;
+
+static void note_signal(int sig)
+{
+	interrupted = sig;
+}
+
 /* Run QEMU with the plugin; its status as lab_exit_status(), -1 if it could not start. */
 static int run_qemu(const char *qemu, const char *plugin_opt, const char *program,
 		    char *const *args)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction old[3];
+	bool passed_on = false;
 	size_t n = 0;
 	char **argv;
 	pid_t pid;
@@ -270,18 +293,32 @@ static int run_qemu(const char *qemu, const char *plugin_opt, const char *progra
 	for (size_t i = 1; i < n; i++)
 		argv[3 + i] = args[i];
 	fflush(NULL);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &(struct sigaction){ .sa_handler = note_signal }, &old[i]);
 	pid = fork();
 	if (pid == 0) {
+		for (size_t i = 0; i < 3; i++)
+			sigaction(sigs[i], &old[i], NULL);
 		execvp(qemu, argv);
 		fprintf(stderr, "pflab capture: %s: %s\n", qemu, strerror(errno));
 		_exit(LAB_STATUS_NOEXEC);
 	}
 	free(argv);
-	if (pid < 0)
+	ws = -1;
+	while (pid > 0 && waitpid(pid, &ws, 0) < 0) {
+		if (errno != EINTR) {
+			ws = -1;
+			break;
+		}
+		if (interrupted && !passed_on) {
+			kill(pid, interrupted);
+			passed_on = true;
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (pid < 0 || ws == -1)
 		return -1;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return -1;
 	return lab_exit_status(ws);
 }
 
@@ -332,7 +369,7 @@ struct capture_job {
 	struct plugin_argv pargs;
 	struct outfile out;
 	bool out_open;
-	char *tmpdir, *results, *plugin, *program, *plugin_opt;
+	char *tmpdir, *results, *plugin, *program, *qemu, *plugin_opt;
 	struct plugin_results *res;
 };
 
@@ -371,6 +408,7 @@ static void job_free(struct capture_job *j)
 	free(j->results);
 	free(j->plugin);
 	free(j->program);
+	free(j->qemu);
 	free(j->plugin_opt);
 	free(j->res);
 }
@@ -391,7 +429,9 @@ static int prepare(struct capture_job *j)
 				       "or give --plugin)", j->plugin ? j->plugin : "libpflab-qemu.so");
 	j->program = find_program(o->program[0]);
 	if (!j->program)
-		return cli_usage_error("capture", "%s: no such program in PATH", o->program[0]);
+		return cli_usage_error("capture", strchr(o->program[0], '/')
+				       ? "%s: no such executable file" : "%s: no such program in PATH",
+				       o->program[0]);
 	j->tmpdir = lab_tempdir("pflab-capture");
 	if (!j->tmpdir || asprintf(&j->results, "%s/results", j->tmpdir) < 0)
 		return cli_fail("capture", "cannot make a temporary directory: %s", strerror(errno));
@@ -413,6 +453,11 @@ static int prepare(struct capture_job *j)
 	free(check);
 	if (rc)
 		return cli_usage_error("capture", "%s", err);
+	/* Last, so that every other refusal is the same where QEMU is absent. */
+	j->qemu = find_program(o->qemu);
+	if (!j->qemu)
+		return cli_usage_error("capture", "cannot find %s (tools/install-deps installs "
+				       "qemu-user; or give --qemu)", o->qemu);
 	j->plugin_opt = plugin_option(j->plugin, &j->pargs);
 	j->res = malloc(sizeof(*j->res));
 	if (!j->plugin_opt || !j->res)
@@ -431,7 +476,13 @@ static int capture_main(int argc, char **argv)
 	rc = prepare(&j);
 	if (rc)
 		goto out;
-	status = run_qemu(j.opts.qemu, j.plugin_opt, j.program, j.opts.program);
+	status = run_qemu(j.qemu, j.plugin_opt, j.program, j.opts.program);
+	if (interrupted) {
+		fprintf(stderr, "pflab capture: interrupted by signal %d: nothing written\n",
+			(int)interrupted);
+		rc = 128 + interrupted;
+		goto out;
+	}
 	if (status != 0) {
 		rc = status < 0 ? cli_fail("capture", "cannot run %s: %s", j.opts.qemu, strerror(errno))
 		   : status == LAB_STATUS_NOEXEC ? cli_fail("capture", "cannot run %s", j.opts.qemu)

@@ -5,10 +5,12 @@
  * docs/uvm.md), every byte verified; one row like pflab run's.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "loadtrace.h"
@@ -238,6 +240,10 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				       o->region.policy);
 	if (o->wl.threads > o->region.pages)
 		return cli_usage_error("proc", "--threads %u: more threads than pages", o->wl.threads);
+	if (o->region.corrupt && !o->trace_path && o->region.corrupt_page >= o->region.pages)
+		return cli_usage_error("proc", "--corrupt-page %llu: the region has %llu pages",
+				       (unsigned long long)o->region.corrupt_page,
+				       (unsigned long long)o->region.pages);
 	o->region.seed = params.seed;
 	o->region.tick = params.tick ? params.tick : UVM_TICK_NONE;
 	o->region.window = params.window;
@@ -322,6 +328,10 @@ static int run(struct proc_opts *o, const struct loaded_trace *lt, struct record
 					      .len = lt->n, .index = &index };
 		o->region.replay = &replay;
 		o->region.pages = lt->npages;
+		if (o->region.corrupt && o->region.corrupt_page >= o->region.pages)
+			return cli_usage_error("proc", "--corrupt-page %llu: %s has %llu pages",
+					       (unsigned long long)o->region.corrupt_page,
+					       o->trace_path, (unsigned long long)o->region.pages);
 		o->wl.refs = lt->refs;
 		o->wl.nrefs = lt->n;
 		o->wl.index = &index;
@@ -366,6 +376,29 @@ static int run(struct proc_opts *o, const struct loaded_trace *lt, struct record
 	return rc;
 }
 
+/*
+ * SIGINT, SIGTERM or SIGHUP during a run with --record: remove the record's
+ * temporary file, then die of the signal as before. (The swap store's file
+ * has no name; nothing else is left.) unlink() is async-signal-safe.
+ */
+static const char *volatile record_tmp;
+
+static void remove_record(int sig)
+{
+	if (record_tmp)
+		unlink(record_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_signals(void (*handler)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &(struct sigaction){ .sa_handler = handler }, NULL);
+}
+
 static int proc_main(int argc, char **argv)
 {
 	struct proc_opts o = {
@@ -396,13 +429,20 @@ static int proc_main(int argc, char **argv)
 		rec.ids = lt.ids;
 	}
 	if (o.record_path) {
+		on_signals(remove_record);
 		rec.f = outfile_fopen(&record_of, o.record_path, err, sizeof(err));
 		if (!rec.f) {
+			on_signals(SIG_DFL);
 			loaded_trace_free(&lt);
 			return cli_usage_error("proc", "--record %s", err);
 		}
+		record_tmp = record_of.tmp;
 	}
 	rc = run(&o, o.trace_path ? &lt : NULL, &rec);
+	if (rec.f) {
+		on_signals(SIG_DFL);
+		record_tmp = NULL;
+	}
 	if (rec.f && rc == EXIT_USAGE) {
 		outfile_abort(&record_of);
 		fclose(rec.f);
