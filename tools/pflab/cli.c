@@ -2,6 +2,7 @@
 /* Shared command-line helpers: see cli.h. */
 #include "cli.h"
 
+#include "outfile.h"
 #include "policy.h"
 
 #include <stdarg.h>
@@ -130,4 +131,23 @@ int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out)
 		return cli_usage_error(cmd, "--page-size: %s is not a power of two", s);
 	*out = (uint32_t)v;
 	return 0;
+}
+
+int cli_output_close(const char *cmd, const char *opt, struct outfile *of, FILE *f, bool keep,
+		     int status)
+{
+	char err[700];
+
+	if (!f)
+		return status;
+	if (!keep) {
+		outfile_abort(of);
+		fclose(f);
+		return status;
+	}
+	if (outfile_fclose(of, f, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pflab %s: %s %s\n", cmd, opt, err);
+		return status == EXIT_OK ? EXIT_FAIL : status;
+	}
+	return status;
 }

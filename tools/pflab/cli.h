@@ -39,6 +39,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Print "pflab <cmd>: <reason>\n" to stderr and return EXIT_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct outfile;
+/*
+ * Close a command's optional output FILE (opened by outfile_fopen; NULL:
+ * nothing to do): renamed into place when keep, removed otherwise. A close
+ * that fails is reported as "pflab CMD: OPT PATH: reason" and turns an
+ * EXIT_OK status into EXIT_FAIL. Returns the command's status.
+ */
+int cli_output_close(const char *cmd, const char *opt, struct outfile *of, FILE *f, bool keep,
+		     int status);
+
 /*
  * getopt_long with pflab's reporting: returns the option, -1 at the end, or
  * '?' after printing a one-line reason for an unknown option or a missing

@@ -443,13 +443,7 @@ static int proc_main(int argc, char **argv)
 		on_signals(SIG_DFL);
 		record_tmp = NULL;
 	}
-	if (rec.f && rc == EXIT_USAGE) {
-		outfile_abort(&record_of);
-		fclose(rec.f);
-	} else if (rec.f && outfile_fclose(&record_of, rec.f, err, sizeof(err)) != 0) {
-		fprintf(stderr, "pflab proc: --record %s\n", err);
-		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
-	}
+	rc = cli_output_close("proc", "--record", &record_of, rec.f, rc != EXIT_USAGE, rc);
 	loaded_trace_free(&lt);
 	return rc;
 }

@@ -741,24 +741,8 @@ static int run_main(int argc, char **argv)
 	 * failed check's too: it is what the guest did. The fault log is kept
 	 * once the guest started, a crash's or a timeout's too: it says what
 	 * happened up to then. A run that never started leaves neither. */
-	if (!ran && o.vm.record) {
-		outfile_abort(&record_of);
-		fclose(o.vm.record);
-		o.vm.record = NULL;
-	}
-	if (rc == EXIT_USAGE && o.vm.fault_log) {
-		outfile_abort(&fault_log_of);
-		fclose(o.vm.fault_log);
-		o.vm.fault_log = NULL;
-	}
-	if (o.vm.record && outfile_fclose(&record_of, o.vm.record, err, sizeof(err)) != 0) {
-		fprintf(stderr, "pflab run: --record %s\n", err);
-		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
-	}
-	if (o.vm.fault_log && outfile_fclose(&fault_log_of, o.vm.fault_log, err, sizeof(err)) != 0) {
-		fprintf(stderr, "pflab run: --fault-log %s\n", err);
-		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
-	}
+	rc = cli_output_close("run", "--record", &record_of, o.vm.record, ran, rc);
+	rc = cli_output_close("run", "--fault-log", &fault_log_of, o.vm.fault_log, rc != EXIT_USAGE, rc);
 	loaded_trace_free(&lt);
 	return rc;
 }
