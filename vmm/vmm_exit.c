@@ -297,13 +297,30 @@ static bool in_data(const struct vmm *v, uint64_t gpa)
 	return gpa >= PFLAB_DATA_BASE && gpa - PFLAB_DATA_BASE < region_bytes(&v->region);
 }
 
-/* For inspect_fault(): would such an access to gpa trap now? */
+/* EFAULTs in a row on data pages that no longer trap, before the vCPU is
+ * judged stuck: each is a race with another vCPU's mapping, which one
+ * re-entry resolves. */
+#define MAX_RACED_TRAPS 1000
+
+/* What inspect_fault() asks about the pages an instruction touches. */
+struct trap_query {
+	struct vmm *v;
+	uint64_t data_gpa; /* the first data page it touches, or UINT64_MAX */
+};
+
+/* For inspect_fault(): would such an access to gpa trap now? Remembers
+ * the first data page asked about: with several vCPUs, another one may
+ * have mapped the page between this vCPU's EFAULT and its taking the
+ * fault lock, and then no access traps any more. */
 static int data_access_traps(void *ctx, uint64_t gpa, int write)
 {
-	struct vmm *v = ctx;
+	struct trap_query *q = ctx;
 
-	return in_data(v, gpa) &&
-	       kvm_mmu_traps(&v->mmu, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), write);
+	if (!in_data(q->v, gpa))
+		return 0;
+	if (q->data_gpa == UINT64_MAX)
+		q->data_gpa = gpa;
+	return kvm_mmu_traps(&q->v->mmu, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), write);
 }
 
 /* For inspect.c: the bytes of a data page the guest can read now, or NULL. */
@@ -352,6 +369,7 @@ int run_vcpu(struct vcpu *c)
 {
 	struct vmm *v = c->v;
 	struct kvm_run *run = c->vm.run;
+	unsigned raced = 0; /* EFAULTs in a row on pages that no longer trap */
 	char what[200];
 
 	while (!c->exited) {
@@ -375,12 +393,15 @@ int run_vcpu(struct vcpu *c)
 				/* No exit information: find the access ourselves. */
 				uint64_t gpa, t0 = now_ns();
 				enum access_kind kind;
+				struct trap_query q = { v, UINT64_MAX };
 
 				/* Locked from the look at what traps to the fault:
-				 * the paging daemon changes what traps. */
+				 * the paging daemon and the other vCPUs change
+				 * what traps. */
 				pthread_mutex_lock(&v->fault_lock);
-				if (inspect_fault(&c->vm, &v->ram, data_access_traps, v, &gpa,
+				if (inspect_fault(&c->vm, &v->ram, data_access_traps, &q, &gpa,
 						  &kind) == 0) {
+					raced = 0;
 					rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
 							kind);
 					if (rc == 1)
@@ -392,7 +413,15 @@ int run_vcpu(struct vcpu *c)
 					continue;
 				}
 				pthread_mutex_unlock(&v->fault_lock);
-				return bad_guest(c, "KVM_RUN failed with EFAULT on no data page");
+				/* The access is to a data page that no longer traps:
+				 * mapped meanwhile by another vCPU. Run it again; a
+				 * page that never stops failing is the guest's. */
+				if (q.data_gpa != UINT64_MAX && ++raced < MAX_RACED_TRAPS) {
+					continue;
+				}
+				return bad_guest(c, q.data_gpa != UINT64_MAX
+					? "KVM_RUN failed with EFAULT again and again on a mapped data page"
+					: "KVM_RUN failed with EFAULT on no data page");
 			}
 			if (e == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 				uint64_t gpa = kvm_memory_fault(run)->gpa;
@@ -410,6 +439,7 @@ int run_vcpu(struct vcpu *c)
 			}
 			return vmm_fail(v, "KVM_RUN: %s (exit reason %u, gpa 0x%llx)", strerror(e), run->exit_reason, (unsigned long long)kvm_memory_fault(run)->gpa);
 		}
+		raced = 0;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			rc = exit_io(c);
