@@ -117,6 +117,51 @@ static void test_convert_bad_input_keeps_target(void)
 	cmd_result_free(&r);
 }
 
+/*
+ * A command stopped by SIGTERM or SIGHUP (or SIGINT) while it writes an
+ * output leaves no temporary file and the old output as it was, and dies
+ * of the signal (main.c's handler, outfile_remove_all()). A signal ignored
+ * when pflab started (nohup's SIGHUP) stays ignored.
+ */
+static void test_interrupted_leaves_nothing(void)
+{
+	static const struct { const char *sig; const char *status; } sigs[] = {
+		{ "TERM", "status 143\n" }, { "HUP", "status 129\n" },
+	};
+	const char *dir = subdir("intr");
+	char old[600];
+	struct cmd_result r;
+
+	snprintf(old, sizeof(old), "%s/old.txt", dir);
+	write_file("intr/old.txt", keep_text);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		char want[200];
+
+		/* Wait until the temporary file is there, so that the signal
+		 * comes while the output is being written. (SIGINT takes the
+		 * same handler, but a shell's background job ignores it.) */
+		r = run_shell("(('%s' trace gen uniform --pages 100000 --refs 50000000 "
+			      "--format txt -o '%s' & pid=$!; "
+			      "for i in $(seq 600); do ls -A '%s' | grep -q '^\\.old' && break; sleep 0.05; done; "
+			      "kill -%s $pid; wait $pid; echo \"status $?\"); ls -A '%s')",
+			      pflab_path(), old, dir, sigs[i].sig, dir);
+		snprintf(want, sizeof(want), "%sold.txt\n", sigs[i].status);
+		CU_ASSERT_STRING_EQUAL(r.out, want);
+		CU_ASSERT_TRUE(survived(old));
+		cmd_result_free(&r);
+	}
+	/* Under nohup, SIGHUP does nothing; SIGTERM still cleans up. */
+	r = run_shell("((nohup '%s' trace gen uniform --pages 100000 --refs 50000000 "
+		      "--format txt -o '%s' 2>/dev/null & pid=$!; "
+		      "for i in $(seq 600); do ls -A '%s' | grep -q '^\\.old' && break; sleep 0.05; done; "
+		      "kill -HUP $pid; sleep 0.5; kill -0 $pid && echo alive; "
+		      "kill -TERM $pid; wait $pid; echo \"status $?\"); ls -A '%s')",
+		      pflab_path(), old, dir, dir);
+	CU_ASSERT_STRING_EQUAL(r.out, "alive\nstatus 143\nold.txt\n");
+	CU_ASSERT_TRUE(survived(old));
+	cmd_result_free(&r);
+}
+
 static void test_device_and_symlink_refused(void)
 {
 	const char *dir = subdir("dev");
@@ -426,6 +471,7 @@ static CU_TestInfo tests[] = {
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
 	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
 	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },
+	{ "a command killed by a signal leaves no temporary file", test_interrupted_leaves_nothing },
 	{ "output paths checked before any work", test_output_paths_checked_up_front },
 	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },

@@ -5,10 +5,61 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * The temporary files being written, for outfile_remove_all() in a signal
+ * handler, which gets no context: the one process-wide table here. A slot
+ * is claimed (FREE -> CLAIMED), filled, then published (LIVE); a handler
+ * unlinks only LIVE slots, whose bytes are complete. A temporary file
+ * opened while every slot is taken is not removed on a signal (it is still
+ * removed by outfile_abort), and its name is hidden (".NAME.pflab-XXXXXX").
+ */
+enum { SLOT_FREE, SLOT_CLAIMED, SLOT_LIVE };
+#define OUTFILE_SLOTS 8
+
+static struct {
+	int state;
+	char path[PATH_MAX];
+} live[OUTFILE_SLOTS];
+
+static void track(const char *tmp)
+{
+	if (strlen(tmp) >= PATH_MAX)
+		return;
+	for (int i = 0; i < OUTFILE_SLOTS; i++) {
+		int expect = SLOT_FREE;
+
+		if (__atomic_compare_exchange_n(&live[i].state, &expect, SLOT_CLAIMED, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			strcpy(live[i].path, tmp);
+			__atomic_store_n(&live[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
+static void untrack(const char *tmp)
+{
+	for (int i = 0; i < OUTFILE_SLOTS; i++) {
+		if (__atomic_load_n(&live[i].state, __ATOMIC_ACQUIRE) == SLOT_LIVE &&
+		    strcmp(live[i].path, tmp) == 0) {
+			__atomic_store_n(&live[i].state, SLOT_FREE, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
+void outfile_remove_all(void)
+{
+	for (int i = 0; i < OUTFILE_SLOTS; i++)
+		if (__atomic_load_n(&live[i].state, __ATOMIC_ACQUIRE) == SLOT_LIVE)
+			unlink(live[i].path);
+}
 
 static bool is_stdout(const char *path)
 {
@@ -108,6 +159,7 @@ int outfile_open(struct outfile *f, const char *path, char *err, size_t errlen)
 		*f = (struct outfile){ .fd = -1 };
 		return -1;
 	}
+	track(f->tmp);
 	/* mkstemp makes 0600; an output gets the mode a plain creat() would. */
 	{
 		mode_t mask = umask(0);
@@ -152,6 +204,7 @@ void outfile_abort(struct outfile *f)
 	if (!f->path)
 		return;
 	if (f->tmp) {
+		untrack(f->tmp);
 		if (f->fd >= 0)
 			close(f->fd);
 		unlink(f->tmp);
@@ -175,6 +228,7 @@ int outfile_commit(struct outfile *f, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	untrack(f->tmp);
 	if (rename(f->tmp, f->path) != 0) {
 		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 		outfile_abort(f);

@@ -49,4 +49,12 @@ int outfile_fclose(struct outfile *f, FILE *fp, char *err, size_t errlen);
 /* Remove the temporary file; the target stays as it was. */
 void outfile_abort(struct outfile *f);
 
+/*
+ * Remove the temporary file of every output being written (at most the
+ * first 8 open at once), leaving every target as it was. Async-signal-safe:
+ * for a handler of SIGINT, SIGTERM or SIGHUP, which then dies of the
+ * signal, so that an interrupted command leaves nothing behind.
+ */
+void outfile_remove_all(void);
+
 #endif /* PFLAB_OUTFILE_H */

@@ -5,7 +5,6 @@
  * docs/uvm.md), every byte verified; one row like pflab run's.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,29 +375,6 @@ static int run(struct proc_opts *o, const struct loaded_trace *lt, struct record
 	return rc;
 }
 
-/*
- * SIGINT, SIGTERM or SIGHUP during a run with --record: remove the record's
- * temporary file, then die of the signal as before. (The swap store's file
- * has no name; nothing else is left.) unlink() is async-signal-safe.
- */
-static const char *volatile record_tmp;
-
-static void remove_record(int sig)
-{
-	if (record_tmp)
-		unlink(record_tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void on_signals(void (*handler)(int))
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &(struct sigaction){ .sa_handler = handler }, NULL);
-}
-
 static int proc_main(int argc, char **argv)
 {
 	struct proc_opts o = {
@@ -429,20 +405,14 @@ static int proc_main(int argc, char **argv)
 		rec.ids = lt.ids;
 	}
 	if (o.record_path) {
-		on_signals(remove_record);
+		/* On a signal, main.c's handler removes its temporary file. */
 		rec.f = outfile_fopen(&record_of, o.record_path, err, sizeof(err));
 		if (!rec.f) {
-			on_signals(SIG_DFL);
 			loaded_trace_free(&lt);
 			return cli_usage_error("proc", "--record %s", err);
 		}
-		record_tmp = record_of.tmp;
 	}
 	rc = run(&o, o.trace_path ? &lt : NULL, &rec);
-	if (rec.f) {
-		on_signals(SIG_DFL);
-		record_tmp = NULL;
-	}
 	rc = cli_output_close("proc", "--record", &record_of, rec.f, rc != EXIT_USAGE, rc);
 	loaded_trace_free(&lt);
 	return rc;

@@ -3,10 +3,40 @@
  * pflab: a page-fault lab. This file only dispatches to the subcommands;
  * each lives in cmd_<name>.c and registers itself.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "outfile.h"
+
+/*
+ * SIGINT, SIGTERM or SIGHUP: remove the temporary file of every output
+ * being written (traces/outfile.h), then die of the signal as before, so
+ * that an interrupted command leaves nothing behind, not even a hidden
+ * temporary file. Commands that must stop a child first (capture, regress)
+ * install their own handlers instead.
+ */
+static void remove_outputs(int sig)
+{
+	outfile_remove_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction was;
+
+		/* A signal ignored from the start (nohup's SIGHUP) stays so. */
+		if (sigaction(sigs[i], NULL, &was) == 0 && was.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &(struct sigaction){ .sa_handler = remove_outputs }, NULL);
+	}
+}
 
 static void usage(FILE *out)
 {
@@ -37,5 +67,6 @@ int main(int argc, char **argv)
 	cmd = command_find(argv[1]);
 	if (!cmd)
 		return cli_usage_error(NULL, "unknown command '%s' (see pflab --help)", argv[1]);
+	on_signals();
 	return cmd->main(argc - 1, argv + 1);
 }
