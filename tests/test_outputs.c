@@ -140,7 +140,7 @@ static void test_interrupted_leaves_nothing(void)
 		/* Wait until the temporary file is there, so that the signal
 		 * comes while the output is being written. (SIGINT takes the
 		 * same handler, but a shell's background job ignores it.) */
-		r = run_shell("(('%s' trace gen uniform --pages 100000 --refs 50000000 "
+		r = run_shell("(('%s' trace gen uniform --pages 100000 --refs 300000000 "
 			      "--format txt -o '%s' & pid=$!; "
 			      "for i in $(seq 600); do ls -A '%s' | grep -q '^\\.old' && break; sleep 0.05; done; "
 			      "kill -%s $pid; wait $pid; echo \"status $?\"); ls -A '%s')",
@@ -151,7 +151,7 @@ static void test_interrupted_leaves_nothing(void)
 		cmd_result_free(&r);
 	}
 	/* Under nohup, SIGHUP does nothing; SIGTERM still cleans up. */
-	r = run_shell("((nohup '%s' trace gen uniform --pages 100000 --refs 50000000 "
+	r = run_shell("((nohup '%s' trace gen uniform --pages 100000 --refs 300000000 "
 		      "--format txt -o '%s' 2>/dev/null & pid=$!; "
 		      "for i in $(seq 600); do ls -A '%s' | grep -q '^\\.old' && break; sleep 0.05; done; "
 		      "kill -HUP $pid; sleep 0.5; kill -0 $pid && echo alive; "
