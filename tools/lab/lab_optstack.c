@@ -10,9 +10,15 @@
 #define NONE UINT32_MAX
 #define MIN_SLOTS 1024u
 
-/* A subtree of slots: the sum of (markers - 1) over its pages (0 for a slot
- * holding no page), the smallest sum over a non-empty suffix of its slots,
- * and the smallest size whose marker it holds (NONE: no marker). */
+/*
+ * The tree's leaves are blocks of BLOCK slots, each summed by a scan of its
+ * slots when one changes, so that the tree is small enough to stay in the
+ * caches. A node covers a run of slots: the sum of h over them, where h is
+ * (markers - 1) for a slot holding a page and 0 for one that holds none,
+ * the smallest sum over a non-empty suffix of the run, and the smallest
+ * size whose marker it holds (NONE: no marker).
+ */
+#define BLOCK 16u
 struct node {
 	int32_t sum;
 	int32_t msuf;
@@ -35,7 +41,8 @@ struct lab_opt_online {
 	uint32_t *cnt;      /* per slot: its markers */
 	uint64_t *bits;     /* per slot: holds a page */
 	uint64_t *summary;  /* per word of bits: not zero */
-	struct node *tree;  /* 2 * cap nodes: node 1 the root, slot s at cap + s */
+	uint32_t nblocks;   /* cap / BLOCK */
+	struct node *tree;  /* 2 * nblocks nodes: node 1 the root, block b at nblocks + b */
 };
 
 /* ---------------------------------------------------------------- heaps */
@@ -71,56 +78,78 @@ static void heap_single(struct lab_opt_online *s, uint32_t c)
 
 /* ----------------------------------------------------------------- tree */
 
-static void leaf_set(struct lab_opt_online *s, uint32_t slot)
+static inline int32_t slot_h(const struct lab_opt_online *s, uint32_t slot)
 {
-	struct node *n = &s->tree[s->cap + slot];
-	bool live = s->bits[slot / 64] >> (slot % 64) & 1;
-
-	n->sum = n->msuf = live ? (int32_t)s->cnt[slot] - 1 : 0;
-	n->mlev = s->heap[slot] ? s->heap[slot] : NONE;
+	return (int32_t)s->cnt[slot] - (int32_t)(s->bits[slot / 64] >> (slot % 64) & 1);
 }
 
-static inline void pull(struct node *t, uint32_t i)
+/* Block b's node, from its slots. */
+static void block_set(struct lab_opt_online *s, uint32_t b)
+{
+	const uint32_t *cnt = s->cnt + b * BLOCK, *heap = s->heap + b * BLOCK;
+	uint64_t live = s->bits[b * BLOCK / 64] >> (b * BLOCK % 64);
+	int32_t sum = 0, msuf = INT32_MAX;
+	uint32_t low = UINT32_MAX; /* the smallest size - 1: 0 (no marker) wraps */
+
+	for (uint32_t j = BLOCK; j-- > 0;) {
+		sum += (int32_t)cnt[j] - (int32_t)(live >> j & 1);
+		if (sum < msuf)
+			msuf = sum;
+		if (heap[j] - 1 < low)
+			low = heap[j] - 1;
+	}
+	s->tree[s->nblocks + b] = (struct node){ sum, msuf, low == UINT32_MAX ? NONE : low + 1 };
+}
+
+/* Node i from its children; false if it did not change. */
+static inline bool pull(struct node *t, uint32_t i)
 {
 	const struct node *l = &t[2 * i], *r = &t[2 * i + 1];
 	int32_t m = l->msuf + r->sum;
+	struct node n = {
+		.sum = l->sum + r->sum,
+		.msuf = r->msuf < m ? r->msuf : m,
+		.mlev = l->mlev < r->mlev ? l->mlev : r->mlev,
+	};
+	bool changed = n.sum != t[i].sum || n.msuf != t[i].msuf || n.mlev != t[i].mlev;
 
-	t[i].sum = l->sum + r->sum;
-	t[i].msuf = r->msuf < m ? r->msuf : m;
-	t[i].mlev = l->mlev < r->mlev ? l->mlev : r->mlev;
+	t[i] = n;
+	return changed;
 }
 
-/* Recompute the ancestors of up to four changed leaves, each node once. */
-static void update(struct lab_opt_online *s, uint32_t *slots, int n)
+/*
+ * Recompute the blocks of changed slots, then each block's ancestors up to
+ * the first that does not change: its own ancestors then depend on nothing
+ * that changed, except through another changed block, whose walk follows.
+ */
+static void update(struct lab_opt_online *s, const uint32_t *slots, int n)
 {
-	uint32_t idx[4];
-	int k = 0;
+	for (int k = 0; k < n; k++) {
+		uint32_t b = slots[k] / BLOCK;
+		bool again = false;
 
-	for (int i = 0; i < n; i++) { /* insertion sort, dropping duplicates */
-		uint32_t v = slots[i] + s->cap;
-		int j = k;
-
-		while (j > 0 && idx[j - 1] > v)
-			j--;
-		if (j > 0 && idx[j - 1] == v)
+		for (int j = 0; j < k; j++)
+			again |= slots[j] / BLOCK == b;
+		if (again)
 			continue;
-		memmove(idx + j + 1, idx + j, sizeof(*idx) * (size_t)(k - j));
-		idx[j] = v;
-		k++;
+		block_set(s, b);
+		for (uint32_t i = (b + s->nblocks) >> 1; i >= 1 && pull(s->tree, i); i >>= 1)
+			;
 	}
-	while (idx[0] > 1) {
-		int m = 0;
+}
 
-		for (int i = 0; i < k; i++) {
-			uint32_t p = idx[i] >> 1;
+/* The leftmost slot of block b at or after `from` whose suffix sum, plus
+ * acc for the slots after the block, is 0; NONE if none. */
+static uint32_t block_zero(const struct lab_opt_online *s, uint32_t b, uint32_t from, int32_t acc)
+{
+	uint32_t found = NONE;
 
-			if (m == 0 || idx[m - 1] != p) {
-				idx[m++] = p;
-				pull(s->tree, p);
-			}
-		}
-		k = m;
+	for (uint32_t j = (b + 1) * BLOCK; j-- > from;) {
+		acc += slot_h(s, j);
+		if (acc == 0)
+			found = j;
 	}
+	return found;
 }
 
 /* The leftmost slot p >= lo whose suffix sum (p to the last slot) is 0. The
@@ -129,23 +158,27 @@ static void update(struct lab_opt_online *s, uint32_t *slots, int n)
 static uint32_t find_zero(const struct lab_opt_online *s, uint32_t lo)
 {
 	const struct node *t = s->tree;
-	uint32_t nodes[40];
+	uint32_t nodes[40], b0 = lo / BLOCK, p;
 	int32_t acc[40];
 	int k = 0;
 
-	for (uint32_t l = lo + s->cap, r = 2 * s->cap; l < r; l >>= 1, r >>= 1)
+	for (uint32_t l = b0 + 1 + s->nblocks, r = 2 * s->nblocks; l < r; l >>= 1, r >>= 1)
 		if (l & 1)
 			nodes[k++] = l++;
-	acc[k - 1] = 0;
-	for (int j = k - 1; j > 0; j--)
-		acc[j - 1] = acc[j] + t[nodes[j]].sum;
+	/* acc[j]: the sum of the nodes after node j; acc[k] that of them all */
+	acc[k] = 0;
+	for (int j = k; j > 0; j--)
+		acc[j - 1] = acc[j] + t[nodes[j - 1]].sum;
+	/* acc[0] is the sum after block b0 */
+	if ((p = block_zero(s, b0, lo, acc[0])) != NONE)
+		return p;
 	for (int j = 0; j < k; j++) {
 		uint32_t i = nodes[j];
-		int32_t a = acc[j];
+		int32_t a = acc[j + 1];
 
 		if (t[i].msuf + a != 0)
 			continue;
-		while (i < s->cap) {
+		while (i < s->nblocks) {
 			if (t[2 * i].msuf + t[2 * i + 1].sum + a == 0) {
 				a += t[2 * i + 1].sum;
 				i = 2 * i;
@@ -153,7 +186,8 @@ static uint32_t find_zero(const struct lab_opt_online *s, uint32_t lo)
 				i = 2 * i + 1;
 			}
 		}
-		return i - s->cap;
+		i -= s->nblocks;
+		return block_zero(s, i, i * BLOCK, a);
 	}
 	return s->now;
 }
@@ -162,9 +196,15 @@ static uint32_t find_zero(const struct lab_opt_online *s, uint32_t lo)
 static uint32_t min_marker(const struct lab_opt_online *s, uint32_t p, uint32_t *slot)
 {
 	const struct node *t = s->tree;
-	uint32_t best = NONE, at = 0;
+	uint32_t best = NONE, at = 0, b;
 
-	for (uint32_t l = s->cap, r = p + s->cap; l < r; l >>= 1, r >>= 1) {
+	for (uint32_t j = p / BLOCK * BLOCK; j < p; j++) { /* p's block, up to p */
+		if (s->heap[j] && s->heap[j] < best) {
+			best = s->heap[j];
+			*slot = j;
+		}
+	}
+	for (uint32_t l = s->nblocks, r = p / BLOCK + s->nblocks; l < r; l >>= 1, r >>= 1) {
 		if (l & 1) {
 			if (t[l].mlev < best) {
 				best = t[l].mlev;
@@ -180,11 +220,14 @@ static uint32_t min_marker(const struct lab_opt_online *s, uint32_t p, uint32_t 
 			}
 		}
 	}
-	if (best == NONE)
-		return NONE;
-	while (at < s->cap)
+	if (best == NONE || !at)
+		return best;
+	while (at < s->nblocks)
 		at = t[2 * at].mlev == best ? 2 * at : 2 * at + 1;
-	*slot = at - s->cap;
+	b = at - s->nblocks;
+	for (uint32_t j = b * BLOCK; j < (b + 1) * BLOCK; j++)
+		if (s->heap[j] == best)
+			*slot = j;
 	return best;
 }
 
@@ -227,14 +270,15 @@ static uint32_t next_live(const struct lab_opt_online *s, uint32_t slot)
 static int slots_alloc(struct lab_opt_online *s, uint32_t cap)
 {
 	s->cap = cap;
+	s->nblocks = cap / BLOCK;
 	s->heap = calloc(cap, sizeof(*s->heap));
 	s->cnt = calloc(cap, sizeof(*s->cnt));
 	s->bits = calloc(cap / 64, sizeof(*s->bits));
 	s->summary = calloc(cap / 4096 + 1, sizeof(*s->summary));
-	s->tree = malloc(sizeof(*s->tree) * 2 * cap);
+	s->tree = malloc(sizeof(*s->tree) * 2 * s->nblocks);
 	if (!s->heap || !s->cnt || !s->bits || !s->summary || !s->tree)
 		return -1;
-	for (uint32_t i = 0; i < 2 * cap; i++)
+	for (uint32_t i = 0; i < 2 * s->nblocks; i++)
 		s->tree[i] = (struct node){ 0, 0, NONE };
 	return 0;
 }
@@ -284,10 +328,10 @@ static int compact(struct lab_opt_online *s)
 				     (uint32_t)__builtin_popcountll(old.bits[l / 64] &
 								    ((1ULL << (l % 64)) - 1));
 	}
-	for (uint32_t i = 0; i < k; i++)
-		leaf_set(s, i);
-	for (uint32_t i = s->cap - 1; i >= 1; i--)
-		pull(s->tree, i);
+	for (uint32_t b = 0; b < s->nblocks; b++)
+		block_set(s, b);
+	for (uint32_t i = s->nblocks - 1; i >= 1; i--)
+		(void)pull(s->tree, i);
 	s->now = k;
 	free(rank);
 	slots_free(&old);
@@ -380,7 +424,6 @@ static void first_reference(struct lab_opt_online *s, uint32_t page)
 		s->heap[t] = c;
 		s->cnt[t] = 1;
 	}
-	leaf_set(s, t);
 	update(s, &t, 1);
 	s->last[page] = t;
 }
@@ -389,7 +432,7 @@ static void first_reference(struct lab_opt_online *s, uint32_t page)
 static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 {
 	uint32_t y = next_live(s, l); /* the page just above it */
-	uint32_t star, c, t, touched[4];
+	uint32_t star = 0, c, t, touched[4];
 
 	if (y == NONE)
 		goto broken;
@@ -420,8 +463,6 @@ static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 	touched[1] = y;
 	touched[2] = star;
 	touched[3] = t;
-	for (int i = 0; i < 4; i++)
-		leaf_set(s, touched[i]);
 	update(s, touched, 4);
 	return 0;
 broken: /* an invariant of the algorithm does not hold: a bug, not an input */
@@ -436,8 +477,20 @@ int lab_opt_online_feed(struct lab_opt_online *s, const uint32_t *pages, size_t 
 
 		if (__builtin_expect(page >= s->npages, 0) && grow_pages(s, page) != 0)
 			return -1;
+		/* Bound by memory latency: a page's slot is old and random. So
+		 * last[] is prefetched 16 references ahead, and the slot it names
+		 * 8 ahead (a hint only: the page may move before its turn). */
 		if (i + 16 < n && pages[i + 16] < s->npages)
 			__builtin_prefetch(&s->last[pages[i + 16]]);
+		if (i + 8 < n && pages[i + 8] < s->npages) {
+			uint32_t ahead = s->last[pages[i + 8]];
+
+			if (ahead < s->cap) {
+				__builtin_prefetch(&s->heap[ahead]);
+				__builtin_prefetch(&s->cnt[ahead]);
+				__builtin_prefetch(&s->bits[ahead / 64]);
+			}
+		}
 		if (page >= s->seen)
 			s->seen = page + 1;
 		if (__builtin_expect(s->now == s->cap, 0) && compact(s) != 0)
