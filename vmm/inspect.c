@@ -7,9 +7,20 @@
 #include <sys/ioctl.h>
 
 #include "isa.h"
+#include "pagewalk.h"
 
 #define INSN_MAX INSPECT_INSN_MAX
 #define PAGE 4096u
+
+/* la's guest-physical address: the host's own page walk where it can,
+ * else KVM_TRANSLATE (an ioctl, 9 us here). */
+static int translate_la(struct kvm_vm *vm, const struct guest_ram *ram, const struct kvm_sregs *ks,
+			uint64_t la, uint64_t *gpa)
+{
+	if (pagewalk(ram, ks, la, gpa) == 0)
+		return 0;
+	return kvm_vm_translate(vm, la, gpa);
+}
 
 /*
  * The registers and up to INSN_MAX bytes at RIP, read page by page through
@@ -19,7 +30,7 @@
  * bytes short (not readable now), or UINT64_MAX.
  */
 static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs *xr,
-		 uint8_t *bytes, uint64_t *missing)
+		 struct kvm_sregs *ks_out, uint8_t *bytes, uint64_t *missing)
 {
 	struct kvm_regs kr;
 	struct kvm_sregs ks;
@@ -35,7 +46,11 @@ static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &ks) == 0) {
 		xr->fs_base = ks.fs.base;
 		xr->gs_base = ks.gs.base;
+	} else {
+		memset(&ks, 0, sizeof(ks)); /* paging unknown: no walk of our own */
 	}
+	if (ks_out)
+		*ks_out = ks;
 	*missing = UINT64_MAX;
 	while (n < INSN_MAX) {
 		uint64_t la = kr.rip + n, gpa;
@@ -44,7 +59,7 @@ static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs
 
 		if (chunk > INSN_MAX - n)
 			chunk = INSN_MAX - n;
-		if (kvm_vm_translate(vm, la, &gpa) != 0)
+		if (translate_la(vm, ram, &ks, la, &gpa) != 0)
 			break;
 		if (gpa < ram->wired_size && chunk <= ram->wired_size - gpa)
 			from = ram->wired + gpa;
@@ -68,7 +83,8 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;
-	int n = fetch(vm, ram, &xr, bytes, &missing);
+	struct kvm_sregs ks;
+	int n = fetch(vm, ram, &xr, &ks, bytes, &missing);
 
 	if (n < 0)
 		return -1;
@@ -96,7 +112,8 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 
 			int w = (a->kind & ISA_ACC_WRITE) != 0;
 
-			if (kvm_vm_translate(vm, span[i].addr, &phys) != 0 || !traps(ctx, phys, w))
+			if (translate_la(vm, ram, &ks, span[i].addr, &phys) != 0 ||
+			    !traps(ctx, phys, w))
 				continue;
 			*gpa = phys;
 			*kind = w ? ACCESS_WRITE : ACCESS_READ;
@@ -112,7 +129,7 @@ void inspect_rip(struct kvm_vm *vm, const struct guest_ram *ram, char *buf, size
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;
-	int got = fetch(vm, ram, &xr, bytes, &missing);
+	int got = fetch(vm, ram, &xr, NULL, bytes, &missing);
 	size_t n, used;
 
 	if (got < 0) {
@@ -148,7 +165,7 @@ int inspect_trap(struct kvm_vm *vm, const struct guest_ram *ram, uint64_t gpa,
 {
 	const struct isa_translator xlat = { translate, vm };
 	uint64_t missing;
-	int n = fetch(vm, ram, &out->regs, out->bytes, &missing);
+	int n = fetch(vm, ram, &out->regs, NULL, out->bytes, &missing);
 
 	if (n < 0)
 		return -1;
