@@ -12,6 +12,36 @@
 #define INSN_MAX INSPECT_INSN_MAX
 #define PAGE 4096u
 
+#define SYNC_WANTED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
+/*
+ * The vCPU's registers as of its last exit. The first call reads them with
+ * KVM_GET_REGS and KVM_GET_SREGS (5 us each here) and, where KVM has
+ * KVM_CAP_SYNC_REGS, asks it to leave a copy in kvm_run at every exit from
+ * then on, which later calls read instead. Nothing in pflab sets registers
+ * between an exit and an inspection, so the copy is current. 0, or -1 if
+ * the general registers cannot be read; *ks zeroed if the others cannot.
+ */
+static int read_regs(struct kvm_vm *vm, struct kvm_regs *kr, struct kvm_sregs *ks)
+{
+	struct kvm_run *run = vm->run;
+	int cap;
+
+	if (run && (run->kvm_valid_regs & SYNC_WANTED) == SYNC_WANTED) {
+		*kr = run->s.regs.regs;
+		*ks = run->s.regs.sregs;
+		return 0;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, kr) != 0)
+		return -1;
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, ks) != 0)
+		memset(ks, 0, sizeof(*ks));
+	else if (run && (cap = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS)) > 0 &&
+		 (cap & SYNC_WANTED) == SYNC_WANTED)
+		run->kvm_valid_regs |= SYNC_WANTED;
+	return 0;
+}
+
 /* la's guest-physical address: the host's own page walk where it can,
  * else KVM_TRANSLATE (an ioctl, 9 us here). */
 static int translate_la(struct kvm_vm *vm, const struct guest_ram *ram, const struct kvm_sregs *ks,
@@ -36,19 +66,15 @@ static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs
 	struct kvm_sregs ks;
 	size_t n = 0;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &kr) != 0)
+	if (read_regs(vm, &kr, &ks) != 0)
 		return -1;
 	*xr = (struct x86_regs){
 		kr.rax, kr.rbx, kr.rcx, kr.rdx, kr.rsi, kr.rdi, kr.rsp, kr.rbp,
 		kr.r8, kr.r9, kr.r10, kr.r11, kr.r12, kr.r13, kr.r14, kr.r15,
 		kr.rip, kr.rflags, 0, 0,
 	};
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &ks) == 0) {
-		xr->fs_base = ks.fs.base;
-		xr->gs_base = ks.gs.base;
-	} else {
-		memset(&ks, 0, sizeof(ks)); /* paging unknown: no walk of our own */
-	}
+	xr->fs_base = ks.fs.base; /* 0 if unknown; then CR0.PG is 0: no walk of our own */
+	xr->gs_base = ks.gs.base;
 	if (ks_out)
 		*ks_out = ks;
 	*missing = UINT64_MAX;
