@@ -38,7 +38,7 @@ struct lab_opt_online {
 	uint32_t now;       /* the next free slot */
 	uint32_t live;      /* slots holding a page = pages seen */
 	uint32_t *heap;     /* per slot: its markers (a heap root), 0 = none */
-	uint32_t *cnt;      /* per slot: its markers */
+	int32_t *h;         /* per slot: markers - 1 if it holds a page, else 0 */
 	uint64_t *bits;     /* per slot: holds a page */
 	uint64_t *summary;  /* per word of bits: not zero */
 	uint32_t nblocks;   /* cap / BLOCK */
@@ -78,26 +78,20 @@ static void heap_single(struct lab_opt_online *s, uint32_t c)
 
 /* ----------------------------------------------------------------- tree */
 
-static inline int32_t slot_h(const struct lab_opt_online *s, uint32_t slot)
-{
-	return (int32_t)s->cnt[slot] - (int32_t)(s->bits[slot / 64] >> (slot % 64) & 1);
-}
-
 /* Block b's node, from its slots. */
 static void block_set(struct lab_opt_online *s, uint32_t b)
 {
-	const uint32_t *cnt = s->cnt + b * BLOCK, *heap = s->heap + b * BLOCK;
-	uint64_t live = s->bits[b * BLOCK / 64] >> (b * BLOCK % 64);
+	const int32_t *h = s->h + b * BLOCK;
+	const uint32_t *heap = s->heap + b * BLOCK;
 	int32_t sum = 0, msuf = INT32_MAX;
 	uint32_t low = UINT32_MAX; /* the smallest size - 1: 0 (no marker) wraps */
 
 	for (uint32_t j = BLOCK; j-- > 0;) {
-		sum += (int32_t)cnt[j] - (int32_t)(live >> j & 1);
-		if (sum < msuf)
-			msuf = sum;
-		if (heap[j] - 1 < low)
-			low = heap[j] - 1;
+		sum += h[j];
+		msuf = sum < msuf ? sum : msuf;
 	}
+	for (uint32_t j = 0; j < BLOCK; j++)
+		low = heap[j] - 1 < low ? heap[j] - 1 : low;
 	s->tree[s->nblocks + b] = (struct node){ sum, msuf, low == UINT32_MAX ? NONE : low + 1 };
 }
 
@@ -118,23 +112,53 @@ static inline bool pull(struct node *t, uint32_t i)
 }
 
 /*
- * Recompute the blocks of changed slots, then each block's ancestors up to
- * the first that does not change: its own ancestors then depend on nothing
- * that changed, except through another changed block, whose walk follows.
+ * Recompute the blocks of up to four changed slots, then their ancestors
+ * level by level, each node once, and only those with a child that changed.
  */
 static void update(struct lab_opt_online *s, const uint32_t *slots, int n)
 {
-	for (int k = 0; k < n; k++) {
-		uint32_t b = slots[k] / BLOCK;
-		bool again = false;
+	uint32_t idx[4];
+	bool changed[4];
+	int k = 0;
 
-		for (int j = 0; j < k; j++)
-			again |= slots[j] / BLOCK == b;
-		if (again)
+	for (int i = 0; i < n; i++) { /* insertion sort of the leaves, no duplicates */
+		uint32_t v = slots[i] / BLOCK + s->nblocks;
+		struct node old;
+		int j = k;
+
+		while (j > 0 && idx[j - 1] > v)
+			j--;
+		if (j > 0 && idx[j - 1] == v)
 			continue;
-		block_set(s, b);
-		for (uint32_t i = (b + s->nblocks) >> 1; i >= 1 && pull(s->tree, i); i >>= 1)
-			;
+		memmove(idx + j + 1, idx + j, sizeof(*idx) * (size_t)(k - j));
+		memmove(changed + j + 1, changed + j, sizeof(*changed) * (size_t)(k - j));
+		old = s->tree[v];
+		block_set(s, v - s->nblocks);
+		idx[j] = v;
+		changed[j] = old.sum != s->tree[v].sum || old.msuf != s->tree[v].msuf ||
+			     old.mlev != s->tree[v].mlev;
+		k++;
+	}
+	while (k > 0 && idx[0] > 1) {
+		int m = 0;
+
+		for (int i = 0; i < k; i++) {
+			uint32_t p = idx[i] >> 1;
+
+			if (m > 0 && idx[m - 1] == p) {
+				changed[m - 1] |= changed[i];
+				continue;
+			}
+			idx[m] = p;
+			changed[m++] = changed[i];
+		}
+		k = 0;
+		for (int i = 0; i < m; i++) {
+			if (changed[i]) {
+				idx[k] = idx[i];
+				changed[k++] = pull(s->tree, idx[i]);
+			}
+		}
 	}
 }
 
@@ -145,7 +169,7 @@ static uint32_t block_zero(const struct lab_opt_online *s, uint32_t b, uint32_t 
 	uint32_t found = NONE;
 
 	for (uint32_t j = (b + 1) * BLOCK; j-- > from;) {
-		acc += slot_h(s, j);
+		acc += s->h[j];
 		if (acc == 0)
 			found = j;
 	}
@@ -272,11 +296,11 @@ static int slots_alloc(struct lab_opt_online *s, uint32_t cap)
 	s->cap = cap;
 	s->nblocks = cap / BLOCK;
 	s->heap = calloc(cap, sizeof(*s->heap));
-	s->cnt = calloc(cap, sizeof(*s->cnt));
+	s->h = calloc(cap, sizeof(*s->h));
 	s->bits = calloc(cap / 64, sizeof(*s->bits));
 	s->summary = calloc(cap / 4096 + 1, sizeof(*s->summary));
 	s->tree = malloc(sizeof(*s->tree) * 2 * s->nblocks);
-	if (!s->heap || !s->cnt || !s->bits || !s->summary || !s->tree)
+	if (!s->heap || !s->h || !s->bits || !s->summary || !s->tree)
 		return -1;
 	for (uint32_t i = 0; i < 2 * s->nblocks; i++)
 		s->tree[i] = (struct node){ 0, 0, NONE };
@@ -286,7 +310,7 @@ static int slots_alloc(struct lab_opt_online *s, uint32_t cap)
 static void slots_free(struct lab_opt_online *s)
 {
 	free(s->heap);
-	free(s->cnt);
+	free(s->h);
 	free(s->bits);
 	free(s->summary);
 	free(s->tree);
@@ -315,7 +339,7 @@ static int compact(struct lab_opt_online *s)
 			uint32_t from = w * 64 + (uint32_t)__builtin_ctzll(m);
 
 			s->heap[k] = old.heap[from];
-			s->cnt[k] = old.cnt[from];
+			s->h[k] = old.h[from];
 			bit_set(s, k);
 			k++;
 		}
@@ -419,10 +443,11 @@ static void first_reference(struct lab_opt_online *s, uint32_t page)
 	s->mrc.cold++;
 	s->live++;
 	bit_set(s, t);
+	s->h[t] = -1; /* no marker yet */
 	if (c >= 2) {
 		heap_single(s, c);
 		s->heap[t] = c;
-		s->cnt[t] = 1;
+		s->h[t] = 0;
 	}
 	update(s, &t, 1);
 	s->last[page] = t;
@@ -432,7 +457,7 @@ static void first_reference(struct lab_opt_online *s, uint32_t page)
 static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 {
 	uint32_t y = next_live(s, l); /* the page just above it */
-	uint32_t star = 0, c, t, touched[4];
+	uint32_t star = 0, c, t, touched[3];
 
 	if (y == NONE)
 		goto broken;
@@ -442,28 +467,31 @@ static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 	s->mrc.hist[c]++;
 	/* y takes the page's place, with its markers */
 	s->heap[y] = heap_merge(s, s->heap[y], s->heap[l]);
-	s->cnt[y] += s->cnt[l];
+	s->h[y] += s->h[l] + 1;
 	s->heap[l] = 0;
-	s->cnt[l] = 0;
+	s->h[l] = 0;
 	bit_clear(s, l);
 	if (star == l)
 		star = y;
 	if (s->heap[star] != c)
 		goto broken;
 	s->heap[star] = heap_merge(s, s->hl[c], s->hr[c]);
-	s->cnt[star]--;
+	s->h[star]--;
 	/* the page on top, holding c's marker */
 	t = s->now++;
 	heap_single(s, c);
 	s->heap[t] = c;
-	s->cnt[t] = 1;
+	s->h[t] = 0;
 	bit_set(s, t);
 	s->last[page] = t;
 	touched[0] = l;
 	touched[1] = y;
 	touched[2] = star;
-	touched[3] = t;
-	update(s, touched, 4);
+	update(s, touched, 3);
+	/* t was a free slot: its h is 0 before and after, so only the smallest
+	 * sizes on its way to the root can change, to c */
+	for (uint32_t i = t / BLOCK + s->nblocks; i >= 1 && s->tree[i].mlev > c; i >>= 1)
+		s->tree[i].mlev = c;
 	return 0;
 broken: /* an invariant of the algorithm does not hold: a bug, not an input */
 	errno = EPROTO;
@@ -487,7 +515,7 @@ int lab_opt_online_feed(struct lab_opt_online *s, const uint32_t *pages, size_t 
 
 			if (ahead < s->cap) {
 				__builtin_prefetch(&s->heap[ahead]);
-				__builtin_prefetch(&s->cnt[ahead]);
+				__builtin_prefetch(&s->h[ahead]);
 				__builtin_prefetch(&s->bits[ahead / 64]);
 			}
 		}

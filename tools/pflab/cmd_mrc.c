@@ -4,7 +4,7 @@
  *
  * For a stack algorithm (LRU, OPT) one pass computes each reference's stack
  * distance and the fault count of every memory size follows from their
- * histogram (lab_stackdist.h). For any other policy there is no such
+ * histogram (lab_stackdist.h, lab_optstack.h). For any other policy there is no such
  * shortcut: the command says so and runs `pflab sim` at a series of sizes.
  */
 #include <ctype.h>
@@ -117,9 +117,9 @@ static const char mrc_help[] =
 	"summary and the times go to standard error.\n"
 	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
 	"pages, else powers of two). Faults count every miss, cold ones included.\n"
-	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference (whole\n"
-	"blocks passed where no exchange can happen); --sample R: one pass over the\n"
-	"trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
+	"Cost: LRU and OPT O(log n) per reference, the trace streamed (OPT by the\n"
+	"Critical Stack Algorithm, Bilardi et al. 2017); --sample R: one pass over\n"
+	"the trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
 
 static int parse_args(int argc, char **argv, struct mrc_opts *o)
 {
