@@ -34,11 +34,15 @@ static int read_regs(struct kvm_vm *vm, struct kvm_regs *kr, struct kvm_sregs *k
 	}
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, kr) != 0)
 		return -1;
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, ks) != 0)
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, ks) != 0) {
 		memset(ks, 0, sizeof(*ks));
-	else if (run && (cap = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS)) > 0 &&
-		 (cap & SYNC_WANTED) == SYNC_WANTED)
+	} else if (run && (cap = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS)) > 0 &&
+		   (cap & SYNC_WANTED) == SYNC_WANTED) {
+		/* KVM fills the copy at the next exit: until then, ours */
+		run->s.regs.regs = *kr;
+		run->s.regs.sregs = *ks;
 		run->kvm_valid_regs |= SYNC_WANTED;
+	}
 	return 0;
 }
 
