@@ -73,6 +73,8 @@ static void test_pagewalk_sizes(void)
 	CU_ASSERT_EQUAL(pagewalk(&ram, &s, 0x8000000000ull, &gpa), -1); /* PML4E not present */
 	CU_ASSERT_EQUAL(pagewalk(&ram, &s, 0xffffffffffe00000ull, &gpa), -1); /* PD outside */
 	CU_ASSERT_EQUAL(pagewalk(&ram, &s, 0x0000800000000000ull, &gpa), -1); /* not canonical */
+	/* not canonical either, though its indices walk to 0x7777123 */
+	CU_ASSERT_EQUAL(pagewalk(&ram, &s, 0x0001000000005123ull, &gpa), -1);
 	CU_ASSERT_EQUAL(gpa, 42); /* untouched when it cannot say */
 }
 
