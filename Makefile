@@ -156,9 +156,14 @@ check: $(PFLAB) $(TEST_BIN) $(PLUGIN) guest $(UVM_EXAMPLE)
 	PFLAB=$(PFLAB) BUILD=$(BUILD) $(TEST_BIN) || status=1; \
 	exit $$status
 
+# What each step of the KVM fault path costs here (make bench, docs/performance.md).
+$(BUILD)/kvm-ops-bench: tools/kvm-ops-bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -o $@ $<
+
 bench:
 	@tools/install-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/uvm-bench
+	@$(MAKE) --no-print-directory all $(BUILD)/uvm-bench $(BUILD)/kvm-ops-bench
 	@tools/bench $(PFLAB)
 
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with

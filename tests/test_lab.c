@@ -22,6 +22,7 @@
 
 #include "lab_diff.h"
 #include "lab_frames.h"
+#include "lab_optstack.h"
 #include "lab_proc.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
@@ -243,10 +244,11 @@ static void test_stack_distances_naive(void)
 		uint32_t *dense = malloc(sizeof(*dense) * n), *next = malloc(sizeof(*next) * n);
 		uint32_t *map = malloc(sizeof(*map) * n), *last;
 		struct lab_lru_stack *s = lab_lru_stack_create();
+		struct lab_opt_online *on = lab_opt_online_create();
 		struct lab_mrc opt;
-		uint64_t *lf, *of;
+		uint64_t *lf, *of, *nf;
 
-		CU_ASSERT_FATAL(v && dense && next && map && s);
+		CU_ASSERT_FATAL(v && dense && next && map && s && on);
 		for (size_t i = 0; i < n; i++) { /* rename in order of first use */
 			uint32_t j = 0;
 
@@ -265,6 +267,11 @@ static void test_stack_distances_naive(void)
 			CU_ASSERT_EQUAL(lab_lru_stack_feed(s, dense + i, n - i < 1 + (size_t)t % 23 ?
 							   n - i : 1 + (size_t)t % 23), 0);
 		CU_ASSERT_EQUAL_FATAL(lab_opt_stack(dense, next, n, distinct, &opt), 0);
+		for (size_t i = 0; i < n; i += 1 + (size_t)t % 19)
+			CU_ASSERT_EQUAL(lab_opt_online_feed(on, dense + i, n - i < 1 + (size_t)t % 19 ?
+							    n - i : 1 + (size_t)t % 19), 0);
+		CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->distinct, distinct);
+		CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->refs, n);
 		CU_ASSERT_EQUAL(lab_lru_stack_mrc(s)->distinct, distinct);
 		CU_ASSERT_EQUAL(lab_lru_stack_mrc(s)->refs, n);
 		CU_ASSERT_EQUAL(opt.distinct, distinct);
@@ -272,12 +279,19 @@ static void test_stack_distances_naive(void)
 		of = malloc(sizeof(*of) * distinct);
 		lab_mrc_faults(lab_lru_stack_mrc(s), lf);
 		lab_mrc_faults(&opt, of);
+		nf = malloc(sizeof(*nf) * distinct);
+		lab_mrc_faults(lab_opt_online_mrc(on), nf);
 		for (uint32_t c = 1; c <= distinct; c++) {
+			uint64_t belady = naive(dense, n, c, true);
+
 			CU_ASSERT_EQUAL(lf[c - 1], naive(dense, n, c, false));
-			CU_ASSERT_EQUAL(of[c - 1], naive(dense, n, c, true));
+			CU_ASSERT_EQUAL(of[c - 1], belady);
+			CU_ASSERT_EQUAL(nf[c - 1], belady);
 		}
 		free(lf);
 		free(of);
+		free(nf);
+		lab_opt_online_destroy(on);
 		lab_mrc_fini(&opt);
 		lab_lru_stack_destroy(s);
 		free(last);
@@ -309,6 +323,97 @@ static void test_stack_distances_compaction(void)
 	free(lf);
 	free(v);
 	lab_lru_stack_destroy(s);
+}
+
+/*
+ * The on-line OPT distances against Mattson's update (lab_opt_stack, an
+ * independent algorithm), histogram entry by entry, on traces long enough
+ * for the slots to be renumbered many times: a cold sweep, then a hot set
+ * with cold references among it, and each of random_trace's shapes.
+ */
+static void test_opt_online_mattson(void)
+{
+	const size_t n = 200000;
+	uint32_t *v = malloc(sizeof(*v) * n), *next = malloc(sizeof(*next) * n);
+	uint32_t *last = malloc(sizeof(*last) * 5000);
+	struct test_rng rng = { 9 };
+
+	CU_ASSERT_FATAL(v && next && last);
+	for (int shape = 0; shape < 5; shape++) {
+		struct lab_opt_online *on = lab_opt_online_create();
+		struct lab_mrc ref;
+		uint32_t *w = shape < 4 ? random_trace(40 + (uint64_t)shape, shape, n, 5000) : NULL;
+		uint32_t distinct = 0;
+
+		CU_ASSERT_FATAL(on != NULL);
+		for (uint32_t p = 0; p < 5000; p++)
+			last[p] = UINT32_MAX;
+		for (size_t i = 0; i < n; i++) { /* dense numbers in order of first use */
+			uint32_t p = w ? (w[i] - 11) / 7919
+				       : i < 5000 ? (uint32_t)i
+				       : (uint32_t)(test_rng_next(&rng) % (i % 5 ? 40 : 5000));
+
+			if (last[p] == UINT32_MAX)
+				last[p] = distinct++;
+			v[i] = last[p];
+		}
+		for (uint32_t p = 0; p < distinct; p++)
+			last[p] = 0;
+		for (size_t i = n; i-- > 0;) {
+			next[i] = last[v[i]];
+			last[v[i]] = (uint32_t)i + 1;
+		}
+		CU_ASSERT_EQUAL_FATAL(lab_opt_stack(v, next, n, distinct, &ref), 0);
+		for (size_t i = 0; i < n; i += 4096)
+			CU_ASSERT_EQUAL_FATAL(lab_opt_online_feed(on, v + i, n - i < 4096 ? n - i : 4096), 0);
+		CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->refs, n);
+		CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->cold, distinct);
+		CU_ASSERT_EQUAL_FATAL(lab_opt_online_mrc(on)->distinct, distinct);
+		for (uint32_t d = 1; d <= distinct; d++) {
+			if (lab_opt_online_mrc(on)->hist[d] != ref.hist[d]) {
+				fprintf(stderr, "\n  shape %d, depth %u: on line %llu, Mattson %llu\n", shape,
+					d, (unsigned long long)lab_opt_online_mrc(on)->hist[d],
+					(unsigned long long)ref.hist[d]);
+				CU_FAIL("on-line OPT distances differ from Mattson's");
+				break;
+			}
+		}
+		lab_mrc_fini(&ref);
+		lab_opt_online_destroy(on);
+		free(w);
+	}
+	free(last);
+	free(next);
+	free(v);
+}
+
+/* Golden: the OPT distances of Belady's string, from Belady's MIN at 1..5
+ * frames (worked by hand), fed in pieces, one of them empty. */
+static void test_opt_online_golden(void)
+{
+	/* 1 2 3 4 1 2 5 1 2 3 4 5: Belady's MIN faults 12 9 7 6 5 at 1..5 frames */
+	const uint32_t refs[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+	const uint64_t faults[] = { 12, 9, 7, 6, 5 };
+	struct lab_opt_online *on = lab_opt_online_create();
+	uint64_t f[5];
+
+	CU_ASSERT_FATAL(on != NULL);
+	CU_ASSERT_EQUAL(lab_opt_online_feed(on, refs, 5), 0);
+	CU_ASSERT_EQUAL(lab_opt_online_feed(on, refs + 5, 0), 0);
+	CU_ASSERT_EQUAL(lab_opt_online_feed(on, refs + 5, 7), 0);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->refs, 12);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->cold, 5);
+	CU_ASSERT_EQUAL_FATAL(lab_opt_online_mrc(on)->distinct, 5);
+	/* the 7 re-references: 3 hit from 2 frames, 2 from 3, 1 from 4, 1 from 5 */
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->hist[1], 0);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->hist[2], 3);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->hist[3], 2);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->hist[4], 1);
+	CU_ASSERT_EQUAL(lab_opt_online_mrc(on)->hist[5], 1);
+	lab_mrc_faults(lab_opt_online_mrc(on), f);
+	for (int c = 0; c < 5; c++)
+		CU_ASSERT_EQUAL(f[c], faults[c]);
+	lab_opt_online_destroy(on);
 }
 
 /* A non-stack policy: said in one line, then per-size pflab sim runs. */
@@ -957,6 +1062,8 @@ static CU_TestInfo lab_tests[] = {
 	{ "frames syntax: lists, A:B:xK, A:B:+K, refusals", test_frames_syntax },
 	{ "stack distances = naive LRU and OPT at every size", test_stack_distances_naive },
 	{ "LRU stack distances across compactions", test_stack_distances_compaction },
+	{ "OPT on line = Mattson's OPT stack across compactions", test_opt_online_mattson },
+	{ "OPT on line: Belady's string, distance by distance", test_opt_online_golden },
 	{ "mrc = pflab sim at every size, random traces", test_mrc_equals_sim_random },
 	{ "mrc = pflab sim at every size, cpp.txt", test_mrc_equals_sim_cpp },
 	{ "mrc of a non-stack policy: said, then per-size runs", test_mrc_fallback },

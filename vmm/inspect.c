@@ -7,9 +7,54 @@
 #include <sys/ioctl.h>
 
 #include "isa.h"
+#include "pagewalk.h"
 
 #define INSN_MAX INSPECT_INSN_MAX
 #define PAGE 4096u
+
+#define SYNC_WANTED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
+/*
+ * The vCPU's registers as of its last exit. The first call reads them with
+ * KVM_GET_REGS and KVM_GET_SREGS (5 us each here) and, where KVM has
+ * KVM_CAP_SYNC_REGS, asks it to leave a copy in kvm_run at every exit from
+ * then on, which later calls read instead. Nothing in pflab sets registers
+ * between an exit and an inspection, so the copy is current. 0, or -1 if
+ * the general registers cannot be read; *ks zeroed if the others cannot.
+ */
+static int read_regs(struct kvm_vm *vm, struct kvm_regs *kr, struct kvm_sregs *ks)
+{
+	struct kvm_run *run = vm->run;
+	int cap;
+
+	if (run && (run->kvm_valid_regs & SYNC_WANTED) == SYNC_WANTED) {
+		*kr = run->s.regs.regs;
+		*ks = run->s.regs.sregs;
+		return 0;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, kr) != 0)
+		return -1;
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, ks) != 0) {
+		memset(ks, 0, sizeof(*ks));
+	} else if (run && (cap = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS)) > 0 &&
+		   (cap & SYNC_WANTED) == SYNC_WANTED) {
+		/* KVM fills the copy at the next exit: until then, ours */
+		run->s.regs.regs = *kr;
+		run->s.regs.sregs = *ks;
+		run->kvm_valid_regs |= SYNC_WANTED;
+	}
+	return 0;
+}
+
+/* la's guest-physical address: the host's own page walk where it can,
+ * else KVM_TRANSLATE (an ioctl, 9 us here). */
+static int translate_la(struct kvm_vm *vm, const struct guest_ram *ram, const struct kvm_sregs *ks,
+			uint64_t la, uint64_t *gpa)
+{
+	if (pagewalk(ram, ks, la, gpa) == 0)
+		return 0;
+	return kvm_vm_translate(vm, la, gpa);
+}
 
 /*
  * The registers and up to INSN_MAX bytes at RIP, read page by page through
@@ -19,23 +64,23 @@
  * bytes short (not readable now), or UINT64_MAX.
  */
 static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs *xr,
-		 uint8_t *bytes, uint64_t *missing)
+		 struct kvm_sregs *ks_out, uint8_t *bytes, uint64_t *missing)
 {
 	struct kvm_regs kr;
 	struct kvm_sregs ks;
 	size_t n = 0;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &kr) != 0)
+	if (read_regs(vm, &kr, &ks) != 0)
 		return -1;
 	*xr = (struct x86_regs){
 		kr.rax, kr.rbx, kr.rcx, kr.rdx, kr.rsi, kr.rdi, kr.rsp, kr.rbp,
 		kr.r8, kr.r9, kr.r10, kr.r11, kr.r12, kr.r13, kr.r14, kr.r15,
 		kr.rip, kr.rflags, 0, 0,
 	};
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &ks) == 0) {
-		xr->fs_base = ks.fs.base;
-		xr->gs_base = ks.gs.base;
-	}
+	xr->fs_base = ks.fs.base; /* 0 if unknown; then CR0.PG is 0: no walk of our own */
+	xr->gs_base = ks.gs.base;
+	if (ks_out)
+		*ks_out = ks;
 	*missing = UINT64_MAX;
 	while (n < INSN_MAX) {
 		uint64_t la = kr.rip + n, gpa;
@@ -44,7 +89,7 @@ static int fetch(struct kvm_vm *vm, const struct guest_ram *ram, struct x86_regs
 
 		if (chunk > INSN_MAX - n)
 			chunk = INSN_MAX - n;
-		if (kvm_vm_translate(vm, la, &gpa) != 0)
+		if (translate_la(vm, ram, &ks, la, &gpa) != 0)
 			break;
 		if (gpa < ram->wired_size && chunk <= ram->wired_size - gpa)
 			from = ram->wired + gpa;
@@ -68,7 +113,8 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;
-	int n = fetch(vm, ram, &xr, bytes, &missing);
+	struct kvm_sregs ks;
+	int n = fetch(vm, ram, &xr, &ks, bytes, &missing);
 
 	if (n < 0)
 		return -1;
@@ -96,7 +142,8 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 
 			int w = (a->kind & ISA_ACC_WRITE) != 0;
 
-			if (kvm_vm_translate(vm, span[i].addr, &phys) != 0 || !traps(ctx, phys, w))
+			if (translate_la(vm, ram, &ks, span[i].addr, &phys) != 0 ||
+			    !traps(ctx, phys, w))
 				continue;
 			*gpa = phys;
 			*kind = w ? ACCESS_WRITE : ACCESS_READ;
@@ -112,7 +159,7 @@ void inspect_rip(struct kvm_vm *vm, const struct guest_ram *ram, char *buf, size
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;
-	int got = fetch(vm, ram, &xr, bytes, &missing);
+	int got = fetch(vm, ram, &xr, NULL, bytes, &missing);
 	size_t n, used;
 
 	if (got < 0) {
@@ -148,7 +195,7 @@ int inspect_trap(struct kvm_vm *vm, const struct guest_ram *ram, uint64_t gpa,
 {
 	const struct isa_translator xlat = { translate, vm };
 	uint64_t missing;
-	int n = fetch(vm, ram, &out->regs, out->bytes, &missing);
+	int n = fetch(vm, ram, &out->regs, NULL, out->bytes, &missing);
 
 	if (n < 0)
 		return -1;

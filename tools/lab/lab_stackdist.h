@@ -24,10 +24,9 @@
  * stops as soon as it holds a page never used again, which no page can
  * displace, and blocks of 64 positions whose priorities are all below the
  * carry's are passed whole (an upper bound per block), the same exchanges
- * found 2-3x sooner. O(log V) algorithms exist (Bilardi, Ekanadham,
- * Pattnaik, "Optimal on-line computation of stack distances for MIN and
- * OPT", CF 2017); this is not one, see docs/lab.md#miss-ratio-curves. It is
- * checked against per-size OPT runs.
+ * found 2-3x sooner. pflab mrc computes OPT's distances on line in
+ * O(log n) instead (lab_optstack.h); this update is kept as the
+ * independent model the tests check that one against.
  */
 #ifndef PFLAB_LAB_STACKDIST_H
 #define PFLAB_LAB_STACKDIST_H

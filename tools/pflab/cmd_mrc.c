@@ -4,7 +4,7 @@
  *
  * For a stack algorithm (LRU, OPT) one pass computes each reference's stack
  * distance and the fault count of every memory size follows from their
- * histogram (lab_stackdist.h). For any other policy there is no such
+ * histogram (lab_stackdist.h, lab_optstack.h). For any other policy there is no such
  * shortcut: the command says so and runs `pflab sim` at a series of sizes.
  */
 #include <ctype.h>
@@ -23,6 +23,7 @@
 #include "lab_progress.h"
 #include "lab_proc.h"
 #include "lab_sample.h"
+#include "lab_optstack.h"
 #include "lab_stackdist.h"
 #include "lab_table.h"
 #include "outfile.h"
@@ -116,9 +117,9 @@ static const char mrc_help[] =
 	"summary and the times go to standard error.\n"
 	"Without --csv or --out the curve is printed as a table (every size up to 64\n"
 	"pages, else powers of two). Faults count every miss, cold ones included.\n"
-	"Cost: LRU O(log n) per reference; OPT O(stack depth) per reference (whole\n"
-	"blocks passed where no exchange can happen); --sample R: one pass over the\n"
-	"trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
+	"Cost: LRU and OPT O(log n) per reference, the trace streamed (OPT by the\n"
+	"Critical Stack Algorithm, Bilardi et al. 2017); --sample R: one pass over\n"
+	"the trace, then R of the references per size. See docs/lab.md#miss-ratio-curves.\n";
 
 static int parse_args(int argc, char **argv, struct mrc_opts *o)
 {
@@ -280,14 +281,18 @@ static ptrdiff_t reader_next(struct reader *r, const char *path)
 	return n;
 }
 
-static int lru_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
+/* LRU and OPT both in one pass over the trace, nothing of it held: OPT's
+ * distances need only the references before each (lab_optstack.h). */
+static int stream_histogram(const struct mrc_opts *o, bool opt, struct lab_mrc *out, int *rc)
 {
-	struct lab_lru_stack *s = lab_lru_stack_create();
+	struct lab_lru_stack *lru = opt ? NULL : lab_lru_stack_create();
+	struct lab_opt_online *on = opt ? lab_opt_online_create() : NULL;
+	const struct lab_mrc *m;
 	struct reader r;
 	ptrdiff_t n;
 	int ret = -1;
 
-	if (!s) {
+	if (!lru && !on) {
 		*rc = cli_fail("mrc", "out of memory");
 		return -1;
 	}
@@ -296,8 +301,9 @@ static int lru_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
 		goto out;
 	}
 	while ((n = reader_next(&r, o->trace_path)) > 0) {
-		if (lab_lru_stack_feed(s, r.pages, (size_t)n) != 0) {
-			*rc = cli_fail("mrc", "out of memory");
+		if ((opt ? lab_opt_online_feed(on, r.pages, (size_t)n)
+			 : lab_lru_stack_feed(lru, r.pages, (size_t)n)) != 0) {
+			*rc = cli_fail("mrc", "%s", strerror(errno));
 			goto out;
 		}
 	}
@@ -306,71 +312,20 @@ static int lru_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
 		goto out;
 	}
 	/* Hand the histogram over: copy, since the stack owns its own. */
-	*out = *lab_lru_stack_mrc(s);
+	m = opt ? lab_opt_online_mrc(on) : lab_lru_stack_mrc(lru);
+	*out = *m;
 	out->hist = malloc(sizeof(*out->hist) * (out->distinct + 1));
 	if (!out->hist) {
 		*rc = cli_fail("mrc", "out of memory");
 		goto out;
 	}
-	memcpy(out->hist, lab_lru_stack_mrc(s)->hist, sizeof(*out->hist) * (out->distinct + 1));
+	memcpy(out->hist, m->hist, sizeof(*out->hist) * (out->distinct + 1));
 	out->hist_len = out->distinct + 1;
 	ret = 0;
 out:
 	reader_close(&r);
-	lab_lru_stack_destroy(s);
-	return ret;
-}
-
-/* OPT reads the future: the whole trace is held (4 bytes a reference, 8
- * with the next-use times), as `pflab sim` holds it for opt. */
-static int opt_histogram(const struct mrc_opts *o, struct lab_mrc *out, int *rc)
-{
-	uint32_t *pages = NULL, *next = NULL;
-	size_t len = 0, cap = 0;
-	struct reader r;
-	ptrdiff_t n;
-	int ret = -1;
-
-	if (reader_open(&r, o) != 0) {
-		*rc = cli_usage_error("mrc", "%s", r.err);
-		goto out;
-	}
-	while ((n = reader_next(&r, o->trace_path)) > 0) {
-		if (len + (size_t)n > cap) {
-			uint32_t *bigger;
-
-			cap = cap ? cap * 2 : 4 * CHUNK;
-			bigger = realloc(pages, sizeof(*pages) * cap);
-			if (!bigger) {
-				*rc = cli_fail("mrc", "out of memory holding the trace for opt");
-				goto out;
-			}
-			pages = bigger;
-		}
-		memcpy(pages + len, r.pages, sizeof(*pages) * (size_t)n);
-		len += (size_t)n;
-		if (len >= UINT32_MAX) {
-			*rc = cli_usage_error("mrc", "%s: more than %u references: too long to hold for opt",
-					      o->trace_path, UINT32_MAX - 1);
-			goto out;
-		}
-	}
-	if (n < 0) {
-		*rc = cli_usage_error("mrc", "%s", r.err);
-		goto out;
-	}
-	next = malloc(sizeof(*next) * (len ? len : 1));
-	/* vref_t is a page number with a write bit we never set. */
-	if (!next || sim_next_use(pages, len, r.npages, next) != 0 ||
-	    lab_opt_stack(pages, next, len, r.npages, out) != 0) {
-		*rc = cli_fail("mrc", "out of memory");
-		goto out;
-	}
-	ret = 0;
-out:
-	reader_close(&r);
-	free(pages);
-	free(next);
+	lab_lru_stack_destroy(lru);
+	lab_opt_online_destroy(on);
 	return ret;
 }
 
@@ -401,8 +356,7 @@ static int stack_curve(const struct mrc_opts *o, struct curve *c)
 	uint64_t *all;
 	int rc = EXIT_OK;
 
-	if ((strcmp(o->policy->name, "lru") == 0 ? lru_histogram(o, &m, &rc)
-						  : opt_histogram(o, &m, &rc)) != 0)
+	if (stream_histogram(o, strcmp(o->policy->name, "opt") == 0, &m, &rc) != 0)
 		return rc;
 	c->refs = m.refs;
 	c->distinct = m.distinct;
