@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -379,6 +380,134 @@ static void test_callbacks(void)
 	CU_ASSERT_EQUAL(m.reads, 1);
 	CU_ASSERT_EQUAL(m.pages[3][0], 103);
 	uvm_close(u);
+}
+
+/* ---- several OS threads faulting one region ---------------------------------- */
+
+/*
+ * A store that holds a read until the other thread's fault has reached the
+ * pager: same_page, until a fault waits for this read (inflight_waits);
+ * otherwise until two reads are in flight at once. No timing: a store that
+ * gives up after its bound (20 s) marks the test failed.
+ */
+struct gate {
+	struct uvm_region *volatile r;
+	bool same_page;
+	unsigned reads[16];
+	unsigned started;
+	int gave_up;
+};
+
+static int gate_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	struct gate *g = ctx;
+	unsigned i;
+
+	__atomic_add_fetch(&g->reads[page], 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&g->started, 1, __ATOMIC_ACQ_REL);
+	for (i = 0; i < 20000; i++) {
+		struct uvm_stats st;
+
+		if (g->same_page) {
+			uvm_stats(g->r, &st);
+			if (st.inflight_waits >= 1)
+				break;
+		} else if (__atomic_load_n(&g->started, __ATOMIC_ACQUIRE) >= 2) {
+			break;
+		}
+		usleep(1000);
+	}
+	if (i == 20000)
+		__atomic_store_n(&g->gave_up, 1, __ATOMIC_RELEASE);
+	memset(buf, (int)(page * 7 + 1), len);
+	return 0;
+}
+
+static int gate_write(void *ctx, uint64_t page, const void *buf, size_t len)
+{
+	(void)ctx, (void)page, (void)buf, (void)len;
+	return 0;
+}
+
+struct toucher {
+	pthread_t t;
+	volatile unsigned char *at;
+	unsigned char got;
+};
+
+static void *touch_main(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->got = *t->at;
+	return NULL;
+}
+
+static void two_threads(enum uvm_trap trap, bool same_page)
+{
+	char err[256];
+	struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = 2 }, err, sizeof(err));
+	static struct gate g;
+	struct toucher a, b;
+	struct uvm_region *r;
+	volatile unsigned char *p;
+	struct uvm_stats st;
+	unsigned pa = 7, pb = same_page ? 7 : 9;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	memset(&g, 0, sizeof(g));
+	g.same_page = same_page;
+	r = map(u, (struct uvm_config){
+		.pages = 16, .frames = 8, .policy = "fifo", .trap = trap,
+		.store = UVM_STORE_CALLBACKS, .callbacks = { gate_read, gate_write, &g, false },
+		.fill_timeout_ns = 60000000000ull });
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	g.r = r;
+	p = uvm_addr(r);
+	a = (struct toucher){ .at = p + pa * PG + 5 };
+	b = (struct toucher){ .at = p + pb * PG + 6 };
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&a.t, NULL, touch_main, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&b.t, NULL, touch_main, &b), 0);
+	pthread_join(a.t, NULL);
+	pthread_join(b.t, NULL);
+	uvm_stats(r, &st);
+	CU_ASSERT_EQUAL(g.gave_up, 0);
+	CU_ASSERT_EQUAL(a.got, pa * 7 + 1);
+	CU_ASSERT_EQUAL(b.got, pb * 7 + 1);
+	if (same_page) {
+		CU_ASSERT_EQUAL(g.reads[7], 1);
+		CU_ASSERT_EQUAL(st.faults, 1);
+		CU_ASSERT_EQUAL(st.major, 1);
+		CU_ASSERT_EQUAL(st.inflight_waits, 1);
+		CU_ASSERT_EQUAL(st.shared_reads, 1);
+	} else {
+		CU_ASSERT_EQUAL(g.reads[7], 1);
+		CU_ASSERT_EQUAL(g.reads[9], 1);
+		CU_ASSERT_EQUAL(st.faults, 2);
+		CU_ASSERT_EQUAL(st.shared_reads, 0);
+	}
+	if (g.gave_up || st.faults != (same_page ? 1u : 2u))
+		fprintf(stderr, "%s, %s page: gave up %d, faults %llu, waits %llu, shared %llu\n",
+			trap == UVM_TRAP_UFFD ? "uffd" : "sigsegv", same_page ? "same" : "other",
+			g.gave_up, (unsigned long long)st.faults,
+			(unsigned long long)st.inflight_waits, (unsigned long long)st.shared_reads);
+	uvm_close(u);
+}
+
+/* Two threads fault the same page while its read is held: one read, one
+ * fault, the second shares it; both see the page's bytes. */
+static void test_same_page_one_read(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		two_threads(traps[t], true);
+}
+
+/* Two threads fault two pages: both reads are in flight at once (the store
+ * holds each until the other has started), so neither waits for the other. */
+static void test_other_pages_in_parallel(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		two_threads(traps[t], false);
 }
 
 /* A store that flips a byte of page 3 when it gives it back: the
@@ -1080,6 +1209,8 @@ static CU_TestInfo uvm_tests[] = {
 	{ "a shared file mapping at an offset, 16 KiB pages", test_file_mapping },
 	{ "a store of callbacks", test_callbacks },
 	{ "the workloads notice a corrupted page", test_workload_notices },
+	{ "two threads, one page: one read, shared", test_same_page_one_read },
+	{ "two threads, two pages: both reads in flight at once", test_other_pages_in_parallel },
 	{ "a free pool and its daemon thread keep every byte", test_pool },
 	{ "six regions, six policies, six page sizes", test_policies_per_region },
 	{ "2000 regions", test_thousands },

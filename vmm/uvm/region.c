@@ -265,6 +265,9 @@ static int make_pager(struct uvm_region *r, const struct uvm_config *cfg, char *
 				     (cfg->replay != NULL),
 		.mmu = &r->mmu.mmu,
 		.store = &r->watch,
+		/* Several threads fault at once: the lock is dropped while a
+		 * page is read and while a victim is written back. */
+		.io_lock = &r->lock,
 		.pool = { .low = cfg->pool_low, .high = cfg->pool_high,
 			  .threaded = cfg->pool_high != 0, .lock = &r->lock },
 	}, err, errlen);
@@ -504,6 +507,8 @@ static int pager_path(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 	f = pager_fault(p, vpn, kind);
 	if (f == NO_FRAME)
 		return region_err(r, p->fail_errno ? p->fail_errno : -ENOSPC, "%s", p->err);
+	if (p->last_fault == 0)
+		return 0; /* another thread's read brought it in: not a fault of ours */
 	run_ticks(r);
 	record_latency(r, uvm_now_ns() - t0);
 	if (r->on_fault)
@@ -732,6 +737,8 @@ void uvm_stats(struct uvm_region *r, struct uvm_stats *out)
 		.timeouts = __atomic_load_n(&r->timeouts, __ATOMIC_RELAXED),
 		.prefetched = r->prefetched,
 		.resident = st->resident,
+		.shared_reads = st->collided,
+		.inflight_waits = st->io_waits,
 		.lat_mean_us = r->lat_n ? r->lat_sum_ns / (double)r->lat_n / 1e3 : 0,
 		.lat_p50_us = lat_quantile_us(r, 0.5),
 		.lat_p99_us = lat_quantile_us(r, 0.99),

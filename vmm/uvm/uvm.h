@@ -115,6 +115,12 @@ struct uvm_stats {
 	uint64_t prefetched;    /* pages brought in by uvm_prefetch and read-ahead */
 	uint64_t resident;      /* pages resident now */
 	double lat_mean_us, lat_p50_us, lat_p99_us; /* per pager fault, in the handler */
+	/* Several threads: a fault on a page whose read (or write-back) is in
+	 * flight waits for it (inflight_waits, counted as it starts waiting);
+	 * shared_reads counts those the other's read served, without a second
+	 * read (not counted in faults). */
+	uint64_t inflight_waits;
+	uint64_t shared_reads;
 };
 
 /* NULL with a reason in err. opt may be NULL. */
