@@ -1121,7 +1121,8 @@ static void test_proc_corrupt(void)
 /* docs/uvm.md's Belady example: 9 faults at 3 frames (10 at 4, the anomaly),
  * under both traps, with the columns in the order the page lists them. */
 #define PROC_HEADER "trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor," \
-	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches"
+	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches," \
+	"green,green_parks,shared_reads,timeouts"
 
 static void test_proc_belady(void)
 {

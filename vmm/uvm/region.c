@@ -49,9 +49,11 @@ struct uvm *uvm_open(const struct uvm_options *opt, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&u->lock, NULL);
+	uvm_handoff_init(u);
 	u->nfillers = opt && opt->fillers ? opt->fillers : 1;
 	if (u->nfillers > 64) {
 		snprintf(err, errlen, "%u filler threads: at most 64", u->nfillers);
+		uvm_handoff_fini(u);
 		free(u);
 		return NULL;
 	}
@@ -71,6 +73,7 @@ void uvm_close(struct uvm *u)
 	}
 	uvm_uffd_close(u);
 	uvm_segv_unregister(u);
+	uvm_handoff_fini(u);
 	pthread_mutex_destroy(&u->lock);
 	free(u->regions);
 	free(u);
@@ -311,7 +314,14 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	/* More frames than pages would never be used: allocate by the region. */
 	r->nframes = cfg->frames < r->npages ? cfg->frames : r->npages;
 	r->read_ahead = cfg->read_ahead;
-	r->fill_timeout_ns = cfg->fill_timeout_ns ? cfg->fill_timeout_ns : 10000000000ull;
+	/* No bound: far enough that no deadline overflows. */
+	r->fill_timeout_ns = cfg->fill_timeout_ns == UVM_TIMEOUT_NONE ? 1ull << 62
+			     : cfg->fill_timeout_ns ? cfg->fill_timeout_ns : 10000000000ull;
+	/* sigsegv: the faulting thread is the filler, unless its store can
+	 * block (a store other than memory, or a modelled latency): then the
+	 * fault is handed to a filler thread and its wait bounded. */
+	r->bounded = cfg->trap == UVM_TRAP_SIGSEGV && cfg->fill_timeout_ns != UVM_TIMEOUT_NONE &&
+		     (cfg->store != UVM_STORE_MEMORY || cfg->disk_latency_ns);
 	r->replay = cfg->replay;
 	r->on_fault = cfg->on_fault;
 	r->on_fault_ctx = cfg->on_fault_ctx;
@@ -345,6 +355,8 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 		r->trap = &uvm_trap_uffd;
 	} else {
 		if (uvm_segv_register(u, err, errlen) != 0)
+			goto fail;
+		if (r->bounded && uvm_handoff_start(u, true, err, errlen) != 0)
 			goto fail;
 		r->trap = &uvm_trap_sigsegv;
 	}

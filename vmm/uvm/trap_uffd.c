@@ -83,12 +83,20 @@ static void serve(struct uvm *u, unsigned id, const struct uffd_msg *msg)
 	enum access_kind kind = (msg->arg.pagefault.flags &
 				 (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) ? ACCESS_WRITE
 										       : ACCESS_READ;
+	struct uvm_green *g;
+	struct uvm_req *q = NULL;
 	vpn_t vpn;
 	int rc;
 
 	if (!r) /* a region unmapped meanwhile: let the thread see it is gone */
 		return wake(u->uffd, a & ~(uint64_t)(SMALL_PAGE - 1), SMALL_PAGE);
 	vpn = (vpn_t)((a - (uint64_t)(uintptr_t)r->va) / r->psz);
+	/* A green thread's fault: its carrier is told at once, parks the
+	 * thread and runs another while this filler serves the fault. */
+	g = (u->features & UFFD_FEATURE_THREAD_ID)
+		    ? uvm_green_on(u, (pid_t)msg->arg.pagefault.feat.ptid) : NULL;
+	if (g && (q = uvm_req_new(u, r, vpn, kind, false)))
+		uvm_green_kick((pid_t)msg->arg.pagefault.feat.ptid, q);
 	__atomic_store_n(&u->inflight_poisoned[id], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&u->inflight_start[id], uvm_now_ns() + r->fill_timeout_ns,
 			 __ATOMIC_RELAXED);
@@ -116,6 +124,8 @@ static void serve(struct uvm *u, unsigned id, const struct uffd_msg *msg)
 		 * a write-protect fault on a page evicted meanwhile): wake. */
 		wake(u->uffd, addr_of(r, vpn), r->psz);
 	}
+	if (q) /* after the page is installed or poisoned */
+		uvm_req_complete(u, q, rc);
 	uvm_release(r);
 }
 
@@ -206,7 +216,8 @@ static int open_uffd(char *err, size_t errlen)
 int uvm_uffd_open(struct uvm *u, char *err, size_t errlen)
 {
 	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON };
+				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON |
+					      UFFD_FEATURE_THREAD_ID };
 	int rc;
 
 	if (u->uffd >= 0)
