@@ -825,6 +825,356 @@ static void test_filler_timeout(void)
 		fprintf(stderr, "filler timeout child: status %d\n", status);
 }
 
+/* ---- a store that does not answer; green threads ------------------------------ */
+
+/* Page 5's read is held until the test releases it (bounded: 20 s). */
+static volatile int hold_release, hold_returned;
+
+static int held_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	(void)ctx;
+	for (unsigned i = 0; page == 5 && !hold_release && i < 20000; i++)
+		usleep(1000);
+	memset(buf, (int)(page * 7 + 1), len);
+	if (page == 5)
+		hold_returned = 1;
+	return 0;
+}
+
+struct held_run {
+	enum uvm_trap trap;
+	struct uvm_region *r;
+	int status;             /* 10: as expected */
+};
+
+/*
+ * Page 5's store does not answer: the access gets SIGBUS at its address
+ * within the bound (20 ms), counted in timeouts. Released, the store's
+ * bytes arrive: an access sees them (or SIGBUS again, while the filler is
+ * still installing them), never anything else.
+ */
+static void held_body(void *arg)
+{
+	struct held_run *h = arg;
+	volatile unsigned char *p = uvm_addr(h->r);
+	struct uvm_stats st;
+	volatile int tries = 0;
+
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		(void)p[5 * PG + 17];
+		h->status = 11;
+		return;
+	}
+	if (bus_addr != (void *)(p + 5 * PG + 17)) {
+		h->status = 4;
+		return;
+	}
+	uvm_stats(h->r, &st);
+	if (st.timeouts != 1) {
+		h->status = 6;
+		return;
+	}
+	hold_release = 1;
+	while (!hold_returned)
+		usleep(1000);
+	if (sigsetjmp(bus_jump, 1) != 0 && ++tries > 100) {
+		h->status = 12;
+		return;
+	}
+	h->status = p[5 * PG + 17] == 5 * 7 + 1 && p[6 * PG] == 6 * 7 + 1 ? 10 : 13;
+}
+
+static int held_child(enum uvm_trap trap, bool green)
+{
+	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct uvm *u = open_ctx();
+	struct held_run h = { .trap = trap, .status = 1 };
+	char err[256];
+
+	sigaction(SIGBUS, &sa, NULL);
+	h.r = map(u, (struct uvm_config){
+		.pages = 16, .frames = 4, .trap = trap, .store = UVM_STORE_CALLBACKS,
+		.callbacks = { held_read, cb_write, NULL, false }, .fill_timeout_ns = 20000000 });
+	if (!h.r)
+		return 2;
+	if (green) {
+		struct uvm_green *g = uvm_green_create(u, 1, 0, err, sizeof(err));
+
+		if (!g || uvm_green_spawn(g, held_body, &h) != 0 || uvm_green_run(g) != 0)
+			return 3;
+		uvm_green_destroy(g);
+	} else {
+		held_body(&h);
+	}
+	return h.status;
+}
+
+static void test_store_timeout(void)
+{
+	for (int green = 0; green < 2; green++)
+		for (size_t t = 0; t < 2; t++) {
+			pid_t pid;
+			int status;
+
+			fflush(NULL);
+			pid = fork();
+			if (pid == 0) {
+				alarm(30);
+				_exit(held_child(traps[t], green));
+			}
+			status = child_status(pid);
+			CU_ASSERT_EQUAL(status, 10);
+			if (status != 10)
+				fprintf(stderr, "held store (%s%s): status %d\n",
+					t ? "sigsegv" : "uffd", green ? ", green" : "", status);
+		}
+}
+
+/*
+ * A green thread's fault does not stop its OS thread: page 3's read is held
+ * until a second green thread, which touches no region, has run. Were the
+ * carrier blocked in the fault, the second could not run and the store
+ * would give up (after 20 s: a failure).
+ */
+struct handover {
+	volatile int other_ran;
+	int gave_up;
+	unsigned char got;
+	volatile unsigned char *p;
+};
+
+static int handover_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	struct handover *h = ctx;
+	unsigned i;
+
+	for (i = 0; page == 3 && !h->other_ran && i < 20000; i++)
+		usleep(1000);
+	if (i == 20000)
+		h->gave_up = 1;
+	memset(buf, (int)(page * 7 + 1), len);
+	return 0;
+}
+
+static void faulter(void *arg)
+{
+	struct handover *h = arg;
+
+	h->got = h->p[3 * PG + 9];
+}
+
+static void other(void *arg)
+{
+	((struct handover *)arg)->other_ran = 1;
+}
+
+static void test_green_hands_over(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		struct uvm *u = open_ctx();
+		static struct handover h;
+		struct uvm_green_stats gs;
+		struct uvm_region *r;
+		struct uvm_green *g;
+		struct uvm_stats st;
+		char err[256];
+
+		memset((void *)&h, 0, sizeof(h));
+		r = map(u, (struct uvm_config){
+			.pages = 8, .frames = 4, .trap = traps[t], .store = UVM_STORE_CALLBACKS,
+			.callbacks = { handover_read, cb_write, &h, false },
+			.fill_timeout_ns = 60000000000ull });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		h.p = uvm_addr(r);
+		g = uvm_green_create(u, 2, 0, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+		CU_ASSERT_EQUAL(uvm_green_spawn(g, faulter, &h), 0);
+		CU_ASSERT_EQUAL(uvm_green_spawn(g, other, &h), 0);
+		CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+		uvm_green_stats(g, &gs);
+		uvm_stats(r, &st);
+		CU_ASSERT_EQUAL(h.gave_up, 0);
+		CU_ASSERT_EQUAL(h.got, 3 * 7 + 1);
+		CU_ASSERT_EQUAL(gs.threads, 2);
+		CU_ASSERT_EQUAL(gs.parks, 1);
+		CU_ASSERT_EQUAL(gs.switches, 3); /* faulter, other, faulter again */
+		CU_ASSERT_EQUAL(st.major, 1);
+		if (h.gave_up)
+			fprintf(stderr, "green (%s): the second thread did not run\n",
+				t ? "sigsegv" : "uffd");
+		uvm_green_destroy(g);
+		uvm_close(u);
+	}
+}
+
+/* 1 to 16 green threads on one region of 32 frames, each writing its own
+ * pages and reading them back; every word checked, both traps. */
+struct gslice {
+	uint32_t *base;
+	unsigned first, n, bad;
+	struct uvm_green *g;
+};
+
+static void gslice_main(void *arg)
+{
+	struct gslice *s = arg;
+	const unsigned words = PG / 4;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < s->n; i++) {
+			uint32_t *pg = s->base + (size_t)(s->first + i) * words;
+
+			for (unsigned w = 0; w < words; w += 61) {
+				if (pass == 0)
+					pg[w] = (s->first + i) * 100003u + w;
+				else
+					s->bad += pg[w] != (s->first + i) * 100003u + w;
+			}
+			if (i % 5 == 0)
+				uvm_green_yield(s->g);
+		}
+	}
+}
+
+static void test_green_threads(void)
+{
+	static const unsigned counts[] = { 1, 2, 3, 8, 16 };
+
+	for (size_t t = 0; t < 2; t++)
+		for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+			unsigned n = counts[k], bad = 0;
+			char err[256];
+			struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = n }, err,
+						 sizeof(err));
+			struct gslice sl[16];
+			struct uvm_green_stats gs;
+			struct uvm_region *r;
+			struct uvm_green *g;
+			struct uvm_stats st;
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+			r = map(u, (struct uvm_config){ .pages = 160, .frames = 32, .trap = traps[t],
+							.policy = "clock" });
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+			g = uvm_green_create(u, n, 0, err, sizeof(err));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+			for (unsigned i = 0; i < n; i++) {
+				sl[i] = (struct gslice){ uvm_addr(r), 160 * i / n, 160 * (i + 1) / n - 160 * i / n,
+							 0, g };
+				CU_ASSERT_EQUAL(uvm_green_spawn(g, gslice_main, &sl[i]), 0);
+			}
+			CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+			for (unsigned i = 0; i < n; i++)
+				bad += sl[i].bad;
+			uvm_green_stats(g, &gs);
+			uvm_stats(r, &st);
+			CU_ASSERT_EQUAL(bad, 0);
+			CU_ASSERT_EQUAL(gs.threads, n);
+			/* 160 pages through 32 frames: every page faults in, is
+			 * written back and read again. */
+			CU_ASSERT(st.major >= 160 - 32);
+			CU_ASSERT(st.writebacks >= 160 - 32);
+			CU_ASSERT_EQUAL(st.pagein_errors + st.timeouts, 0);
+			if (bad)
+				fprintf(stderr, "green x%u (%s): %u bad words\n", n,
+					t ? "sigsegv" : "uffd", bad);
+			uvm_green_destroy(g);
+			uvm_close(u);
+		}
+}
+
+/* A green thread whose page cannot be read gets SIGBUS at the address, in
+ * that thread, and handles it; the others go on. */
+struct gbus {
+	volatile unsigned char *p;
+	int status;
+};
+
+static void gbus_main(void *arg)
+{
+	struct gbus *b = arg;
+
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		(void)b->p[5 * PG + 17];
+		b->status = 11;
+		return;
+	}
+	b->status = bus_addr == (void *)(b->p + 5 * PG + 17) ? 10 : 4;
+}
+
+static void gneighbour(void *arg)
+{
+	struct gbus *b = arg;
+
+	if (b->p[4 * PG] != 4 * 7 + 1)
+		b->status = 5;
+}
+
+static int gbus_child(enum uvm_trap trap)
+{
+	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct uvm *u = open_ctx();
+	struct gbus b = { 0 };
+	struct uvm_region *r;
+	struct uvm_green *g;
+	char err[256];
+
+	sigaction(SIGBUS, &sa, NULL);
+	r = map(u, (struct uvm_config){ .pages = 16, .frames = 4, .trap = trap,
+					 .store = UVM_STORE_FILE, .file = make_file("gbus.dat", 16),
+					 .inject = "read:eio@page=5/times=1" });
+	if (!r)
+		return 2;
+	b.p = uvm_addr(r);
+	g = uvm_green_create(u, 2, 0, err, sizeof(err));
+	if (!g || uvm_green_spawn(g, gbus_main, &b) || uvm_green_spawn(g, gneighbour, &b) ||
+	    uvm_green_run(g))
+		return 3;
+	return b.status;
+}
+
+static void test_green_sigbus(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		pid_t pid;
+		int status;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			alarm(20);
+			_exit(gbus_child(traps[t]));
+		}
+		status = child_status(pid);
+		CU_ASSERT_EQUAL(status, 10);
+		if (status != 10)
+			fprintf(stderr, "green read error (%s): status %d\n", t ? "sigsegv" : "uffd",
+				status);
+	}
+}
+
+/* pflab proc --green: 1 to 16 green threads, every byte verified. */
+static void test_proc_green(void)
+{
+	static const unsigned counts[] = { 1, 4, 16 };
+
+	for (int trap = 0; trap < 2; trap++)
+		for (size_t k = 0; k < 3; k++) {
+			struct cmd_result r = run_pflab("proc --workload random --pages 512 --frames 64 "
+							"--trap %s --threads %u --green --csv",
+							trap ? "sigsegv" : "uffd", counts[k]);
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "green"), 1);
+			CU_ASSERT_EQUAL(csv_value(r.out, "threads"), counts[k]);
+			CU_ASSERT(csv_value(r.out, "faults") > 0);
+			if (r.status)
+				fprintf(stderr, "proc --green: %s%s", r.out, r.err);
+			cmd_result_free(&r);
+		}
+}
+
 /* A fault outside every region still crashes: by SIGSEGV, or under a
  * sanitizer by its report (its handler was there first and gets it). */
 static volatile int *volatile nowhere = (volatile int *)16;
@@ -1218,6 +1568,12 @@ static CU_TestInfo uvm_tests[] = {
 	{ "bad configurations are refused with a reason", test_refusals },
 	{ "a failed read is SIGBUS at the address, both traps", test_read_error_sigbus },
 	{ "a filler slower than the bound: SIGBUS", test_filler_timeout },
+	{ "a store that does not answer: SIGBUS within the bound, then its bytes",
+	  test_store_timeout },
+	{ "green: a faulting thread is parked, another runs", test_green_hands_over },
+	{ "green: 1 to 16 threads, every word checked", test_green_threads },
+	{ "green: a failed read is SIGBUS in the thread", test_green_sigbus },
+	{ "proc --green verifies, 1 to 16 threads", test_proc_green },
 	{ "a fault outside the regions still crashes", test_unrelated_fault },
 	{ "a killed program leaves no temporary file", test_no_temp_file },
 	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },
