@@ -200,6 +200,10 @@ int uvm_segv_fault(struct uvm *u, struct uvm_region *r, vpn_t vpn, enum access_k
 
 	if (!g && !r->bounded)
 		return uvm_region_fault(r, vpn, kind);
+	/* A soft fault or a first write needs no I/O: served here, at once. */
+	rc = uvm_region_fault_quick(r, vpn, kind);
+	if (rc != UVM_NOT_QUICK)
+		return rc;
 	q = uvm_req_new(u, r, vpn, kind, true);
 	if (!q)
 		return -EAGAIN; /* every request in flight: fail closed, do not wait */

@@ -582,6 +582,17 @@ static int fault_locked(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 	return rc;
 }
 
+int uvm_region_fault_quick(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
+{
+	int rc = UVM_NOT_QUICK;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->state[vpn] & (UPG_MAPPED | UPG_SOFT))
+		rc = fault_locked(r, vpn, kind);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
 int uvm_region_fault(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 {
 	int rc;

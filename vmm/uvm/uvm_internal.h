@@ -190,6 +190,10 @@ void uvm_release(struct uvm_region *r);
  * (SIGBUS): the page could not be read, no frame. Takes r->lock. */
 int uvm_region_fault(struct uvm_region *r, vpn_t vpn, enum access_kind kind);
 uint64_t uvm_now_ns(void);
+/* The same for a trap that needs no store I/O (a soft fault, a first write
+ * to a mapped page), or UVM_NOT_QUICK without doing anything. */
+#define UVM_NOT_QUICK 2
+int uvm_region_fault_quick(struct uvm_region *r, vpn_t vpn, enum access_kind kind);
 
 /* handoff.c */
 void uvm_handoff_init(struct uvm *u);
