@@ -40,7 +40,6 @@ void uvm_handoff_init(struct uvm *u)
 {
 	pthread_mutex_init(&u->qlock, NULL);
 	cond_init_monotonic(&u->qwork);
-	cond_init_monotonic(&u->qdone);
 }
 
 static void *segv_filler_main(void *arg)
@@ -81,8 +80,10 @@ int uvm_handoff_start(struct uvm *u, bool segv_fillers, char *err, size_t errlen
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		for (unsigned i = 0; i < UVM_REQS; i++)
+		for (unsigned i = 0; i < UVM_REQS; i++) {
 			u->reqs[i].next = i + 1 < UVM_REQS ? &u->reqs[i + 1] : NULL;
+			cond_init_monotonic(&u->reqs[i].done_cond);
+		}
 		u->free_reqs = &u->reqs[0];
 	}
 	pthread_mutex_unlock(&u->qlock);
@@ -113,9 +114,10 @@ void uvm_handoff_fini(struct uvm *u)
 	for (unsigned i = 0; i < u->segv_fillers_running; i++)
 		pthread_join(u->segv_fillers[i], NULL);
 	free(u->segv_fillers);
+	for (unsigned i = 0; u->reqs && i < UVM_REQS; i++)
+		pthread_cond_destroy(&u->reqs[i].done_cond);
 	free(u->reqs);
 	pthread_cond_destroy(&u->qwork);
-	pthread_cond_destroy(&u->qdone);
 	pthread_mutex_destroy(&u->qlock);
 }
 
@@ -128,8 +130,16 @@ struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
 	q = u->free_reqs;
 	if (q) {
 		u->free_reqs = q->next;
-		*q = (struct uvm_req){ .r = r, .vpn = vpn, .kind = kind, .serve = serve, .refs = 2,
-				       .deadline = uvm_now_ns() + r->fill_timeout_ns };
+		q->r = r;
+		q->vpn = vpn;
+		q->kind = kind;
+		q->serve = serve;
+		q->done = q->timed_out = false;
+		q->rc = 0;
+		q->refs = 2;
+		q->deadline = uvm_now_ns() + r->fill_timeout_ns;
+		q->waiter = NULL;
+		q->next = NULL;
 		__atomic_add_fetch(&r->busy, 1, __ATOMIC_ACQUIRE);
 	}
 	pthread_mutex_unlock(&u->qlock);
@@ -168,7 +178,7 @@ void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc)
 		uvm_green_wake_locked(q->waiter);
 		q->waiter = NULL;
 	}
-	pthread_cond_broadcast(&u->qdone);
+	pthread_cond_signal(&q->done_cond);
 	uvm_req_put_locked(u, q);
 	pthread_mutex_unlock(&u->qlock);
 	uvm_release(r);
@@ -182,7 +192,7 @@ int uvm_req_wait(struct uvm *u, struct uvm_req *q)
 
 	pthread_mutex_lock(&u->qlock);
 	while (!q->done)
-		if (pthread_cond_timedwait(&u->qdone, &u->qlock, &ts) == ETIMEDOUT && !q->done)
+		if (pthread_cond_timedwait(&q->done_cond, &u->qlock, &ts) == ETIMEDOUT && !q->done)
 			break;
 	rc = q->done ? q->rc : UVM_EBOUND;
 	if (!q->done)

@@ -55,6 +55,7 @@ struct uvm_req {
 	uint64_t deadline;      /* CLOCK_MONOTONIC ns */
 	struct green_thread *waiter; /* a parked green thread, or NULL */
 	struct uvm_req *next;   /* the queue, or the free list */
+	pthread_cond_t done_cond; /* an OS thread waiting for it (u->qlock) */
 };
 
 /* A wait that passed its bound (fill_timeout_ns): the access gets SIGBUS. */
@@ -173,7 +174,6 @@ struct uvm {
 	 * can fault on a region. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qwork;   /* a request queued for the sigsegv fillers */
-	pthread_cond_t qdone;   /* a request done (OS-thread waiters) */
 	struct uvm_req *reqs, *free_reqs, *qhead, *qtail;
 	pthread_t *segv_fillers;
 	unsigned segv_fillers_running;
