@@ -394,6 +394,7 @@ struct gate {
 	struct uvm_region *volatile r;
 	bool same_page;
 	unsigned reads[16];
+	unsigned on_fault;      /* faults reported to on_fault */
 	unsigned started;
 	int gave_up;
 };
@@ -421,6 +422,12 @@ static int gate_read(void *ctx, uint64_t page, void *buf, size_t len)
 		__atomic_store_n(&g->gave_up, 1, __ATOMIC_RELEASE);
 	memset(buf, (int)(page * 7 + 1), len);
 	return 0;
+}
+
+static void gate_on_fault(void *ctx, uint64_t page, bool write)
+{
+	(void)page, (void)write;
+	__atomic_add_fetch(&((struct gate *)ctx)->on_fault, 1, __ATOMIC_RELAXED);
 }
 
 static int gate_write(void *ctx, uint64_t page, const void *buf, size_t len)
@@ -460,7 +467,7 @@ static void two_threads(enum uvm_trap trap, bool same_page)
 	r = map(u, (struct uvm_config){
 		.pages = 16, .frames = 8, .policy = "fifo", .trap = trap,
 		.store = UVM_STORE_CALLBACKS, .callbacks = { gate_read, gate_write, &g, false },
-		.fill_timeout_ns = 60000000000ull });
+		.fill_timeout_ns = 60000000000ull, .on_fault = gate_on_fault, .on_fault_ctx = &g });
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	g.r = r;
 	p = uvm_addr(r);
@@ -487,6 +494,7 @@ static void two_threads(enum uvm_trap trap, bool same_page)
 		CU_ASSERT_EQUAL(st.major, 1);
 		CU_ASSERT_EQUAL(st.inflight_waits, 1);
 		CU_ASSERT_EQUAL(st.shared_reads, 1);
+		CU_ASSERT_EQUAL(g.on_fault, 1); /* the shared one is no fault of its own */
 	} else {
 		CU_ASSERT_EQUAL(g.reads[7], 1);
 		CU_ASSERT_EQUAL(g.reads[9], 1);
@@ -1180,6 +1188,18 @@ static void test_proc_green(void)
 				fprintf(stderr, "proc --green: %s%s", r.out, r.err);
 			cmd_result_free(&r);
 		}
+	{
+		/* sigsegv, a memory store with a modelled latency (1 ms): every
+		 * fault that reads is handed over and its thread parked. */
+		struct cmd_result r = run_pflab("proc --workload scan --pages 64 --frames 16 --trap "
+						"sigsegv --threads 4 --green --store memory "
+						"--disk-latency 1ms --csv");
+
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+		CU_ASSERT(csv_value(r.out, "green_parks") > 0);
+		cmd_result_free(&r);
+	}
 }
 
 /* A fault outside every region still crashes: by SIGSEGV, or under a
