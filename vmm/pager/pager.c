@@ -417,6 +417,7 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 			pthread_cond_wait(&p->io_done, p->io_lock);
 		if (pte->frame != NO_FRAME) {
 			p->stats.collided++;
+			p->last_fault = 0; /* the other's fault set it meanwhile */
 			return pte->frame;
 		}
 	}
