@@ -509,6 +509,58 @@ static void two_threads(enum uvm_trap trap, bool same_page)
 	uvm_close(u);
 }
 
+/* Four threads read every page of a region with a free pool and its
+ * daemon, from different starting pages: faults on one page meet, in the
+ * pool or in flight; every word is what was written. Both traps. */
+struct pool_reader {
+	pthread_t t;
+	volatile uint32_t *base;
+	unsigned start, bad;
+};
+
+static void *pool_reader_main(void *arg)
+{
+	struct pool_reader *pr = arg;
+
+	for (unsigned k = 0; k < 2 * 128; k++) {
+		unsigned pg = (pr->start + k * 5) % 128;
+
+		pr->bad += pr->base[(size_t)pg * (PG / 4) + 3] != pg + 1000;
+	}
+	return NULL;
+}
+
+static void test_threads_with_pool(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		char err[256];
+		struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = 4 }, err, sizeof(err));
+		struct pool_reader pr[4];
+		struct uvm_region *r;
+		volatile uint32_t *w;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+		r = map(u, (struct uvm_config){ .pages = 128, .frames = 16, .trap = traps[t],
+						.policy = "fifo", .pool_low = 2, .pool_high = 4 });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		w = uvm_addr(r);
+		for (unsigned pg = 0; pg < 128; pg++)
+			w[(size_t)pg * (PG / 4) + 3] = pg + 1000;
+		for (unsigned i = 0; i < 4; i++) {
+			pr[i] = (struct pool_reader){ .base = w, .start = i * 32 };
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&pr[i].t, NULL, pool_reader_main, &pr[i]), 0);
+		}
+		for (unsigned i = 0; i < 4; i++) {
+			pthread_join(pr[i].t, NULL);
+			bad += pr[i].bad;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT_EQUAL(stats_of(r).pagein_errors, 0);
+		uvm_close(u);
+	}
+}
+
 /* Two threads fault the same page while its read is held: one read, one
  * fault, the second shares it; both see the page's bytes. */
 static void test_same_page_one_read(void)
@@ -1589,6 +1641,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "the workloads notice a corrupted page", test_workload_notices },
 	{ "two threads, one page: one read, shared", test_same_page_one_read },
 	{ "two threads, two pages: both reads in flight at once", test_other_pages_in_parallel },
+	{ "four threads, a free pool: every word", test_threads_with_pool },
 	{ "a free pool and its daemon thread keep every byte", test_pool },
 	{ "six regions, six policies, six page sizes", test_policies_per_region },
 	{ "2000 regions", test_thousands },

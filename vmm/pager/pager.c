@@ -400,6 +400,22 @@ static frame_t fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool f
 	return f;
 }
 
+/* With a free pool: the page may come back from it without I/O, and
+ * otherwise its oldest frame waits on the free list (pool.h). */
+static frame_t pool_or_fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool from_store)
+{
+	if (unlikely(p->pool)) {
+		uint64_t faults = p->stats.faults;
+		frame_t f = pool_fault(p, vpn, why);
+
+		if (f != POOL_GO_ON) {
+			p->last_fault = p->stats.faults != faults ? 1 : 0;
+			return f;
+		}
+	}
+	return fault_in(p, vpn, why, from_store);
+}
+
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pte *pte = &p->pt[vpn];
@@ -422,25 +438,14 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 		}
 	}
 	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
-
-	/* With a free pool: the page may come back from it without I/O, and
-	 * otherwise its oldest frame waits on the free list (pool.h). */
-	if (unlikely(p->pool)) {
-		uint64_t faults = p->stats.faults;
-
-		f = pool_fault(p, vpn, why);
-		if (f != POOL_GO_ON) {
-			p->last_fault = p->stats.faults != faults ? 1 : 0;
-			return f;
-		}
-	}
 	if (!p->io_lock)
-		return fault_in(p, vpn, why, from_store);
-	/* The whole fault is in flight for vpn, from the choice of a frame
-	 * (whose victim's write-back drops the lock) to the mapping: a second
-	 * fault on vpn meanwhile waits above instead of bringing it in twice. */
+		return pool_or_fault_in(p, vpn, why, from_store);
+	/* The whole fault is in flight for vpn, from the pool or the choice of
+	 * a frame (whose victim's write-back drops the lock) to the mapping: a
+	 * second fault on vpn meanwhile waits above instead of bringing it in
+	 * twice. */
 	pte->flags |= PTE_IO;
-	f = fault_in(p, vpn, why, from_store);
+	f = pool_or_fault_in(p, vpn, why, from_store);
 	pte->flags &= ~PTE_IO;
 	pthread_cond_broadcast(&p->io_done);
 	return f;
