@@ -961,7 +961,7 @@ static int held_child(enum uvm_trap trap, bool green)
 	sigaction(SIGBUS, &sa, NULL);
 	h.r = map(u, (struct uvm_config){
 		.pages = 16, .frames = 4, .trap = trap, .store = UVM_STORE_CALLBACKS,
-		.callbacks = { held_read, cb_write, NULL, false }, .fill_timeout_ns = 20000000 });
+		.callbacks = { held_read, gate_write, NULL, false }, .fill_timeout_ns = 20000000 });
 	if (!h.r)
 		return 2;
 	if (green) {
@@ -1028,6 +1028,9 @@ static void faulter(void *arg)
 	struct handover *h = arg;
 
 	h->got = h->p[3 * PG + 9];
+	/* A first write to the page now mapped needs no I/O: served at once,
+	 * the thread is not parked for it. */
+	h->p[3 * PG + 10] = 99;
 }
 
 static void other(void *arg)
@@ -1049,7 +1052,7 @@ static void test_green_hands_over(void)
 		memset((void *)&h, 0, sizeof(h));
 		r = map(u, (struct uvm_config){
 			.pages = 8, .frames = 4, .trap = traps[t], .store = UVM_STORE_CALLBACKS,
-			.callbacks = { handover_read, cb_write, &h, false },
+			.callbacks = { handover_read, gate_write, &h, false },
 			.fill_timeout_ns = 60000000000ull });
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		h.p = uvm_addr(r);
@@ -1066,6 +1069,8 @@ static void test_green_hands_over(void)
 		CU_ASSERT_EQUAL(gs.parks, 1);
 		CU_ASSERT_EQUAL(gs.switches, 3); /* faulter, other, faulter again */
 		CU_ASSERT_EQUAL(st.major, 1);
+		CU_ASSERT_EQUAL(st.wp_faults, 1);
+		CU_ASSERT_EQUAL(h.p[3 * PG + 10], 99);
 		if (h.gave_up)
 			fprintf(stderr, "green (%s): the second thread did not run\n",
 				t ? "sigsegv" : "uffd");
@@ -1218,6 +1223,43 @@ static void test_green_sigbus(void)
 			fprintf(stderr, "green read error (%s): status %d\n", t ? "sigsegv" : "uffd",
 				status);
 	}
+}
+
+/* A SIGURG the library did not send goes to the program's handler, while
+ * green threads run. */
+static volatile int urg_seen;
+
+static void on_urg(int sig)
+{
+	(void)sig;
+	urg_seen++;
+}
+
+static void raise_urg(void *arg)
+{
+	(void)arg;
+	raise(SIGURG);
+}
+
+static void test_green_sigurg_chained(void)
+{
+	struct sigaction sa = { .sa_handler = on_urg }, old;
+	struct uvm *u = open_ctx();
+	struct uvm_green *g;
+	char err[256];
+
+	sigaction(SIGURG, &sa, &old);
+	urg_seen = 0;
+	g = uvm_green_create(u, 1, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(uvm_green_spawn(g, raise_urg, NULL), 0);
+	CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+	CU_ASSERT_EQUAL(urg_seen, 1);
+	raise(SIGURG); /* and after the run, the program's handler is back */
+	CU_ASSERT_EQUAL(urg_seen, 2);
+	uvm_green_destroy(g);
+	uvm_close(u);
+	sigaction(SIGURG, &old, NULL);
 }
 
 /* pflab proc --green: 1 to 16 green threads, every byte verified. */
@@ -1654,6 +1696,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "green: 1 to 16 threads, every word checked", test_green_threads },
 	{ "green: a failed read is SIGBUS in the thread", test_green_sigbus },
 	{ "proc --green verifies, 1 to 16 threads", test_proc_green },
+	{ "green: a SIGURG not the library's reaches the program", test_green_sigurg_chained },
 	{ "a fault outside the regions still crashes", test_unrelated_fault },
 	{ "a killed program leaves no temporary file", test_no_temp_file },
 	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },
