@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -381,6 +382,201 @@ static void test_callbacks(void)
 	uvm_close(u);
 }
 
+/* ---- several OS threads faulting one region ---------------------------------- */
+
+/*
+ * A store that holds a read until the other thread's fault has reached the
+ * pager: same_page, until a fault waits for this read (inflight_waits);
+ * otherwise until two reads are in flight at once. No timing: a store that
+ * gives up after its bound (20 s) marks the test failed.
+ */
+struct gate {
+	struct uvm_region *volatile r;
+	bool same_page;
+	unsigned reads[16];
+	unsigned on_fault;      /* faults reported to on_fault */
+	unsigned started;
+	int gave_up;
+};
+
+static int gate_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	struct gate *g = ctx;
+	unsigned i;
+
+	__atomic_add_fetch(&g->reads[page], 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&g->started, 1, __ATOMIC_ACQ_REL);
+	for (i = 0; i < 20000; i++) {
+		struct uvm_stats st;
+
+		if (g->same_page) {
+			uvm_stats(g->r, &st);
+			if (st.inflight_waits >= 1)
+				break;
+		} else if (__atomic_load_n(&g->started, __ATOMIC_ACQUIRE) >= 2) {
+			break;
+		}
+		usleep(1000);
+	}
+	if (i == 20000)
+		__atomic_store_n(&g->gave_up, 1, __ATOMIC_RELEASE);
+	memset(buf, (int)(page * 7 + 1), len);
+	return 0;
+}
+
+static void gate_on_fault(void *ctx, uint64_t page, bool write)
+{
+	(void)page, (void)write;
+	__atomic_add_fetch(&((struct gate *)ctx)->on_fault, 1, __ATOMIC_RELAXED);
+}
+
+static int gate_write(void *ctx, uint64_t page, const void *buf, size_t len)
+{
+	(void)ctx, (void)page, (void)buf, (void)len;
+	return 0;
+}
+
+struct toucher {
+	pthread_t t;
+	volatile unsigned char *at;
+	unsigned char got;
+};
+
+static void *touch_main(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->got = *t->at;
+	return NULL;
+}
+
+static void two_threads(enum uvm_trap trap, bool same_page)
+{
+	char err[256];
+	struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = 2 }, err, sizeof(err));
+	static struct gate g;
+	struct toucher a, b;
+	struct uvm_region *r;
+	volatile unsigned char *p;
+	struct uvm_stats st;
+	unsigned pa = 7, pb = same_page ? 7 : 9;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	memset(&g, 0, sizeof(g));
+	g.same_page = same_page;
+	r = map(u, (struct uvm_config){
+		.pages = 16, .frames = 8, .policy = "fifo", .trap = trap,
+		.store = UVM_STORE_CALLBACKS, .callbacks = { gate_read, gate_write, &g, false },
+		.fill_timeout_ns = 60000000000ull, .on_fault = gate_on_fault, .on_fault_ctx = &g });
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	g.r = r;
+	p = uvm_addr(r);
+	a = (struct toucher){ .at = p + pa * PG + 5 };
+	b = (struct toucher){ .at = p + pb * PG + 6 };
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&a.t, NULL, touch_main, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&b.t, NULL, touch_main, &b), 0);
+	pthread_join(a.t, NULL);
+	pthread_join(b.t, NULL);
+	/* uffd: the first filler's UFFDIO_COPY wakes both threads, perhaps
+	 * before the second filler has left its wait and counted it. */
+	for (unsigned i = 0; i < 20000; i++) {
+		uvm_stats(r, &st);
+		if (!same_page || st.shared_reads)
+			break;
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(g.gave_up, 0);
+	CU_ASSERT_EQUAL(a.got, pa * 7 + 1);
+	CU_ASSERT_EQUAL(b.got, pb * 7 + 1);
+	if (same_page) {
+		CU_ASSERT_EQUAL(g.reads[7], 1);
+		CU_ASSERT_EQUAL(st.faults, 1);
+		CU_ASSERT_EQUAL(st.major, 1);
+		CU_ASSERT_EQUAL(st.inflight_waits, 1);
+		CU_ASSERT_EQUAL(st.shared_reads, 1);
+		CU_ASSERT_EQUAL(g.on_fault, 1); /* the shared one is no fault of its own */
+	} else {
+		CU_ASSERT_EQUAL(g.reads[7], 1);
+		CU_ASSERT_EQUAL(g.reads[9], 1);
+		CU_ASSERT_EQUAL(st.faults, 2);
+		CU_ASSERT_EQUAL(st.shared_reads, 0);
+	}
+	if (g.gave_up || st.faults != (same_page ? 1u : 2u))
+		fprintf(stderr, "%s, %s page: gave up %d, faults %llu, waits %llu, shared %llu\n",
+			trap == UVM_TRAP_UFFD ? "uffd" : "sigsegv", same_page ? "same" : "other",
+			g.gave_up, (unsigned long long)st.faults,
+			(unsigned long long)st.inflight_waits, (unsigned long long)st.shared_reads);
+	uvm_close(u);
+}
+
+/* Four threads read every page of a region with a free pool and its
+ * daemon, from different starting pages: faults on one page meet, in the
+ * pool or in flight; every word is what was written. Both traps. */
+struct pool_reader {
+	pthread_t t;
+	volatile uint32_t *base;
+	unsigned start, bad;
+};
+
+static void *pool_reader_main(void *arg)
+{
+	struct pool_reader *pr = arg;
+
+	for (unsigned k = 0; k < 2 * 128; k++) {
+		unsigned pg = (pr->start + k * 5) % 128;
+
+		pr->bad += pr->base[(size_t)pg * (PG / 4) + 3] != pg + 1000;
+	}
+	return NULL;
+}
+
+static void test_threads_with_pool(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		char err[256];
+		struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = 4 }, err, sizeof(err));
+		struct pool_reader pr[4];
+		struct uvm_region *r;
+		volatile uint32_t *w;
+		unsigned bad = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+		r = map(u, (struct uvm_config){ .pages = 128, .frames = 16, .trap = traps[t],
+						.policy = "fifo", .pool_low = 2, .pool_high = 4 });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		w = uvm_addr(r);
+		for (unsigned pg = 0; pg < 128; pg++)
+			w[(size_t)pg * (PG / 4) + 3] = pg + 1000;
+		for (unsigned i = 0; i < 4; i++) {
+			pr[i] = (struct pool_reader){ .base = w, .start = i * 32 };
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&pr[i].t, NULL, pool_reader_main, &pr[i]), 0);
+		}
+		for (unsigned i = 0; i < 4; i++) {
+			pthread_join(pr[i].t, NULL);
+			bad += pr[i].bad;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT_EQUAL(stats_of(r).pagein_errors, 0);
+		uvm_close(u);
+	}
+}
+
+/* Two threads fault the same page while its read is held: one read, one
+ * fault, the second shares it; both see the page's bytes. */
+static void test_same_page_one_read(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		two_threads(traps[t], true);
+}
+
+/* Two threads fault two pages: both reads are in flight at once (the store
+ * holds each until the other has started), so neither waits for the other. */
+static void test_other_pages_in_parallel(void)
+{
+	for (size_t t = 0; t < 2; t++)
+		two_threads(traps[t], false);
+}
+
 /* A store that flips a byte of page 3 when it gives it back: the
  * workloads' checks must notice (they are what pflab proc's verdict rests on). */
 static int bad_read(void *ctx, uint64_t page, void *buf, size_t len)
@@ -696,6 +892,413 @@ static void test_filler_timeout(void)
 		fprintf(stderr, "filler timeout child: status %d\n", status);
 }
 
+/* ---- a store that does not answer; green threads ------------------------------ */
+
+/* Page 5's read is held until the test releases it (bounded: 20 s). */
+static volatile int hold_release, hold_returned;
+
+static int held_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	(void)ctx;
+	for (unsigned i = 0; page == 5 && !hold_release && i < 20000; i++)
+		usleep(1000);
+	memset(buf, (int)(page * 7 + 1), len);
+	if (page == 5)
+		hold_returned = 1;
+	return 0;
+}
+
+struct held_run {
+	enum uvm_trap trap;
+	struct uvm_region *r;
+	int status;             /* 10: as expected */
+};
+
+/*
+ * Page 5's store does not answer: the access gets SIGBUS at its address
+ * within the bound (20 ms), counted in timeouts. Released, the store's
+ * bytes arrive: an access sees them (or SIGBUS again, while the filler is
+ * still installing them), never anything else.
+ */
+static void held_body(void *arg)
+{
+	struct held_run *h = arg;
+	volatile unsigned char *p = uvm_addr(h->r);
+	struct uvm_stats st;
+	volatile int tries = 0;
+
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		(void)p[5 * PG + 17];
+		h->status = 11;
+		return;
+	}
+	if (bus_addr != (void *)(p + 5 * PG + 17)) {
+		h->status = 4;
+		return;
+	}
+	uvm_stats(h->r, &st);
+	if (st.timeouts != 1) {
+		h->status = 6;
+		return;
+	}
+	hold_release = 1;
+	while (!hold_returned)
+		usleep(1000);
+	if (sigsetjmp(bus_jump, 1) != 0 && ++tries > 100) {
+		h->status = 12;
+		return;
+	}
+	h->status = p[5 * PG + 17] == 5 * 7 + 1 && p[6 * PG] == 6 * 7 + 1 ? 10 : 13;
+}
+
+static int held_child(enum uvm_trap trap, bool green)
+{
+	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct uvm *u = open_ctx();
+	struct held_run h = { .trap = trap, .status = 1 };
+	char err[256];
+
+	sigaction(SIGBUS, &sa, NULL);
+	h.r = map(u, (struct uvm_config){
+		.pages = 16, .frames = 4, .trap = trap, .store = UVM_STORE_CALLBACKS,
+		.callbacks = { held_read, gate_write, NULL, false }, .fill_timeout_ns = 20000000 });
+	if (!h.r)
+		return 2;
+	if (green) {
+		struct uvm_green *g = uvm_green_create(u, 1, 0, err, sizeof(err));
+
+		if (!g || uvm_green_spawn(g, held_body, &h) != 0 || uvm_green_run(g) != 0)
+			return 3;
+		uvm_green_destroy(g);
+	} else {
+		held_body(&h);
+	}
+	return h.status;
+}
+
+static void test_store_timeout(void)
+{
+	for (int green = 0; green < 2; green++)
+		for (size_t t = 0; t < 2; t++) {
+			pid_t pid;
+			int status;
+
+			fflush(NULL);
+			pid = fork();
+			if (pid == 0) {
+				alarm(30);
+				_exit(held_child(traps[t], green));
+			}
+			status = child_status(pid);
+			CU_ASSERT_EQUAL(status, 10);
+			if (status != 10)
+				fprintf(stderr, "held store (%s%s): status %d\n",
+					t ? "sigsegv" : "uffd", green ? ", green" : "", status);
+		}
+}
+
+/*
+ * A green thread's fault does not stop its OS thread: page 3's read is held
+ * until a second green thread, which touches no region, has run. Were the
+ * carrier blocked in the fault, the second could not run and the store
+ * would give up (after 20 s: a failure).
+ */
+struct handover {
+	volatile int other_ran;
+	int gave_up;
+	unsigned char got;
+	volatile unsigned char *p;
+};
+
+static int handover_read(void *ctx, uint64_t page, void *buf, size_t len)
+{
+	struct handover *h = ctx;
+	unsigned i;
+
+	for (i = 0; page == 3 && !h->other_ran && i < 20000; i++)
+		usleep(1000);
+	if (i == 20000)
+		h->gave_up = 1;
+	memset(buf, (int)(page * 7 + 1), len);
+	return 0;
+}
+
+static void faulter(void *arg)
+{
+	struct handover *h = arg;
+
+	h->got = h->p[3 * PG + 9];
+	/* A first write to the page now mapped needs no I/O: served at once,
+	 * the thread is not parked for it. */
+	h->p[3 * PG + 10] = 99;
+}
+
+static void other(void *arg)
+{
+	((struct handover *)arg)->other_ran = 1;
+}
+
+static void test_green_hands_over(void)
+{
+	/* uffd, sigsegv, and sigsegv without a bound (whose OS threads serve
+	 * their faults in the handler: a green thread's is still handed over). */
+	for (size_t t = 0; t < 3; t++) {
+		struct uvm *u = open_ctx();
+		static struct handover h;
+		struct uvm_green_stats gs;
+		struct uvm_region *r;
+		struct uvm_green *g;
+		struct uvm_stats st;
+		char err[256];
+
+		memset((void *)&h, 0, sizeof(h));
+		r = map(u, (struct uvm_config){
+			.pages = 8, .frames = 4, .trap = traps[t ? 1 : 0],
+			.store = UVM_STORE_CALLBACKS,
+			.callbacks = { handover_read, gate_write, &h, false },
+			.fill_timeout_ns = t == 2 ? UVM_TIMEOUT_NONE : 60000000000ull });
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		h.p = uvm_addr(r);
+		g = uvm_green_create(u, 2, 0, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+		CU_ASSERT_EQUAL(uvm_green_spawn(g, faulter, &h), 0);
+		CU_ASSERT_EQUAL(uvm_green_spawn(g, other, &h), 0);
+		CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+		uvm_green_stats(g, &gs);
+		uvm_stats(r, &st);
+		CU_ASSERT_EQUAL(h.gave_up, 0);
+		CU_ASSERT_EQUAL(h.got, 3 * 7 + 1);
+		CU_ASSERT_EQUAL(gs.threads, 2);
+		CU_ASSERT_EQUAL(gs.parks, 1);
+		CU_ASSERT_EQUAL(gs.switches, 3); /* faulter, other, faulter again */
+		CU_ASSERT_EQUAL(st.major, 1);
+		CU_ASSERT_EQUAL(st.wp_faults, 1);
+		CU_ASSERT_EQUAL(h.p[3 * PG + 10], 99);
+		if (h.gave_up)
+			fprintf(stderr, "green (%s): the second thread did not run\n",
+				t == 2 ? "sigsegv, no bound" : t ? "sigsegv" : "uffd");
+		uvm_green_destroy(g);
+		uvm_close(u);
+	}
+}
+
+/* 1 to 16 green threads on one region of 32 frames, each writing its own
+ * pages and reading them back; every word checked, both traps. */
+struct gslice {
+	uint32_t *base;
+	unsigned first, n, bad;
+	struct uvm_green *g;
+};
+
+static void gslice_main(void *arg)
+{
+	struct gslice *s = arg;
+	const unsigned words = PG / 4;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < s->n; i++) {
+			uint32_t *pg = s->base + (size_t)(s->first + i) * words;
+
+			for (unsigned w = 0; w < words; w += 61) {
+				if (pass == 0)
+					pg[w] = (s->first + i) * 100003u + w;
+				else
+					s->bad += pg[w] != (s->first + i) * 100003u + w;
+			}
+			if (i % 5 == 0)
+				uvm_green_yield(s->g);
+		}
+	}
+}
+
+static void test_green_threads(void)
+{
+	static const unsigned counts[] = { 1, 2, 3, 8, 16 };
+
+	for (size_t t = 0; t < 2; t++)
+		for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+			unsigned n = counts[k], bad = 0;
+			char err[256];
+			struct uvm *u = uvm_open(&(struct uvm_options){ .fillers = n }, err,
+						 sizeof(err));
+			struct gslice sl[16];
+			struct uvm_green_stats gs;
+			struct uvm_region *r;
+			struct uvm_green *g;
+			struct uvm_stats st;
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+			r = map(u, (struct uvm_config){ .pages = 160, .frames = 32, .trap = traps[t],
+							.policy = "clock" });
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+			g = uvm_green_create(u, n, 0, err, sizeof(err));
+			CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+			for (unsigned i = 0; i < n; i++) {
+				sl[i] = (struct gslice){ uvm_addr(r), 160 * i / n, 160 * (i + 1) / n - 160 * i / n,
+							 0, g };
+				CU_ASSERT_EQUAL(uvm_green_spawn(g, gslice_main, &sl[i]), 0);
+			}
+			CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+			for (unsigned i = 0; i < n; i++)
+				bad += sl[i].bad;
+			uvm_green_stats(g, &gs);
+			uvm_stats(r, &st);
+			CU_ASSERT_EQUAL(bad, 0);
+			CU_ASSERT_EQUAL(gs.threads, n);
+			/* 160 pages through 32 frames: every page faults in, is
+			 * written back and read again. */
+			CU_ASSERT(st.major >= 160 - 32);
+			CU_ASSERT(st.writebacks >= 160 - 32);
+			CU_ASSERT_EQUAL(st.pagein_errors + st.timeouts, 0);
+			if (bad)
+				fprintf(stderr, "green x%u (%s): %u bad words\n", n,
+					t ? "sigsegv" : "uffd", bad);
+			uvm_green_destroy(g);
+			uvm_close(u);
+		}
+}
+
+/* A green thread whose page cannot be read gets SIGBUS at the address, in
+ * that thread, and handles it; the others go on. */
+struct gbus {
+	volatile unsigned char *p;
+	int status;
+};
+
+static void gbus_main(void *arg)
+{
+	struct gbus *b = arg;
+
+	if (sigsetjmp(bus_jump, 1) == 0) {
+		(void)b->p[5 * PG + 17];
+		b->status = 11;
+		return;
+	}
+	b->status = bus_addr == (void *)(b->p + 5 * PG + 17) ? 10 : 4;
+}
+
+static void gneighbour(void *arg)
+{
+	struct gbus *b = arg;
+
+	if (b->p[4 * PG] != 4 * 7 + 1)
+		b->status = 5;
+}
+
+static int gbus_child(enum uvm_trap trap)
+{
+	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct uvm *u = open_ctx();
+	struct gbus b = { 0 };
+	struct uvm_region *r;
+	struct uvm_green *g;
+	char err[256];
+
+	sigaction(SIGBUS, &sa, NULL);
+	r = map(u, (struct uvm_config){ .pages = 16, .frames = 4, .trap = trap,
+					 .store = UVM_STORE_FILE, .file = make_file("gbus.dat", 16),
+					 .inject = "read:eio@page=5/times=1" });
+	if (!r)
+		return 2;
+	b.p = uvm_addr(r);
+	g = uvm_green_create(u, 2, 0, err, sizeof(err));
+	if (!g || uvm_green_spawn(g, gbus_main, &b) || uvm_green_spawn(g, gneighbour, &b) ||
+	    uvm_green_run(g))
+		return 3;
+	return b.status;
+}
+
+static void test_green_sigbus(void)
+{
+	for (size_t t = 0; t < 2; t++) {
+		pid_t pid;
+		int status;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			alarm(20);
+			_exit(gbus_child(traps[t]));
+		}
+		status = child_status(pid);
+		CU_ASSERT_EQUAL(status, 10);
+		if (status != 10)
+			fprintf(stderr, "green read error (%s): status %d\n", t ? "sigsegv" : "uffd",
+				status);
+	}
+}
+
+/* A SIGURG the library did not send goes to the program's handler, while
+ * green threads run. */
+static volatile int urg_seen;
+
+static void on_urg(int sig)
+{
+	(void)sig;
+	urg_seen++;
+}
+
+static void raise_urg(void *arg)
+{
+	(void)arg;
+	raise(SIGURG);
+}
+
+static void test_green_sigurg_chained(void)
+{
+	struct sigaction sa = { .sa_handler = on_urg }, old;
+	struct uvm *u = open_ctx();
+	struct uvm_green *g;
+	char err[256];
+
+	sigaction(SIGURG, &sa, &old);
+	urg_seen = 0;
+	g = uvm_green_create(u, 1, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(uvm_green_spawn(g, raise_urg, NULL), 0);
+	CU_ASSERT_EQUAL(uvm_green_run(g), 0);
+	CU_ASSERT_EQUAL(urg_seen, 1);
+	raise(SIGURG); /* and after the run, the program's handler is back */
+	CU_ASSERT_EQUAL(urg_seen, 2);
+	uvm_green_destroy(g);
+	uvm_close(u);
+	sigaction(SIGURG, &old, NULL);
+}
+
+/* pflab proc --green: 1 to 16 green threads, every byte verified. */
+static void test_proc_green(void)
+{
+	static const unsigned counts[] = { 1, 4, 16 };
+
+	for (int trap = 0; trap < 2; trap++)
+		for (size_t k = 0; k < 3; k++) {
+			struct cmd_result r = run_pflab("proc --workload random --pages 512 --frames 64 "
+							"--trap %s --threads %u --green --csv",
+							trap ? "sigsegv" : "uffd", counts[k]);
+
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "green"), 1);
+			CU_ASSERT_EQUAL(csv_value(r.out, "threads"), counts[k]);
+			CU_ASSERT(csv_value(r.out, "faults") > 0);
+			if (r.status)
+				fprintf(stderr, "proc --green: %s%s", r.out, r.err);
+			cmd_result_free(&r);
+		}
+	{
+		/* sigsegv, a memory store with a modelled latency (1 ms): every
+		 * fault that reads is handed over and its thread parked. */
+		struct cmd_result r = run_pflab("proc --workload scan --pages 64 --frames 16 --trap "
+						"sigsegv --threads 4 --green --store memory "
+						"--disk-latency 1ms --csv");
+
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+		CU_ASSERT(csv_value(r.out, "green_parks") > 0);
+		cmd_result_free(&r);
+	}
+}
+
 /* A fault outside every region still crashes: by SIGSEGV, or under a
  * sanitizer by its report (its handler was there first and gets it). */
 static volatile int *volatile nowhere = (volatile int *)16;
@@ -992,7 +1595,8 @@ static void test_proc_corrupt(void)
 /* docs/uvm.md's Belady example: 9 faults at 3 frames (10 at 4, the anomaly),
  * under both traps, with the columns in the order the page lists them. */
 #define PROC_HEADER "trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor," \
-	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches"
+	"soft_faults,lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches," \
+	"green,green_parks,shared_reads,timeouts"
 
 static void test_proc_belady(void)
 {
@@ -1080,12 +1684,22 @@ static CU_TestInfo uvm_tests[] = {
 	{ "a shared file mapping at an offset, 16 KiB pages", test_file_mapping },
 	{ "a store of callbacks", test_callbacks },
 	{ "the workloads notice a corrupted page", test_workload_notices },
+	{ "two threads, one page: one read, shared", test_same_page_one_read },
+	{ "two threads, two pages: both reads in flight at once", test_other_pages_in_parallel },
+	{ "four threads, a free pool: every word", test_threads_with_pool },
 	{ "a free pool and its daemon thread keep every byte", test_pool },
 	{ "six regions, six policies, six page sizes", test_policies_per_region },
 	{ "2000 regions", test_thousands },
 	{ "bad configurations are refused with a reason", test_refusals },
 	{ "a failed read is SIGBUS at the address, both traps", test_read_error_sigbus },
 	{ "a filler slower than the bound: SIGBUS", test_filler_timeout },
+	{ "a store that does not answer: SIGBUS within the bound, then its bytes",
+	  test_store_timeout },
+	{ "green: a faulting thread is parked, another runs", test_green_hands_over },
+	{ "green: 1 to 16 threads, every word checked", test_green_threads },
+	{ "green: a failed read is SIGBUS in the thread", test_green_sigbus },
+	{ "proc --green verifies, 1 to 16 threads", test_proc_green },
+	{ "green: a SIGURG not the library's reaches the program", test_green_sigurg_chained },
 	{ "a fault outside the regions still crashes", test_unrelated_fault },
 	{ "a killed program leaves no temporary file", test_no_temp_file },
 	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },

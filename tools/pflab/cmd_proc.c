@@ -42,7 +42,10 @@ static const char proc_help[] =
 	"      --seed N           workload and random policy seed (default 1)\n"
 	"      --trap T           uffd (userfaultfd, default) or sigsegv (mprotect + SIGSEGV)\n"
 	"      --threads T        threads, each on its own slice of the pages (default 1)\n"
-	"      --fillers N        uffd handler threads (default 1)\n"
+	"      --green            the T threads are green threads of this one thread: a\n"
+	"                         faulting one is parked while a filler serves the fault\n"
+	"      --fillers N        filler threads: uffd handler threads, sigsegv threads a\n"
+	"                         fault is handed to (default 1; with --green, T)\n"
 	"      --store S          file (an anonymous temporary swap file, default) or memory\n"
 	"      --disk-latency D   add a modelled device latency to each store I/O (e.g. 100us)\n"
 	"      --read-ahead N     pages read after a major fault's page (default 0)\n"
@@ -71,6 +74,7 @@ struct proc_opts {
 	const char *record_path;
 	enum output output;
 	bool pages_given;
+	bool green;             /* --green */
 };
 
 struct recorder {
@@ -95,7 +99,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PAGE_SIZE, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_THREADS,
 	       OPT_FILLERS, OPT_STORE, OPT_DISK_LATENCY, OPT_READ_AHEAD, OPT_RECORD, OPT_CSV,
-	       OPT_JSON, OPT_CORRUPT };
+	       OPT_JSON, OPT_CORRUPT, OPT_GREEN };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -109,6 +113,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		{ "trap", required_argument, NULL, OPT_TRAP },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "fillers", required_argument, NULL, OPT_FILLERS },
+		{ "green", no_argument, NULL, OPT_GREEN },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
 		{ "read-ahead", required_argument, NULL, OPT_READ_AHEAD },
@@ -177,6 +182,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				return cli_usage_error("proc", "--threads: %s", why);
 			o->wl.threads = (unsigned)v;
 			break;
+		case OPT_GREEN: o->green = true; break;
 		case OPT_FILLERS:
 			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
 				return cli_usage_error("proc", "--fillers: %s", why);
@@ -234,6 +240,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				       workload);
 	if (o->trace_path && o->wl.threads > 1)
 		return cli_usage_error("proc", "--threads: a trace is replayed by one thread");
+	if (o->green && !o->ctx.fillers)
+		o->ctx.fillers = o->wl.threads > 64 ? 64 : o->wl.threads ? o->wl.threads : 1;
 	if (!policy_find(o->region.policy))
 		return cli_usage_error("proc", "unknown policy '%s' (see pflab policies)",
 				       o->region.policy);
@@ -262,16 +270,20 @@ static void print_result(const struct proc_opts *o, const char *name, const stru
 	switch (o->output) {
 	case OUT_CSV:
 		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,soft_faults,"
-		      "lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches\n",
+		      "lat_mean_us,lat_p50_us,lat_p99_us,wall_s,trap,wp_faults,threads,mismatches,"
+		      "green,green_parks,shared_reads,timeouts\n",
 		      stdout);
 		csv_field(stdout, name);
-		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%llu,%u,%llu\n",
+		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%llu,%u,%llu,"
+		       "%d,%llu,%llu,%llu\n",
 		       policy, o->region.frames, (unsigned long long)refs,
 		       (unsigned long long)st->faults, miss, (unsigned long long)st->writebacks,
 		       (unsigned long long)st->major, (unsigned long long)st->minor,
 		       (unsigned long long)st->soft_faults, st->lat_mean_us, st->lat_p50_us,
 		       st->lat_p99_us, wall_s, trap, (unsigned long long)st->wp_faults, threads,
-		       (unsigned long long)o->wl.mismatches);
+		       (unsigned long long)o->wl.mismatches, o->green,
+		       (unsigned long long)o->wl.green_parks, (unsigned long long)st->shared_reads,
+		       (unsigned long long)st->timeouts);
 		break;
 	case OUT_JSON:
 		fputs("{\"trace\": ", stdout);
@@ -280,13 +292,16 @@ static void print_result(const struct proc_opts *o, const char *name, const stru
 		       "\"miss_ratio\": %.6f, \"writebacks\": %llu, \"major\": %llu, \"minor\": %llu, "
 		       "\"soft_faults\": %llu, \"lat_mean_us\": %.2f, \"lat_p50_us\": %.2f, "
 		       "\"lat_p99_us\": %.2f, \"wall_s\": %.6f, \"trap\": \"%s\", \"wp_faults\": %llu, "
-		       "\"threads\": %u, \"mismatches\": %llu}\n",
+		       "\"threads\": %u, \"mismatches\": %llu, \"green\": %s, \"green_parks\": %llu, "
+		       "\"shared_reads\": %llu, \"timeouts\": %llu}\n",
 		       policy, o->region.frames, (unsigned long long)refs,
 		       (unsigned long long)st->faults, miss, (unsigned long long)st->writebacks,
 		       (unsigned long long)st->major, (unsigned long long)st->minor,
 		       (unsigned long long)st->soft_faults, st->lat_mean_us, st->lat_p50_us,
 		       st->lat_p99_us, wall_s, trap, (unsigned long long)st->wp_faults, threads,
-		       (unsigned long long)o->wl.mismatches);
+		       (unsigned long long)o->wl.mismatches, o->green ? "true" : "false",
+		       (unsigned long long)o->wl.green_parks, (unsigned long long)st->shared_reads,
+		       (unsigned long long)st->timeouts);
 		break;
 	case OUT_TABLE:
 		printf("%-12s %-8s %7s %10s %9s %10s %10s %9s %9s %9s %9s %9s %9s %8s\n", "trace",
@@ -352,6 +367,7 @@ static int run(struct proc_opts *o, const struct loaded_trace *lt, struct record
 		o->wl.tick_ctx = r;
 		o->wl.tick = o->region.tick;
 	}
+	o->wl.green = o->green ? u : NULL;
 	o->wl.base = uvm_addr(r);
 	o->wl.npages = (uint32_t)o->region.pages;
 	o->wl.page_size = uvm_page_size(r);

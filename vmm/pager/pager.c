@@ -344,55 +344,26 @@ static __attribute__((noinline, cold)) frame_t fault_failed(struct pager *p, vpn
 }
 
 /* io_lock: read vpn into f with the lock dropped. The page is marked
- * PTE_IO meanwhile; its frame is on no list, so no other fault can
- * take it. */
+ * PTE_IO by the caller meanwhile; its frame is on no list, so no other
+ * fault can take it. */
 static int read_unlocked(struct pager *p, vpn_t vpn, frame_t f, bool from_store)
 {
 	int rc;
 
-	p->pt[vpn].flags |= PTE_IO;
 	pthread_mutex_unlock(p->io_lock);
 	rc = from_store ? p->store->ops->page_in(p->store, vpn, f)
 			: p->store->ops->zero_fill(p->store, vpn, f);
 	pthread_mutex_lock(p->io_lock);
-	p->pt[vpn].flags &= ~PTE_IO;
-	pthread_cond_broadcast(&p->io_done);
 	return rc;
 }
 
-frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
+/* Steps 1 to 4 of pager.h for a page not resident. */
+static frame_t fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool from_store)
 {
 	struct pte *pte = &p->pt[vpn];
-	bool from_store;
 	frame_t f;
 	int rc = 0;
 
-	p->last_fault = 0;
-	if (unlikely(pte->flags & PTE_IO)) {
-		/* Another thread is reading this page in: wait for its read
-		 * rather than read it twice (if that read failed, read it
-		 * here). Or it is writing it back as a victim: wait for the
-		 * write, then read the copy it made. */
-		while (pte->flags & PTE_IO)
-			pthread_cond_wait(&p->io_done, p->io_lock);
-		if (pte->frame != NO_FRAME) {
-			p->stats.collided++;
-			return pte->frame;
-		}
-	}
-	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
-
-	/* With a free pool: the page may come back from it without I/O, and
-	 * otherwise its oldest frame waits on the free list (pool.h). */
-	if (unlikely(p->pool)) {
-		uint64_t faults = p->stats.faults;
-
-		f = pool_fault(p, vpn, why);
-		if (f != POOL_GO_ON) {
-			p->last_fault = p->stats.faults != faults ? 1 : 0;
-			return f;
-		}
-	}
 	f = get_frame(p, vpn);
 	if (f == NO_FRAME)
 		return NO_FRAME;
@@ -426,6 +397,57 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 	 * this reference, so the peak is a resident set, not a transient. */
 	if (p->stats.resident > p->stats.resident_max)
 		p->stats.resident_max = p->stats.resident;
+	return f;
+}
+
+/* With a free pool: the page may come back from it without I/O, and
+ * otherwise its oldest frame waits on the free list (pool.h). */
+static frame_t pool_or_fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool from_store)
+{
+	if (unlikely(p->pool)) {
+		uint64_t faults = p->stats.faults;
+		frame_t f = pool_fault(p, vpn, why);
+
+		if (f != POOL_GO_ON) {
+			p->last_fault = p->stats.faults != faults ? 1 : 0;
+			return f;
+		}
+	}
+	return fault_in(p, vpn, why, from_store);
+}
+
+frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
+{
+	struct pte *pte = &p->pt[vpn];
+	bool from_store;
+	frame_t f;
+
+	p->last_fault = 0;
+	if (unlikely(pte->flags & PTE_IO)) {
+		/* Another thread is bringing this page in: wait for its read
+		 * rather than read it twice (if that read failed, read it
+		 * here). Or it is writing it back as a victim: wait for the
+		 * write, then read the copy it made. */
+		p->stats.io_waits++;
+		while (pte->flags & PTE_IO)
+			pthread_cond_wait(&p->io_done, p->io_lock);
+		if (pte->frame != NO_FRAME) {
+			p->stats.collided++;
+			p->last_fault = 0; /* the other's fault set it meanwhile */
+			return pte->frame;
+		}
+	}
+	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
+	if (!p->io_lock)
+		return pool_or_fault_in(p, vpn, why, from_store);
+	/* The whole fault is in flight for vpn, from the pool or the choice of
+	 * a frame (whose victim's write-back drops the lock) to the mapping: a
+	 * second fault on vpn meanwhile waits above instead of bringing it in
+	 * twice. */
+	pte->flags |= PTE_IO;
+	f = pool_or_fault_in(p, vpn, why, from_store);
+	pte->flags &= ~PTE_IO;
+	pthread_cond_broadcast(&p->io_done);
 	return f;
 }
 

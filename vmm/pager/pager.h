@@ -43,8 +43,9 @@ struct frame {
 
 /* struct pte.flags */
 #define PTE_ON_STORE 0x1u /* the store has a copy: the next fault reads it (major) */
-#define PTE_IO       0x2u /* io_lock: being read in, or written back as a victim,
-			     the lock dropped meanwhile */
+#define PTE_IO       0x2u /* io_lock: being brought in (a frame chosen, its victim
+			     evicted, the page read and mapped), or written back
+			     as a victim, the lock dropped meanwhile */
 
 struct pte {
 	frame_t frame;  /* NO_FRAME when not resident */
@@ -68,6 +69,9 @@ struct pager_stats {
 	uint64_t direct_reclaims;  /* faults that found no free or pool frame and ran the policy */
 	uint64_t collided;         /* io_lock: faults that waited for another's read of
 				      their page instead of reading it again */
+	uint64_t io_waits;         /* io_lock: faults that found their page's read or
+				      write-back in flight and waited (counted as
+				      they start waiting; collided counts the shared) */
 };
 
 /* Why the last pager_fault() returned NO_FRAME (the text is in p->err). */

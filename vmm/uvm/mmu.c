@@ -44,8 +44,13 @@ static void ummu_unmap(struct mmu *mmu, vpn_t vpn, frame_t f)
 {
 	struct uvm_region *r = region_of(mmu);
 
+	/* A free pool reuses the frame's bytes; a dirty page is unmapped
+	 * before its write-back (other threads run on), which writes the
+	 * frame: both need the bytes kept. */
 	if (r->state[vpn] & UPG_MAPPED)
-		note_error(r, r->trap->remove(r, vpn, f, r->keep_on_unmap));
+		note_error(r, r->trap->remove(r, vpn, f,
+					      r->keep_on_unmap ||
+					      (r->pager->frames[f].flags & FRAME_DIRTY)));
 	r->state[vpn] = 0;
 	r->frame[vpn] = NO_FRAME;
 }

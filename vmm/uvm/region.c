@@ -49,9 +49,11 @@ struct uvm *uvm_open(const struct uvm_options *opt, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&u->lock, NULL);
+	uvm_handoff_init(u);
 	u->nfillers = opt && opt->fillers ? opt->fillers : 1;
 	if (u->nfillers > 64) {
 		snprintf(err, errlen, "%u filler threads: at most 64", u->nfillers);
+		uvm_handoff_fini(u);
 		free(u);
 		return NULL;
 	}
@@ -71,6 +73,7 @@ void uvm_close(struct uvm *u)
 	}
 	uvm_uffd_close(u);
 	uvm_segv_unregister(u);
+	uvm_handoff_fini(u);
 	pthread_mutex_destroy(&u->lock);
 	free(u->regions);
 	free(u);
@@ -265,6 +268,9 @@ static int make_pager(struct uvm_region *r, const struct uvm_config *cfg, char *
 				     (cfg->replay != NULL),
 		.mmu = &r->mmu.mmu,
 		.store = &r->watch,
+		/* Several threads fault at once: the lock is dropped while a
+		 * page is read and while a victim is written back. */
+		.io_lock = &r->lock,
 		.pool = { .low = cfg->pool_low, .high = cfg->pool_high,
 			  .threaded = cfg->pool_high != 0, .lock = &r->lock },
 	}, err, errlen);
@@ -308,7 +314,14 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	/* More frames than pages would never be used: allocate by the region. */
 	r->nframes = cfg->frames < r->npages ? cfg->frames : r->npages;
 	r->read_ahead = cfg->read_ahead;
-	r->fill_timeout_ns = cfg->fill_timeout_ns ? cfg->fill_timeout_ns : 10000000000ull;
+	/* No bound: far enough that no deadline overflows. */
+	r->fill_timeout_ns = cfg->fill_timeout_ns == UVM_TIMEOUT_NONE ? 1ull << 62
+			     : cfg->fill_timeout_ns ? cfg->fill_timeout_ns : 10000000000ull;
+	/* sigsegv: the faulting thread is the filler, unless its store can
+	 * block (a store other than memory, or a modelled latency): then the
+	 * fault is handed to a filler thread and its wait bounded. */
+	r->bounded = cfg->trap == UVM_TRAP_SIGSEGV && cfg->fill_timeout_ns != UVM_TIMEOUT_NONE &&
+		     (cfg->store != UVM_STORE_MEMORY || cfg->disk_latency_ns);
 	r->replay = cfg->replay;
 	r->on_fault = cfg->on_fault;
 	r->on_fault_ctx = cfg->on_fault_ctx;
@@ -342,6 +355,8 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 		r->trap = &uvm_trap_uffd;
 	} else {
 		if (uvm_segv_register(u, err, errlen) != 0)
+			goto fail;
+		if (r->bounded && uvm_handoff_start(u, true, err, errlen) != 0)
 			goto fail;
 		r->trap = &uvm_trap_sigsegv;
 	}
@@ -504,6 +519,8 @@ static int pager_path(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 	f = pager_fault(p, vpn, kind);
 	if (f == NO_FRAME)
 		return region_err(r, p->fail_errno ? p->fail_errno : -ENOSPC, "%s", p->err);
+	if (p->last_fault == 0)
+		return 0; /* another thread's read brought it in: not a fault of ours */
 	run_ticks(r);
 	record_latency(r, uvm_now_ns() - t0);
 	if (r->on_fault)
@@ -562,6 +579,17 @@ static int fault_locked(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
 	rc = pager_path(r, vpn, kind);
 	if (rc == 0 && r->read_ahead && r->pager->stats.major != major)
 		read_ahead(r, vpn);
+	return rc;
+}
+
+int uvm_region_fault_quick(struct uvm_region *r, vpn_t vpn, enum access_kind kind)
+{
+	int rc = UVM_NOT_QUICK;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->state[vpn] & (UPG_MAPPED | UPG_SOFT))
+		rc = fault_locked(r, vpn, kind);
+	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
 
@@ -732,6 +760,8 @@ void uvm_stats(struct uvm_region *r, struct uvm_stats *out)
 		.timeouts = __atomic_load_n(&r->timeouts, __ATOMIC_RELAXED),
 		.prefetched = r->prefetched,
 		.resident = st->resident,
+		.shared_reads = st->collided,
+		.inflight_waits = st->io_waits,
 		.lat_mean_us = r->lat_n ? r->lat_sum_ns / (double)r->lat_n / 1e3 : 0,
 		.lat_p50_us = lat_quantile_us(r, 0.5),
 		.lat_p99_us = lat_quantile_us(r, 0.99),

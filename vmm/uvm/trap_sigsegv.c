@@ -97,7 +97,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 			break;
 		}
 		vpn = (vpn_t)(((uintptr_t)si->si_addr - (uintptr_t)r->va) / r->psz);
-		failed = uvm_region_fault(r, vpn, fault_kind(r, vpn, uc)) < 0;
+		failed = uvm_segv_fault(u, r, vpn, fault_kind(r, vpn, uc)) < 0;
 		uvm_release(r);
 		/* Last: a SIGBUS handler may leave this one by siglongjmp. */
 		errno = saved;

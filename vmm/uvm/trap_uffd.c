@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -83,12 +84,22 @@ static void serve(struct uvm *u, unsigned id, const struct uffd_msg *msg)
 	enum access_kind kind = (msg->arg.pagefault.flags &
 				 (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) ? ACCESS_WRITE
 										       : ACCESS_READ;
+	struct uvm_green *g;
+	struct uvm_req *q = NULL;
 	vpn_t vpn;
 	int rc;
 
 	if (!r) /* a region unmapped meanwhile: let the thread see it is gone */
 		return wake(u->uffd, a & ~(uint64_t)(SMALL_PAGE - 1), SMALL_PAGE);
 	vpn = (vpn_t)((a - (uint64_t)(uintptr_t)r->va) / r->psz);
+	/* A green thread's fault that may need I/O: its carrier is told at
+	 * once, parks the thread and runs another while this filler serves the
+	 * fault. (A soft fault or a first write is served at once.) */
+	g = (u->features & UFFD_FEATURE_THREAD_ID) &&
+		    !(__atomic_load_n(&r->state[vpn], __ATOMIC_RELAXED) & (UPG_MAPPED | UPG_SOFT))
+		    ? uvm_green_on(u, (pid_t)msg->arg.pagefault.feat.ptid) : NULL;
+	if (g && (q = uvm_req_new(u, r, vpn, kind, false)))
+		uvm_green_kick((pid_t)msg->arg.pagefault.feat.ptid, q);
 	__atomic_store_n(&u->inflight_poisoned[id], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&u->inflight_start[id], uvm_now_ns() + r->fill_timeout_ns,
 			 __ATOMIC_RELAXED);
@@ -116,7 +127,26 @@ static void serve(struct uvm *u, unsigned id, const struct uffd_msg *msg)
 		 * a write-protect fault on a page evicted meanwhile): wake. */
 		wake(u->uffd, addr_of(r, vpn), r->psz);
 	}
+	if (q) /* after the page is installed or poisoned */
+		uvm_req_complete(u, q, rc);
 	uvm_release(r);
+}
+
+/* Each filler waits in an epoll set of its own, where the userfaultfd is
+ * EPOLLEXCLUSIVE: a fault wakes one idle filler, not all of them (with
+ * poll(), every message woke every filler, and all but one found nothing). */
+static int filler_epoll(struct uvm *u)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event fault = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0 };
+	struct epoll_event stop = { .events = EPOLLIN, .data.u32 = 1 };
+
+	if (ep >= 0 && (epoll_ctl(ep, EPOLL_CTL_ADD, u->uffd, &fault) != 0 ||
+			epoll_ctl(ep, EPOLL_CTL_ADD, u->stop_fd, &stop) != 0)) {
+		close(ep);
+		ep = -1;
+	}
+	return ep;
 }
 
 static void *filler_main(void *arg)
@@ -124,6 +154,7 @@ static void *filler_main(void *arg)
 	struct filler *fl = arg;
 	struct uvm *u = fl->u;
 	unsigned id = fl->id;
+	int ep = filler_epoll(u);
 
 	free(fl);
 	for (;;) {
@@ -131,15 +162,24 @@ static void *filler_main(void *arg)
 			{ .fd = u->uffd, .events = POLLIN },
 			{ .fd = u->stop_fd, .events = POLLIN },
 		};
+		struct epoll_event ev[2];
 		struct uffd_msg msg;
+		bool stop = false;
 		ssize_t n;
+		int k;
 
-		if (poll(pfd, 2, -1) < 0) {
+		/* Without an epoll set (out of descriptors): poll, as before. */
+		k = ep >= 0 ? epoll_wait(ep, ev, 2, -1) : poll(pfd, 2, -1);
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents)
+		for (int i = 0; ep >= 0 && i < k; i++)
+			stop |= ev[i].data.u32 == 1;
+		if (ep < 0)
+			stop = pfd[1].revents != 0;
+		if (stop)
 			break;
 		n = read(u->uffd, &msg, sizeof(msg));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -149,6 +189,8 @@ static void *filler_main(void *arg)
 		if (msg.event == UFFD_EVENT_PAGEFAULT)
 			serve(u, id, &msg);
 	}
+	if (ep >= 0)
+		close(ep);
 	return NULL;
 }
 
@@ -206,7 +248,8 @@ static int open_uffd(char *err, size_t errlen)
 int uvm_uffd_open(struct uvm *u, char *err, size_t errlen)
 {
 	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON };
+				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON |
+					      UFFD_FEATURE_THREAD_ID };
 	int rc;
 
 	if (u->uffd >= 0)

@@ -67,6 +67,9 @@ struct uvm_replay {
 };
 
 #define UVM_TICK_NONE UINT64_MAX
+/* fill_timeout_ns: no bound (sigsegv: the handler serves the fault itself,
+ * the classic technique; a store that hangs then hangs the access). */
+#define UVM_TIMEOUT_NONE UINT64_MAX
 
 struct uvm_config {
 	size_t pages;           /* the region's size, in pages */
@@ -85,7 +88,10 @@ struct uvm_config {
 	uint64_t disk_latency_ns; /* a modelled device latency added to each store I/O */
 	uint32_t read_ahead;    /* pages after a major fault's page read with it */
 	uint32_t pool_low, pool_high; /* the free pool's watermarks (pflab's pool); 0: none */
-	uint64_t fill_timeout_ns; /* uffd: a fault unanswered this long gets SIGBUS; 0: 10 s */
+	/* A fault unanswered this long gets SIGBUS (uffd; sigsegv with a store
+	 * that can block, or from a green thread); 0: 10 s. UVM_TIMEOUT_NONE:
+	 * none. */
+	uint64_t fill_timeout_ns;
 	const char *inject;     /* test: fail chosen store I/Os (pflab run --inject's SPEC) */
 	bool corrupt;           /* test: flip byte 123 of page corrupt_page's stored copy */
 	uint64_t corrupt_page;  /*   after its first write-back (the program must notice) */
@@ -98,7 +104,10 @@ struct uvm_config {
 
 /* Per-process options. */
 struct uvm_options {
-	unsigned fillers;       /* uffd handler threads; 0: 1 */
+	/* Filler threads, each serving one fault at a time: uffd handler
+	 * threads, and (sigsegv) the threads a bounded or a green thread's
+	 * fault is handed to; 0: 1. */
+	unsigned fillers;
 };
 
 struct uvm_stats {
@@ -115,6 +124,12 @@ struct uvm_stats {
 	uint64_t prefetched;    /* pages brought in by uvm_prefetch and read-ahead */
 	uint64_t resident;      /* pages resident now */
 	double lat_mean_us, lat_p50_us, lat_p99_us; /* per pager fault, in the handler */
+	/* Several threads: a fault on a page whose read (or write-back) is in
+	 * flight waits for it (inflight_waits, counted as it starts waiting);
+	 * shared_reads counts those the other's read served, without a second
+	 * read (not counted in faults). */
+	uint64_t inflight_waits;
+	uint64_t shared_reads;
 };
 
 /* NULL with a reason in err. opt may be NULL. */
@@ -157,6 +172,39 @@ int uvm_flush(struct uvm_region *r, const void *addr, size_t len);
 void uvm_replay_tick(struct uvm_region *r, uint64_t done);
 
 void uvm_stats(struct uvm_region *r, struct uvm_stats *out);
+
+/*
+ * Green threads (docs/uvm.md): user-level threads that the calling OS
+ * thread runs in turn. A green thread that faults on a page of one of u's
+ * regions is parked while one of u's filler threads serves the fault, and
+ * another runnable green thread runs; the fault's completion makes it
+ * runnable again and the access restarts. Both traps. A fault that fails,
+ * or is not served within the region's fill_timeout_ns, reaches the green
+ * thread as SIGBUS at the address. While uvm_green_run runs, SIGURG is the
+ * library's (uffd: a filler's word to the scheduler) and the thread has no
+ * alternate signal stack.
+ */
+struct uvm_green;
+struct uvm_green_stats {
+	uint64_t threads;       /* spawned */
+	uint64_t switches;      /* times the scheduler ran a green thread */
+	uint64_t parks;         /* faults a green thread was parked for */
+	uint64_t timeouts;      /* parked past the region's bound: SIGBUS */
+};
+/* A scheduler for at most max_threads green threads of stack_size bytes
+ * each (0: 256 KiB). NULL with a reason in err. */
+struct uvm_green *uvm_green_create(struct uvm *u, unsigned max_threads, size_t stack_size,
+				   char *err, size_t errlen);
+/* A new green thread running fn(arg), runnable. 0 or -errno (-ENOSPC: max). */
+int uvm_green_spawn(struct uvm_green *g, void (*fn)(void *arg), void *arg);
+/* Run the green threads on the calling thread until every one has returned.
+ * 0, or -errno (-EBUSY: more than 16 OS threads run green threads of u). */
+int uvm_green_run(struct uvm_green *g);
+/* From a green thread: let the others run first. */
+void uvm_green_yield(struct uvm_green *g);
+void uvm_green_stats(const struct uvm_green *g, struct uvm_green_stats *out);
+/* After uvm_green_run has returned. */
+void uvm_green_destroy(struct uvm_green *g);
 /* Why the region's last failed call failed, or "". */
 const char *uvm_strerror(struct uvm_region *r);
 

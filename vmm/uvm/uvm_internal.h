@@ -12,8 +12,11 @@
 #ifndef PFLAB_UVM_INTERNAL_H
 #define PFLAB_UVM_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdint.h>
 
 #include "mmu.h"
@@ -30,6 +33,41 @@
 #define UPG_POISONED 0x10u /* uffd: its read failed; accesses get SIGBUS */
 
 struct uvm_region;
+struct uvm_green;
+struct green_thread;
+
+/*
+ * A fault handed from the thread that took it to a filler thread
+ * (handoff.c): a sigsegv fault whose wait is bounded, or a green thread's
+ * fault under either trap (green.c). Requests live in a fixed table of the
+ * context; one whose waiter gave up (its bound passed) stays taken until
+ * its filler is done with it.
+ */
+struct uvm_req {
+	struct uvm_region *r;   /* held (busy) until the filler is done */
+	vpn_t vpn;
+	enum access_kind kind;
+	bool serve;             /* a sigsegv filler runs the fault; uffd: a completion only */
+	bool done;
+	bool timed_out;         /* the waiter gave up at deadline */
+	int rc;                 /* uvm_region_fault's */
+	unsigned refs;          /* the waiter's and the filler's */
+	uint64_t deadline;      /* CLOCK_MONOTONIC ns */
+	struct green_thread *waiter; /* a parked green thread, or NULL */
+	struct uvm_req *next;   /* the queue, or the free list */
+	pthread_cond_t done_cond; /* an OS thread waiting for it (u->qlock) */
+};
+
+/* A wait that passed its bound (fill_timeout_ns): the access gets SIGBUS. */
+#define UVM_EBOUND (-ETIME)
+
+static inline pid_t uvm_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+#define UVM_REQS 256          /* requests in flight per context at most */
+#define UVM_CARRIERS 16       /* OS threads running green threads at once */
 
 struct uvm_trap_ops {
 	const char *name;
@@ -94,6 +132,7 @@ struct uvm_region {
 	bool keep_on_unmap;     /* a free pool reuses an unmapped page's frame */
 	bool wp;                /* dirty bits by write protection (else: every map dirties) */
 	int mmu_error;          /* first error of an MMU call that cannot return one */
+	bool bounded;           /* sigsegv: a fault's wait is bounded (handed to a filler) */
 
 	uint32_t read_ahead;
 	uint64_t fill_timeout_ns;
@@ -129,6 +168,18 @@ struct uvm {
 	int *inflight_poisoned;
 
 	bool segv_registered;
+
+	/* handoff.c: requests, the sigsegv fillers' queue, the green carriers.
+	 * qlock is taken in signal handlers: never held around a call that
+	 * can fault on a region. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qwork;   /* a request queued for the sigsegv fillers */
+	struct uvm_req *reqs, *free_reqs, *qhead, *qtail;
+	pthread_t *segv_fillers;
+	unsigned segv_fillers_running;
+	bool segv_stop;
+	pid_t carrier_tid[UVM_CARRIERS];       /* 0: free slot */
+	struct uvm_green *carrier[UVM_CARRIERS];
 };
 
 /* region.c */
@@ -139,6 +190,42 @@ void uvm_release(struct uvm_region *r);
  * (SIGBUS): the page could not be read, no frame. Takes r->lock. */
 int uvm_region_fault(struct uvm_region *r, vpn_t vpn, enum access_kind kind);
 uint64_t uvm_now_ns(void);
+/* The same for a trap that needs no store I/O (a soft fault, a first write
+ * to a mapped page), or UVM_NOT_QUICK without doing anything. */
+#define UVM_NOT_QUICK 2
+int uvm_region_fault_quick(struct uvm_region *r, vpn_t vpn, enum access_kind kind);
+
+/* handoff.c */
+void uvm_handoff_init(struct uvm *u);
+void uvm_handoff_fini(struct uvm *u);
+/* The request table, and (sigsegv) the filler threads. 0, or -1 with a reason. */
+int uvm_handoff_start(struct uvm *u, bool segv_fillers, char *err, size_t errlen);
+/* A request for vpn of r (taken: busy), or NULL when every one is in use. */
+struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
+			    enum access_kind kind, bool serve);
+/* To the sigsegv fillers. */
+void uvm_req_submit(struct uvm *u, struct uvm_req *q);
+/* The fault was served with rc: wake its waiter; drop the filler's hold. */
+void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc);
+/* An OS thread waits for q, until its deadline: rc, or UVM_EBOUND. */
+int uvm_req_wait(struct uvm *u, struct uvm_req *q);
+/* Drop a reference; the last one frees q. Called with u->qlock held. */
+void uvm_req_put_locked(struct uvm *u, struct uvm_req *q);
+/* Serve a sigsegv trap on the faulting thread: in the handler, handed to a
+ * filler with a bounded wait, or parked (a green thread). */
+int uvm_segv_fault(struct uvm *u, struct uvm_region *r, vpn_t vpn, enum access_kind kind);
+
+/* green.c */
+/* The green scheduler running on OS thread tid with a green thread
+ * current, or NULL. Async-signal-safe. */
+struct uvm_green *uvm_green_on(struct uvm *u, pid_t tid);
+/* Park the current green thread of g until q is done or its deadline:
+ * rc, or -ETIMEDOUT. Drops the waiter's reference. */
+int uvm_green_park(struct uvm_green *g, struct uvm_req *q);
+/* Under u->qlock: q's waiter is runnable again. */
+void uvm_green_wake_locked(struct green_thread *t);
+/* uffd: tell carrier tid that its green thread's fault q is being served. */
+void uvm_green_kick(pid_t tid, struct uvm_req *q);
 
 /* store.c */
 int uvm_store_open(struct uvm_region *r, const struct uvm_config *cfg, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../../guest/abi.h"
+#include "uvm.h"
 
 static const char *const names[WL_NR] = PFLAB_WORKLOAD_NAMES;
 
@@ -364,6 +365,31 @@ static void *slice_main(void *arg)
 	return NULL;
 }
 
+static void slice_green(void *arg)
+{
+	slice_main(arg);
+}
+
+/* The slices as green threads on this thread. */
+static int run_green(struct uvm_workload *w, struct slice *sl, unsigned t)
+{
+	char err[160];
+	struct uvm_green *g = uvm_green_create(w->green, t, 0, err, sizeof(err));
+	struct uvm_green_stats st;
+	int rc = 0;
+
+	if (!g)
+		return -ENOMEM;
+	for (unsigned i = 0; i < t && !rc; i++)
+		rc = uvm_green_spawn(g, slice_green, &sl[i]);
+	if (!rc)
+		rc = uvm_green_run(g);
+	uvm_green_stats(g, &st);
+	w->green_parks = st.parks;
+	uvm_green_destroy(g);
+	return rc;
+}
+
 int uvm_workload_run(struct uvm_workload *w)
 {
 	unsigned t = w->kind == UWL_TRACE || !w->threads ? 1 : w->threads, started = 0;
@@ -393,7 +419,9 @@ int uvm_workload_run(struct uvm_workload *w)
 		if (!sl[i].version)
 			rc = -ENOMEM;
 	}
-	if (!rc && t == 1) {
+	if (!rc && w->green) {
+		rc = run_green(w, sl, t);
+	} else if (!rc && t == 1) {
 		slice_main(&sl[0]);
 	} else if (!rc) {
 		for (; started < t; started++) {

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct uvm;
+
 enum uvm_workload_kind {
 	UWL_SCAN = 1, UWL_RANDOM, UWL_STRIDE, UWL_MATMUL, UWL_LIST, UWL_COPY, UWL_TRACE,
 };
@@ -26,6 +28,9 @@ struct uvm_workload {
 	uint32_t passes;        /* 0: the guest's default for the workload */
 	uint64_t seed;
 	unsigned threads;       /* each runs the workload on its own slice of pages */
+	struct uvm *green;      /* non-NULL: the threads are green threads of this
+				   context, run by the calling thread (uvm.h) */
+	uint64_t green_parks;   /* result: faults a green thread was parked for */
 	/* trace replay: refs[i] a page, bit 31 a write; the index is stored in
 	 * *index before each access (struct uvm_replay) */
 	const uint32_t *refs;
