@@ -128,6 +128,11 @@ void wl_shared(struct guest *g);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 
+/* Green threads and async page faults (--threads, --async-pf): sched.c.
+ * Runs workload wl on mb->threads threads, each on its part of g's slice,
+ * and adds their references and mismatches into g. */
+void sched_run(struct guest *g, uint32_t wl);
+
 /* Page-in errors the host delivers (page_error.c, docs/faults.md). */
 void page_error_entry(void);
 void page_error_register(void);
