@@ -6,10 +6,13 @@
  * slice of the data region, with a PRNG of its own, and verifies what it
  * reads as the unthreaded workload does.
  *
- * A thread runs until it ends or the host says that a page it touched is
- * not present (the async-PF upcall, --async-pf: apf_entry in
- * sched_entry.S). Then it is parked on the notification's token and the
- * next runnable thread in round-robin order runs. Page-ready tokens come in
+ * Before each page reference a thread yields (note_ref, guest.h): the
+ * threads take turns, one reference each, in round-robin order, so that
+ * their references interleave the same way with or without async PF and
+ * a run compares only what the vCPU does on a fault. When the host says
+ * that a page a thread touched is not present (the async-PF upcall,
+ * --async-pf: apf_entry in sched_entry.S) the thread is parked on the
+ * notification's token and left out of the turns until its page is ready. Page-ready tokens come in
  * a ring in the mailbox (guest/abi.h); the scheduler reads it each time it
  * picks a thread, and wakes the thread parked on each token, which then
  * returns to its faulting instruction. When every thread that has not ended
@@ -142,6 +145,12 @@ static void __attribute__((noreturn)) thread_entry(void)
 		__asm__ volatile("" : : : "memory"); /* schedule() never comes back to it */
 }
 
+/* Before each reference: the next runnable thread's turn. */
+void sched_yield_thread(void)
+{
+	schedule(sched_here());
+}
+
 /* The not-present upcall, from apf_entry on the faulting thread's stack:
  * park it on the token, run the others; return when its page is ready. */
 void guest_apf_not_present(void)
@@ -176,6 +185,7 @@ void sched_run(struct guest *g, uint32_t wl)
 		uint64_t *top = &stacks[v][i][STACK_WORDS];
 
 		t->g = *g;
+		t->g.yield = n > 1;
 		t->g.first = g->first + (uint32_t)((uint64_t)g->npages * i / n);
 		t->g.npages = g->first + (uint32_t)((uint64_t)g->npages * (i + 1) / n) - t->g.first;
 		if (i) /* thread 0 keeps the vCPU's sequence: one thread is the unthreaded run */
