@@ -117,7 +117,10 @@ static void test_script_golden(void)
 	apf_cancel(a, 1, tbad);
 	CU_ASSERT_NOT_EQUAL(t5, t7);
 	CU_ASSERT_NOT_EQUAL(t5, t9);
-	CU_ASSERT(t5 != 0 && t7 != 0 && t9 != 0);
+	/* the vCPU's number + 1 above, a count from 1 below */
+	CU_ASSERT_EQUAL(t5, 1ull << 32 | 1);
+	CU_ASSERT_EQUAL(t7, 1ull << 32 | 2);
+	CU_ASSERT_EQUAL(t9, 2ull << 32 | 1);
 
 	script_release(&s, 7, 0);
 	wait_published(&mb[0], 1);
@@ -433,6 +436,8 @@ static void test_kvm_golden(void)
 		fprintf(stderr, "got:\n%s", got);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " 0 mismatches: data verified"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab guest: 1 green threads, 13 parked"));
+	/* -v shows a worker's fault without the instruction: the vCPU has moved on */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "(async: the vCPU runs another thread)"));
 	free(got);
 	cmd_result_free(&r);
 }
@@ -470,6 +475,9 @@ static void test_kvm_matrix(void)
 						csv_value(r.out, "async_faults"));
 				if (async) {
 					CU_ASSERT(csv_value(r.out, "async_faults") > 0);
+					/* every page-in is a worker's: each failed one too */
+					CU_ASSERT_EQUAL(csv_value(r.out, "apf_failed"),
+							csv_value(r.out, "pagein_errors"));
 				} else {
 					CU_ASSERT_EQUAL(csv_value(r.out, "async_faults"), 0);
 					CU_ASSERT_EQUAL(csv_value(r.out, "apf_halts"), 0);
@@ -542,6 +550,15 @@ static void test_kvm_cross_validation(void)
 		cmd_result_free(&kvm);
 		cmd_result_free(&sim);
 	}
+	{
+		struct cmd_result r = run_pflab("run --trace '%s' --frames 17 --threads 2", path);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, "pflab run: --threads: workload trace does not split "
+				       "its pages among threads (scan, random, stride and list do; "
+				       "trace with one thread)\n");
+		cmd_result_free(&r);
+	}
 }
 
 /* Two threads on a slow disk wait for their pages most of the run: the
@@ -595,6 +612,41 @@ static void test_kvm_idle_halts(void)
 	cmd_result_free(&r);
 }
 
+/* Threads split their vCPU's slice: scan on 2 vCPUs x 4 threads, every
+ * page in a frame of its own, touches each page once per pass and faults
+ * it once (zero-filled): 128 references, 64 faults, none major. With
+ * --async-pf too, and none of those faults taken asynchronously: a
+ * zero-fill into a free frame needs no I/O. */
+static void test_kvm_slices(void)
+{
+	if (!kvm_usable())
+		return;
+	for (int async = 0; async <= 1; async++) {
+		struct cmd_result r = run_pflab("run --workload scan --pages 64 --frames 64 --passes 2 "
+						"--threads 4 --vcpus 2 %s --csv --timeout 60s",
+						async ? "--async-pf" : "");
+
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "refs"), 128);
+		CU_ASSERT_EQUAL(csv_value(r.out, "faults"), 64);
+		CU_ASSERT_EQUAL(csv_value(r.out, "major"), 0);
+		CU_ASSERT_EQUAL(csv_value(r.out, "vcpu0_refs"), 64);
+		CU_ASSERT_EQUAL(csv_value(r.out, "async_faults"), 0);
+		CU_ASSERT_EQUAL(count(r.err, "pflab guest: 4 green threads, 0 parked"), 2);
+		cmd_result_free(&r);
+	}
+	{
+		struct cmd_result j = run_pflab("run --workload stride --pages 64 --frames 16 --threads 4 "
+						"--async-pf --json --timeout 60s");
+
+		CU_ASSERT_EQUAL(j.status, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(j.out, "\"threads\": 4, \"async_pf\": true, "
+						    "\"async_faults\": "));
+		CU_ASSERT_PTR_NOT_NULL(strstr(j.out, "\"refs_per_s\": "));
+		cmd_result_free(&j);
+	}
+}
+
 static void test_bad_usage(void)
 {
 	static const struct {
@@ -636,6 +688,7 @@ static CU_TestInfo apf_tests[] = {
 	{ "kvm: one thread, depth 1: async counts are sync's", test_kvm_one_thread_same },
 	{ "kvm: a trace under async PF faults as pflab sim", test_kvm_cross_validation },
 	{ "kvm: a vCPU whose threads all wait halts, under 5% CPU", test_kvm_idle_halts },
+	{ "kvm: threads split the slice; zero-fills into free frames stay sync", test_kvm_slices },
 	{ "run: bad --threads and --async-pf combinations", test_bad_usage },
 	CU_TEST_INFO_NULL,
 };
