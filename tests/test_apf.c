@@ -456,9 +456,9 @@ static void test_kvm_matrix(void)
 		for (unsigned n = 1; n <= 2; n++)
 			for (int async = 0; async <= 1; async++) {
 				struct cmd_result r = run_pflab(
-					"run --workload random --pages 128 --frames 40 --passes 2 "
+					"run --workload random --pages 128 --frames 32 --passes 4 "
 					"--threads %u --vcpus %u %s --disk-depth 4 "
-					"--inject read:eio@every=17,write:eio@every=13 --csv --timeout 60s",
+					"--inject read:eio@every=7,write:eio@every=11 --csv --timeout 60s",
 					threads[t], n, async ? "--async-pf" : "");
 
 				CU_ASSERT_EQUAL(r.status, 0);

@@ -39,10 +39,11 @@ static bool needs_io(const struct vmm *v, vpn_t vpn)
 	    (v->mmu.state[vpn] & (PG_MAPPED | PG_SOFT)))
 		return false;
 	pte = &p->pt[vpn];
+	if (pte->flags & PTE_IO)
+		return true; /* its read, or its write-back as a victim (its frame still
+				set meanwhile), is in flight: wait without the vCPU */
 	if (pte->frame != NO_FRAME)
 		return false;
-	if (pte->flags & PTE_IO)
-		return true; /* its read (or its write-back) is in flight: wait without the vCPU */
 	if ((pte->flags & PTE_ON_STORE) || p->first_touch_major)
 		return true;
 	return p->nfree == 0 && !p->pool;
