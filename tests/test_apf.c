@@ -478,6 +478,7 @@ static void test_kvm_matrix(void)
 					/* every page-in is a worker's: each failed one too */
 					CU_ASSERT_EQUAL(csv_value(r.out, "apf_failed"),
 							csv_value(r.out, "pagein_errors"));
+					CU_ASSERT_EQUAL(csv_value(r.out, "apf_sync_major"), 0);
 				} else {
 					CU_ASSERT_EQUAL(csv_value(r.out, "async_faults"), 0);
 					CU_ASSERT_EQUAL(csv_value(r.out, "apf_halts"), 0);

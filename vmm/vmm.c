@@ -429,6 +429,7 @@ static void results(struct vmm *v, struct vmm_result *res)
 			res->apf_ready += a.ready;
 			res->apf_failed += a.failed;
 			res->apf_halts += a.halts;
+			res->apf_sync_major += cpu->sync_major;
 			res->apf_idle_s += (double)a.idle_ns / 1e9;
 			res->apf_idle_cpu_s += (double)a.idle_cpu_ns / 1e9;
 		}

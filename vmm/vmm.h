@@ -119,6 +119,7 @@ struct vmm_result {
 	uint64_t apf_ready;           /* "page ready" notifications */
 	uint64_t apf_failed;          /* async reads that failed */
 	uint64_t apf_halts;           /* HC_APF_WAIT: every thread waited */
+	uint64_t apf_sync_major;      /* major faults served on a vCPU's own thread anyway */
 	double apf_idle_s;            /* time halted there */
 	double apf_idle_cpu_s;        /* host CPU time used while halted */
 	/* I/O errors (docs/faults.md). io_errors is the injected ones, each

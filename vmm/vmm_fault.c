@@ -115,6 +115,9 @@ static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_ki
 	if (cpu && p->last_fault) {
 		cpu->faults++;
 		cpu->major += p->last_fault == 2;
+		/* --async-pf: a read on the vCPU's own thread holds all its
+		 * green threads; only a worker should make one (vmm_apf.c) */
+		cpu->sync_major += v->apf && on_vcpu && p->last_fault == 2;
 	}
 	if (p->stats.evictions != before.evictions)
 		victim = v->mmu.last_unmapped;

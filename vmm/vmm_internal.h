@@ -45,6 +45,7 @@ struct vcpu {
 	uint64_t faults, major, stall_ns;
 	size_t pgerr_log;           /* 1 + the inject log entry delivered last to it, or 0 */
 	uint64_t cpu_ns;            /* its thread's CPU time in run_vcpu() */
+	uint64_t sync_major;        /* --async-pf: major faults served on its own thread */
 };
 
 struct vmm {

@@ -538,7 +538,7 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		}
 		if (vm->threads || vm->async_pf)
 			fputs(",threads,async_pf,async_faults,apf_ready,apf_failed,apf_halts,"
-			      "apf_idle_s,apf_idle_cpu_s,vcpu_cpu_s,refs_per_s", stdout);
+			      "apf_idle_s,apf_idle_cpu_s,vcpu_cpu_s,refs_per_s,apf_sync_major", stdout);
 		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
@@ -577,11 +577,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
 		}
 		if (vm->threads || vm->async_pf)
-			printf(",%u,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.1f",
+			printf(",%u,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.1f,%llu",
 			       vm->threads ? vm->threads : 1, vm->async_pf,
 			       (unsigned long long)r->async_faults, (unsigned long long)r->apf_ready,
 			       (unsigned long long)r->apf_failed, (unsigned long long)r->apf_halts,
-			       r->apf_idle_s, r->apf_idle_cpu_s, vcpu_cpu_s(r), refs_per_s(r));
+			       r->apf_idle_s, r->apf_idle_cpu_s, vcpu_cpu_s(r), refs_per_s(r),
+			       (unsigned long long)r->apf_sync_major);
 		putchar('\n');
 		break;
 	case OUT_JSON:
