@@ -53,6 +53,8 @@
 #define PFLAB_DOORBELL_CONS   (PFLAB_DOORBELL + 0x8)  /* 8-bit store: a console byte */
 #define PFLAB_DOORBELL_DMA    (PFLAB_DOORBELL + 0x100) /* the DMA device's registers: guest/dma_abi.h */
 #define PFLAB_OOB_ADDR        0xd0000000u
+#define PFLAB_MAX_THREADS     16u          /* --threads: green threads per vCPU (guest/sched.c) */
+#define PFLAB_APF_RING        32u          /* page-ready ring entries, > PFLAB_MAX_THREADS */
 
 /* I/O ports, for ring-0 code (the boot path; a guest kept in ring 0). */
 #define PFLAB_PORT_SERIAL     0x3f8  /* COM1 data register: one byte per OUT */
@@ -72,6 +74,10 @@ enum pflab_hcall {
 	HC_EVICT = 24,      /* page data page mb->evict_page out now (the restart scenarios) */
 	HC_MSYNC = 40,      /* write the map file's dirty pages back: mb->msync_* (docs/mapped-files.md) */
 	HC_ASPACE = 48,     /* load CR3 = mb->aspace_cr3: switch address spaces (guest/shared.c) */
+	/* Async page faults (--async-pf, docs/async.md#the-async-pf-protocol): every
+	 * green thread waits for a page and no page-ready notification is in
+	 * the ring: the host blocks the vCPU until one is (the guest's halt). */
+	HC_APF_WAIT = 56,
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -194,6 +200,20 @@ struct pflab_mailbox {
 	uint32_t first_page;
 	uint32_t vcpu, nvcpus;
 	uint32_t pad2;
+	/*
+	 * Green threads and async page faults (--threads, --async-pf;
+	 * guest/sched.c, docs/async.md#the-async-pf-protocol).
+	 */
+	uint32_t threads;       /* host -> guest, HC_CONFIG: green threads on this vCPU, 0: one */
+	uint32_t apf;           /* host -> guest, HC_CONFIG: 1 if the host offers async PF */
+	uint64_t apf_handler;   /* guest -> host: ring-3 entry of the not-present upcall;
+				   0: every fault synchronous (the guest cannot switch) */
+	uint64_t apf_token;     /* host -> guest: the not-present upcall's token */
+	uint64_t apf_addr;      /* host -> guest: its guest-physical address */
+	uint64_t apf_resumed;   /* guest -> host: token of the thread being resumed, or 0 */
+	uint32_t apf_ready_head; /* host -> guest: page-ready tokens published (a count) */
+	uint32_t apf_ready_tail; /* guest -> host: page-ready tokens consumed */
+	uint64_t apf_ready[PFLAB_APF_RING]; /* token of entry k at [k % PFLAB_APF_RING] */
 };
 #endif /* !__ASSEMBLER__ */
 

@@ -52,11 +52,16 @@ struct guest {
 	uint32_t last_vpn; /* for that merging */
 	uint64_t errors;
 	uint32_t *version; /* per page: writes so far; 0 means never written (zeroes) */
+	uint32_t yield;    /* a green thread (guest/sched.c): let the next run before each reference */
 };
+
+void sched_yield_thread(void);
 
 /* Count a reference to page vpn unless it repeats the previous one. */
 static inline void note_ref(struct guest *g, uint32_t vpn)
 {
+	if (g->yield)
+		sched_yield_thread();
 	if (vpn != g->last_vpn) {
 		g->refs++;
 		g->last_vpn = vpn;
@@ -127,6 +132,11 @@ void wl_shared(struct guest *g);
 /* lib.c */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+
+/* Green threads and async page faults (--threads, --async-pf): sched.c.
+ * Runs workload wl on mb->threads threads, each on its part of g's slice,
+ * and adds their references and mismatches into g. */
+void sched_run(struct guest *g, uint32_t wl);
 
 /* Page-in errors the host delivers (page_error.c, docs/faults.md). */
 void page_error_entry(void);

@@ -37,7 +37,9 @@ void guest_main(void)
 
 	if (g.npages > PFLAB_DATA_MAX_PAGES)
 		g.npages = 0;
-	switch (wl) {
+	if (mb->threads > 1 || mb->apf)
+		sched_run(&g, wl); /* green threads: guest/sched.c */
+	else switch (wl) {
 	case WL_SCAN: wl_scan(&g); break;
 	case WL_RANDOM: wl_random(&g); break;
 	case WL_STRIDE: wl_stride(&g); break;

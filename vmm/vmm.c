@@ -5,6 +5,7 @@
  * vmm.h, and docs/vmm.md for the fault path step by step.
  */
 #include "vmm_internal.h"
+#include "async_pf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -253,8 +254,9 @@ static int setup(struct vmm *v, bool *no_kvm)
 		 * into the pager here already holds (docs/pager-daemon.md). */
 		.pool = { .low = c->pool_low, .high = c->pool_high, .threaded = !c->pool_sync,
 			  .lock = &v->fault_lock },
-		/* Several vCPUs: a page-in drops the lock (pager.h). */
-		.io_lock = v->nvcpus > 1 ? &v->fault_lock : NULL,
+		/* Several vCPUs, or async-PF workers: a page-in drops the
+		 * lock (pager.h). */
+		.io_lock = v->nvcpus > 1 || c->async_pf ? &v->fault_lock : NULL,
 	}, why, sizeof(why));
 	if (!v->pager)
 		return vmm_fail(v, "%s", why);
@@ -281,6 +283,8 @@ static int setup(struct vmm *v, bool *no_kvm)
 		if (rc)
 			return vmm_fail(v, "setting up vCPU %u: %s", i, strerror(-rc));
 	}
+	if (c->async_pf && apf_setup(v) != 0) /* vmm_apf.c */
+		return -1;
 	if (c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
 		return vmm_fail(v, "%s", why);
 	if (c->timeout_ns && timer_start(v) != 0)
@@ -295,6 +299,7 @@ static void teardown(struct vmm *v)
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
 	dma_destroy(v->dma); /* before the pager its thread calls into */
+	apf_destroy(v->apf); /* and the async-PF workers */
 	pager_destroy(v->pager);
 	fault_log_free(v->flog);
 	if (v->inject_open)
@@ -365,6 +370,9 @@ static int run_vcpus(struct vmm *v)
 {
 	int rc = 0;
 
+	/* The async-PF workers stop a failed run with the kick too. */
+	if (v->apf && !v->timer_running && kick_install(v) != 0)
+		return -1;
 	if (v->nvcpus == 1) {
 		v->vcpus[0].thread = pthread_self();
 		__atomic_store_n(&v->vcpus[0].thread_started, true, __ATOMIC_RELEASE);
@@ -413,6 +421,18 @@ static void results(struct vmm *v, struct vmm_result *res)
 		res->vcpu[i].faults = cpu->faults;
 		res->vcpu[i].major = cpu->major;
 		res->vcpu[i].stall_s = (double)cpu->stall_ns / 1e9;
+		res->vcpu[i].cpu_s = (double)cpu->cpu_ns / 1e9;
+		if (v->apf) {
+			struct apf_stats a = apf_stats(v->apf, i);
+
+			res->async_faults += a.not_present;
+			res->apf_ready += a.ready;
+			res->apf_failed += a.failed;
+			res->apf_halts += a.halts;
+			res->apf_sync_major += cpu->sync_major;
+			res->apf_idle_s += (double)a.idle_ns / 1e9;
+			res->apf_idle_cpu_s += (double)a.idle_cpu_ns / 1e9;
+		}
 		if (!c->trace)
 			res->stats.refs += cpu->mb->refs;
 	}
@@ -489,6 +509,39 @@ static bool vcpus_supported(const struct vmm_config *cfg, char *err, size_t errl
 	return true;
 }
 
+/* Green threads and async PF: the workloads that split their pages, one
+ * page per thread at least; async PF under the kvm trap (the vCPU must be
+ * stopped at the faulting instruction to be redirected), the trace's
+ * replay with one thread. */
+static bool threads_supported(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	uint32_t w = cfg->workload, t = cfg->threads ? cfg->threads : 1;
+	uint32_t n = cfg->vcpus ? cfg->vcpus : 1;
+
+	if (t > PFLAB_MAX_THREADS) {
+		snprintf(err, errlen, "at most %u threads per vCPU", PFLAB_MAX_THREADS);
+		return false;
+	}
+	if (cfg->async_pf && cfg->trap != &trap_kvm_ops) {
+		snprintf(err, errlen, "--async-pf needs --trap kvm");
+		return false;
+	}
+	if (w == WL_TRACE && t == 1)
+		return true;
+	if (w != WL_SCAN && w != WL_RANDOM && w != WL_STRIDE && w != WL_LIST) {
+		snprintf(err, errlen, "%s: workload %s does not split its pages among threads "
+			 "(scan, random, stride and list do; trace with one thread)",
+			 cfg->threads > 1 ? "--threads" : "--async-pf", vmm_workload_name(w));
+		return false;
+	}
+	if (cfg->npages / n < t) {
+		snprintf(err, errlen, "--threads %u: fewer data pages per vCPU (%u) than threads", t,
+			 cfg->npages / n);
+		return false;
+	}
+	return true;
+}
+
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t errlen)
 {
 	struct vmm *v = calloc(1, sizeof(*v));
@@ -527,6 +580,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		snprintf(err, errlen, "at most %u vCPUs", VMM_MAX_VCPUS);
 		status = VMM_NOT_STARTED;
 	} else if (v->nvcpus > 1 && !vcpus_supported(cfg, err, errlen)) {
+		status = VMM_NOT_STARTED;
+	} else if ((cfg->threads > 1 || cfg->async_pf) && !threads_supported(cfg, err, errlen)) {
 		status = VMM_NOT_STARTED;
 	} else if (cfg->trap == &trap_kvm_ops && cfg->nframes > VMM_KVM_MAX_FRAMES) {
 		snprintf(err, errlen,

@@ -76,6 +76,12 @@ struct vmm_config {
 	/* --vcpus: vCPUs, each on a host thread of its own, each running the
 	 * workload on its slice of the data region (docs/vmm.md). 0 or 1: one. */
 	uint32_t vcpus;
+	/* --threads: green threads per vCPU, each on its part of the vCPU's
+	 * slice (guest/sched.c); 0 or 1: one. --async-pf: a fault that needs
+	 * I/O parks the faulting thread instead of holding the vCPU
+	 * (vmm/async_pf.h, docs/async.md). */
+	uint32_t threads;
+	bool async_pf;
 	/* --map-file: a host file backs the data region instead of the swap
 	 * file (mapfile.h, docs/mapped-files.md). NULL: none. */
 	const char *map_path;
@@ -106,7 +112,16 @@ struct vmm_result {
 		uint64_t faults;      /* pager faults served on its thread (sum: stats.faults) */
 		uint64_t major;
 		double stall_s;       /* its traps to its resumes, lock waits included */
+		double cpu_s;         /* its host thread's CPU time */
 	} vcpu[VMM_MAX_VCPUS];
+	/* --async-pf (summed over the vCPUs; async_pf.h's struct apf_stats) */
+	uint64_t async_faults;        /* "page not present" notifications */
+	uint64_t apf_ready;           /* "page ready" notifications */
+	uint64_t apf_failed;          /* async reads that failed */
+	uint64_t apf_halts;           /* HC_APF_WAIT: every thread waited */
+	uint64_t apf_sync_major;      /* major faults served on a vCPU's own thread anyway */
+	double apf_idle_s;            /* time halted there */
+	double apf_idle_cpu_s;        /* host CPU time used while halted */
 	/* I/O errors (docs/faults.md). io_errors is the injected ones, each
 	 * with its fate, malloc'ed: the caller frees it. */
 	struct inject_error *io_errors;

@@ -141,6 +141,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		mb->nops = c->nops;
 		mb->seed = c->seed + cpu->id;
 		mb->map_bytes = v->mapfile.st.size_before;
+		mb->threads = c->threads;       /* green threads and async PF: guest/sched.c */
+		mb->apf = c->async_pf;
 		return 0;
 	}
 	case HC_TRACE_NEXT: {
@@ -188,6 +190,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 	}
 	case HC_ASPACE:
 		return switch_aspace(cpu, mb->aspace_cr3);
+	case HC_APF_WAIT:
+		return apf_halt(cpu); /* vmm_apf.c */
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -357,7 +361,11 @@ static int trapped(struct vcpu *c, uint64_t gpa, enum access_kind kind)
 	int rc;
 
 	pthread_mutex_lock(&v->fault_lock);
-	rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
+	rc = apf_trap(c, gpa, kind); /* --async-pf: vmm_apf.c */
+	if (rc == 0)
+		rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE), kind);
+	else if (rc == 1)
+		rc = 0;
 	if (rc == 1) /* under the lock: p->err and p->fail_errno are this fault's */
 		rc = deliver_page_error(c, gpa, kind == ACCESS_WRITE);
 	pthread_mutex_unlock(&v->fault_lock);
@@ -365,7 +373,24 @@ static int trapped(struct vcpu *c, uint64_t gpa, enum access_kind kind)
 	return rc == 0 ? 0 : -1;
 }
 
+static int run_vcpu_loop(struct vcpu *c);
+
+/* The vCPU's thread CPU time is measured around its loop (--async-pf
+ * shows that a vCPU whose threads all wait does not spin). */
 int run_vcpu(struct vcpu *c)
+{
+	struct timespec a, b;
+	int rc;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	rc = run_vcpu_loop(c);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	c->cpu_ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		    (uint64_t)a.tv_nsec;
+	return rc;
+}
+
+static int run_vcpu_loop(struct vcpu *c)
 {
 	struct vmm *v = c->v;
 	struct kvm_run *run = c->vm.run;
@@ -402,8 +427,13 @@ int run_vcpu(struct vcpu *c)
 				if (inspect_fault(&c->vm, &v->ram, data_access_traps, &q, &gpa,
 						  &kind) == 0) {
 					raced = 0;
-					rc = data_fault(v, c, (vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
-							kind);
+					rc = apf_trap(c, gpa, kind); /* --async-pf: vmm_apf.c */
+					if (rc == 0)
+						rc = data_fault(v, c,
+								(vpn_t)((gpa - PFLAB_DATA_BASE) / PAGE),
+								kind);
+					else if (rc == 1)
+						rc = 0;
 					if (rc == 1)
 						rc = deliver_page_error(c, gpa, kind == ACCESS_WRITE);
 					pthread_mutex_unlock(&v->fault_lock);

@@ -35,12 +35,14 @@ static void show_hits(struct vmm *v, uint64_t upto)
 }
 
 static void log_fault(struct vmm *v, struct kvm_vm *vm, vpn_t vpn, enum access_kind kind,
-		      frame_t f, const struct pager_stats *before, vpn_t victim)
+		      frame_t f, const struct pager_stats *before, vpn_t victim, bool on_vcpu)
 {
 	const struct pager_stats *st = &v->pager->stats;
 	char where[320] = "rip ? (the vCPU sleeps in the kernel under uffd)";
 
-	if (v->cfg->trap == &trap_kvm_ops)
+	if (!on_vcpu)
+		snprintf(where, sizeof(where), "(async: the vCPU runs another thread)");
+	else if (v->cfg->trap == &trap_kvm_ops)
 		inspect_rip(vm, &v->ram, where, sizeof(where));
 	fprintf(stderr, "fault: gpa 0x%llx page %u %s %s -> frame %u",
 		(unsigned long long)(PFLAB_DATA_BASE + (uint64_t)vpn * PAGE), vpn,
@@ -59,7 +61,8 @@ static void log_fault(struct vmm *v, struct kvm_vm *vm, vpn_t vpn, enum access_k
  * be read in, for the caller to deliver to the guest (deliver_page_error);
  * or -1 (reason in v->err).
  */
-int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind)
+static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind,
+		      bool on_vcpu)
 {
 	const struct vmm_config *c = v->cfg;
 	struct kvm_vm *vm = cpu ? &cpu->vm : &v->vm;
@@ -78,7 +81,8 @@ int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind
 		return vmm_fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));
 	if (rc > 0 && v->flog)
 		fault_log_fault(v->flog, vm, &v->ram, &(struct fault_event){
-			.vpn = vpn, .kind = kind, .soft = true, .inspect = c->trap == &trap_kvm_ops });
+			.vpn = vpn, .kind = kind, .soft = true,
+			.inspect = on_vcpu && c->trap == &trap_kvm_ops });
 	if (rc > 0 || (v->mmu.state[vpn] & PG_MAPPED))
 		return 0; /* a soft fault, or a trap that raced with the mapping */
 
@@ -111,6 +115,9 @@ int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind
 	if (cpu && p->last_fault) {
 		cpu->faults++;
 		cpu->major += p->last_fault == 2;
+		/* --async-pf: a read on the vCPU's own thread holds all its
+		 * green threads; only a worker should make one (vmm_apf.c) */
+		cpu->sync_major += v->apf && on_vcpu && p->last_fault == 2;
 	}
 	if (p->stats.evictions != before.evictions)
 		victim = v->mmu.last_unmapped;
@@ -141,14 +148,26 @@ int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind
 		fprintf(c->record, "%c %llu\n", kind == ACCESS_WRITE ? 'W' : 'R',
 			(unsigned long long)(c->page_ids ? c->page_ids[vpn] : vpn));
 	if (c->verbose)
-		log_fault(v, vm, vpn, kind, f, &before, victim);
+		log_fault(v, vm, vpn, kind, f, &before, victim, on_vcpu);
 	if (v->flog)
 		fault_log_fault(v->flog, vm, &v->ram, &(struct fault_event){
 			.vpn = vpn, .kind = kind, .major = p->stats.major != before.major, .frame = f,
 			.evicted = p->stats.evictions != before.evictions, .victim = victim,
 			.written_back = p->stats.writebacks != before.writebacks,
-			.inspect = c->trap == &trap_kvm_ops });
+			.inspect = on_vcpu && c->trap == &trap_kvm_ops });
 	return 0;
+}
+
+int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind)
+{
+	return fault_path(v, cpu, vpn, kind, true);
+}
+
+/* An async-PF worker serves cpu's fault (vmm_apf.c): the vCPU runs on
+ * meanwhile, so its registers say nothing of this fault. */
+int data_fault_async(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind)
+{
+	return fault_path(v, cpu, vpn, kind, false);
 }
 
 /*

@@ -44,6 +44,8 @@ struct vcpu {
 	 * traps to its resumes (the pager lock's wait included) */
 	uint64_t faults, major, stall_ns;
 	size_t pgerr_log;           /* 1 + the inject log entry delivered last to it, or 0 */
+	uint64_t cpu_ns;            /* its thread's CPU time in run_vcpu() */
+	uint64_t sync_major;        /* --async-pf: major faults served on its own thread */
 };
 
 struct vmm {
@@ -64,6 +66,7 @@ struct vmm {
 	struct dma_dev *dma;        /* --dma: the DMA device (dma.h), or NULL */
 	struct guest_ram ram;        /* what inspect.c reads instructions from */
 	struct fault_log *flog;     /* --fault-log, or NULL */
+	struct apf *apf;            /* --async-pf (async_pf.h, vmm_apf.c), or NULL */
 
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
@@ -110,8 +113,18 @@ int run_vcpu(struct vcpu *c);
 void console_byte(struct vcpu *c, char ch);
 const uint8_t *readable_page(void *ctx, uint64_t gpa);
 
+/* vmm_apf.c: async page faults on the KVM host (docs/async.md). With the
+ * fault lock held, on vCPU c's thread: 1 if the fault at gpa was taken
+ * asynchronously (the guest told "not present") or a failed async read was
+ * delivered to its waiter; 0 to serve it synchronously; -1 on failure. */
+int apf_trap(struct vcpu *c, uint64_t gpa, enum access_kind kind);
+/* HC_APF_WAIT on vCPU c: 0, or -1. */
+int apf_halt(struct vcpu *c);
+int apf_setup(struct vmm *v);
+
 /* vmm_fault.c: c is the vCPU that trapped, NULL under uffd (no vCPU known) */
 int data_fault(struct vmm *v, struct vcpu *c, vpn_t vpn, enum access_kind kind);
+int data_fault_async(struct vmm *v, struct vcpu *c, vpn_t vpn, enum access_kind kind);
 int deliver_page_error(struct vcpu *c, uint64_t gpa, bool write);
 int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind);
 

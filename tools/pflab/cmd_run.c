@@ -77,6 +77,13 @@ static const char run_help[] =
 	"      --vcpus N          N vCPUs (1..8), a host thread each; the workload's\n"
 	"                         pages split among them (scan random stride list);\n"
 	"                         adds per-vCPU columns (docs/vmm.md#several-vcpus)\n"
+	"      --threads T        T green threads per vCPU (1..16), a cooperative\n"
+	"                         scheduler in the guest; each runs the workload on its\n"
+	"                         part of the vCPU's pages (scan random stride list)\n"
+	"      --async-pf         async page faults: a fault that needs I/O parks the\n"
+	"                         faulting thread and the vCPU runs another (kvm trap;\n"
+	"                         docs/async.md); with --threads these add the columns\n"
+	"                         threads,async_pf,async_faults,...,refs_per_s\n"
 	"      --disk-sched S     the disk's scheduler: fifo (default) or elevator (LOOK)\n"
 	"      --map-file FILE    back the data region with FILE instead of the swap file:\n"
 	"                         pages fault in from it, dirty ones go back to it; with\n"
@@ -140,7 +147,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
-	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS };
+	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
+	       OPT_THREADS, OPT_ASYNC_PF };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -172,6 +180,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "disk-depth", required_argument, NULL, OPT_DISK_DEPTH },
 		{ "disk-sched", required_argument, NULL, OPT_DISK_SCHED },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "async-pf", no_argument, NULL, OPT_ASYNC_PF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -284,6 +294,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--vcpus: %s", why);
 			vm->vcpus = (uint32_t)v;
 			break;
+		case OPT_THREADS:
+			if (cli_parse_u64(optarg, 1, PFLAB_MAX_THREADS, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--threads: %s", why);
+			vm->threads = (uint32_t)v;
+			break;
+		case OPT_ASYNC_PF: vm->async_pf = true; break;
 		case OPT_DISK_SCHED:
 			if (io_sched_parse(optarg, &vm->disk_sched) != 0)
 				return cli_usage_error("run", "--disk-sched: '%s' is not fifo or elevator",
@@ -482,6 +498,20 @@ static double miss_ratio(const struct pager_stats *st)
 	return st->refs ? (double)st->faults / (double)st->refs : 0.0;
 }
 
+static double vcpu_cpu_s(const struct vmm_result *r)
+{
+	double s = 0;
+
+	for (uint32_t i = 0; i < r->nvcpus; i++)
+		s += r->vcpu[i].cpu_s;
+	return s;
+}
+
+static double refs_per_s(const struct vmm_result *r)
+{
+	return r->wall_s > 0 ? (double)r->stats.refs / r->wall_s : 0.0;
+}
+
 static void print_result(const struct run_opts *o, const char *name, const struct vmm_result *r)
 {
 	const struct pager_stats *st = &r->stats;
@@ -506,6 +536,9 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			for (uint32_t i = 0; i < r->nvcpus; i++)
 				printf(",vcpu%u_refs,vcpu%u_faults,vcpu%u_major,vcpu%u_stall_s", i, i, i, i);
 		}
+		if (vm->threads || vm->async_pf)
+			fputs(",threads,async_pf,async_faults,apf_ready,apf_failed,apf_halts,"
+			      "apf_idle_s,apf_idle_cpu_s,vcpu_cpu_s,refs_per_s,apf_sync_major", stdout);
 		putchar('\n');
 		csv_field(stdout, name);
 		printf(",%s,%u,%llu,%llu,%.6f,%llu,%llu,%llu,%llu,%.2f,%.2f,%.2f,%.6f,%s,%.2f",
@@ -543,6 +576,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 				       (unsigned long long)r->vcpu[i].faults,
 				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
 		}
+		if (vm->threads || vm->async_pf)
+			printf(",%u,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.1f,%llu",
+			       vm->threads ? vm->threads : 1, vm->async_pf,
+			       (unsigned long long)r->async_faults, (unsigned long long)r->apf_ready,
+			       (unsigned long long)r->apf_failed, (unsigned long long)r->apf_halts,
+			       r->apf_idle_s, r->apf_idle_cpu_s, vcpu_cpu_s(r), refs_per_s(r),
+			       (unsigned long long)r->apf_sync_major);
 		putchar('\n');
 		break;
 	case OUT_JSON:
@@ -598,6 +638,15 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
 			putchar(']');
 		}
+		if (vm->threads || vm->async_pf)
+			printf(", \"threads\": %u, \"async_pf\": %s, \"async_faults\": %llu, "
+			       "\"apf_ready\": %llu, \"apf_failed\": %llu, \"apf_halts\": %llu, "
+			       "\"apf_idle_s\": %.6f, \"apf_idle_cpu_s\": %.6f, \"vcpu_cpu_s\": %.6f, "
+			       "\"refs_per_s\": %.1f", vm->threads ? vm->threads : 1,
+			       vm->async_pf ? "true" : "false", (unsigned long long)r->async_faults,
+			       (unsigned long long)r->apf_ready, (unsigned long long)r->apf_failed,
+			       (unsigned long long)r->apf_halts, r->apf_idle_s, r->apf_idle_cpu_s,
+			       vcpu_cpu_s(r), refs_per_s(r));
 		fputs("}\n", stdout);
 		break;
 	case OUT_TABLE:
@@ -647,6 +696,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 				       (unsigned long long)r->vcpu[i].faults,
 				       (unsigned long long)r->vcpu[i].major, r->vcpu[i].stall_s);
 		}
+		if (vm->threads || vm->async_pf)
+			printf("threads: %u per vCPU, async PF %s: %llu faults taken asynchronously "
+			       "(%llu reads failed), %llu halts for %.3f s (%.3f s of CPU), "
+			       "%.0f refs/s\n", vm->threads ? vm->threads : 1,
+			       vm->async_pf ? "on" : "off", (unsigned long long)r->async_faults,
+			       (unsigned long long)r->apf_failed, (unsigned long long)r->apf_halts,
+			       r->apf_idle_s, r->apf_idle_cpu_s, refs_per_s(r));
 		break;
 	}
 }

@@ -213,7 +213,10 @@ void io_submit(struct io_engine *e, struct io_req **reqs, size_t n)
 		else
 			e->st.writes++;
 	}
-	pthread_cond_broadcast(&e->work);
+	/* One worker per request, not all of them: a worker that is busy
+	 * looks at the queue again before it waits. */
+	for (size_t i = 0; i < n && i < e->nworkers; i++)
+		pthread_cond_signal(&e->work);
 	pthread_mutex_unlock(&e->lock);
 }
 
