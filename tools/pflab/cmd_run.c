@@ -89,6 +89,11 @@ static const char run_help[] =
 	"                         pages are pinned) or fault (the device faults them in\n"
 	"                         as it reaches them; docs/dma.md)\n"
 	"      --dma-latency D    the device's bus time per page copied (e.g. 50us)\n"
+	"      --pager ADDR       the paging server (pflab pager) at unix:PATH or\n"
+	"                         tcp:HOST:PORT resolves the faults: its policy, frames\n"
+	"                         and store; adds the column pager_writeback_errors\n"
+	"                         (docs/external-pager.md)\n"
+	"      --pager-timeout MS longest wait for the server (default 5000)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -140,7 +145,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
-	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS };
+	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS, OPT_PAGER,
+	       OPT_PAGER_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -172,6 +178,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "disk-depth", required_argument, NULL, OPT_DISK_DEPTH },
 		{ "disk-sched", required_argument, NULL, OPT_DISK_SCHED },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "pager", required_argument, NULL, OPT_PAGER },
+		{ "pager-timeout", required_argument, NULL, OPT_PAGER_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -312,6 +320,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case CLI_OPT_AGING_BITS:
 			if (cli_policy_knob("run", c, optarg, &vm->params))
 				return EXIT_USAGE;
+			break;
+		case OPT_PAGER:
+			vm->pager_addr = optarg;
+			break;
+		case OPT_PAGER_TIMEOUT:
+			if (cli_parse_u64(optarg, 1, 3600000, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--pager-timeout: %s", why);
+			vm->pager_timeout_ms = (int)v;
 			break;
 		case OPT_CORRUPT:
 			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES - 1, &v, why, sizeof(why)))
@@ -501,6 +517,8 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		if (vm->disk_depth)
 			fputs(",disk_depth,disk_sched,disk_requests,disk_batches,disk_mean_queue,"
 			      "disk_seeks,disk_seek_distance", stdout);
+		if (vm->pager_addr)
+			fputs(",pager_writeback_errors", stdout);
 		if (vm->vcpus) {
 			fputs(",vcpus,collided", stdout);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -536,6 +554,8 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->pager_addr)
+			printf(",%llu", (unsigned long long)r->remote_writeback_errors);
 		if (vm->vcpus) {
 			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -587,6 +607,9 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->pager_addr)
+			printf(", \"pager_writeback_errors\": %llu",
+			       (unsigned long long)r->remote_writeback_errors);
 		if (vm->vcpus) {
 			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
 			       (unsigned long long)st->collided);
@@ -729,6 +752,10 @@ static int run_main(int argc, char **argv)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
 	if (o.ninject)
 		print_io_errors(&res);
+	if (res.remote && res.remote_writeback_errors)
+		fprintf(stderr, "pflab run: the pager server reported %llu failed write-backs (the "
+			"pages stay dirty at the server)\n",
+			(unsigned long long)res.remote_writeback_errors);
 	if (o.vm.map_path && (rc == EXIT_OK || res.guest_errors))
 		mapfile_print(stderr, o.vm.map_path, &res.mapfile, res.stats.writebacks);
 	if (o.vm.dma && (rc == EXIT_OK || res.guest_errors))

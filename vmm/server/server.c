@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -50,7 +51,13 @@ struct region {
 	uint32_t npages;
 	uint32_t frames;   /* the partition granted, returned to the budget at close */
 	uint32_t *unreturned; /* per page: EVICTs not yet answered by a DATA_RETURN */
+	uint8_t *owed;     /* per page: a dirty EVICT whose bytes the DATA_RETURN must bring */
 	uint64_t data_returns;
+	/* PROTO_STORE_MEMORY: every page's copy, npages * page_size bytes
+	 * reserved (MAP_NORESERVE: only pages written back take memory). */
+	uint8_t *data;
+	uint32_t page_size;
+	bool sampled;      /* PROTO_REG_SAMPLED: clearing a referenced bit is a SAMPLE */
 	struct rmmu mmu;
 	struct pager *pager;
 	struct client *c;
@@ -128,6 +135,8 @@ static void rmmu_unmap(struct mmu *mmu, vpn_t vpn, frame_t f)
 			   ? PROTO_PAGE_DIRTY : 0;
 	m->bits[f] = 0;
 	r->unreturned[vpn]++;
+	if (r->data && (ev.u.evict.flags & PROTO_PAGE_DIRTY))
+		r->owed[vpn] = 1;
 	queue(r->c, &ev);
 }
 
@@ -140,10 +149,24 @@ static bool rmmu_test_and_clear(struct mmu *mmu, frame_t f, uint8_t bit)
 	return was;
 }
 
+/* A client that sees only faults (the KVM host) learns of a page's next
+ * access only if the page traps again: clearing the bit unmaps it there
+ * (SAMPLE), as the in-process KVM MMU does (vmm/mmu_kvm.c), and the next
+ * access comes back as a TOUCH. */
 static bool rmmu_referenced(struct mmu *mmu, vpn_t vpn, frame_t f)
 {
-	(void)vpn;
-	return rmmu_test_and_clear(mmu, f, RMMU_REFERENCED);
+	struct rmmu *m = (struct rmmu *)mmu;
+	bool was = rmmu_test_and_clear(mmu, f, RMMU_REFERENCED);
+
+	if (was && m->r->sampled) {
+		struct proto_msg sm = { .type = PROTO_SAMPLE };
+
+		sm.u.evict.region = m->r->id;
+		sm.u.evict.page = vpn;
+		sm.u.evict.frame = f;
+		queue(m->r->c, &sm);
+	}
+	return was;
 }
 
 static bool rmmu_dirty(struct mmu *mmu, vpn_t vpn, frame_t f)
@@ -253,6 +276,9 @@ static void region_close(struct pserver *s, struct region *r)
 		inject_fini(&r->inj);
 	free(r->mmu.bits);
 	free(r->unreturned);
+	free(r->owed);
+	if (r->data)
+		munmap(r->data, (size_t)r->npages * r->page_size);
 	s->frames_free += r->frames;
 	s->pages_free += r->npages;
 	memset(r, 0, sizeof(*r));
@@ -333,11 +359,25 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			    m->u.reg.npages, (unsigned long long)s->pages_free);
 		return;
 	}
+	if (m->u.reg.store == PROTO_STORE_MEMORY && m->u.reg.page_size > PROTO_MAX_DATA) {
+		queue_error(c, 0, 0, EINVAL, m, "pages of %u bytes do not fit a message",
+			    m->u.reg.page_size);
+		return;
+	}
 	r->c = c;
 	r->id = (uint32_t)(r - c->regions) + 1;
 	r->npages = m->u.reg.npages;
+	r->page_size = m->u.reg.page_size;
+	r->sampled = m->u.reg.flags & PROTO_REG_SAMPLED;
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
 	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
+	r->owed = calloc(r->npages, 1);
+	if (m->u.reg.store == PROTO_STORE_MEMORY) {
+		r->data = mmap(NULL, (size_t)r->npages * r->page_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r->data == MAP_FAILED)
+			r->data = NULL;
+	}
 	if (s->cfg.inject) {
 		struct inject_rule *rules = NULL;
 		size_t n = 0;
@@ -347,13 +387,17 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			free(rules);
 			free(r->mmu.bits);
 			free(r->unreturned);
+			free(r->owed);
+			if (r->data)
+				munmap(r->data, (size_t)r->npages * r->page_size);
 			memset(r, 0, sizeof(*r));
 			queue_error(c, 0, 0, ENOMEM, m, "--inject: cannot set up the store");
 			return;
 		}
 		r->injecting = true;
 	}
-	if (r->mmu.bits && r->unreturned)
+	if (r->mmu.bits && r->unreturned && r->owed &&
+	    (r->data || m->u.reg.store != PROTO_STORE_MEMORY))
 		r->pager = pager_create(&(struct pager_config){
 			.nframes = want,
 			.npages = r->npages,
@@ -370,6 +414,9 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			inject_fini(&r->inj);
 		free(r->mmu.bits);
 		free(r->unreturned);
+		free(r->owed);
+		if (r->data)
+			munmap(r->data, (size_t)r->npages * r->page_size);
 		memset(r, 0, sizeof(*r));
 		queue_error(c, 0, 0, ENOMEM, m, "%s", why);
 		return;
@@ -397,9 +444,12 @@ static void report_writeback_errors(struct client *c, struct region *r)
 	for (; r->log_seen < r->inj.nlog; r->log_seen++) {
 		const struct inject_error *e = &r->inj.log[r->log_seen];
 
+		/* The request seq is the write's number (from 1): which
+		 * write of the region failed. */
 		if (e->op == INJECT_WRITE)
 			queue_error(c, r->id, e->vpn, e->err,
-				    &(struct proto_msg){ .type = PROTO_EVICT },
+				    &(struct proto_msg){ .type = PROTO_EVICT,
+							 .seq = (uint32_t)e->seq },
 				    "write-back of page %u failed; it stays dirty here", e->vpn);
 	}
 	pthread_mutex_unlock(&r->inj.lock);
@@ -434,6 +484,8 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 		REFUSE(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s", p->err);
 	p->stats.refs++;
 	p->stats.resident_sum += p->stats.resident;
+	/* The tick before the RESOLVED: what it samples or evicts reaches
+	 * the client before the access resumes, as in-process. */
 	if (p->now >= p->next_tick) {
 		pager_tick(p);
 		p->next_tick += p->tick;
@@ -442,6 +494,10 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 	reply.u.resolved.page = vpn;
 	reply.u.resolved.frame = f;
 	reply.u.resolved.access = access;
+	if (r->data && p->last_fault == 2) { /* major: the store's copy */
+		reply.u.resolved.data = r->data + (size_t)vpn * r->page_size;
+		reply.u.resolved.data_len = r->page_size;
+	}
 	queue(c, &reply);
 }
 
@@ -489,6 +545,35 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 	}
 }
 
+/* Accesses that trapped without a miss at a client that sees only faults:
+ * a sampled page touched again, a read-only one written. They set the
+ * page's bits, as the hardware would; the policy is not told (the
+ * in-process KVM host does not tell it either). */
+static void do_touch(struct client *c, const struct proto_msg *m)
+{
+	struct region *r = region_of(c, m->u.refs.region);
+
+	if (!r)
+		REFUSE(c, m->u.refs.region, 0, ENOENT, m, "no region %u", m->u.refs.region);
+	if (!r->sampled)
+		REFUSE(c, r->id, 0, EPROTO, m, "touch in a region that is not sampled");
+	for (uint32_t i = 0; i < m->u.refs.count; i++) {
+		const uint8_t *b = m->u.refs.refs + 4 * (size_t)i;
+		uint32_t ref = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			       (uint32_t)b[3] << 24;
+		vpn_t vpn = ref & ~PROTO_REF_WRITE;
+		frame_t f;
+
+		if (vpn >= r->npages)
+			REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn,
+			       r->npages);
+		f = pager_lookup(r->pager, vpn);
+		if (f == NO_FRAME)
+			REFUSE(c, r->id, vpn, EFAULT, m, "touch of page %u, which is not mapped", vpn);
+		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+	}
+}
+
 static void do_fault(struct client *c, const struct proto_msg *m)
 {
 	struct region *r = region_of(c, m->u.fault.region);
@@ -516,8 +601,20 @@ static void do_data_return(struct client *c, const struct proto_msg *m)
 	if (!r->unreturned[vpn])
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of page %u, which was not evicted", vpn);
 	/* A region without a store keeps no data: the page is counted back. */
-	if (m->u.data_return.data_len)
+	if (m->u.data_return.data_len && !r->data)
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return with data to a region without a store");
+	if (r->data && m->u.data_return.data_len &&
+	    (m->u.data_return.data_len != r->page_size ||
+	     !(m->u.data_return.flags & PROTO_PAGE_DIRTY)))
+		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of page %u: %u bytes, %s", vpn,
+		       m->u.data_return.data_len,
+		       m->u.data_return.flags & PROTO_PAGE_DIRTY ? "not a page" : "not dirty");
+	if (r->owed[vpn] && !m->u.data_return.data_len)
+		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of dirty page %u without its data",
+		       vpn);
+	if (r->data && m->u.data_return.data_len)
+		memcpy(r->data + (size_t)vpn * r->page_size, m->u.data_return.data, r->page_size);
+	r->owed[vpn] = 0;
 	r->unreturned[vpn]--;
 	r->data_returns++;
 }
@@ -608,6 +705,7 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 	}
 	case PROTO_REGISTER: do_register(s, c, m); return;
 	case PROTO_REFS: do_refs(c, m); return;
+	case PROTO_TOUCH: do_touch(c, m); return;
 	case PROTO_FAULT: do_fault(c, m); return;
 	case PROTO_DATA_RETURN: do_data_return(c, m); return;
 	case PROTO_SET_POLICY: do_set_policy(c, m); return;
