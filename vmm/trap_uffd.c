@@ -82,6 +82,22 @@ static void fail(struct region *r, const char *fmt, const char *what)
 	__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * The handler gives up: make the sleeping vCPU's fault fail, so that KVM_RUN
+ * returns and the run reports. Unregistering alone would wake it into a
+ * plain anonymous mapping, where the kernel fills a missing page with zeros
+ * (Firecracker's documented hazard): the region becomes inaccessible first,
+ * so the retried access fails (EFAULT) and no page that was not the data is
+ * ever seen.
+ */
+static void fail_closed(struct region *r)
+{
+	struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, region_bytes(r) };
+
+	mprotect(r->va, region_bytes(r), PROT_NONE);
+	ioctl(r->uffd, UFFDIO_UNREGISTER, &range);
+}
+
 /* The handler thread: one fault at a time, as the single vCPU makes them. */
 static void *uffd_handler(void *arg)
 {
@@ -100,6 +116,7 @@ static void *uffd_handler(void *arg)
 			if (errno == EINTR)
 				continue;
 			fail(r, "poll on the userfaultfd: %s", strerror(errno));
+			fail_closed(r);
 			break;
 		}
 		if (pfd[1].revents)
@@ -109,6 +126,7 @@ static void *uffd_handler(void *arg)
 			continue;
 		if (n != (ssize_t)sizeof(msg)) {
 			fail(r, "reading the userfaultfd: %s", n < 0 ? strerror(errno) : "short read");
+			fail_closed(r);
 			break;
 		}
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
@@ -118,12 +136,9 @@ static void *uffd_handler(void *arg)
 				(msg.arg.pagefault.flags &
 				 (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) ? ACCESS_WRITE
 										       : ACCESS_READ) != 0) {
-			/* on_fault said why. Unregistering makes the sleeping
-			 * vCPU's fault fail, so KVM_RUN returns and reports. */
+			/* on_fault said why. */
 			__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
-			struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, region_bytes(r) };
-
-			ioctl(r->uffd, UFFDIO_UNREGISTER, &range);
+			fail_closed(r);
 			break;
 		}
 	}

@@ -91,7 +91,8 @@ static const char run_help[] =
 	"      --dma-latency D    the device's bus time per page copied (e.g. 50us)\n"
 	"      --pager ADDR       the paging server (pflab pager) at unix:PATH or\n"
 	"                         tcp:HOST:PORT resolves the faults: its policy, frames\n"
-	"                         and store; adds the column pager_writeback_errors\n"
+	"                         and store; adds the columns pager_writeback_errors,\n"
+	"                         pager_pagein_errors, pgerr_delivered, pgerr_reported\n"
 	"                         (docs/external-pager.md)\n"
 	"      --pager-timeout MS longest wait for the server (default 5000)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
@@ -518,7 +519,8 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			fputs(",disk_depth,disk_sched,disk_requests,disk_batches,disk_mean_queue,"
 			      "disk_seeks,disk_seek_distance", stdout);
 		if (vm->pager_addr)
-			fputs(",pager_writeback_errors", stdout);
+			fputs(",pager_writeback_errors,pager_pagein_errors,pgerr_delivered,"
+			      "pgerr_reported", stdout);
 		if (vm->vcpus) {
 			fputs(",vcpus,collided", stdout);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -555,7 +557,10 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
 		if (vm->pager_addr)
-			printf(",%llu", (unsigned long long)r->remote_writeback_errors);
+			printf(",%llu,%llu,%llu,%llu", (unsigned long long)r->remote_writeback_errors,
+			       (unsigned long long)st->pagein_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
 		if (vm->vcpus) {
 			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -608,8 +613,12 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
 		if (vm->pager_addr)
-			printf(", \"pager_writeback_errors\": %llu",
-			       (unsigned long long)r->remote_writeback_errors);
+			printf(", \"pager_writeback_errors\": %llu, \"pager_pagein_errors\": %llu, "
+			       "\"pgerr_delivered\": %llu, \"pgerr_reported\": %llu",
+			       (unsigned long long)r->remote_writeback_errors,
+			       (unsigned long long)st->pagein_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
 		if (vm->vcpus) {
 			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
 			       (unsigned long long)st->collided);
