@@ -253,7 +253,8 @@ static int setup(struct vmm *v, bool *no_kvm)
 
 	v->region = (struct region){
 		.trap = c->trap, .npages = c->npages, .nframes = c->nframes,
-		.memfd = -1, .uffd = -1, .stop_fd = -1,
+		.memfd = -1, .uffd = -1, .stop_fd = -1, .data_memfd = -1,
+		.shared = v->handover,
 		.on_fault = on_uffd_fault, .fault_ctx = v,
 	};
 	if (c->trap->init(&v->region, why, sizeof(why)) != 0)
@@ -292,8 +293,9 @@ static int setup(struct vmm *v, bool *no_kvm)
 		if (rc)
 			return vmm_fail(v, "setting up vCPU %u: %s", i, strerror(-rc));
 	}
-	if (c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
-		return vmm_fail(v, "%s", why);
+	if (v->handover ? vmm_remote_start(v) != 0
+			: c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
+		return v->handover ? -1 : vmm_fail(v, "%s", why);
 	if (c->timeout_ns && timer_start(v) != 0)
 		return -1;
 	return 0;
@@ -302,11 +304,11 @@ static int setup(struct vmm *v, bool *no_kvm)
 static void teardown(struct vmm *v)
 {
 	timer_stop(v);
+	vmm_remote_close(v); /* its monitor first: it may fail the region closed */
 	/* The uffd thread first: it may be inside the pager. */
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
 	dma_destroy(v->dma); /* before the pager its thread calls into */
-	vmm_remote_close(v);
 	pager_destroy(v->pager);
 	fault_log_free(v->flog);
 	if (v->inject_open)
@@ -547,6 +549,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 	}
 	v->cfg = cfg;
 	v->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
+	v->handover = cfg->pager_addr && cfg->trap == &trap_uffd_ops && !cfg->pager_forward;
+	v->mon_stop = -1;
 	for (uint32_t i = 0; i < VMM_MAX_VCPUS; i++)
 		v->vcpus[i].vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	pthread_mutex_init(&v->lock, NULL);

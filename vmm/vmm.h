@@ -89,6 +89,9 @@ struct vmm_config {
 	 * it is bounded by pager_timeout_ms (0: 5000). */
 	const char *pager_addr;
 	int pager_timeout_ms;
+	/* --pager-forward: under --trap uffd, forward each fault over the
+	 * socket rather than hand the uffd over to the server. */
+	bool pager_forward;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;

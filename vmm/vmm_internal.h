@@ -99,6 +99,10 @@ struct vmm {
 	uint64_t rfaults, rmajor;   /* misses served by the server, of them major */
 	uint64_t rsynced_errors;    /* write-back failures the final sync returned */
 	struct proto_stats rstats;  /* the region's counters at the end */
+	bool handover;              /* --trap uffd: the uffd is the server's (vmm_remote.c) */
+	int mon_stop;               /* eventfd: stops the monitor thread */
+	pthread_t mon;
+	bool mon_running;
 
 	char err[640];
 };
@@ -125,6 +129,7 @@ static inline const char *fault_why(const struct vmm *v)
 
 /* vmm_remote.c: --pager (see there) */
 int vmm_remote_open(struct vmm *v);
+int vmm_remote_start(struct vmm *v);
 int vmm_remote_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, bool *major);
 int vmm_remote_touch(struct vmm *v, vpn_t vpn, enum access_kind kind);
 int vmm_remote_finish(struct vmm *v);

@@ -19,6 +19,16 @@
  *                    the client's one-line reason, never maps a page it
  *                    did not get.
  *
+ * Under --trap uffd (unless --pager-forward) the host keeps none of this:
+ * its data region is a memfd mapped shared, and the uffd and the memfd are
+ * handed over to the server (PROTO_UFFD, SCM_RIGHTS), which resolves the
+ * faults itself, as Firecracker's page-fault handler does. The host then
+ * only watches the connection (the monitor thread): a write-back failure
+ * is counted for the final sync; a page-in the server could not do, or the
+ * server gone, fails the region closed (uffd_trap_fail_closed: the vCPU
+ * wakes to EFAULT, never to a zero page; the host keeps its own copy of
+ * the uffd so that the kernel never resolves a fault by itself).
+ *
  * The host's frame numbers are the server's: the region is granted its
  * frames as a fixed partition, and frame f of the server is frame f here.
  * Every call is made under the fault lock (one request at a time).
@@ -26,8 +36,11 @@
 #include "vmm_internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -75,11 +88,68 @@ int vmm_remote_open(struct vmm *v)
 		return vmm_fail(v, "pager server %s", why);
 	/* Anonymous memory: first touches are zero-filled, as in-process. */
 	if (pclient_register_pages(v->pc, c->npages, c->nframes,
-				   PROTO_REG_ZERO_FILL | PROTO_REG_SAMPLED, PROTO_STORE_MEMORY, &pol,
-				   &v->rpages, &v->rreg) != 0)
+				   PROTO_REG_ZERO_FILL |
+				   (v->handover ? PROTO_REG_HANDOVER : PROTO_REG_SAMPLED),
+				   PROTO_STORE_MEMORY, &pol, &v->rpages, &v->rreg) != 0)
 		return vmm_fail(v, "pager server %s: %s", c->pager_addr, v->pc->err);
 	v->rreg_open = true;
+	if (v->handover &&
+	    pclient_handover(v->pc, &v->rreg, (uint64_t)(uintptr_t)v->region.va, v->region.uffd,
+			     v->region.data_memfd) != 0)
+		return vmm_fail(v, "pager server %s: handing the userfaultfd over: %s",
+			    c->pager_addr, v->pc->err);
 	return 0;
+}
+
+/* The handover's monitor: the connection, until told to stop. */
+static void *monitor(void *arg)
+{
+	struct vmm *v = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = v->pc->fd, .events = POLLIN },
+					 { .fd = v->mon_stop, .events = POLLIN } };
+
+		if (poll(pfd, 2, -1) < 0)
+			continue; /* EINTR */
+		if (pfd[1].revents)
+			return NULL;
+		if (pclient_take_async(v->pc, &v->rreg) != 0)
+			break;
+	}
+	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.250s", v->pc->err);
+	__atomic_store_n(&v->region.failed, 1, __ATOMIC_RELEASE);
+	uffd_trap_fail_closed(&v->region);
+	return NULL;
+}
+
+int vmm_remote_start(struct vmm *v)
+{
+	int rc;
+
+	v->mon_stop = eventfd(0, EFD_CLOEXEC);
+	if (v->mon_stop < 0)
+		return vmm_fail(v, "eventfd: %s", strerror(errno));
+	rc = pthread_create(&v->mon, NULL, monitor, v);
+	if (rc)
+		return vmm_fail(v, "the pager connection's monitor thread: %s", strerror(rc));
+	v->mon_running = true;
+	return 0;
+}
+
+static void monitor_stop(struct vmm *v)
+{
+	uint64_t one = 1;
+
+	if (v->mon_running) {
+		if (write(v->mon_stop, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(v->mon);
+		pthread_join(v->mon, NULL);
+		v->mon_running = false;
+	}
+	if (v->mon_stop >= 0)
+		close(v->mon_stop);
+	v->mon_stop = -1;
 }
 
 /* A miss on vpn: 0 mapped (*major: read from the server's store), 1 the
@@ -130,8 +200,12 @@ int vmm_remote_touch(struct vmm *v, vpn_t vpn, enum access_kind kind)
 int vmm_remote_finish(struct vmm *v)
 {
 	struct proto_msg st;
-	long n = pclient_sync(v->pc, &v->rreg);
+	long n;
 
+	monitor_stop(v);
+	if (v->region.failed)
+		return vmm_fail(v, "%s", v->region.fault_err);
+	n = pclient_sync(v->pc, &v->rreg);
 	if (n < 0 || pclient_stats(v->pc, v->rreg.id, &st) != 0)
 		return vmm_fail(v, "%s", v->pc->err);
 	v->rsynced_errors += (uint64_t)n;
@@ -141,6 +215,7 @@ int vmm_remote_finish(struct vmm *v)
 
 void vmm_remote_close(struct vmm *v)
 {
+	monitor_stop(v);
 	if (v->rreg_open)
 		pclient_region_fini(&v->rreg);
 	pclient_close(v->pc);

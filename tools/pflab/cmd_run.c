@@ -95,6 +95,8 @@ static const char run_help[] =
 	"                         pager_pagein_errors, pgerr_delivered, pgerr_reported\n"
 	"                         (docs/external-pager.md)\n"
 	"      --pager-timeout MS longest wait for the server (default 5000)\n"
+	"      --pager-forward    with --trap uffd: forward each fault over the socket\n"
+	"                         (default: hand the userfaultfd over to the server)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -147,7 +149,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS, OPT_PAGER,
-	       OPT_PAGER_TIMEOUT };
+	       OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -181,6 +183,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "pager", required_argument, NULL, OPT_PAGER },
 		{ "pager-timeout", required_argument, NULL, OPT_PAGER_TIMEOUT },
+		{ "pager-forward", no_argument, NULL, OPT_PAGER_FORWARD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -325,6 +328,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_PAGER:
 			vm->pager_addr = optarg;
 			break;
+		case OPT_PAGER_FORWARD:
+			vm->pager_forward = true;
+			break;
 		case OPT_PAGER_TIMEOUT:
 			if (cli_parse_u64(optarg, 1, 3600000, &v, why, sizeof(why)))
 				return cli_usage_error("run", "--pager-timeout: %s", why);
@@ -399,6 +405,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--pool-low and --pool-high go together");
 	if (vm->pool_sync && !vm->pool_high)
 		return cli_usage_error("run", "--pool-sync needs --pool-low and --pool-high");
+	if (vm->pager_forward && (!vm->pager_addr || vm->trap != &trap_uffd_ops))
+		return cli_usage_error("run", "--pager-forward goes with --pager and --trap uffd");
+	if (vm->pager_timeout_ms && !vm->pager_addr)
+		return cli_usage_error("run", "--pager-timeout goes with --pager");
 	if (vm->map_path && vm->workload != WL_MAPFILE)
 		return cli_usage_error("run", "--map-file goes with --workload mapfile");
 	if (vm->workload == WL_MAPFILE && !vm->map_path)

@@ -73,6 +73,28 @@ int pclient_send_raw(struct pclient *c, const void *buf, size_t len)
 	return 0;
 }
 
+static int server_error(struct pclient *c, const struct proto_msg *m);
+
+/*
+ * A send failed because the server closed the connection: a server that
+ * refuses a message sends its ERROR before it closes, so the reason may be
+ * waiting to be read. Say it rather than the broken pipe. Always -1.
+ */
+static int sent_to_closed(struct pclient *c)
+{
+	int keep = c->timeout_ms;
+	struct proto_msg m;
+
+	c->timeout_ms = keep < 1000 ? keep : 1000;
+	while (pclient_recv(c, &m) == 0)
+		if (m.type == PROTO_ERROR && m.u.error.req_type != PROTO_EVICT) {
+			server_error(c, &m);
+			break;
+		}
+	c->timeout_ms = keep;
+	return -1;
+}
+
 static int send_msg(struct pclient *c, struct proto_msg *m)
 {
 	size_t len;
@@ -81,7 +103,7 @@ static int send_msg(struct pclient *c, struct proto_msg *m)
 	len = proto_encode(m, c->out, PROTO_MAX_MSG);
 	if (!len)
 		return cfail(c, "internal: %s does not encode", proto_type_name(m->type));
-	return pclient_send_raw(c, c->out, len);
+	return pclient_send_raw(c, c->out, len) == 0 ? 0 : sent_to_closed(c);
 }
 
 int pclient_recv(struct pclient *c, struct proto_msg *m)
@@ -235,12 +257,8 @@ struct pclient *pclient_connect(const char *addr, int timeout_ms, char *err, siz
 	m.u.hello.max_payload = PROTO_MAX_PAYLOAD;
 	if (send_msg(c, &m) != 0) {
 		/* A server that refuses the connection (SO_PEERCRED) sends
-		 * its ERROR and closes, maybe before the HELLO is sent: the
-		 * ERROR is still there to read, and says why. */
-		struct proto_msg e;
-
-		if (pclient_recv(c, &e) == 0 && e.type == PROTO_ERROR)
-			server_error(c, &e);
+		 * its ERROR and closes, maybe before the HELLO is sent:
+		 * send_msg() read the ERROR, which says why. */
 		snprintf(err, errlen, "%s: %s", addr, c->err);
 		goto fail;
 	}
@@ -335,7 +353,7 @@ static int flush_batch(struct pclient *c)
 		h[20 + i] = (uint8_t)(c->nbatch >> (8 * i));
 	}
 	c->nbatch = 0;
-	return pclient_send_raw(c, h, PROTO_HDR + plen);
+	return pclient_send_raw(c, h, PROTO_HDR + plen) == 0 ? 0 : sent_to_closed(c);
 }
 
 static int add_ref(struct pclient *c, uint16_t type, uint32_t region, uint32_t ref)
@@ -444,6 +462,72 @@ long pclient_sync(struct pclient *c, struct pclient_region *r)
 	n = (long)r->unsynced_errors;
 	r->unsynced_errors = 0;
 	return n;
+}
+
+int pclient_handover(struct pclient *c, struct pclient_region *r, uint64_t base, int uffd,
+		     int memfd)
+{
+	struct proto_msg m = { .type = PROTO_UFFD };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	int fds[2] = { uffd, memfd };
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm;
+	size_t len;
+	ssize_t n;
+
+	m.seq = ++c->seq;
+	m.u.uffd.region = r->id;
+	m.u.uffd.base = base;
+	len = proto_encode(&m, c->out, PROTO_MAX_MSG);
+	if (!len || flush_batch(c) != 0)
+		return len ? -1 : cfail(c, "internal: uffd does not encode");
+	iov = (struct iovec){ c->out, len };
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	/* The socket is blocking: a message this small goes whole. */
+	do
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return cfail(c, "the pager server closed the connection (%s)", strerror(errno));
+	if ((size_t)n < len && pclient_send_raw(c, c->out + n, len - (size_t)n) != 0)
+		return -1;
+	c->cur = r;
+	return expect(c, PROTO_ACK, m.seq, &m);
+}
+
+int pclient_take_async(struct pclient *c, struct pclient_region *r)
+{
+	c->cur = r;
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		struct proto_msg m;
+		char why[160];
+		int rc;
+
+		/* A whole message buffered, or bytes waiting: read one. */
+		if (proto_decode(c->in + c->inoff, c->inlen - c->inoff, &m, why, sizeof(why)) == 0 &&
+		    poll(&pfd, 1, 0) <= 0)
+			return 0;
+		if (pclient_recv(c, &m) != 0)
+			return -1;
+		if ((rc = absorb(c, &m)) < 0)
+			return -1;
+		if (rc)
+			continue;
+		if (m.type == PROTO_ERROR)
+			return server_error(c, &m);
+		return cfail(c, "the pager server sent %s #%u unasked", proto_type_name(m.type), m.seq);
+	}
 }
 
 int pclient_replay(struct pclient *c, struct pclient_region *r, const uint32_t *refs, size_t n)

@@ -119,6 +119,23 @@ int pclient_stats(struct pclient *c, uint32_t region, struct proto_msg *reply);
 /* Change the region's policy now. 0 or -1. */
 int pclient_set_policy(struct pclient *c, uint32_t region, const struct proto_policy *pol);
 
+/*
+ * Hand the region's userfaultfd and the memfd behind it over (PROTO_UFFD,
+ * SCM_RIGHTS): the region was registered with PROTO_REG_HANDOVER, base is
+ * its address here. From the ACK on, the server resolves its faults. The
+ * descriptors stay open here too: a server that dies cannot leave a fault
+ * to the kernel's zero page. 0 or -1.
+ */
+int pclient_handover(struct pclient *c, struct pclient_region *r, uint64_t base, int uffd,
+		     int memfd);
+/*
+ * What the server sent unasked about region r, read without blocking when
+ * nothing is there: write-back failures are taken (for the next sync) and
+ * 0 returned; any other ERROR (the server failed the region), a closed
+ * connection or a bad message is -1 with the reason in c->err.
+ */
+int pclient_take_async(struct pclient *c, struct pclient_region *r);
+
 /* Low level, for tests: send raw bytes; receive the next message. 0 or -1. */
 int pclient_send_raw(struct pclient *c, const void *buf, size_t len);
 int pclient_recv(struct pclient *c, struct proto_msg *m);

@@ -34,6 +34,7 @@ static const uint32_t fixed_len[PROTO_TYPE_MAX + 1] = {
 	[PROTO_GOODBYE] = 8,
 	[PROTO_SAMPLE] = 16,
 	[PROTO_TOUCH] = 8,        /* + 4 * count */
+	[PROTO_UFFD] = 16,
 };
 
 static const char *const type_names[PROTO_TYPE_MAX + 1] = {
@@ -44,7 +45,7 @@ static const char *const type_names[PROTO_TYPE_MAX + 1] = {
 	[PROTO_ERROR] = "error", [PROTO_SET_POLICY] = "set-policy",
 	[PROTO_STATS] = "stats", [PROTO_STATS_REPLY] = "stats-reply",
 	[PROTO_ACK] = "ack", [PROTO_GOODBYE] = "goodbye",
-	[PROTO_SAMPLE] = "sample", [PROTO_TOUCH] = "touch",
+	[PROTO_SAMPLE] = "sample", [PROTO_TOUCH] = "touch", [PROTO_UFFD] = "uffd",
 };
 
 const char *proto_type_name(unsigned type)
@@ -289,6 +290,11 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		m->u.goodbye.reason = (uint32_t)rd(r, 4);
 		rd_zero(r, 4);
 		return true;
+	case PROTO_UFFD:
+		m->u.uffd.region = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		m->u.uffd.base = rd(r, 8);
+		return m->u.uffd.base && !(m->u.uffd.base % 4096);
 	}
 	return false;
 }
@@ -448,6 +454,11 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 	case PROTO_GOODBYE:
 		wr(w, m->u.goodbye.reason, 4);
 		wr(w, 0, 4);
+		break;
+	case PROTO_UFFD:
+		wr(w, m->u.uffd.region, 4);
+		wr(w, 0, 4);
+		wr(w, m->u.uffd.base, 8);
 		break;
 	}
 }

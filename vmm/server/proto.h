@@ -57,7 +57,10 @@ enum proto_type {
 	PROTO_TOUCH = 25,      /* c->s: accesses that set a page's referenced or dirty bit
 				  but are not references the policy sees (soft faults,
 				  first writes), as REFS */
-	PROTO_TYPE_MAX = 25,
+	PROTO_UFFD = 26,       /* c->s, with SCM_RIGHTS: the client's userfaultfd and the
+				  memfd behind the region: the server resolves its
+				  faults itself (Firecracker's handler) */
+	PROTO_TYPE_MAX = 26,
 };
 
 /* PROTO_REGISTER .store */
@@ -72,7 +75,9 @@ enum proto_store {
 #define PROTO_REG_SAMPLED   0x2u /* the client sees faults only (the KVM host): the
 				    server clears a referenced bit by SAMPLE, the client
 				    reports the next access by TOUCH */
-#define PROTO_REG_FLAGS     0x3u
+#define PROTO_REG_HANDOVER  0x4u /* the client will hand its uffd over (PROTO_UFFD): the
+				    server maps and unmaps the pages; needs the memory store */
+#define PROTO_REG_FLAGS     0x7u
 /* PROTO_EVICT and PROTO_DATA_RETURN .flags */
 #define PROTO_PAGE_DIRTY 0x1u
 /* access, in PROTO_FAULT and PROTO_RESOLVED, as enum access_kind */
@@ -130,6 +135,8 @@ struct proto_msg {
 		} stats_reply;
 		struct { uint16_t req_type; uint32_t req_seq; } ack;
 		struct { uint32_t reason; } goodbye;
+		struct { uint32_t region; uint64_t base; } uffd; /* base: the region's address
+								    in the client, page-aligned */
 	} u;
 };
 

@@ -21,50 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "pager.h"
-#include "proto.h"
-#include "store_inject.h"
-
-#define RMMU_REFERENCED 0x1u
-#define RMMU_DIRTY      0x2u
-/* Stop reading a client while this much of its output waits: a client that
- * sends without reading cannot make the server buffer without bound. */
-#define OUT_HIGH (4 * PROTO_MAX_MSG)
-
-struct client;
-
-/*
- * The remote MMU: the client's page tables live in the client; the server
- * keeps the referenced and dirty bits the client's REFS and FAULTs report
- * (as the simulated MMU does for the trace replayer), and turns every unmap
- * into an EVICT to the client. map() needs nothing sent: the fault's
- * RESOLVED follows when pager_fault returns.
- */
-struct rmmu {
-	struct mmu mmu;
-	uint8_t *bits; /* per frame */
-	struct region *r;
-};
-
-struct region {
-	uint32_t id;       /* 0: slot unused; else slot index + 1 */
-	uint32_t npages;
-	uint32_t frames;   /* the partition granted, returned to the budget at close */
-	uint32_t *unreturned; /* per page: EVICTs not yet answered by a DATA_RETURN */
-	uint8_t *owed;     /* per page: a dirty EVICT whose bytes the DATA_RETURN must bring */
-	uint64_t data_returns;
-	/* PROTO_STORE_MEMORY: every page's copy, npages * page_size bytes
-	 * reserved (MAP_NORESERVE: only pages written back take memory). */
-	uint8_t *data;
-	uint32_t page_size;
-	bool sampled;      /* PROTO_REG_SAMPLED: clearing a referenced bit is a SAMPLE */
-	struct rmmu mmu;
-	struct pager *pager;
-	struct client *c;
-	bool injecting;            /* inj wraps null_store and is the pager's store */
-	struct inject_store inj;
-	size_t log_seen;           /* inj.log entries already reported */
-};
+#include "server_internal.h"
 
 /* A region without a store moves no data: a store that succeeds at
  * everything, so that --inject has something to wrap. */
@@ -80,37 +37,7 @@ static const struct store_ops null_ops = { .page_in = null_io, .zero_fill = null
 					   .page_out = null_io };
 static struct backing_store null_store = { .ops = &null_ops };
 
-struct client {
-	int fd;            /* -1: slot unused */
-	bool hello;        /* HELLO exchanged */
-	bool closing;      /* flush what is queued, then close */
-	bool cred_known;
-	uid_t uid;
-	uint32_t seq;      /* of the server's own messages */
-	uint8_t *in;       /* PROTO_MAX_MSG bytes */
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outcap;
-	struct region regions[PSERVER_MAX_REGIONS];
-	struct pserver *s;
-};
-
-struct pserver {
-	int lfd;
-	bool unix_socket;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;         /* of the socket file made, to remove only that */
-	ino_t ino;
-	struct pserver_config cfg;
-	uint32_t frames_free;
-	uint64_t pages_free;       /* of cfg.max_pages */
-	unsigned nclients;
-	struct client clients[PSERVER_MAX_CLIENTS];
-};
-
 /* ---- the remote MMU -------------------------------------------------- */
-
-static void queue(struct client *c, struct proto_msg *m);
 
 static int rmmu_map(struct mmu *mmu, vpn_t vpn, frame_t f, enum access_kind why)
 {
@@ -185,7 +112,7 @@ static const struct mmu_ops rmmu_ops = {
 /* ---- output ----------------------------------------------------------- */
 
 /* Append m to c's output; a client whose output cannot grow is closed. */
-static void queue(struct client *c, struct proto_msg *m)
+void queue(struct client *c, struct proto_msg *m)
 {
 	size_t need = PROTO_HDR + PROTO_MAX_PAYLOAD;
 
@@ -210,10 +137,7 @@ static void queue(struct client *c, struct proto_msg *m)
 	c->outlen += proto_encode(m, c->out + c->outlen, c->outcap - c->outlen);
 }
 
-static void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
-			const struct proto_msg *req, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-static void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
+void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
 			const struct proto_msg *req, const char *fmt, ...)
 {
 	struct proto_msg m = { .type = PROTO_ERROR };
@@ -277,6 +201,7 @@ static void region_close(struct pserver *s, struct region *r)
 	free(r->mmu.bits);
 	free(r->unreturned);
 	free(r->owed);
+	handover_destroy(r->ho);
 	if (r->data)
 		munmap(r->data, (size_t)r->npages * r->page_size);
 	s->frames_free += r->frames;
@@ -294,6 +219,8 @@ static void client_close(struct pserver *s, struct client *c)
 		fprintf(stderr, "pflab pager: client %d closed; %u frames free\n", c->fd,
 			s->frames_free);
 	close(c->fd);
+	for (unsigned i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -359,6 +286,12 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			    m->u.reg.npages, (unsigned long long)s->pages_free);
 		return;
 	}
+	if ((m->u.reg.flags & PROTO_REG_HANDOVER) &&
+	    (m->u.reg.store != PROTO_STORE_MEMORY || m->u.reg.page_size != 4096)) {
+		queue_error(c, 0, 0, EINVAL, m, "a handed-over region needs the memory store and "
+			    "pages of 4096 bytes");
+		return;
+	}
 	if (m->u.reg.store == PROTO_STORE_MEMORY && m->u.reg.page_size > PROTO_MAX_DATA) {
 		queue_error(c, 0, 0, EINVAL, m, "pages of %u bytes do not fit a message",
 			    m->u.reg.page_size);
@@ -378,16 +311,19 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		if (r->data == MAP_FAILED)
 			r->data = NULL;
 	}
+	if (m->u.reg.flags & PROTO_REG_HANDOVER)
+		r->ho = handover_create(r, want);
 	if (s->cfg.inject) {
 		struct inject_rule *rules = NULL;
 		size_t n = 0;
 
 		if (inject_parse(s->cfg.inject, &rules, &n, why, sizeof(why)) != 0 ||
-		    inject_init(&r->inj, &null_store, rules, n) != 0) {
+		    inject_init(&r->inj, r->ho ? handover_store(r->ho) : &null_store, rules, n) != 0) {
 			free(rules);
 			free(r->mmu.bits);
 			free(r->unreturned);
 			free(r->owed);
+			handover_destroy(r->ho);
 			if (r->data)
 				munmap(r->data, (size_t)r->npages * r->page_size);
 			memset(r, 0, sizeof(*r));
@@ -397,15 +333,16 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		r->injecting = true;
 	}
 	if (r->mmu.bits && r->unreturned && r->owed &&
-	    (r->data || m->u.reg.store != PROTO_STORE_MEMORY))
+	    (r->data || m->u.reg.store != PROTO_STORE_MEMORY) &&
+	    (r->ho || !(m->u.reg.flags & PROTO_REG_HANDOVER)))
 		r->pager = pager_create(&(struct pager_config){
 			.nframes = want,
 			.npages = r->npages,
 			.policy = ops,
 			.params = params_of(&m->u.reg.policy),
 			.first_touch_major = !(m->u.reg.flags & PROTO_REG_ZERO_FILL),
-			.mmu = &r->mmu.mmu,
-			.store = r->injecting ? &r->inj.bs : NULL,
+			.mmu = r->ho ? handover_mmu(r->ho) : &r->mmu.mmu,
+			.store = r->injecting ? &r->inj.bs : r->ho ? handover_store(r->ho) : NULL,
 		}, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "out of memory for %u frames", want);
@@ -415,6 +352,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		free(r->mmu.bits);
 		free(r->unreturned);
 		free(r->owed);
+		handover_destroy(r->ho);
 		if (r->data)
 			munmap(r->data, (size_t)r->npages * r->page_size);
 		memset(r, 0, sizeof(*r));
@@ -436,7 +374,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
  * resident and dirty at the server (pager.h) and is written again when next
  * chosen.
  */
-static void report_writeback_errors(struct client *c, struct region *r)
+void report_writeback_errors(struct client *c, struct region *r)
 {
 	if (!r->injecting)
 		return;
@@ -455,16 +393,10 @@ static void report_writeback_errors(struct client *c, struct region *r)
 	pthread_mutex_unlock(&r->inj.lock);
 }
 
-/*
- * A miss, as the trace replayer's fault path (vmm/pager/sim.c); RESOLVED
- * (numbered as the request that caused it) follows the EVICTs the fault
- * caused. A fault the pager cannot serve is an ERROR and the end of the
- * connection: the client fails the access, never sees a page it lacks.
- */
-static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t access,
-		       const struct proto_msg *m)
+/* The pager's side of a miss (see server_internal.h). */
+frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t access,
+		    const struct proto_msg *m)
 {
-	struct proto_msg reply = { .type = PROTO_RESOLVED, .seq = m->seq };
 	struct pager *p = r->pager;
 	frame_t f;
 
@@ -478,10 +410,14 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 		if (r->injecting)
 			inject_note_delivery(&r->inj, vpn, m->seq);
 		queue_error(c, r->id, vpn, -p->fail_errno, m, "page-in of page %u failed", vpn);
-		return;
+		return NO_FRAME;
 	}
-	if (f == NO_FRAME)
-		REFUSE(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s", p->err);
+	if (f == NO_FRAME) {
+		queue_error(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s",
+			    p->err);
+		c->closing = true;
+		return NO_FRAME;
+	}
 	p->stats.refs++;
 	p->stats.resident_sum += p->stats.resident;
 	/* The tick before the RESOLVED: what it samples or evicts reaches
@@ -490,11 +426,28 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 		pager_tick(p);
 		p->next_tick += p->tick;
 	}
+	return f;
+}
+
+/*
+ * A miss, as the trace replayer's fault path (vmm/pager/sim.c); RESOLVED
+ * (numbered as the request that caused it) follows the EVICTs the fault
+ * caused. A fault the pager cannot serve is an ERROR and the end of the
+ * connection: the client fails the access, never sees a page it lacks.
+ */
+static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t access,
+		       const struct proto_msg *m)
+{
+	struct proto_msg reply = { .type = PROTO_RESOLVED, .seq = m->seq };
+	frame_t f = region_miss(c, r, vpn, access, m);
+
+	if (f == NO_FRAME)
+		return;
 	reply.u.resolved.region = r->id;
 	reply.u.resolved.page = vpn;
 	reply.u.resolved.frame = f;
 	reply.u.resolved.access = access;
-	if (r->data && p->last_fault == 2) { /* major: the store's copy */
+	if (r->data && r->pager->last_fault == 2) { /* major: the store's copy */
 		reply.u.resolved.data = r->data + (size_t)vpn * r->page_size;
 		reply.u.resolved.data_len = r->page_size;
 	}
@@ -555,7 +508,7 @@ static void do_touch(struct client *c, const struct proto_msg *m)
 
 	if (!r)
 		REFUSE(c, m->u.refs.region, 0, ENOENT, m, "no region %u", m->u.refs.region);
-	if (!r->sampled)
+	if (!r->sampled || r->ho)
 		REFUSE(c, r->id, 0, EPROTO, m, "touch in a region that is not sampled");
 	for (uint32_t i = 0; i < m->u.refs.count; i++) {
 		const uint8_t *b = m->u.refs.refs + 4 * (size_t)i;
@@ -583,6 +536,9 @@ static void do_fault(struct client *c, const struct proto_msg *m)
 		REFUSE(c, m->u.fault.region, vpn, ENOENT, m, "no region %u", m->u.fault.region);
 	if (vpn >= r->npages)
 		REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn, r->npages);
+	if (r->ho)
+		REFUSE(c, r->id, vpn, EPROTO, m, "fault in region %u, served through its userfaultfd",
+		       r->id);
 	if (pager_lookup(r->pager, vpn) != NO_FRAME)
 		REFUSE(c, r->id, vpn, EEXIST, m, "fault on page %u, which is mapped", vpn);
 	serve_miss(c, r, vpn, m->u.fault.access, m);
@@ -684,6 +640,30 @@ static void do_stats(struct pserver *s, struct client *c, const struct proto_msg
 	queue(c, &reply);
 }
 
+/* The client's uffd and memfd, received with this message (SCM_RIGHTS). */
+static void do_uffd(struct client *c, const struct proto_msg *m)
+{
+	struct region *r = region_of(c, m->u.uffd.region);
+	struct proto_msg ack = { .type = PROTO_ACK, .seq = m->seq };
+	char why[160];
+	int rc;
+
+	if (!r)
+		REFUSE(c, m->u.uffd.region, 0, ENOENT, m, "no region %u", m->u.uffd.region);
+	if (!r->ho)
+		REFUSE(c, r->id, 0, EPROTO, m, "region %u was not registered for a handover", r->id);
+	if (c->nfds != 2)
+		REFUSE(c, r->id, 0, EBADF, m, "a uffd message needs two descriptors, got %u",
+		       c->nfds);
+	rc = handover_attach(r->ho, c->fds[0], c->fds[1], m->u.uffd.base, why, sizeof(why));
+	if (rc)
+		REFUSE(c, r->id, 0, -rc, m, "%s", why);
+	c->nfds = 0; /* the region's now */
+	ack.u.ack.req_type = PROTO_UFFD;
+	ack.u.ack.req_seq = m->seq;
+	queue(c, &ack);
+}
+
 static void dispatch(struct pserver *s, struct client *c, const struct proto_msg *m)
 {
 	if (!c->hello && m->type != PROTO_HELLO)
@@ -706,6 +686,7 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 	case PROTO_REGISTER: do_register(s, c, m); return;
 	case PROTO_REFS: do_refs(c, m); return;
 	case PROTO_TOUCH: do_touch(c, m); return;
+	case PROTO_UFFD: do_uffd(c, m); return;
 	case PROTO_FAULT: do_fault(c, m); return;
 	case PROTO_DATA_RETURN: do_data_return(c, m); return;
 	case PROTO_SET_POLICY: do_set_policy(c, m); return;
@@ -719,8 +700,37 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 /* Read what the client sent and act on every complete message. */
 static void client_input(struct pserver *s, struct client *c)
 {
-	ssize_t n = recv(c->fd, c->in + c->inlen, PROTO_MAX_MSG - c->inlen, MSG_DONTWAIT);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { c->in + c->inlen, PROTO_MAX_MSG - c->inlen };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	size_t off = 0;
+
+	/* Descriptors (a PROTO_UFFD's): at most two wait for their message;
+	 * any more, or a truncated set, is a violation. */
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k = cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+				   ? (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->nfds < 2)
+				c->fds[c->nfds++] = fd;
+			else
+				close(fd), mh.msg_flags |= MSG_CTRUNC;
+		}
+	}
+	if (n > 0 && (mh.msg_flags & MSG_CTRUNC)) {
+		queue_error(c, 0, 0, EBADF, NULL, "too many descriptors sent");
+		c->closing = true;
+		return;
+	}
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -930,8 +940,9 @@ int pserver_port(const struct pserver *s)
 
 int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 {
-	struct pollfd pfd[PSERVER_MAX_CLIENTS + 2];
-	struct client *who[PSERVER_MAX_CLIENTS + 2];
+	struct pollfd pfd[2 * PSERVER_MAX_CLIENTS + 2];
+	struct client *who[2 * PSERVER_MAX_CLIENTS + 2];
+	struct region *whose[2 * PSERVER_MAX_CLIENTS + 2];
 
 	for (;;) {
 		nfds_t n = 0;
@@ -949,7 +960,22 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 			if (c->outlen)
 				ev |= POLLOUT;
 			who[n] = c;
+			whose[n] = NULL;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+			/* One handed-over region per client is polled (the
+			 * client has one vCPU faulting at a time). */
+			for (size_t k = 0; k < PSERVER_MAX_REGIONS; k++) {
+				struct region *r = &c->regions[k];
+
+				if (r->id && r->ho && handover_uffd(r->ho) >= 0 && !c->closing &&
+				    c->outlen < OUT_HIGH) {
+					who[n] = c;
+					whose[n] = r;
+					pfd[n++] = (struct pollfd){ .fd = handover_uffd(r->ho),
+								    .events = POLLIN };
+					break;
+				}
+			}
 		}
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
@@ -964,6 +990,19 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 		for (nfds_t i = 2; i < n; i++) {
 			struct client *c = who[i];
 
+			if (whose[i]) {
+				/* Its client's entry came first: still open? */
+				if (c->fd < 0 || !whose[i]->ho || handover_uffd(whose[i]->ho) != pfd[i].fd)
+					continue;
+				if ((pfd[i].revents & POLLIN) && !c->closing &&
+				    handover_serve(c, whose[i], whose[i]->ho) != 0)
+					c->closing = true;
+				if (c->outlen && !flush(c))
+					client_close(s, c);
+				else if (c->closing && !c->outlen)
+					client_close(s, c);
+				continue;
+			}
 			if (c->fd != pfd[i].fd)
 				continue; /* closed and reused during this round */
 			if (pfd[i].revents & POLLIN)
