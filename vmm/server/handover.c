@@ -10,11 +10,11 @@
  *   map      UFFDIO_COPY from the server's frame into the client's address
  *            (write-protected unless the access was a write): installs the
  *            page and wakes the faulting vCPU;
- *   unmap    the page's bytes read back from the memfd (pread: never a
- *            mapping, so a client that shrinks its memfd cannot fault the
- *            server), then a hole punched in the memfd, which removes the
- *            page from the client's mapping and KVM's: the next access is a
- *            missing fault again;
+ *   unmap    a hole punched in the memfd, which removes the page from the
+ *            client's mapping and KVM's: the next access is a missing fault
+ *            again; a dirty page's bytes were read back before (the store's
+ *            page_out, pread: never a mapping, so a client that shrinks its
+ *            memfd cannot fault the server);
  *   referenced and dirty bits as the in-process KVM MMU keeps them
  *            (vmm/mmu_kvm.c): a mapped page counts as referenced and
  *            clearing the bit unmaps it, keeping its bytes in the frame (the
@@ -124,14 +124,16 @@ static int h_map(struct mmu *m, vpn_t vpn, frame_t f, enum access_kind why)
 	return rc;
 }
 
+/* An eviction: the pager wrote a dirty page back before (h_page_out read
+ * it from the client; the server has no io_lock, pager.h), so the bytes
+ * need not be kept; the frame is refilled next. */
 static void h_unmap(struct mmu *m, vpn_t vpn, frame_t f)
 {
 	struct handover *h = ho_of_mmu(m);
 
-	if (h->state[vpn] & H_MAPPED) {
-		note(h, read_back(h, vpn, frame_bytes(h, f)));
+	(void)f;
+	if (h->state[vpn] & H_MAPPED)
 		note(h, punch(h, vpn));
-	}
 	h->state[vpn] = 0;
 }
 
