@@ -53,6 +53,9 @@ static int remote_evict(void *ctx, uint32_t page, uint32_t frame, bool dirty, co
 
 	if (frame >= v->region.nframes || m->frame[page] != frame)
 		return -EPROTO;
+	/* Mapped writable here: written since the server's look, maybe (an
+	 * eviction of global replacement that came while the guest ran). */
+	dirty |= (m->state[page] & PG_WRITABLE) != 0;
 	m->mmu.ops->unmap(&m->mmu, page, frame);
 	if (m->error)
 		return m->error;
@@ -67,8 +70,12 @@ static int remote_sample(void *ctx, uint32_t page, uint32_t frame)
 	struct vmm *v = ctx;
 	struct kvm_mmu *m = &v->mmu;
 
-	if (frame >= v->region.nframes || m->frame[page] != frame || !(m->state[page] & PG_MAPPED))
+	if (frame >= v->region.nframes || m->frame[page] != frame)
 		return -EPROTO;
+	/* Already unmapped (a SAMPLE that crossed the TOUCH of an earlier
+	 * one, under global replacement): its next access traps anyway. */
+	if (!(m->state[page] & PG_MAPPED))
+		return 0;
 	m->mmu.ops->test_and_clear_referenced(&m->mmu, page, frame);
 	return m->error;
 }

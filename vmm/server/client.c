@@ -178,7 +178,11 @@ static int absorb(struct pclient *c, const struct proto_msg *m)
 		back.u.data_return.region = r->id;
 		back.u.data_return.page = m->u.evict.page;
 		back.u.data_return.flags = m->u.evict.flags;
-		if (dirty && data) {
+		/* The bytes go back if the page is dirty, or if the client
+		 * knows it written since the server decided (an eviction that
+		 * reached it while it ran: global replacement). */
+		if (data) {
+			back.u.data_return.flags |= PROTO_PAGE_DIRTY;
 			back.u.data_return.data = data;
 			back.u.data_return.data_len = r->page_size;
 		}

@@ -40,8 +40,9 @@ struct pclient {
  */
 struct pclient_pages {
 	void *ctx;
-	/* EVICT: unmap page (in frame) and, if dirty, set *data to its
-	 * page_size bytes, valid until the next call. 0 or -errno. */
+	/* EVICT: unmap page (in frame) and, if dirty (as the server says, or
+	 * written here since), set *data to its page_size bytes, valid until
+	 * the next call; else *data = NULL. 0 or -errno. */
 	int (*evict)(void *ctx, uint32_t page, uint32_t frame, bool dirty, const uint8_t **data);
 	/* SAMPLE: unmap page, keep its bytes in frame; its next access traps
 	 * and is reported with pclient_touch(). 0 or -errno. */

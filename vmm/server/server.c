@@ -204,7 +204,8 @@ static void region_close(struct pserver *s, struct region *r)
 	handover_destroy(r->ho);
 	if (r->data)
 		munmap(r->data, (size_t)r->npages * r->page_size);
-	s->frames_free += r->frames;
+	if (s->cfg.alloc == PSERVER_FIXED)
+		s->frames_free += r->frames;
 	s->pages_free += r->npages;
 	memset(r, 0, sizeof(*r));
 }
@@ -276,7 +277,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		queue_error(c, 0, 0, ENOSPC, m, "at most %d regions per client", PSERVER_MAX_REGIONS);
 		return;
 	}
-	if (want > s->frames_free) {
+	if (s->cfg.alloc == PSERVER_FIXED && want > s->frames_free) {
 		queue_error(c, 0, 0, ENOMEM, m, "%u frames asked, %u of the budget free", want,
 			    s->frames_free);
 		return;
@@ -284,6 +285,11 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	if (m->u.reg.npages > s->pages_free) {
 		queue_error(c, 0, 0, ENOMEM, m, "%u pages asked, %llu of the page limit free",
 			    m->u.reg.npages, (unsigned long long)s->pages_free);
+		return;
+	}
+	if ((m->u.reg.flags & PROTO_REG_HANDOVER) && s->cfg.alloc != PSERVER_FIXED) {
+		/* Its pages are taken while its vCPU runs: not safe. */
+		queue_error(c, 0, 0, EINVAL, m, "a handed-over region needs fixed partitions");
 		return;
 	}
 	if ((m->u.reg.flags & PROTO_REG_HANDOVER) &&
@@ -360,7 +366,8 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		return;
 	}
 	r->frames = want;
-	s->frames_free -= want;
+	if (s->cfg.alloc == PSERVER_FIXED)
+		s->frames_free -= want;
 	s->pages_free -= r->npages;
 	reply.u.registered.region = r->id;
 	reply.u.registered.frames = want;
@@ -400,6 +407,7 @@ frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t acces
 	struct pager *p = r->pager;
 	frame_t f;
 
+	alloc_before_miss(c, r);
 	p->now++;
 	f = pager_fault(p, vpn, (enum access_kind)access);
 	report_writeback_errors(c, r);
@@ -521,6 +529,8 @@ static void do_touch(struct client *c, const struct proto_msg *m)
 			REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn,
 			       r->npages);
 		f = pager_lookup(r->pager, vpn);
+		if (f == NO_FRAME && r->unreturned[vpn])
+			continue; /* evicted while the client ran: its DATA_RETURN follows */
 		if (f == NO_FRAME)
 			REFUSE(c, r->id, vpn, EFAULT, m, "touch of page %u, which is not mapped", vpn);
 		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
@@ -568,8 +578,15 @@ static void do_data_return(struct client *c, const struct proto_msg *m)
 	if (r->owed[vpn] && !m->u.data_return.data_len)
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of dirty page %u without its data",
 		       vpn);
-	if (r->data && m->u.data_return.data_len)
+	if (r->data && m->u.data_return.data_len) {
 		memcpy(r->data + (size_t)vpn * r->page_size, m->u.data_return.data, r->page_size);
+		if (!r->owed[vpn] && pager_lookup(r->pager, vpn) == NO_FRAME) {
+			/* Written at the client after a clean eviction was
+			 * decided (it ran meanwhile): the store has it now. */
+			r->pager->pt[vpn].flags |= PTE_ON_STORE;
+			r->pager->stats.writebacks++;
+		}
+	}
 	r->owed[vpn] = 0;
 	r->unreturned[vpn]--;
 	r->data_returns++;
@@ -621,7 +638,7 @@ static void do_stats(struct pserver *s, struct client *c, const struct proto_msg
 	const struct pager_stats *st;
 
 	reply.u.stats_reply.clients = s->nclients;
-	reply.u.stats_reply.frames_free = s->frames_free;
+	reply.u.stats_reply.frames_free = alloc_frames_free(s);
 	if (m->u.stats.region && !r)
 		REFUSE(c, m->u.stats.region, 0, ENOENT, m, "no region %u", m->u.stats.region);
 	if (r) { /* region 0: the server's figures only */
@@ -787,6 +804,8 @@ static void accept_client(struct pserver *s)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->s = s;
+	c->number = ++s->connections;
+	c->active_ms = alloc_now_ms();
 	c->in = malloc(PROTO_MAX_MSG);
 	s->nclients++;
 	if (!c->in) {
@@ -955,7 +974,7 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 
 			if (c->fd < 0)
 				continue;
-			if (!c->closing && c->outlen < OUT_HIGH)
+			if (!c->closing && c->outlen < OUT_HIGH && !alloc_suspended(c))
 				ev |= POLLIN;
 			if (c->outlen)
 				ev |= POLLOUT;
@@ -977,7 +996,7 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 				}
 			}
 		}
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, alloc_tick(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));

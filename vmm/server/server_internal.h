@@ -75,6 +75,10 @@ struct client {
 	size_t outlen, outcap;
 	int fds[2];        /* descriptors received (SCM_RIGHTS) for a PROTO_UFFD */
 	unsigned nfds;
+	unsigned number;   /* the connection's number, from 1: the series' client */
+	uint64_t period_faults; /* alloc.c: faults this period */
+	bool suspended;    /* pff: its messages are not read */
+	uint64_t since_ms, active_ms; /* suspended since / running since */
 	struct region regions[PSERVER_MAX_REGIONS];
 	struct pserver *s;
 };
@@ -89,7 +93,13 @@ struct pserver {
 	uint32_t frames_free;
 	uint64_t pages_free;       /* of cfg.max_pages */
 	unsigned nclients;
+	unsigned connections;      /* ever accepted */
 	struct client clients[PSERVER_MAX_CLIENTS];
+	/* alloc.c */
+	unsigned hand_client, hand_region;
+	frame_t hand_frame;
+	uint64_t start_ms, period_ms_start;
+	uint64_t suspensions;
 };
 
 /* server.c: append m to c's output (a client whose output cannot grow is
@@ -107,6 +117,16 @@ frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t acces
 		    const struct proto_msg *m);
 /* Write-back failures since the last report, each reported once. */
 void report_writeback_errors(struct client *c, struct region *r);
+
+/* alloc.c (see there): a miss of r is coming (count it; global: free a
+ * frame somewhere if the budget is used up); the frames free as STATS says;
+ * whether c's messages wait; the period's work, returning the poll timeout
+ * (ms, -1 none). */
+void alloc_before_miss(struct client *c, struct region *r);
+uint32_t alloc_frames_free(const struct pserver *s);
+bool alloc_suspended(const struct client *c);
+int alloc_tick(struct pserver *s);
+uint64_t alloc_now_ms(void);
 
 /* handover.c: a region whose client hands its userfaultfd over. */
 struct handover *handover_create(struct region *r, uint32_t frames);
