@@ -730,6 +730,52 @@ static void test_global_budget(void)
 	psrv_stop(&s);
 }
 
+/*
+ * The global CLOCK spares the pages a client keeps using: A holds 4 pages
+ * and hits all of them between every two faults of B, which scans 64 pages;
+ * the budget is 8. The hand clears A's bits, A sets them again before it
+ * comes back, and the victims are B's pages, which nobody touches twice:
+ * A loses only a few pages in the first laps (taking referenced pages
+ * instead would take A's all the time).
+ */
+static void test_global_clock_spares_hot(void)
+{
+	struct proto_policy fifo = pol("fifo");
+	struct pclient_region ra, rb;
+	struct pclient *a, *b;
+	struct proto_msg sa, sb;
+	uint32_t hot[4] = { 0, 1, 2, 3 };
+	struct psrv s;
+	char err[256];
+
+	CU_ASSERT_FATAL(psrv_start(&s, 8, "--alloc=global"));
+	a = pclient_connect(s.addr, 5000, err, sizeof(err));
+	b = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(a && b);
+	CU_ASSERT_FATAL(pclient_register(a, 4, 4, 0, &fifo, &ra) == 0);
+	CU_ASSERT_FATAL(pclient_register(b, 64, 8, 0, &fifo, &rb) == 0);
+	CU_ASSERT_FATAL(pclient_replay(a, &ra, hot, 4) == 0);
+	for (uint32_t p = 0; p < 64; p++) {
+		CU_ASSERT_FATAL(pclient_replay(a, &ra, hot, 4) == 0);
+		CU_ASSERT_FATAL(pclient_replay(b, &rb, &p, 1) == 0);
+	}
+	CU_ASSERT_FATAL(pclient_stats(a, ra.id, &sa) == 0);
+	CU_ASSERT_FATAL(pclient_stats(b, rb.id, &sb) == 0);
+	/* A's bits are all set when the hand first comes (every page was
+	 * just mapped): the first laps clear everything and may take a few of
+	 * A's pages; after that only B's. */
+	CU_ASSERT(sa.u.stats_reply.st.evictions <= 8);
+	CU_ASSERT_EQUAL(sa.u.stats_reply.st.faults - sa.u.stats_reply.st.evictions, 4);
+	CU_ASSERT_EQUAL(sb.u.stats_reply.st.faults, 64);
+	CU_ASSERT_EQUAL(sb.u.stats_reply.st.evictions, 60);
+	CU_ASSERT_EQUAL(sb.u.stats_reply.st.resident, 4);
+	pclient_region_fini(&ra);
+	pclient_region_fini(&rb);
+	pclient_close(a);
+	pclient_close(b);
+	psrv_stop(&s);
+}
+
 /* Two guests that together ask more than the budget, under global
  * replacement and under load control: both verify every byte (counts
  * depend on the interleaving: not asserted). A handed-over region is
@@ -779,6 +825,7 @@ static CU_TestInfo pagerrun_tests[] = {
 	{ "page-in and write-back errors reach the guest's run", test_guest_injected_errors },
 	{ "run --pager refuses what needs the in-process pager", test_run_pager_refusals },
 	{ "global replacement keeps every client within one budget", test_global_budget },
+	{ "the global CLOCK spares the pages a client keeps using", test_global_clock_spares_hot },
 	{ "guests over the budget verify, global and pff", test_guests_over_budget },
 	CU_TEST_INFO_NULL,
 };
