@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -396,6 +398,61 @@ static void test_writeback_error_synced_once(void)
 	CU_ASSERT_EQUAL(pclient_sync(c, &r), 0);
 	pclient_region_fini(&r);
 	pclient_close(c);
+	psrv_stop(&s);
+}
+
+/* A handover is checked: the region must have asked for one (with the
+ * memory store), and the descriptors must be a userfaultfd and a file the
+ * size of the region; each refusal is an error and a disconnect. */
+static void test_handover_refusals(void)
+{
+	struct proto_policy fifo = pol("fifo");
+	struct pclient_region r;
+	struct pclient *c;
+	struct psrv s;
+	char err[256];
+	int p[2], uffd, memfd;
+
+	CU_ASSERT_FATAL(psrv_start(&s, 8, NULL));
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	/* Without the memory store: refused, the connection stays. */
+	CU_ASSERT(pclient_register_pages(c, 4, 2, PROTO_REG_HANDOVER, PROTO_STORE_NONE, &fifo, NULL,
+					 &r) == -1);
+	CU_ASSERT(strstr(c->err, "a handed-over region needs the memory store") != NULL);
+	/* Two pipes are not a userfaultfd and a memfd. */
+	CU_ASSERT_FATAL(pclient_register_pages(c, 4, 2, PROTO_REG_HANDOVER, PROTO_STORE_MEMORY,
+					       &fifo, NULL, &r) == 0);
+	CU_ASSERT_FATAL(pipe(p) == 0);
+	CU_ASSERT(pclient_handover(c, &r, 0x10000, p[0], p[1]) == -1);
+	CU_ASSERT(strstr(c->err, "the first descriptor is not a userfaultfd") != NULL);
+	CU_ASSERT_EQUAL(c->last_errno, EBADF);
+	close(p[0]);
+	close(p[1]);
+	pclient_region_fini(&r);
+	pclient_close(c);
+
+	/* A real userfaultfd, but a memfd smaller than the region. */
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	memfd = memfd_create("t", MFD_CLOEXEC);
+	if (uffd < 0 || memfd < 0 || ftruncate(memfd, 4096) != 0) {
+		test_skip("no userfaultfd here");
+	} else {
+		c = pclient_connect(s.addr, 5000, err, sizeof(err));
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT_FATAL(pclient_register_pages(c, 4, 2, PROTO_REG_HANDOVER,
+						       PROTO_STORE_MEMORY, &fifo, NULL, &r) == 0);
+		CU_ASSERT(pclient_handover(c, &r, 0x10000, uffd, memfd) == -1);
+		CU_ASSERT(strstr(c->err, "the second descriptor is not a file of the region's 4 pages") !=
+			  NULL);
+		pclient_region_fini(&r);
+		pclient_close(c);
+	}
+	if (uffd >= 0)
+		close(uffd);
+	if (memfd >= 0)
+		close(memfd);
+	CU_ASSERT(wait_free(s.addr, 8));
 	psrv_stop(&s);
 }
 
@@ -819,6 +876,7 @@ static CU_TestInfo pagerrun_tests[] = {
 	  test_scripted_data_session },
 	{ "what would lose a page's bytes is refused", test_data_refusals },
 	{ "a write-back error is returned by exactly one sync", test_writeback_error_synced_once },
+	{ "a handover's descriptors are checked", test_handover_refusals },
 	{ "two guests at once verify, with the in-process counts", test_two_guests_exact },
 	{ "a killed client frees its frames, the server goes on", test_client_killed },
 	{ "a killed server fails its guest with one line", test_server_killed },
