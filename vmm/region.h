@@ -50,6 +50,12 @@ struct trap_ops {
 extern const struct trap_ops trap_kvm_ops;
 extern const struct trap_ops trap_uffd_ops;
 
+struct region;
+/* The uffd trap gives up: the region becomes inaccessible, then is
+ * unregistered, so that a vCPU asleep in a fault wakes to an error (EFAULT
+ * out of KVM_RUN), never to a zero page. */
+void uffd_trap_fail_closed(struct region *r);
+
 struct region {
 	const struct trap_ops *trap;
 	uint8_t *va;              /* the data region, npages pages */
@@ -59,6 +65,9 @@ struct region {
 	int memfd;                /* kvm: the frames' memfd */
 
 	/* uffd */
+	bool shared;              /* the data region is a memfd mapped shared (data_memfd),
+				     to be handed over with the uffd (--pager) */
+	int data_memfd;
 	int uffd;
 	int stop_fd;              /* eventfd: tells the handler thread to stop */
 	pthread_t thread;

@@ -33,7 +33,8 @@
 
 static int uffd_trap_init(struct region *r, char *err, size_t errlen)
 {
-	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+				  (r->shared ? UFFD_FEATURE_WP_HUGETLBFS_SHMEM : 0) };
 	struct uffdio_register reg;
 
 	r->frames = mmap(NULL, (size_t)r->nframes * PAGE, PROT_READ | PROT_WRITE,
@@ -43,8 +44,19 @@ static int uffd_trap_init(struct region *r, char *err, size_t errlen)
 		snprintf(err, errlen, "mapping %u frames: %s", r->nframes, strerror(errno));
 		return -1;
 	}
-	r->va = mmap(NULL, region_bytes(r), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->shared) {
+		/* Handed over: the pager server reads and drops the pages
+		 * through the memfd (vmm/server/handover.c). */
+		r->data_memfd = memfd_create("pflab-data", MFD_CLOEXEC);
+		if (r->data_memfd < 0 || ftruncate(r->data_memfd, (off_t)region_bytes(r)) != 0) {
+			snprintf(err, errlen, "data memfd of %u pages: %s", r->npages, strerror(errno));
+			return -1;
+		}
+	}
+	r->va = r->shared ? mmap(NULL, region_bytes(r), PROT_READ | PROT_WRITE, MAP_SHARED,
+				 r->data_memfd, 0)
+			  : mmap(NULL, region_bytes(r), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->va == MAP_FAILED) {
 		r->va = NULL;
 		snprintf(err, errlen, "reserving %u data pages: %s", r->npages, strerror(errno));
@@ -82,6 +94,22 @@ static void fail(struct region *r, const char *fmt, const char *what)
 	__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * The handler gives up: make the sleeping vCPU's fault fail, so that KVM_RUN
+ * returns and the run reports. Unregistering alone would wake it into a
+ * plain anonymous mapping, where the kernel fills a missing page with zeros
+ * (Firecracker's documented hazard): the region becomes inaccessible first,
+ * so the retried access fails (EFAULT) and no page that was not the data is
+ * ever seen.
+ */
+void uffd_trap_fail_closed(struct region *r)
+{
+	struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, region_bytes(r) };
+
+	mprotect(r->va, region_bytes(r), PROT_NONE);
+	ioctl(r->uffd, UFFDIO_UNREGISTER, &range);
+}
+
 /* The handler thread: one fault at a time, as the single vCPU makes them. */
 static void *uffd_handler(void *arg)
 {
@@ -100,6 +128,7 @@ static void *uffd_handler(void *arg)
 			if (errno == EINTR)
 				continue;
 			fail(r, "poll on the userfaultfd: %s", strerror(errno));
+			uffd_trap_fail_closed(r);
 			break;
 		}
 		if (pfd[1].revents)
@@ -109,6 +138,7 @@ static void *uffd_handler(void *arg)
 			continue;
 		if (n != (ssize_t)sizeof(msg)) {
 			fail(r, "reading the userfaultfd: %s", n < 0 ? strerror(errno) : "short read");
+			uffd_trap_fail_closed(r);
 			break;
 		}
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
@@ -118,12 +148,9 @@ static void *uffd_handler(void *arg)
 				(msg.arg.pagefault.flags &
 				 (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) ? ACCESS_WRITE
 										       : ACCESS_READ) != 0) {
-			/* on_fault said why. Unregistering makes the sleeping
-			 * vCPU's fault fail, so KVM_RUN returns and reports. */
+			/* on_fault said why. */
 			__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
-			struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, region_bytes(r) };
-
-			ioctl(r->uffd, UFFDIO_UNREGISTER, &range);
+			uffd_trap_fail_closed(r);
 			break;
 		}
 	}
@@ -156,12 +183,14 @@ static void uffd_trap_fini(struct region *r)
 		close(r->stop_fd);
 	if (r->uffd >= 0)
 		close(r->uffd);
+	if (r->shared && r->data_memfd >= 0)
+		close(r->data_memfd);
 	if (r->va)
 		munmap(r->va, region_bytes(r));
 	if (r->frames)
 		munmap(r->frames, (size_t)r->nframes * PAGE);
 	r->va = r->frames = NULL;
-	r->uffd = r->stop_fd = -1;
+	r->uffd = r->stop_fd = r->data_memfd = -1;
 }
 
 /* Install the page, write-protected unless the access was a write; the

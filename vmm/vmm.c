@@ -143,63 +143,11 @@ static void timer_stop(struct vmm *v)
 
 /* ---- set-up and tear-down ------------------------------------------------ */
 
-static int setup(struct vmm *v, bool *no_kvm)
+/* The in-process pager and its store (without --pager). 0 or -1. */
+static int open_pager(struct vmm *v)
 {
 	const struct vmm_config *c = v->cfg;
 	char why[300];
-	uint64_t entry;
-	size_t img_len;
-	const uint8_t *img = guest_image(&img_len);
-	int rc;
-
-	rc = kvm_vm_create(&v->vm, why, sizeof(why));
-	if (rc) {
-		*no_kvm = rc == -ENOENT || rc == -EACCES || rc == -EPERM || rc == -ENXIO ||
-			  rc == -ENODEV;
-		return vmm_fail(v, "%s", why);
-	}
-	v->wired = mmap(NULL, PFLAB_WIRED_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (v->wired == MAP_FAILED) {
-		v->wired = NULL;
-		return vmm_fail(v, "wired memory: %s", strerror(errno));
-	}
-	v->mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX);
-	for (uint32_t i = 0; i < v->nvcpus; i++)
-		v->vcpus[i] = (struct vcpu){
-			.v = v, .id = i,
-			.vm = i == 0 ? v->vm : (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 },
-			.mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX_OF(i)),
-		};
-	if (elf_load(img, img_len, v->wired, PFLAB_TRACE_BUF, &entry, why, sizeof(why)) != 0)
-		return vmm_fail(v, "%s", why);
-	rc = kvm_vm_set_memslot(&v->vm, SLOT_WIRED, 0, PFLAB_WIRED_SIZE, v->wired, 0);
-	if (rc)
-		return vmm_fail(v, "wired memslot: %s", strerror(-rc));
-
-	v->region = (struct region){
-		.trap = c->trap, .npages = c->npages, .nframes = c->nframes,
-		.memfd = -1, .uffd = -1, .stop_fd = -1,
-		.on_fault = on_uffd_fault, .fault_ctx = v,
-	};
-	if (c->trap->init(&v->region, why, sizeof(why)) != 0)
-		return vmm_fail(v, "%s trap: %s", c->trap->name, why);
-	rc = kvm_vm_set_memslot(&v->vm, SLOT_DATA, PFLAB_DATA_BASE, region_bytes(&v->region),
-				v->region.va, KVM_MEM_LOG_DIRTY_PAGES);
-	if (rc)
-		return vmm_fail(v, "data memslot: %s", strerror(-rc));
-	rc = kvm_mmu_init(&v->mmu, &v->region, &v->vm, SLOT_DATA);
-	if (rc)
-		return vmm_fail(v, "KVM MMU: %s", strerror(-rc));
-	v->ram = (struct guest_ram){ v->wired, PFLAB_WIRED_SIZE, readable_page, v };
-	if (c->fault_log) {
-		v->flog = fault_log_new(c->fault_log);
-		if (!v->flog)
-			return vmm_fail(v, "out of memory for the fault log");
-		fault_log_line(v->flog, "# pflab fault log: workload %s, policy %s, %u frames, %u pages, trap %s",
-			       vmm_workload_name(c->workload), c->policy->name, c->nframes,
-			       c->npages, c->trap->name);
-	}
 
 	if (swap_open(&v->store, &(struct swap_config){
 		    .npages = c->npages,
@@ -268,6 +216,70 @@ static int setup(struct vmm *v, bool *no_kvm)
 		if (!v->dma)
 			return vmm_fail(v, "%s", why);
 	}
+	return 0;
+}
+
+static int setup(struct vmm *v, bool *no_kvm)
+{
+	const struct vmm_config *c = v->cfg;
+	char why[300];
+	uint64_t entry;
+	size_t img_len;
+	const uint8_t *img = guest_image(&img_len);
+	int rc;
+
+	rc = kvm_vm_create(&v->vm, why, sizeof(why));
+	if (rc) {
+		*no_kvm = rc == -ENOENT || rc == -EACCES || rc == -EPERM || rc == -ENXIO ||
+			  rc == -ENODEV;
+		return vmm_fail(v, "%s", why);
+	}
+	v->wired = mmap(NULL, PFLAB_WIRED_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v->wired == MAP_FAILED) {
+		v->wired = NULL;
+		return vmm_fail(v, "wired memory: %s", strerror(errno));
+	}
+	v->mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX);
+	for (uint32_t i = 0; i < v->nvcpus; i++)
+		v->vcpus[i] = (struct vcpu){
+			.v = v, .id = i,
+			.vm = i == 0 ? v->vm : (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 },
+			.mb = (volatile struct pflab_mailbox *)(v->wired + PFLAB_MAILBOX_OF(i)),
+		};
+	if (elf_load(img, img_len, v->wired, PFLAB_TRACE_BUF, &entry, why, sizeof(why)) != 0)
+		return vmm_fail(v, "%s", why);
+	rc = kvm_vm_set_memslot(&v->vm, SLOT_WIRED, 0, PFLAB_WIRED_SIZE, v->wired, 0);
+	if (rc)
+		return vmm_fail(v, "wired memslot: %s", strerror(-rc));
+
+	v->region = (struct region){
+		.trap = c->trap, .npages = c->npages, .nframes = c->nframes,
+		.memfd = -1, .uffd = -1, .stop_fd = -1, .data_memfd = -1,
+		.shared = v->handover,
+		.on_fault = on_uffd_fault, .fault_ctx = v,
+	};
+	if (c->trap->init(&v->region, why, sizeof(why)) != 0)
+		return vmm_fail(v, "%s trap: %s", c->trap->name, why);
+	rc = kvm_vm_set_memslot(&v->vm, SLOT_DATA, PFLAB_DATA_BASE, region_bytes(&v->region),
+				v->region.va, KVM_MEM_LOG_DIRTY_PAGES);
+	if (rc)
+		return vmm_fail(v, "data memslot: %s", strerror(-rc));
+	rc = kvm_mmu_init(&v->mmu, &v->region, &v->vm, SLOT_DATA);
+	if (rc)
+		return vmm_fail(v, "KVM MMU: %s", strerror(-rc));
+	v->ram = (struct guest_ram){ v->wired, PFLAB_WIRED_SIZE, readable_page, v };
+	if (c->fault_log) {
+		v->flog = fault_log_new(c->fault_log);
+		if (!v->flog)
+			return vmm_fail(v, "out of memory for the fault log");
+		fault_log_line(v->flog, "# pflab fault log: workload %s, policy %s, %u frames, %u pages, trap %s",
+			       vmm_workload_name(c->workload), c->policy->name, c->nframes,
+			       c->npages, c->trap->name);
+	}
+
+	if (c->pager_addr ? vmm_remote_open(v) != 0 : open_pager(v) != 0)
+		return -1;
 
 	/* Every vCPU starts at the entry in long mode, its id in RSI
 	 * (guest/entry.S gives each its stack and mailbox). */
@@ -285,8 +297,9 @@ static int setup(struct vmm *v, bool *no_kvm)
 	}
 	if (c->async_pf && apf_setup(v) != 0) /* vmm_apf.c */
 		return -1;
-	if (c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
-		return vmm_fail(v, "%s", why);
+	if (v->handover ? vmm_remote_start(v) != 0
+			: c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
+		return v->handover ? -1 : vmm_fail(v, "%s", why);
 	if (c->timeout_ns && timer_start(v) != 0)
 		return -1;
 	return 0;
@@ -295,6 +308,7 @@ static int setup(struct vmm *v, bool *no_kvm)
 static void teardown(struct vmm *v)
 {
 	timer_stop(v);
+	vmm_remote_close(v); /* its monitor first: it may fail the region closed */
 	/* The uffd thread first: it may be inside the pager. */
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
@@ -411,7 +425,18 @@ static void results(struct vmm *v, struct vmm_result *res)
 	const struct vmm_config *c = v->cfg;
 	double sum = 0;
 
-	res->stats = v->pager->stats;
+	if (v->pc) {
+		res->remote = true;
+		res->stats = (struct pager_stats){
+			.faults = v->rstats.faults, .major = v->rstats.major, .minor = v->rstats.minor,
+			.evictions = v->rstats.evictions, .writebacks = v->rstats.writebacks,
+			.resident = v->rstats.resident, .pagein_errors = v->rstats.pagein_errors,
+			.writeback_errors = v->rstats.writeback_errors,
+		};
+		res->remote_writeback_errors = v->rsynced_errors;
+	} else {
+		res->stats = v->pager->stats;
+	}
 	res->stats.refs = c->trace ? c->trace_len : 0;
 	res->nvcpus = v->nvcpus;
 	for (uint32_t i = 0; i < v->nvcpus; i++) {
@@ -542,6 +567,29 @@ static bool threads_supported(const struct vmm_config *cfg, char *err, size_t er
 	return true;
 }
 
+/* --pager: the server holds the pager and the store; what needs them here
+ * is refused before the run starts. */
+static bool remote_supported(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	const char *what = cfg->trace ? "--trace (pflab remote replays traces)"
+			   : cfg->map_path ? "--map-file"
+			   : cfg->ninject ? "--inject (give it to pflab pager)"
+			   : cfg->pool_high ? "--pool-low/--pool-high"
+			   : cfg->vcpus > 1 ? "--vcpus"
+			   : cfg->async_pf ? "--async-pf"
+			   : cfg->dma ? "--dma"
+			   : cfg->disk_depth ? "--disk-depth"
+			   : cfg->record ? "--record"
+			   : cfg->fault_log ? "--fault-log"
+			   : cfg->workload == WL_SHARED ? "workload shared"
+			   : cfg->corrupt_page >= 0 ? "--corrupt-page"
+			   : NULL;
+
+	if (what)
+		snprintf(err, errlen, "--pager: %s needs the in-process pager", what);
+	return !what;
+}
+
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t errlen)
 {
 	struct vmm *v = calloc(1, sizeof(*v));
@@ -555,6 +603,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 	}
 	v->cfg = cfg;
 	v->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
+	v->handover = cfg->pager_addr && cfg->trap == &trap_uffd_ops && !cfg->pager_forward;
+	v->mon_stop = -1;
 	for (uint32_t i = 0; i < VMM_MAX_VCPUS; i++)
 		v->vcpus[i].vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	pthread_mutex_init(&v->lock, NULL);
@@ -587,6 +637,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		snprintf(err, errlen,
 			 "at most %u frames with --trap kvm (each resident page is a host mapping of its own)",
 			 VMM_KVM_MAX_FRAMES);
+		status = VMM_NOT_STARTED;
+	} else if (cfg->pager_addr && !remote_supported(cfg, err, errlen)) {
 		status = VMM_NOT_STARTED;
 	} else if (setup(v, &no_kvm) != 0) {
 		if (no_kvm)
@@ -633,7 +685,14 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		/* And the DMA device and the paging daemon: their counts are
 		 * final once they stop. */
 		dma_stop(v->dma);
-		pool_stop(v->pager);
+		if (v->pager)
+			pool_stop(v->pager);
+		/* --pager: the server's counters, and the write-back failures
+		 * it reported, at a final sync. */
+		if (v->pc && vmm_remote_finish(v) != 0 && status == VMM_OK) {
+			snprintf(err, errlen, "%s", v->err);
+			status = VMM_FAILED;
+		}
 		for (uint32_t i = 0; i < v->nvcpus; i++)
 			if (v->vcpus[i].line_len)
 				console_byte(&v->vcpus[i], '\n');

@@ -90,6 +90,15 @@ struct vmm_config {
 	enum dma_mode dma;
 	uint64_t dma_page_ns;
 
+	/* --pager ADDR: the paging server resolves the faults (vmm_remote.c,
+	 * docs/external-pager.md); NULL: the in-process pager. Every wait for
+	 * it is bounded by pager_timeout_ms (0: 5000). */
+	const char *pager_addr;
+	int pager_timeout_ms;
+	/* --pager-forward: under --trap uffd, forward each fault over the
+	 * socket rather than hand the uffd over to the server. */
+	bool pager_forward;
+
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
 	size_t trace_len;
@@ -134,6 +143,10 @@ struct vmm_result {
 	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */
 	struct mapfile_stats mapfile; /* --map-file: reads, write-backs by cause, sizes */
 	struct dma_stats dma;         /* --dma: transfers, device faults, stalls */
+	/* --pager: write-back failures the server reported, returned by the
+	 * end-of-run sync (each once) */
+	bool remote;
+	uint64_t remote_writeback_errors;
 };
 
 /* What vmm_run() returns. The values are those of pflab's exit statuses

@@ -54,6 +54,9 @@ static int guest_evict(struct vmm *v, uint64_t vpn)
 	if (vpn >= v->region.npages)
 		return vmm_fail(v, "guest asked to evict page %llu outside the data region of %u pages",
 			    (unsigned long long)vpn, v->region.npages);
+	if (!p)
+		return vmm_fail(v, "guest asked to evict page %llu: the pager server evicts, not "
+			    "the host (--pager)", (unsigned long long)vpn);
 	pthread_mutex_lock(&v->fault_lock);
 	f = pager_lookup(p, (vpn_t)vpn);
 	if (f != NO_FRAME && !pager_frame_pinned(p, f)) {
@@ -251,7 +254,7 @@ static int exit_mmio_data(struct vcpu *c)
 		pthread_mutex_unlock(&v->fault_lock);
 		/* KVM waits for the access's data: it cannot be redirected. */
 		return vmm_fail(v, "pager: %s, during an emulated access that cannot be interrupted",
-			    v->pager->err);
+			    fault_why(v));
 	default:
 		pthread_mutex_unlock(&v->fault_lock);
 		return -1;

@@ -55,6 +55,51 @@ static void log_fault(struct vmm *v, struct kvm_vm *vm, vpn_t vpn, enum access_k
 	fprintf(stderr, ", %s\n", st->major != before->major ? "major" : "minor (zero-filled)");
 }
 
+static int note_latency(struct vmm *v, uint64_t t0)
+{
+	uint64_t dt = now_ns() - t0;
+
+	if (v->nlat == v->lat_cap) {
+		size_t cap = v->lat_cap ? v->lat_cap * 2 : 4096;
+		uint32_t *l = realloc(v->lat_ns, cap * sizeof(*l));
+
+		if (!l)
+			return vmm_fail(v, "out of memory for fault latencies");
+		v->lat_ns = l;
+		v->lat_cap = cap;
+	}
+	v->lat_ns[v->nlat++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+	return 0;
+}
+
+/* --pager: the miss goes to the paging server (vmm_remote.c). */
+static int remote_fault(struct vmm *v, struct vcpu *cpu, struct kvm_vm *vm, vpn_t vpn,
+			enum access_kind kind, uint64_t t0)
+{
+	bool major = false;
+	int rc = vmm_remote_fault(v, vpn, kind, &major);
+
+	if (rc)
+		return rc;
+	if (cpu) {
+		cpu->faults++;
+		cpu->major += major;
+	}
+	if (note_latency(v, t0) != 0)
+		return -1;
+	if (v->cfg->verbose) {
+		char where[320] = "rip ? (the vCPU sleeps in the kernel under uffd)";
+
+		if (v->cfg->trap == &trap_kvm_ops)
+			inspect_rip(vm, &v->ram, where, sizeof(where));
+		fprintf(stderr, "fault: gpa 0x%llx page %u %s %s, %s, from the pager server\n",
+			(unsigned long long)(PFLAB_DATA_BASE + (uint64_t)vpn * PAGE), vpn,
+			kind == ACCESS_WRITE ? "write" : kind == ACCESS_FETCH ? "fetch" : "read", where,
+			major ? "major" : "minor (zero-filled)");
+	}
+	return 0;
+}
+
 /*
  * A guest access to data page vpn trapped (either mechanism). Soft fault,
  * spurious trap, or a real one for the pager. 0; 1 when the page could not
@@ -83,8 +128,12 @@ static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_ki
 		fault_log_fault(v->flog, vm, &v->ram, &(struct fault_event){
 			.vpn = vpn, .kind = kind, .soft = true,
 			.inspect = on_vcpu && c->trap == &trap_kvm_ops });
+	if (rc > 0 && v->pc && vmm_remote_touch(v, vpn, kind) != 0)
+		return -1;
 	if (rc > 0 || (v->mmu.state[vpn] & PG_MAPPED))
 		return 0; /* a soft fault, or a trap that raced with the mapping */
+	if (v->pc)
+		return remote_fault(v, cpu, vm, vpn, kind, t0);
 
 	if (c->trace) {
 		uint64_t idx = v->mb->ref_index;
@@ -129,20 +178,8 @@ static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_ki
 		p->next_tick += p->tick;
 	}
 
-	if (v->nlat == v->lat_cap) {
-		size_t cap = v->lat_cap ? v->lat_cap * 2 : 4096;
-		uint32_t *l = realloc(v->lat_ns, cap * sizeof(*l));
-
-		if (!l)
-			return vmm_fail(v, "out of memory for fault latencies");
-		v->lat_ns = l;
-		v->lat_cap = cap;
-	}
-	{
-		uint64_t dt = now_ns() - t0;
-
-		v->lat_ns[v->nlat++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
-	}
+	if (note_latency(v, t0) != 0)
+		return -1;
 
 	if (c->record)
 		fprintf(c->record, "%c %llu\n", kind == ACCESS_WRITE ? 'W' : 'R',
@@ -184,13 +221,13 @@ int deliver_page_error(struct vcpu *c, uint64_t gpa, bool write)
 	uint64_t rip;
 
 	if (page_error_deliver(&c->vm, v->wired, PFLAB_WIRED_SIZE, c->mb, gpa, write,
-			       -v->pager->fail_errno, &rip, why, sizeof(why)) != 0)
-		return vmm_fail(v, "pager: %s, and %s", v->pager->err, why);
+			       fault_errno(v), &rip, why, sizeof(why)) != 0)
+		return vmm_fail(v, "pager: %s, and %s", fault_why(v), why);
 	v->pgerr_delivered++;
 	c->pgerr_log = v->inject_open ? inject_note_delivery(&v->inject, vpn, rip) : 0;
 	if (v->cfg->verbose)
 		fprintf(stderr, "fault: gpa 0x%llx page %u: %s: delivered to the guest's handler, "
-			"faulting rip 0x%llx\n", (unsigned long long)gpa, vpn, v->pager->err,
+			"faulting rip 0x%llx\n", (unsigned long long)gpa, vpn, fault_why(v),
 			(unsigned long long)rip);
 	return 0;
 }
@@ -209,7 +246,7 @@ int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind)
 		/* The vCPU sleeps inside the kernel's fault: its registers
 		 * cannot be changed until the fault is resolved. */
 		vmm_fail(v, "pager: %s; the uffd trap cannot deliver a page-in error to the "
-		     "guest (--trap kvm can)", v->pager->err);
+		     "guest (--trap kvm can)", fault_why(v));
 	if (rc == 0)
 		return 0;
 	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.250s", v->err);

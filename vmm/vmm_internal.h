@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "client.h"
 #include "inspect.h"
 #include "kvm_vm.h"
 #include "swap.h"
@@ -90,6 +91,22 @@ struct vmm {
 	bool done;
 	int timed_out;
 
+	/* --pager ADDR: the paging server's client (vmm_remote.c); then
+	 * pager is NULL and store closed. */
+	struct pclient *pc;
+	struct pclient_pages rpages;
+	struct pclient_region rreg;
+	bool rreg_open;
+	int remote_errno;           /* a page-in error's, for deliver_page_error() */
+	char remote_why[256];
+	uint64_t rfaults, rmajor;   /* misses served by the server, of them major */
+	uint64_t rsynced_errors;    /* write-back failures the final sync returned */
+	struct proto_stats rstats;  /* the region's counters at the end */
+	bool handover;              /* --trap uffd: the uffd is the server's (vmm_remote.c) */
+	int mon_stop;               /* eventfd: stops the monitor thread */
+	pthread_t mon;
+	bool mon_running;
+
 	char err[640];
 };
 
@@ -101,6 +118,25 @@ static inline uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/* Why the last data_fault() could not read its page in: errno and text. */
+static inline int fault_errno(const struct vmm *v)
+{
+	return v->pc ? v->remote_errno : -v->pager->fail_errno;
+}
+
+static inline const char *fault_why(const struct vmm *v)
+{
+	return v->pc ? v->remote_why : v->pager->err;
+}
+
+/* vmm_remote.c: --pager (see there) */
+int vmm_remote_open(struct vmm *v);
+int vmm_remote_start(struct vmm *v);
+int vmm_remote_fault(struct vmm *v, vpn_t vpn, enum access_kind kind, bool *major);
+int vmm_remote_touch(struct vmm *v, vpn_t vpn, enum access_kind kind);
+int vmm_remote_finish(struct vmm *v);
+void vmm_remote_close(struct vmm *v);
 
 /* vmm.c */
 int vmm_fail(struct vmm *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

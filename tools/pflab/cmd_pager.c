@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "server.h"
 #include "store_inject.h"
 
@@ -16,7 +17,7 @@ static const char pager_help[] =
 	"usage: pflab pager --listen ADDR --frames N [options]\n"
 	"\n"
 	"Serve page faults to clients over a socket: each region a client registers\n"
-	"gets its own pager (policy, counters) in a fixed partition of the N frames.\n"
+	"gets its own pager (policy, counters); the N frames are shared as --alloc says.\n"
 	"Runs until SIGINT or SIGTERM; removes the Unix socket it made.\n"
 	"\n"
 	"  -l, --listen ADDR    unix:PATH (PATH must not exist) or tcp:HOST:PORT\n"
@@ -30,6 +31,17 @@ static const char pager_help[] =
 	"                       (docs/faults.md): a failed page-in is an error to the\n"
 	"                       faulting client, a failed write-back is reported to it\n"
 	"      --port-file F    write the TCP port listened on into F (for tcp:HOST:0)\n"
+	"      --alloc S        fixed (default: each region its frames, granted at\n"
+	"                       registration), global (one CLOCK over every client's\n"
+	"                       pages; regions may ask more than N together) or pff\n"
+	"                       (global, and load control: a client is suspended while\n"
+	"                       clients thrash; docs/external-pager.md)\n"
+	"      --pff-high R     pff: faults/s above which a client thrashes (default 500)\n"
+	"      --quantum MS     pff: the longest suspension (default 1000; keep it below\n"
+	"                       the clients' timeout)\n"
+	"      --period MS      pff and --series: the measuring period (default 100)\n"
+	"      --series FILE    each period, a line per client: seconds, client,\n"
+	"                       faults/s, suspended (0/1); written at exit\n"
 	"  -v, --verbose        one line on stderr per connection and per error sent\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -37,7 +49,8 @@ static const char pager_help[] =
 
 static int pager_main(int argc, char **argv)
 {
-	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT };
+	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT, OPT_ALLOC,
+	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -45,12 +58,19 @@ static int pager_main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 		{ "inject", required_argument, NULL, OPT_INJECT },
+		{ "alloc", required_argument, NULL, OPT_ALLOC },
+		{ "pff-high", required_argument, NULL, OPT_PFF_HIGH },
+		{ "quantum", required_argument, NULL, OPT_QUANTUM },
+		{ "period", required_argument, NULL, OPT_PERIOD },
+		{ "series", required_argument, NULL, OPT_SERIES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pserver_config cfg = { .max_pages = 1u << 24 };
-	const char *addr = NULL, *port_file = NULL;
+	struct pserver_config cfg = { .max_pages = 1u << 24, .pff_high = 500, .quantum_ms = 1000,
+				      .period_ms = 100 };
+	const char *addr = NULL, *port_file = NULL, *series = NULL;
+	struct outfile series_of;
 	struct pserver *s;
 	char err[256];
 	sigset_t set;
@@ -73,6 +93,28 @@ static int pager_main(int argc, char **argv)
 			cfg.allow_uid[cfg.nallow++] = (uid_t)v;
 			break;
 		case OPT_PORT_FILE: port_file = optarg; break;
+		case OPT_ALLOC:
+			if (strcmp(optarg, "fixed") == 0)
+				cfg.alloc = PSERVER_FIXED;
+			else if (strcmp(optarg, "global") == 0)
+				cfg.alloc = PSERVER_GLOBAL;
+			else if (strcmp(optarg, "pff") == 0)
+				cfg.alloc = PSERVER_PFF;
+			else
+				return cli_usage_error("pager", "--alloc: '%s' is not fixed, global or pff",
+						       optarg);
+			break;
+		case OPT_PFF_HIGH:
+		case OPT_QUANTUM:
+		case OPT_PERIOD:
+			if (cli_parse_u64(optarg, 1, 3600000, &v, err, sizeof(err)))
+				return cli_usage_error("pager", "--%s: %s",
+						       c == OPT_PFF_HIGH ? "pff-high"
+						       : c == OPT_QUANTUM ? "quantum" : "period", err);
+			*(c == OPT_PFF_HIGH ? &cfg.pff_high
+			  : c == OPT_QUANTUM ? &cfg.quantum_ms : &cfg.period_ms) = (uint32_t)v;
+			break;
+		case OPT_SERIES: series = optarg; break;
 		case OPT_INJECT: {
 			struct inject_rule *rules = NULL;
 			size_t n = 0;
@@ -99,6 +141,8 @@ static int pager_main(int argc, char **argv)
 		return cli_usage_error("pager", "--listen is required");
 	if (!cfg.frames)
 		return cli_usage_error("pager", "--frames is required");
+	if (series && outfile_check(series, err, sizeof(err)) != 0)
+		return cli_usage_error("pager", "--series %s", err);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -107,8 +151,20 @@ static int pager_main(int argc, char **argv)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return cli_fail("pager", "signalfd: %s", strerror(errno));
+	if (series) {
+		cfg.series = outfile_fopen(&series_of, series, err, sizeof(err));
+		if (!cfg.series) {
+			close(sfd);
+			return cli_usage_error("pager", "--series %s", err);
+		}
+		fputs("# seconds client faults_per_s suspended\n", cfg.series);
+	}
 	s = pserver_create(addr, &cfg, err, sizeof(err));
 	if (!s) {
+		if (cfg.series) {
+			outfile_abort(&series_of);
+			fclose(cfg.series);
+		}
 		close(sfd);
 		return cli_usage_error("pager", "%s", err);
 	}
@@ -116,15 +172,29 @@ static int pager_main(int argc, char **argv)
 		FILE *f = fopen(port_file, "wx"); /* never replaces a file */
 
 		if (!f || fprintf(f, "%d\n", pserver_port(s)) < 0 || fclose(f) != 0) {
+			int e = errno;
+
 			pserver_destroy(s);
 			close(sfd);
-			return cli_usage_error("pager", "--port-file %s: %s", port_file, strerror(errno));
+			if (cfg.series) {
+				outfile_abort(&series_of);
+				fclose(cfg.series);
+			}
+			return cli_usage_error("pager", "--port-file %s: %s", port_file, strerror(e));
 		}
 	}
 	rc = pserver_run(s, sfd, err, sizeof(err));
 	pserver_destroy(s);
 	close(sfd);
-	return rc ? cli_fail("pager", "%s", err) : EXIT_OK;
+	if (rc && cfg.series) {
+		outfile_abort(&series_of);
+		fclose(cfg.series);
+	}
+	if (rc)
+		return cli_fail("pager", "%s", err);
+	if (cfg.series && outfile_fclose(&series_of, cfg.series, err, sizeof(err)) != 0)
+		return cli_fail("pager", "--series %s", err);
+	return EXIT_OK;
 }
 
 static const struct command pager_cmd = {

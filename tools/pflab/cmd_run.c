@@ -96,6 +96,14 @@ static const char run_help[] =
 	"                         pages are pinned) or fault (the device faults them in\n"
 	"                         as it reaches them; docs/dma.md)\n"
 	"      --dma-latency D    the device's bus time per page copied (e.g. 50us)\n"
+	"      --pager ADDR       the paging server (pflab pager) at unix:PATH or\n"
+	"                         tcp:HOST:PORT resolves the faults: its policy, frames\n"
+	"                         and store; adds the columns pager_writeback_errors,\n"
+	"                         pager_pagein_errors, pgerr_delivered, pgerr_reported\n"
+	"                         (docs/external-pager.md)\n"
+	"      --pager-timeout MS longest wait for the server (default 5000)\n"
+	"      --pager-forward    with --trap uffd: forward each fault over the socket\n"
+	"                         (default: hand the userfaultfd over to the server)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -148,7 +156,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
-	       OPT_THREADS, OPT_ASYNC_PF };
+	       OPT_THREADS, OPT_ASYNC_PF, OPT_PAGER, OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -182,6 +190,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "async-pf", no_argument, NULL, OPT_ASYNC_PF },
+		{ "pager", required_argument, NULL, OPT_PAGER },
+		{ "pager-timeout", required_argument, NULL, OPT_PAGER_TIMEOUT },
+		{ "pager-forward", no_argument, NULL, OPT_PAGER_FORWARD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -329,6 +340,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (cli_policy_knob("run", c, optarg, &vm->params))
 				return EXIT_USAGE;
 			break;
+		case OPT_PAGER:
+			vm->pager_addr = optarg;
+			break;
+		case OPT_PAGER_FORWARD:
+			vm->pager_forward = true;
+			break;
+		case OPT_PAGER_TIMEOUT:
+			if (cli_parse_u64(optarg, 1, 3600000, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--pager-timeout: %s", why);
+			vm->pager_timeout_ms = (int)v;
+			break;
 		case OPT_CORRUPT:
 			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES - 1, &v, why, sizeof(why)))
 				return cli_usage_error("run", "--corrupt-page: %s", why);
@@ -398,6 +420,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--pool-low and --pool-high go together");
 	if (vm->pool_sync && !vm->pool_high)
 		return cli_usage_error("run", "--pool-sync needs --pool-low and --pool-high");
+	if (vm->pager_forward && (!vm->pager_addr || vm->trap != &trap_uffd_ops))
+		return cli_usage_error("run", "--pager-forward goes with --pager and --trap uffd");
+	if (vm->pager_timeout_ms && !vm->pager_addr)
+		return cli_usage_error("run", "--pager-timeout goes with --pager");
 	if (vm->map_path && vm->workload != WL_MAPFILE)
 		return cli_usage_error("run", "--map-file goes with --workload mapfile");
 	if (vm->workload == WL_MAPFILE && !vm->map_path)
@@ -531,6 +557,9 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		if (vm->disk_depth)
 			fputs(",disk_depth,disk_sched,disk_requests,disk_batches,disk_mean_queue,"
 			      "disk_seeks,disk_seek_distance", stdout);
+		if (vm->pager_addr)
+			fputs(",pager_writeback_errors,pager_pagein_errors,pgerr_delivered,"
+			      "pgerr_reported", stdout);
 		if (vm->vcpus) {
 			fputs(",vcpus,collided", stdout);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -569,6 +598,11 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->pager_addr)
+			printf(",%llu,%llu,%llu,%llu", (unsigned long long)r->remote_writeback_errors,
+			       (unsigned long long)st->pagein_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
 		if (vm->vcpus) {
 			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -627,6 +661,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->pager_addr)
+			printf(", \"pager_writeback_errors\": %llu, \"pager_pagein_errors\": %llu, "
+			       "\"pgerr_delivered\": %llu, \"pgerr_reported\": %llu",
+			       (unsigned long long)r->remote_writeback_errors,
+			       (unsigned long long)st->pagein_errors,
+			       (unsigned long long)r->pgerr_delivered,
+			       (unsigned long long)r->pgerr_reported);
 		if (vm->vcpus) {
 			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
 			       (unsigned long long)st->collided);
@@ -785,6 +826,10 @@ static int run_main(int argc, char **argv)
 		print_result(&o, o.trace_path ? o.trace_path : vmm_workload_name(o.vm.workload), &res);
 	if (o.ninject)
 		print_io_errors(&res);
+	if (res.remote && res.remote_writeback_errors)
+		fprintf(stderr, "pflab run: the pager server reported %llu failed write-backs (the "
+			"pages stay dirty at the server)\n",
+			(unsigned long long)res.remote_writeback_errors);
 	if (o.vm.map_path && (rc == EXIT_OK || res.guest_errors))
 		mapfile_print(stderr, o.vm.map_path, &res.mapfile, res.stats.writebacks);
 	if (o.vm.dma && (rc == EXIT_OK || res.guest_errors))

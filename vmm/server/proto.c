@@ -32,6 +32,9 @@ static const uint32_t fixed_len[PROTO_TYPE_MAX + 1] = {
 	[PROTO_STATS_REPLY] = 16 + 10 * 8,
 	[PROTO_ACK] = 8,
 	[PROTO_GOODBYE] = 8,
+	[PROTO_SAMPLE] = 16,
+	[PROTO_TOUCH] = 8,        /* + 4 * count */
+	[PROTO_UFFD] = 16,
 };
 
 static const char *const type_names[PROTO_TYPE_MAX + 1] = {
@@ -42,11 +45,13 @@ static const char *const type_names[PROTO_TYPE_MAX + 1] = {
 	[PROTO_ERROR] = "error", [PROTO_SET_POLICY] = "set-policy",
 	[PROTO_STATS] = "stats", [PROTO_STATS_REPLY] = "stats-reply",
 	[PROTO_ACK] = "ack", [PROTO_GOODBYE] = "goodbye",
+	[PROTO_SAMPLE] = "sample", [PROTO_TOUCH] = "touch", [PROTO_UFFD] = "uffd",
 };
 
 const char *proto_type_name(unsigned type)
 {
-	return type >= 1 && type <= PROTO_TYPE_MAX ? type_names[type] : "unknown";
+	return type >= 1 && type <= PROTO_TYPE_MAX && type_names[type] ? type_names[type]
+									 : "unknown";
 }
 
 /* ---- little-endian fields ------------------------------------------- */
@@ -200,13 +205,14 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		return rd_policy(r, &m->u.reg.policy) && m->u.reg.npages >= 1 &&
 		       m->u.reg.npages <= 0x80000000u && ps && !(ps & (ps - 1)) &&
 		       ps <= 1u << 30 && m->u.reg.frames >= 1 && m->u.reg.frames < UINT32_MAX &&
-		       m->u.reg.store == PROTO_STORE_NONE && !(m->u.reg.flags & ~PROTO_REG_ZERO_FILL);
+		       m->u.reg.store <= PROTO_STORE_MAX && !(m->u.reg.flags & ~PROTO_REG_FLAGS);
 	}
 	case PROTO_REGISTERED:
 		m->u.registered.region = (uint32_t)rd(r, 4);
 		m->u.registered.frames = (uint32_t)rd(r, 4);
 		return m->u.registered.region != 0 && m->u.registered.frames != 0;
 	case PROTO_REFS:
+	case PROTO_TOUCH:
 		m->u.refs.region = (uint32_t)rd(r, 4);
 		m->u.refs.count = (uint32_t)rd(r, 4);
 		m->u.refs.refs = r->p;
@@ -229,11 +235,13 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		return m->u.resolved.access <= PROTO_ACCESS_MAX &&
 		       m->u.resolved.data_len <= PROTO_MAX_DATA && len == 20 + m->u.resolved.data_len;
 	case PROTO_EVICT:
+	case PROTO_SAMPLE:
 		m->u.evict.region = (uint32_t)rd(r, 4);
 		m->u.evict.page = (uint32_t)rd(r, 4);
 		m->u.evict.frame = (uint32_t)rd(r, 4);
 		m->u.evict.flags = (uint32_t)rd(r, 4);
-		return !(m->u.evict.flags & ~PROTO_PAGE_DIRTY);
+		return !(m->u.evict.flags & ~PROTO_PAGE_DIRTY) &&
+		       (m->type == PROTO_EVICT || !m->u.evict.flags);
 	case PROTO_DATA_RETURN:
 		m->u.data_return.region = (uint32_t)rd(r, 4);
 		m->u.data_return.page = (uint32_t)rd(r, 4);
@@ -251,7 +259,8 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		rd_zero(r, 2);
 		m->u.error.req_seq = (uint32_t)rd(r, 4);
 		return rd_text(r, m->u.error.text, PROTO_TEXT) && m->u.error.err > 0 &&
-		       m->u.error.err < 4096 && m->u.error.req_type <= PROTO_TYPE_MAX;
+		       m->u.error.err < 4096 && m->u.error.req_type <= PROTO_TYPE_MAX &&
+		       (!m->u.error.req_type || type_names[m->u.error.req_type]);
 	case PROTO_SET_POLICY:
 		m->u.set_policy.region = (uint32_t)rd(r, 4);
 		rd_zero(r, 4);
@@ -275,11 +284,17 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		m->u.ack.req_type = (uint16_t)rd(r, 2);
 		rd_zero(r, 2);
 		m->u.ack.req_seq = (uint32_t)rd(r, 4);
-		return m->u.ack.req_type >= 1 && m->u.ack.req_type <= PROTO_TYPE_MAX;
+		return m->u.ack.req_type >= 1 && m->u.ack.req_type <= PROTO_TYPE_MAX &&
+		       type_names[m->u.ack.req_type];
 	case PROTO_GOODBYE:
 		m->u.goodbye.reason = (uint32_t)rd(r, 4);
 		rd_zero(r, 4);
 		return true;
+	case PROTO_UFFD:
+		m->u.uffd.region = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		m->u.uffd.base = rd(r, 8);
+		return m->u.uffd.base && !(m->u.uffd.base % 4096);
 	}
 	return false;
 }
@@ -309,14 +324,14 @@ long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why
 	if (version != PROTO_VERSION)
 		return fail(why, whylen, -EPROTONOSUPPORT, "version %u, this side speaks %u", version,
 			    PROTO_VERSION);
-	if (type < 1 || type > PROTO_TYPE_MAX)
+	if (type < 1 || type > PROTO_TYPE_MAX || !type_names[type])
 		return fail(why, whylen, -EBADMSG, "unknown message type %u", type);
 	if (plen > PROTO_MAX_PAYLOAD)
 		return fail(why, whylen, -EMSGSIZE, "%s: payload of %u bytes, at most %u",
 			    proto_type_name(type), plen, PROTO_MAX_PAYLOAD);
 	want = fixed_len[type];
-	if (plen < want || (plen != want && type != PROTO_REFS && type != PROTO_RESOLVED &&
-			    type != PROTO_DATA_RETURN))
+	if (plen < want || (plen != want && type != PROTO_REFS && type != PROTO_TOUCH &&
+			    type != PROTO_RESOLVED && type != PROTO_DATA_RETURN))
 		return fail(why, whylen, -EBADMSG, "%s: payload of %u bytes, expected %u",
 			    proto_type_name(type), plen, want);
 	if (len - PROTO_HDR < plen)
@@ -333,7 +348,8 @@ long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why
 static uint32_t payload_len(const struct proto_msg *m)
 {
 	switch (m->type) {
-	case PROTO_REFS: return 8 + 4 * m->u.refs.count;
+	case PROTO_REFS:
+	case PROTO_TOUCH: return 8 + 4 * m->u.refs.count;
 	case PROTO_RESOLVED: return 20 + m->u.resolved.data_len;
 	case PROTO_DATA_RETURN: return 16 + m->u.data_return.data_len;
 	default: return fixed_len[m->type];
@@ -362,6 +378,7 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 		wr(w, m->u.registered.frames, 4);
 		break;
 	case PROTO_REFS:
+	case PROTO_TOUCH:
 		wr(w, m->u.refs.region, 4);
 		wr(w, m->u.refs.count, 4);
 		memcpy(w->p, m->u.refs.refs, 4 * (size_t)m->u.refs.count);
@@ -385,6 +402,7 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 		w->p += m->u.resolved.data_len;
 		break;
 	case PROTO_EVICT:
+	case PROTO_SAMPLE:
 		wr(w, m->u.evict.region, 4);
 		wr(w, m->u.evict.page, 4);
 		wr(w, m->u.evict.frame, 4);
@@ -437,6 +455,11 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 		wr(w, m->u.goodbye.reason, 4);
 		wr(w, 0, 4);
 		break;
+	case PROTO_UFFD:
+		wr(w, m->u.uffd.region, 4);
+		wr(w, 0, 4);
+		wr(w, m->u.uffd.base, 8);
+		break;
 	}
 }
 
@@ -445,9 +468,9 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap)
 	struct wr w = { out };
 	uint32_t plen;
 
-	if (m->type < 1 || m->type > PROTO_TYPE_MAX)
+	if (m->type < 1 || m->type > PROTO_TYPE_MAX || !type_names[m->type])
 		return 0;
-	if ((m->type == PROTO_REFS && m->u.refs.count > PROTO_MAX_REFS) ||
+	if (((m->type == PROTO_REFS || m->type == PROTO_TOUCH) && m->u.refs.count > PROTO_MAX_REFS) ||
 	    (m->type == PROTO_RESOLVED && m->u.resolved.data_len > PROTO_MAX_DATA) ||
 	    (m->type == PROTO_DATA_RETURN && m->u.data_return.data_len > PROTO_MAX_DATA))
 		return 0;

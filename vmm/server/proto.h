@@ -51,13 +51,33 @@ enum proto_type {
 	PROTO_STATS_REPLY = 12,/* s->c */
 	PROTO_ACK = 13,        /* s->c: a request without data of its own succeeded */
 	PROTO_GOODBYE = 14,    /* both ways: the sender closes */
-	PROTO_TYPE_MAX = 14,
+	/* 15-23: left for the DSM messages (issue 12, item 5) */
+	PROTO_SAMPLE = 24,     /* s->c: unmap a page, keep its data: its referenced bit
+				  is cleared (Mach: lock_request, no flush) */
+	PROTO_TOUCH = 25,      /* c->s: accesses that set a page's referenced or dirty bit
+				  but are not references the policy sees (soft faults,
+				  first writes), as REFS */
+	PROTO_UFFD = 26,       /* c->s, with SCM_RIGHTS: the client's userfaultfd and the
+				  memfd behind the region: the server resolves its
+				  faults itself (Firecracker's handler) */
+	PROTO_TYPE_MAX = 26,
 };
 
 /* PROTO_REGISTER .store */
-enum proto_store { PROTO_STORE_NONE = 0 /* count only: no page data moves */ };
+enum proto_store {
+	PROTO_STORE_NONE = 0,   /* count only: no page data moves */
+	PROTO_STORE_MEMORY = 1, /* the server keeps the pages: RESOLVED of a major fault
+				   carries the page, DATA_RETURN of a dirty one its bytes */
+	PROTO_STORE_MAX = 1,
+};
 /* PROTO_REGISTER .flags */
 #define PROTO_REG_ZERO_FILL 0x1u /* first touches are minor (anonymous memory) */
+#define PROTO_REG_SAMPLED   0x2u /* the client sees faults only (the KVM host): the
+				    server clears a referenced bit by SAMPLE, the client
+				    reports the next access by TOUCH */
+#define PROTO_REG_HANDOVER  0x4u /* the client will hand its uffd over (PROTO_UFFD): the
+				    server maps and unmaps the pages; needs the memory store */
+#define PROTO_REG_FLAGS     0x7u
 /* PROTO_EVICT and PROTO_DATA_RETURN .flags */
 #define PROTO_PAGE_DIRTY 0x1u
 /* access, in PROTO_FAULT and PROTO_RESOLVED, as enum access_kind */
@@ -95,7 +115,7 @@ struct proto_msg {
 			uint32_t data_len;
 			const uint8_t *data;
 		} resolved;
-		struct { uint32_t region, page, frame, flags; } evict;
+		struct { uint32_t region, page, frame, flags; } evict; /* and sample */
 		struct {
 			uint32_t region, page, flags, data_len;
 			const uint8_t *data;
@@ -115,6 +135,8 @@ struct proto_msg {
 		} stats_reply;
 		struct { uint16_t req_type; uint32_t req_seq; } ack;
 		struct { uint32_t reason; } goodbye;
+		struct { uint32_t region; uint64_t base; } uffd; /* base: the region's address
+								    in the client, page-aligned */
 	} u;
 };
 

@@ -15,49 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "pager.h"
-#include "proto.h"
-#include "store_inject.h"
-
-#define RMMU_REFERENCED 0x1u
-#define RMMU_DIRTY      0x2u
-/* Stop reading a client while this much of its output waits: a client that
- * sends without reading cannot make the server buffer without bound. */
-#define OUT_HIGH (4 * PROTO_MAX_MSG)
-
-struct client;
-
-/*
- * The remote MMU: the client's page tables live in the client; the server
- * keeps the referenced and dirty bits the client's REFS and FAULTs report
- * (as the simulated MMU does for the trace replayer), and turns every unmap
- * into an EVICT to the client. map() needs nothing sent: the fault's
- * RESOLVED follows when pager_fault returns.
- */
-struct rmmu {
-	struct mmu mmu;
-	uint8_t *bits; /* per frame */
-	struct region *r;
-};
-
-struct region {
-	uint32_t id;       /* 0: slot unused; else slot index + 1 */
-	uint32_t npages;
-	uint32_t frames;   /* the partition granted, returned to the budget at close */
-	uint32_t *unreturned; /* per page: EVICTs not yet answered by a DATA_RETURN */
-	uint64_t data_returns;
-	struct rmmu mmu;
-	struct pager *pager;
-	struct client *c;
-	bool injecting;            /* inj wraps null_store and is the pager's store */
-	struct inject_store inj;
-	size_t log_seen;           /* inj.log entries already reported */
-};
+#include "server_internal.h"
 
 /* A region without a store moves no data: a store that succeeds at
  * everything, so that --inject has something to wrap. */
@@ -73,37 +37,7 @@ static const struct store_ops null_ops = { .page_in = null_io, .zero_fill = null
 					   .page_out = null_io };
 static struct backing_store null_store = { .ops = &null_ops };
 
-struct client {
-	int fd;            /* -1: slot unused */
-	bool hello;        /* HELLO exchanged */
-	bool closing;      /* flush what is queued, then close */
-	bool cred_known;
-	uid_t uid;
-	uint32_t seq;      /* of the server's own messages */
-	uint8_t *in;       /* PROTO_MAX_MSG bytes */
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outcap;
-	struct region regions[PSERVER_MAX_REGIONS];
-	struct pserver *s;
-};
-
-struct pserver {
-	int lfd;
-	bool unix_socket;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;         /* of the socket file made, to remove only that */
-	ino_t ino;
-	struct pserver_config cfg;
-	uint32_t frames_free;
-	uint64_t pages_free;       /* of cfg.max_pages */
-	unsigned nclients;
-	struct client clients[PSERVER_MAX_CLIENTS];
-};
-
 /* ---- the remote MMU -------------------------------------------------- */
-
-static void queue(struct client *c, struct proto_msg *m);
 
 static int rmmu_map(struct mmu *mmu, vpn_t vpn, frame_t f, enum access_kind why)
 {
@@ -128,6 +62,8 @@ static void rmmu_unmap(struct mmu *mmu, vpn_t vpn, frame_t f)
 			   ? PROTO_PAGE_DIRTY : 0;
 	m->bits[f] = 0;
 	r->unreturned[vpn]++;
+	if (r->data && (ev.u.evict.flags & PROTO_PAGE_DIRTY))
+		r->owed[vpn] = 1;
 	queue(r->c, &ev);
 }
 
@@ -140,10 +76,24 @@ static bool rmmu_test_and_clear(struct mmu *mmu, frame_t f, uint8_t bit)
 	return was;
 }
 
+/* A client that sees only faults (the KVM host) learns of a page's next
+ * access only if the page traps again: clearing the bit unmaps it there
+ * (SAMPLE), as the in-process KVM MMU does (vmm/mmu_kvm.c), and the next
+ * access comes back as a TOUCH. */
 static bool rmmu_referenced(struct mmu *mmu, vpn_t vpn, frame_t f)
 {
-	(void)vpn;
-	return rmmu_test_and_clear(mmu, f, RMMU_REFERENCED);
+	struct rmmu *m = (struct rmmu *)mmu;
+	bool was = rmmu_test_and_clear(mmu, f, RMMU_REFERENCED);
+
+	if (was && m->r->sampled) {
+		struct proto_msg sm = { .type = PROTO_SAMPLE };
+
+		sm.u.evict.region = m->r->id;
+		sm.u.evict.page = vpn;
+		sm.u.evict.frame = f;
+		queue(m->r->c, &sm);
+	}
+	return was;
 }
 
 static bool rmmu_dirty(struct mmu *mmu, vpn_t vpn, frame_t f)
@@ -162,7 +112,7 @@ static const struct mmu_ops rmmu_ops = {
 /* ---- output ----------------------------------------------------------- */
 
 /* Append m to c's output; a client whose output cannot grow is closed. */
-static void queue(struct client *c, struct proto_msg *m)
+void queue(struct client *c, struct proto_msg *m)
 {
 	size_t need = PROTO_HDR + PROTO_MAX_PAYLOAD;
 
@@ -187,10 +137,7 @@ static void queue(struct client *c, struct proto_msg *m)
 	c->outlen += proto_encode(m, c->out + c->outlen, c->outcap - c->outlen);
 }
 
-static void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
-			const struct proto_msg *req, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-static void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
+void queue_error(struct client *c, uint32_t region, uint32_t page, int err,
 			const struct proto_msg *req, const char *fmt, ...)
 {
 	struct proto_msg m = { .type = PROTO_ERROR };
@@ -253,7 +200,12 @@ static void region_close(struct pserver *s, struct region *r)
 		inject_fini(&r->inj);
 	free(r->mmu.bits);
 	free(r->unreturned);
-	s->frames_free += r->frames;
+	free(r->owed);
+	handover_destroy(r->ho);
+	if (r->data)
+		munmap(r->data, (size_t)r->npages * r->page_size);
+	if (s->cfg.alloc == PSERVER_FIXED)
+		s->frames_free += r->frames;
 	s->pages_free += r->npages;
 	memset(r, 0, sizeof(*r));
 }
@@ -268,6 +220,8 @@ static void client_close(struct pserver *s, struct client *c)
 		fprintf(stderr, "pflab pager: client %d closed; %u frames free\n", c->fd,
 			s->frames_free);
 	close(c->fd);
+	for (unsigned i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -323,7 +277,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		queue_error(c, 0, 0, ENOSPC, m, "at most %d regions per client", PSERVER_MAX_REGIONS);
 		return;
 	}
-	if (want > s->frames_free) {
+	if (s->cfg.alloc == PSERVER_FIXED && want > s->frames_free) {
 		queue_error(c, 0, 0, ENOMEM, m, "%u frames asked, %u of the budget free", want,
 			    s->frames_free);
 		return;
@@ -333,35 +287,68 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			    m->u.reg.npages, (unsigned long long)s->pages_free);
 		return;
 	}
+	if ((m->u.reg.flags & PROTO_REG_HANDOVER) && s->cfg.alloc != PSERVER_FIXED) {
+		/* Its pages are taken while its vCPU runs: not safe. */
+		queue_error(c, 0, 0, EINVAL, m, "a handed-over region needs fixed partitions");
+		return;
+	}
+	if ((m->u.reg.flags & PROTO_REG_HANDOVER) &&
+	    (m->u.reg.store != PROTO_STORE_MEMORY || m->u.reg.page_size != 4096)) {
+		queue_error(c, 0, 0, EINVAL, m, "a handed-over region needs the memory store and "
+			    "pages of 4096 bytes");
+		return;
+	}
+	if (m->u.reg.store == PROTO_STORE_MEMORY && m->u.reg.page_size > PROTO_MAX_DATA) {
+		queue_error(c, 0, 0, EINVAL, m, "pages of %u bytes do not fit a message",
+			    m->u.reg.page_size);
+		return;
+	}
 	r->c = c;
 	r->id = (uint32_t)(r - c->regions) + 1;
 	r->npages = m->u.reg.npages;
+	r->page_size = m->u.reg.page_size;
+	r->sampled = m->u.reg.flags & PROTO_REG_SAMPLED;
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
 	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
+	r->owed = calloc(r->npages, 1);
+	if (m->u.reg.store == PROTO_STORE_MEMORY) {
+		r->data = mmap(NULL, (size_t)r->npages * r->page_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r->data == MAP_FAILED)
+			r->data = NULL;
+	}
+	if (m->u.reg.flags & PROTO_REG_HANDOVER)
+		r->ho = handover_create(r, want);
 	if (s->cfg.inject) {
 		struct inject_rule *rules = NULL;
 		size_t n = 0;
 
 		if (inject_parse(s->cfg.inject, &rules, &n, why, sizeof(why)) != 0 ||
-		    inject_init(&r->inj, &null_store, rules, n) != 0) {
+		    inject_init(&r->inj, r->ho ? handover_store(r->ho) : &null_store, rules, n) != 0) {
 			free(rules);
 			free(r->mmu.bits);
 			free(r->unreturned);
+			free(r->owed);
+			handover_destroy(r->ho);
+			if (r->data)
+				munmap(r->data, (size_t)r->npages * r->page_size);
 			memset(r, 0, sizeof(*r));
 			queue_error(c, 0, 0, ENOMEM, m, "--inject: cannot set up the store");
 			return;
 		}
 		r->injecting = true;
 	}
-	if (r->mmu.bits && r->unreturned)
+	if (r->mmu.bits && r->unreturned && r->owed &&
+	    (r->data || m->u.reg.store != PROTO_STORE_MEMORY) &&
+	    (r->ho || !(m->u.reg.flags & PROTO_REG_HANDOVER)))
 		r->pager = pager_create(&(struct pager_config){
 			.nframes = want,
 			.npages = r->npages,
 			.policy = ops,
 			.params = params_of(&m->u.reg.policy),
 			.first_touch_major = !(m->u.reg.flags & PROTO_REG_ZERO_FILL),
-			.mmu = &r->mmu.mmu,
-			.store = r->injecting ? &r->inj.bs : NULL,
+			.mmu = r->ho ? handover_mmu(r->ho) : &r->mmu.mmu,
+			.store = r->injecting ? &r->inj.bs : r->ho ? handover_store(r->ho) : NULL,
 		}, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "out of memory for %u frames", want);
@@ -370,12 +357,17 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			inject_fini(&r->inj);
 		free(r->mmu.bits);
 		free(r->unreturned);
+		free(r->owed);
+		handover_destroy(r->ho);
+		if (r->data)
+			munmap(r->data, (size_t)r->npages * r->page_size);
 		memset(r, 0, sizeof(*r));
 		queue_error(c, 0, 0, ENOMEM, m, "%s", why);
 		return;
 	}
 	r->frames = want;
-	s->frames_free -= want;
+	if (s->cfg.alloc == PSERVER_FIXED)
+		s->frames_free -= want;
 	s->pages_free -= r->npages;
 	reply.u.registered.region = r->id;
 	reply.u.registered.frames = want;
@@ -389,7 +381,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
  * resident and dirty at the server (pager.h) and is written again when next
  * chosen.
  */
-static void report_writeback_errors(struct client *c, struct region *r)
+void report_writeback_errors(struct client *c, struct region *r)
 {
 	if (!r->injecting)
 		return;
@@ -397,12 +389,52 @@ static void report_writeback_errors(struct client *c, struct region *r)
 	for (; r->log_seen < r->inj.nlog; r->log_seen++) {
 		const struct inject_error *e = &r->inj.log[r->log_seen];
 
+		/* The request seq is the write's number (from 1): which
+		 * write of the region failed. */
 		if (e->op == INJECT_WRITE)
 			queue_error(c, r->id, e->vpn, e->err,
-				    &(struct proto_msg){ .type = PROTO_EVICT },
+				    &(struct proto_msg){ .type = PROTO_EVICT,
+							 .seq = (uint32_t)e->seq },
 				    "write-back of page %u failed; it stays dirty here", e->vpn);
 	}
 	pthread_mutex_unlock(&r->inj.lock);
+}
+
+/* The pager's side of a miss (see server_internal.h). */
+frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t access,
+		    const struct proto_msg *m)
+{
+	struct pager *p = r->pager;
+	frame_t f;
+
+	alloc_before_miss(c, r);
+	p->now++;
+	f = pager_fault(p, vpn, (enum access_kind)access);
+	report_writeback_errors(c, r);
+	if (f == NO_FRAME && p->fail == PAGER_FAIL_PAGE_IN) {
+		/* The page's copy is still on the store: the client fails
+		 * this access (the guest's upcall, for the KVM host) and may
+		 * fault again. */
+		if (r->injecting)
+			inject_note_delivery(&r->inj, vpn, m->seq);
+		queue_error(c, r->id, vpn, -p->fail_errno, m, "page-in of page %u failed", vpn);
+		return NO_FRAME;
+	}
+	if (f == NO_FRAME) {
+		queue_error(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s",
+			    p->err);
+		c->closing = true;
+		return NO_FRAME;
+	}
+	p->stats.refs++;
+	p->stats.resident_sum += p->stats.resident;
+	/* The tick before the RESOLVED: what it samples or evicts reaches
+	 * the client before the access resumes, as in-process. */
+	if (p->now >= p->next_tick) {
+		pager_tick(p);
+		p->next_tick += p->tick;
+	}
+	return f;
 }
 
 /*
@@ -415,33 +447,18 @@ static void serve_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t ac
 		       const struct proto_msg *m)
 {
 	struct proto_msg reply = { .type = PROTO_RESOLVED, .seq = m->seq };
-	struct pager *p = r->pager;
-	frame_t f;
+	frame_t f = region_miss(c, r, vpn, access, m);
 
-	p->now++;
-	f = pager_fault(p, vpn, (enum access_kind)access);
-	report_writeback_errors(c, r);
-	if (f == NO_FRAME && p->fail == PAGER_FAIL_PAGE_IN) {
-		/* The page's copy is still on the store: the client fails
-		 * this access (the guest's upcall, for the KVM host) and may
-		 * fault again. */
-		if (r->injecting)
-			inject_note_delivery(&r->inj, vpn, m->seq);
-		queue_error(c, r->id, vpn, -p->fail_errno, m, "page-in of page %u failed", vpn);
-		return;
-	}
 	if (f == NO_FRAME)
-		REFUSE(c, r->id, vpn, p->fail_errno < 0 ? -p->fail_errno : ENOMEM, m, "%s", p->err);
-	p->stats.refs++;
-	p->stats.resident_sum += p->stats.resident;
-	if (p->now >= p->next_tick) {
-		pager_tick(p);
-		p->next_tick += p->tick;
-	}
+		return;
 	reply.u.resolved.region = r->id;
 	reply.u.resolved.page = vpn;
 	reply.u.resolved.frame = f;
 	reply.u.resolved.access = access;
+	if (r->data && r->pager->last_fault == 2) { /* major: the store's copy */
+		reply.u.resolved.data = r->data + (size_t)vpn * r->page_size;
+		reply.u.resolved.data_len = r->page_size;
+	}
 	queue(c, &reply);
 }
 
@@ -489,6 +506,37 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 	}
 }
 
+/* Accesses that trapped without a miss at a client that sees only faults:
+ * a sampled page touched again, a read-only one written. They set the
+ * page's bits, as the hardware would; the policy is not told (the
+ * in-process KVM host does not tell it either). */
+static void do_touch(struct client *c, const struct proto_msg *m)
+{
+	struct region *r = region_of(c, m->u.refs.region);
+
+	if (!r)
+		REFUSE(c, m->u.refs.region, 0, ENOENT, m, "no region %u", m->u.refs.region);
+	if (!r->sampled || r->ho)
+		REFUSE(c, r->id, 0, EPROTO, m, "touch in a region that is not sampled");
+	for (uint32_t i = 0; i < m->u.refs.count; i++) {
+		const uint8_t *b = m->u.refs.refs + 4 * (size_t)i;
+		uint32_t ref = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			       (uint32_t)b[3] << 24;
+		vpn_t vpn = ref & ~PROTO_REF_WRITE;
+		frame_t f;
+
+		if (vpn >= r->npages)
+			REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn,
+			       r->npages);
+		f = pager_lookup(r->pager, vpn);
+		if (f == NO_FRAME && r->unreturned[vpn])
+			continue; /* evicted while the client ran: its DATA_RETURN follows */
+		if (f == NO_FRAME)
+			REFUSE(c, r->id, vpn, EFAULT, m, "touch of page %u, which is not mapped", vpn);
+		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+	}
+}
+
 static void do_fault(struct client *c, const struct proto_msg *m)
 {
 	struct region *r = region_of(c, m->u.fault.region);
@@ -498,6 +546,9 @@ static void do_fault(struct client *c, const struct proto_msg *m)
 		REFUSE(c, m->u.fault.region, vpn, ENOENT, m, "no region %u", m->u.fault.region);
 	if (vpn >= r->npages)
 		REFUSE(c, r->id, vpn, ERANGE, m, "page %u out of range (%u pages)", vpn, r->npages);
+	if (r->ho)
+		REFUSE(c, r->id, vpn, EPROTO, m, "fault in region %u, served through its userfaultfd",
+		       r->id);
 	if (pager_lookup(r->pager, vpn) != NO_FRAME)
 		REFUSE(c, r->id, vpn, EEXIST, m, "fault on page %u, which is mapped", vpn);
 	serve_miss(c, r, vpn, m->u.fault.access, m);
@@ -516,8 +567,27 @@ static void do_data_return(struct client *c, const struct proto_msg *m)
 	if (!r->unreturned[vpn])
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of page %u, which was not evicted", vpn);
 	/* A region without a store keeps no data: the page is counted back. */
-	if (m->u.data_return.data_len)
+	if (m->u.data_return.data_len && !r->data)
 		REFUSE(c, r->id, vpn, EPROTO, m, "data-return with data to a region without a store");
+	if (r->data && m->u.data_return.data_len &&
+	    (m->u.data_return.data_len != r->page_size ||
+	     !(m->u.data_return.flags & PROTO_PAGE_DIRTY)))
+		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of page %u: %u bytes, %s", vpn,
+		       m->u.data_return.data_len,
+		       m->u.data_return.flags & PROTO_PAGE_DIRTY ? "not a page" : "not dirty");
+	if (r->owed[vpn] && !m->u.data_return.data_len)
+		REFUSE(c, r->id, vpn, EPROTO, m, "data-return of dirty page %u without its data",
+		       vpn);
+	if (r->data && m->u.data_return.data_len) {
+		memcpy(r->data + (size_t)vpn * r->page_size, m->u.data_return.data, r->page_size);
+		if (!r->owed[vpn] && pager_lookup(r->pager, vpn) == NO_FRAME) {
+			/* Written at the client after a clean eviction was
+			 * decided (it ran meanwhile): the store has it now. */
+			r->pager->pt[vpn].flags |= PTE_ON_STORE;
+			r->pager->stats.writebacks++;
+		}
+	}
+	r->owed[vpn] = 0;
 	r->unreturned[vpn]--;
 	r->data_returns++;
 }
@@ -568,7 +638,7 @@ static void do_stats(struct pserver *s, struct client *c, const struct proto_msg
 	const struct pager_stats *st;
 
 	reply.u.stats_reply.clients = s->nclients;
-	reply.u.stats_reply.frames_free = s->frames_free;
+	reply.u.stats_reply.frames_free = alloc_frames_free(s);
 	if (m->u.stats.region && !r)
 		REFUSE(c, m->u.stats.region, 0, ENOENT, m, "no region %u", m->u.stats.region);
 	if (r) { /* region 0: the server's figures only */
@@ -585,6 +655,30 @@ static void do_stats(struct pserver *s, struct client *c, const struct proto_msg
 		};
 	}
 	queue(c, &reply);
+}
+
+/* The client's uffd and memfd, received with this message (SCM_RIGHTS). */
+static void do_uffd(struct client *c, const struct proto_msg *m)
+{
+	struct region *r = region_of(c, m->u.uffd.region);
+	struct proto_msg ack = { .type = PROTO_ACK, .seq = m->seq };
+	char why[160];
+	int rc;
+
+	if (!r)
+		REFUSE(c, m->u.uffd.region, 0, ENOENT, m, "no region %u", m->u.uffd.region);
+	if (!r->ho)
+		REFUSE(c, r->id, 0, EPROTO, m, "region %u was not registered for a handover", r->id);
+	if (c->nfds != 2)
+		REFUSE(c, r->id, 0, EBADF, m, "a uffd message needs two descriptors, got %u",
+		       c->nfds);
+	rc = handover_attach(r->ho, c->fds[0], c->fds[1], m->u.uffd.base, why, sizeof(why));
+	if (rc)
+		REFUSE(c, r->id, 0, -rc, m, "%s", why);
+	c->nfds = 0; /* the region's now */
+	ack.u.ack.req_type = PROTO_UFFD;
+	ack.u.ack.req_seq = m->seq;
+	queue(c, &ack);
 }
 
 static void dispatch(struct pserver *s, struct client *c, const struct proto_msg *m)
@@ -608,6 +702,8 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 	}
 	case PROTO_REGISTER: do_register(s, c, m); return;
 	case PROTO_REFS: do_refs(c, m); return;
+	case PROTO_TOUCH: do_touch(c, m); return;
+	case PROTO_UFFD: do_uffd(c, m); return;
 	case PROTO_FAULT: do_fault(c, m); return;
 	case PROTO_DATA_RETURN: do_data_return(c, m); return;
 	case PROTO_SET_POLICY: do_set_policy(c, m); return;
@@ -621,8 +717,37 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 /* Read what the client sent and act on every complete message. */
 static void client_input(struct pserver *s, struct client *c)
 {
-	ssize_t n = recv(c->fd, c->in + c->inlen, PROTO_MAX_MSG - c->inlen, MSG_DONTWAIT);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { c->in + c->inlen, PROTO_MAX_MSG - c->inlen };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	size_t off = 0;
+
+	/* Descriptors (a PROTO_UFFD's): at most two wait for their message;
+	 * any more, or a truncated set, is a violation. */
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k = cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+				   ? (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->nfds < 2)
+				c->fds[c->nfds++] = fd;
+			else
+				close(fd), mh.msg_flags |= MSG_CTRUNC;
+		}
+	}
+	if (n > 0 && (mh.msg_flags & MSG_CTRUNC)) {
+		queue_error(c, 0, 0, EBADF, NULL, "too many descriptors sent");
+		c->closing = true;
+		return;
+	}
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -679,6 +804,8 @@ static void accept_client(struct pserver *s)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->s = s;
+	c->number = ++s->connections;
+	c->active_ms = alloc_now_ms();
 	c->in = malloc(PROTO_MAX_MSG);
 	s->nclients++;
 	if (!c->in) {
@@ -832,8 +959,9 @@ int pserver_port(const struct pserver *s)
 
 int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 {
-	struct pollfd pfd[PSERVER_MAX_CLIENTS + 2];
-	struct client *who[PSERVER_MAX_CLIENTS + 2];
+	struct pollfd pfd[2 * PSERVER_MAX_CLIENTS + 2];
+	struct client *who[2 * PSERVER_MAX_CLIENTS + 2];
+	struct region *whose[2 * PSERVER_MAX_CLIENTS + 2];
 
 	for (;;) {
 		nfds_t n = 0;
@@ -846,14 +974,29 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 
 			if (c->fd < 0)
 				continue;
-			if (!c->closing && c->outlen < OUT_HIGH)
+			if (!c->closing && c->outlen < OUT_HIGH && !alloc_suspended(c))
 				ev |= POLLIN;
 			if (c->outlen)
 				ev |= POLLOUT;
 			who[n] = c;
+			whose[n] = NULL;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+			/* One handed-over region per client is polled (the
+			 * client has one vCPU faulting at a time). */
+			for (size_t k = 0; k < PSERVER_MAX_REGIONS; k++) {
+				struct region *r = &c->regions[k];
+
+				if (r->id && r->ho && handover_uffd(r->ho) >= 0 && !c->closing &&
+				    c->outlen < OUT_HIGH) {
+					who[n] = c;
+					whose[n] = r;
+					pfd[n++] = (struct pollfd){ .fd = handover_uffd(r->ho),
+								    .events = POLLIN };
+					break;
+				}
+			}
 		}
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, alloc_tick(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -866,6 +1009,19 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 		for (nfds_t i = 2; i < n; i++) {
 			struct client *c = who[i];
 
+			if (whose[i]) {
+				/* Its client's entry came first: still open? */
+				if (c->fd < 0 || !whose[i]->ho || handover_uffd(whose[i]->ho) != pfd[i].fd)
+					continue;
+				if ((pfd[i].revents & POLLIN) && !c->closing &&
+				    handover_serve(c, whose[i], whose[i]->ho) != 0)
+					c->closing = true;
+				if (c->outlen && !flush(c))
+					client_close(s, c);
+				else if (c->closing && !c->outlen)
+					client_close(s, c);
+				continue;
+			}
 			if (c->fd != pfd[i].fd)
 				continue; /* closed and reused during this round */
 			if (pfd[i].revents & POLLIN)

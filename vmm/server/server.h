@@ -23,12 +23,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #define PSERVER_MAX_CLIENTS 64
 #define PSERVER_MAX_REGIONS 8   /* per client */
 #define PSERVER_MAX_UIDS 8
+
+/* How the frame budget is shared (vmm/server/alloc.c). */
+enum pserver_alloc {
+	PSERVER_FIXED,  /* fixed partitions, granted at registration */
+	PSERVER_GLOBAL, /* global replacement: one CLOCK over every client's pages */
+	PSERVER_PFF,    /* global, and load control by page-fault frequency */
+};
 
 struct pserver_config {
 	uint32_t frames;            /* the budget shared by every client */
@@ -40,6 +48,12 @@ struct pserver_config {
 	bool verbose;               /* one line on stderr per connect and disconnect */
 	const char *inject;         /* --inject SPEC (store_inject.h), checked by the
 				       caller: each region's store fails as it says */
+	enum pserver_alloc alloc;
+	uint32_t pff_high;          /* pff: faults/s above which a client thrashes */
+	uint32_t quantum_ms;        /* pff: the longest suspension (below the clients' timeout) */
+	uint32_t period_ms;         /* pff and series: the measuring period */
+	FILE *series;               /* per period and client: time, client, faults/s,
+				       suspended; or NULL */
 };
 
 struct pserver;
