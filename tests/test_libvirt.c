@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pflab's guest as a libvirt domain (vmm/libvirt/pvirt.h, docs/libvirt.md):
+ * the domain XML, golden and refused; validated by libvirt's own schema
+ * (virt-xml-validate); started in libvirt's test driver (test:///default,
+ * no daemon, its state lives in the connection) and read back; the balloon
+ * sweep against the test driver's canned memory stats; `pflab libvirt` and
+ * `pflab fleet` end to end on the test driver. Where a real libvirtd can be
+ * started, the guest is booted through qemu:///system and its console and
+ * plugin results read; elsewhere that test skips, saying why.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plugin_results.h"
+#include "pvirt.h"
+#include "test.h"
+
+/* An absolute path under the scratch directory (libvirt resolves nothing). */
+static const char *abs_scratch(const char *name)
+{
+	static char buf[PATH_MAX + 64];
+	char dir[PATH_MAX];
+
+	if (!realpath(scratch_dir(), dir))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	return buf;
+}
+
+static const char golden_xml[] =
+	"<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+	"  <name>pflab-t1</name>\n"
+	"  <memory unit='KiB'>1179648</memory>\n"
+	"  <currentMemory unit='KiB'>1179648</currentMemory>\n"
+	"  <vcpu>1</vcpu>\n"
+	"  <os>\n"
+	"    <type arch='x86_64' machine='microvm'>hvm</type>\n"
+	"    <kernel>/opt/lab/guest &amp; co.elf</kernel>\n"
+	"    <initrd>/opt/lab/trace.bin</initrd>\n"
+	"    <cmdline>workload=trace pages=8 note=&lt;&apos;&quot;&gt;</cmdline>\n"
+	"  </os>\n"
+	"  <on_poweroff>destroy</on_poweroff>\n"
+	"  <on_reboot>destroy</on_reboot>\n"
+	"  <on_crash>destroy</on_crash>\n"
+	"  <devices>\n"
+	"    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+	"    <serial type='file'>\n"
+	"      <source path='/tmp/console.log'/>\n"
+	"      <target port='0'/>\n"
+	"    </serial>\n"
+	"    <controller type='usb' model='none'/>\n"
+	"    <memballoon model='none'/>\n"
+	"  </devices>\n"
+	"  <qemu:commandline>\n"
+	"    <qemu:arg value='-plugin'/>\n"
+	"    <qemu:arg value='/opt/lab/libpflab,,qemu.so,policy=fifo,frames=4,results=/tmp/r,,1'/>\n"
+	"    <qemu:arg value='-device'/>\n"
+	"    <qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>\n"
+	"  </qemu:commandline>\n"
+	"</domain>\n";
+
+static struct pvirt_config golden_config(void)
+{
+	return (struct pvirt_config){
+		.name = "pflab-t1", .kernel = "/opt/lab/guest & co.elf",
+		.initrd = "/opt/lab/trace.bin", .cmdline = "workload=trace pages=8 note=<'\">",
+		.memory_kib = 1179648, .vcpus = 1, .accel = PVIRT_TCG, .machine = "microvm",
+		.emulator = "/usr/bin/qemu-system-x86_64", .plugin = "/opt/lab/libpflab,qemu.so",
+		.plugin_args = { "policy=fifo", "frames=4", "results=/tmp/r,1" }, .nplugin_args = 3,
+		.serial_log = "/tmp/console.log", .debug_exit = true,
+	};
+}
+
+static void test_xml_golden(void)
+{
+	struct pvirt_config c = golden_config();
+	char err[300] = "", *xml;
+
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml(&c, &xml, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(xml, golden_xml);
+	if (strcmp(xml, golden_xml))
+		printf("\n--- got:\n%s", xml);
+	free(xml);
+}
+
+/* KVM, a Linux guest on q35 with a balloon, no plugin and no debug exit. */
+static void test_xml_balloon_kvm(void)
+{
+	struct pvirt_config c = {
+		.name = "linux", .kernel = "/boot/vmlinuz", .memory_kib = 524288,
+		.current_kib = 262144, .vcpus = 2, .accel = PVIRT_KVM, .machine = "q35",
+		.balloon = true,
+	};
+	char err[300] = "", *xml;
+
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml(&c, &xml, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type='kvm' "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<currentMemory unit='KiB'>262144</currentMemory>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<vcpu>2</vcpu>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "machine='q35'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<memballoon model='virtio'>\n      <stats period='1'/>"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "qemu:commandline"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "controller type='usb'"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "<serial"));
+	free(xml);
+}
+
+static void test_xml_refused(void)
+{
+	static const struct { int field; const char *why; } bad[] = {
+		{ 0, "domain name 'bad name'" },
+		{ 1, "kernel 'rel/guest.elf': an absolute path is needed" },
+		{ 2, "memory: 1 KiB to 1 PiB" },
+		{ 3, "current memory above the domain's memory" },
+		{ 4, "vcpus: 1 to 64" },
+		{ 5, "a virtio balloon needs a PCI bus" },
+		{ 6, "plugin argument 'policy': expected key=value" },
+		{ 7, "plugin arguments without a plugin" },
+		{ 8, "a control character cannot go into XML" },
+		{ 9, "a machine type is needed" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pvirt_config c = golden_config();
+		char err[300] = "", *xml = (char *)"untouched";
+
+		switch (bad[i].field) {
+		case 0: c.name = "bad name"; break;
+		case 1: c.kernel = "rel/guest.elf"; break;
+		case 2: c.memory_kib = 0; break;
+		case 3: c.current_kib = c.memory_kib + 1; break;
+		case 4: c.vcpus = 65; break;
+		case 5: c.balloon = true; break;
+		case 6: c.plugin_args[0] = "policy"; break;
+		case 7: c.plugin = NULL; break;
+		case 8: c.cmdline = "a\nb"; break;
+		case 9: c.machine = ""; break;
+		}
+		CU_ASSERT_EQUAL(pvirt_xml(&c, &xml, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NULL(xml);
+		if (!strstr(err, bad[i].why)) {
+			printf("\ncase %zu: '%s' lacks '%s'\n", i, err, bad[i].why);
+			CU_FAIL("wrong reason");
+		}
+	}
+}
+
+static bool have_validator(void)
+{
+	struct cmd_result r = run_shell("command -v virt-xml-validate");
+	bool ok = r.status == 0;
+
+	cmd_result_free(&r);
+	if (!ok)
+		test_skip("virt-xml-validate not installed (libvirt-clients)");
+	return ok;
+}
+
+/* libvirt's own schema accepts the definition, and refuses a broken one. */
+static void test_xml_validates(void)
+{
+	struct pvirt_config c = golden_config();
+	char err[600] = "", path[PATH_MAX + 64];
+	struct cmd_result r;
+
+	if (!have_validator())
+		return;
+	snprintf(path, sizeof(path), "%s", abs_scratch("golden.xml"));
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml_write(&c, path, err, sizeof(err)), 0);
+	r = run_shell("virt-xml-validate '%s' domain", path);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "validates"));
+	cmd_result_free(&r);
+	/* The same with the balloon on q35: validates too. */
+	c.machine = "q35";
+	c.balloon = true;
+	c.accel = PVIRT_KVM;
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml_write(&c, path, err, sizeof(err)), 0);
+	r = run_shell("virt-xml-validate '%s' domain", path);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	/* The validator can fail: an action libvirt does not know does not validate. */
+	r = run_shell("sed -i 's/<on_crash>destroy/<on_crash>explode/' '%s' && "
+		      "virt-xml-validate '%s' domain", path, path);
+	CU_ASSERT_NOT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+}
+
+/* ------------------------------------------------------------ test driver */
+
+static void test_test_driver_start(void)
+{
+	struct pvirt_config c = golden_config();
+	struct pvirt *v;
+	struct pvirt_dom *d;
+	char err[600] = "", *xml, *back;
+	const char *state;
+	int st = -1, reason;
+
+	c.name = "pflab-started";
+	c.memory_kib = 262144;
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml(&c, &xml, err, sizeof(err)), 0);
+	v = pvirt_open("test:///default", err, sizeof(err));
+	if (!v)
+		printf("\n%s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_STRING_EQUAL(pvirt_driver(v), "TEST");
+	CU_ASSERT(pvirt_runs_nothing(v));
+	d = pvirt_start(v, xml, err, sizeof(err));
+	free(xml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_STRING_EQUAL(pvirt_dom_name(d), "pflab-started");
+	state = pvirt_state(d, &st, &reason, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state);
+	CU_ASSERT_STRING_EQUAL(state, "running");
+	CU_ASSERT(!pvirt_state_ended(st));
+	/* What libvirt holds is what was defined (the test driver keeps no
+	 * <qemu:commandline>: it is the QEMU driver's namespace). */
+	back = pvirt_dom_xml(d, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	CU_ASSERT_PTR_NOT_NULL(strstr(back, "<kernel>/opt/lab/guest &amp; co.elf</kernel>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(back, "<initrd>/opt/lab/trace.bin</initrd>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(back, "machine='microvm'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(back, "<memory unit='KiB'>262144</memory>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(back, "<source path='/tmp/console.log'/>"));
+	free(back);
+	/* The same name again is refused while it runs, with libvirt's reason. */
+	CU_ASSERT_EQUAL(pvirt_wait_end(d, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pvirt_destroy(d, err, sizeof(err)), 0);
+	/* A transient domain, destroyed, is gone: that is an end. */
+	CU_ASSERT_EQUAL(pvirt_wait_end(d, 0, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(pvirt_destroy(d, err, sizeof(err)), 0);
+	pvirt_dom_free(d);
+	d = pvirt_lookup(v, "pflab-started", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(d);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "domain 'pflab-started'"));
+	pvirt_dom_free(d);
+	/* A definition libvirt refuses comes back with its reason. */
+	CU_ASSERT_PTR_NULL(pvirt_start(v, "<domain type='qemu'><name>x</name></domain>", err,
+				       sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot start the domain: "));
+	pvirt_close(v);
+	CU_ASSERT_PTR_NULL(pvirt_open("nosuchdriver:///x", err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot connect to nosuchdriver:///x: "));
+}
+
+/* ------------------------------------------------------------ balloon */
+
+static void test_sweep_sizes(void)
+{
+	uint64_t s[5];
+	char err[200];
+
+	CU_ASSERT_EQUAL_FATAL(pvirt_sweep_sizes(2000, 1000, 5, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(s[0], 2000);
+	CU_ASSERT_EQUAL(s[1], 1750);
+	CU_ASSERT_EQUAL(s[2], 1500);
+	CU_ASSERT_EQUAL(s[3], 1250);
+	CU_ASSERT_EQUAL(s[4], 1000);
+	/* Uneven: rounded toward the first size; both ends exact. */
+	CU_ASSERT_EQUAL_FATAL(pvirt_sweep_sizes(10, 1, 4, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(s[0], 10);
+	CU_ASSERT_EQUAL(s[1], 7);
+	CU_ASSERT_EQUAL(s[2], 4);
+	CU_ASSERT_EQUAL(s[3], 1);
+	/* Upward. */
+	CU_ASSERT_EQUAL_FATAL(pvirt_sweep_sizes(1, 10, 4, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(s[1], 4);
+	CU_ASSERT_EQUAL(s[3], 10);
+	/* Near the top of the range, no overflow. */
+	CU_ASSERT_EQUAL_FATAL(pvirt_sweep_sizes(UINT64_MAX, 1, 3, s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(s[1], UINT64_MAX - (UINT64_MAX - 1) / 2);
+	CU_ASSERT_EQUAL(s[2], 1);
+	CU_ASSERT_EQUAL(pvirt_sweep_sizes(10, 1, 1, s, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(pvirt_sweep_sizes(0, 1, 2, s, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(pvirt_sweep_sizes(1, 0, 2, s, err, sizeof(err)), -1);
+}
+
+/*
+ * The test driver's domain "test" (8 GiB at most, 2 GiB now) answers
+ * virDomainMemoryStats with canned counters: the balloon at the size last
+ * set, half of it unused, no fault and no swap. Every step reads them back.
+ */
+static void test_balloon_test_driver(void)
+{
+	uint64_t sizes[5];
+	struct pvirt_memstats m;
+	struct pvirt *v;
+	struct pvirt_dom *d;
+	char err[600] = "";
+
+	v = pvirt_open("test:///default", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	d = pvirt_lookup(v, "test", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL_FATAL(pvirt_sweep_sizes(2097152, 1048576, 5, sizes, err, sizeof(err)), 0);
+	for (size_t i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL_FATAL(pvirt_balloon_step(d, sizes[i], 0, &m, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(m.have, (1u << PVIRT_NSTATS) - 1);
+		CU_ASSERT_EQUAL(m.v[PVIRT_ACTUAL], sizes[i]);
+		CU_ASSERT_EQUAL(m.v[PVIRT_UNUSED], sizes[i] / 2);
+		CU_ASSERT_EQUAL(m.v[PVIRT_AVAILABLE], sizes[i]);
+		CU_ASSERT_EQUAL(m.v[PVIRT_MAJOR_FAULT], 0);
+		CU_ASSERT_EQUAL(m.v[PVIRT_MINOR_FAULT], 0);
+		CU_ASSERT_EQUAL(m.v[PVIRT_SWAP_IN], 0);
+		CU_ASSERT_EQUAL(m.v[PVIRT_SWAP_OUT], 0);
+	}
+	/* Above the domain's maximum: refused, with libvirt's reason. */
+	CU_ASSERT_EQUAL(pvirt_balloon_step(d, 9000000, 0, &m, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "set memory to 9000000 KiB: "));
+	CU_ASSERT_STRING_EQUAL(pvirt_stat_name(PVIRT_MAJOR_FAULT), "major_fault");
+	CU_ASSERT_STRING_EQUAL(pvirt_stat_name(PVIRT_SWAP_OUT), "swap_out_kib");
+	pvirt_dom_free(d);
+	pvirt_close(v);
+}
+
+/* ------------------------------------------------------------ the command */
+
+static void test_cli_xml(void)
+{
+	char guest[PATH_MAX], plugin[PATH_MAX], out[PATH_MAX + 64], want[3 * PATH_MAX];
+	struct cmd_result r;
+	char *text;
+
+	snprintf(out, sizeof(out), "%s", abs_scratch("cli.xml"));
+	snprintf(want, sizeof(want), "%s/guest/pflab-guest.elf", build_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(want, guest));
+	snprintf(want, sizeof(want), "%s/libpflab-qemu.so", build_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(want, plugin));
+	r = run_pflab("libvirt xml --out '%s' --name g1 --cmdline 'workload=scan pages=64' "
+		      "--serial /tmp/s.log --plugin-arg policy=lru --plugin-arg frames=8", out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	cmd_result_free(&r);
+	snprintf(want, sizeof(want),
+		 "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+		 "  <name>g1</name>\n"
+		 "  <memory unit='KiB'>1179648</memory>\n"
+		 "  <currentMemory unit='KiB'>1179648</currentMemory>\n"
+		 "  <vcpu>1</vcpu>\n"
+		 "  <os>\n"
+		 "    <type arch='x86_64' machine='microvm'>hvm</type>\n"
+		 "    <kernel>%s</kernel>\n"
+		 "    <cmdline>workload=scan pages=64</cmdline>\n"
+		 "  </os>\n"
+		 "  <on_poweroff>destroy</on_poweroff>\n"
+		 "  <on_reboot>destroy</on_reboot>\n"
+		 "  <on_crash>destroy</on_crash>\n"
+		 "  <devices>\n"
+		 "    <serial type='file'>\n"
+		 "      <source path='/tmp/s.log'/>\n"
+		 "      <target port='0'/>\n"
+		 "    </serial>\n"
+		 "    <controller type='usb' model='none'/>\n"
+		 "    <memballoon model='none'/>\n"
+		 "  </devices>\n"
+		 "  <qemu:commandline>\n"
+		 "    <qemu:arg value='-plugin'/>\n"
+		 "    <qemu:arg value='%s,policy=lru,frames=8'/>\n"
+		 "    <qemu:arg value='-device'/>\n"
+		 "    <qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>\n"
+		 "  </qemu:commandline>\n"
+		 "</domain>\n",
+		 guest, plugin);
+	text = NULL;
+	{
+		FILE *f = fopen(out, "r");
+		static char buf[8192];
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		text = buf;
+	}
+	CU_ASSERT_STRING_EQUAL(text, want);
+	/* Refused before anything is written: the old file stays, no temporary file. */
+	r = run_pflab("libvirt xml --out '%s' --plugin-arg policy=nosuch --plugin-arg frames=8", out);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: --plugin-arg: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "nosuch"));
+	cmd_result_free(&r);
+	r = run_shell("cmp -s '%s' - <<'EOF'\n%sEOF\nls '%s' | wc -l", out, want,
+		      abs_scratch(""));
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	{
+		static const char *const bad[][2] = {
+			{ "libvirt", "give xml, run or balloon" },
+			{ "libvirt frob", "unknown subcommand 'frob'" },
+			{ "libvirt xml --accel hvf", "--accel hvf: expected tcg or kvm" },
+			{ "libvirt xml --kernel /nonexistent/k", "--kernel /nonexistent/k: " },
+			{ "libvirt xml --plugin /x.so", "--plugin without --plugin-arg" },
+			{ "libvirt xml --balloon", "a virtio balloon needs a PCI bus" },
+			{ "libvirt xml --serial rel.log", "--serial rel.log: an absolute path" },
+			{ "libvirt xml --connect test:///default", "--connect is for run and balloon" },
+			{ "libvirt xml --vcpus 0", "--vcpus: " },
+			{ "libvirt xml --out /nonexistent/d.xml", "--out /nonexistent/d.xml: " },
+			{ "libvirt run", "run needs --connect URI" },
+			{ "libvirt balloon --connect test:///default --domain test --from 2",
+			  "balloon needs --domain, --from, --to and --steps" },
+			{ "libvirt balloon --connect test:///default --domain test --from 2 --to 1 "
+			  "--steps 1", "--steps: " },
+			{ "libvirt balloon --connect test:///default --domain test --from 2 --to 1 "
+			  "--steps 2 --kernel /k", "--kernel: not an option of balloon" },
+			{ "libvirt balloon --connect test:///default --domain nosuch --from 2 --to 1 "
+			  "--steps 2", "domain 'nosuch': " },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = run_pflab("%s", bad[i][0]);
+			if (r.status != 2 || !strstr(r.err, bad[i][1]) ||
+			    strncmp(r.err, "pflab libvirt: ", 15) || strchr(r.err, '\n') !=
+			    r.err + strlen(r.err) - 1) {
+				printf("\n'%s': status %d, stderr '%s'\n", bad[i][0], r.status, r.err);
+				CU_FAIL("not refused with one line");
+			}
+			cmd_result_free(&r);
+		}
+	}
+	r = run_pflab("libvirt --help");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: pflab libvirt xml"));
+	cmd_result_free(&r);
+}
+
+static void test_cli_run_and_balloon(void)
+{
+	struct cmd_result r;
+
+	r = run_pflab("libvirt run --connect test:///default --name t-run");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out,
+			       "domain t-run: started on test:///default (TEST driver), running\n"
+			       "domain t-run: the TEST driver runs no guest: destroyed, nothing "
+			       "to wait for\n");
+	cmd_result_free(&r);
+	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
+		      "--to 1048576 --steps 3 --csv");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out,
+			       "step,memory_kib,actual_kib,unused_kib,available_kib,major_fault,"
+			       "minor_fault,swap_in_kib,swap_out_kib\n"
+			       "0,2097152,2097152,1048576,2097152,0,0,0,0\n"
+			       "1,1572864,1572864,786432,1572864,0,0,0,0\n"
+			       "2,1048576,1048576,524288,1048576,0,0,0,0\n");
+	cmd_result_free(&r);
+	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
+		      "--to 1048576 --steps 2 --json");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out,
+			       "{\"domain\": \"test\", \"steps\": [\n"
+			       "    {\"step\": 0, \"memory_kib\": 2097152, \"actual_kib\": 2097152, "
+			       "\"unused_kib\": 1048576, \"available_kib\": 2097152, "
+			       "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
+			       "\"swap_out_kib\": 0},\n"
+			       "    {\"step\": 1, \"memory_kib\": 1048576, \"actual_kib\": 1048576, "
+			       "\"unused_kib\": 524288, \"available_kib\": 1048576, "
+			       "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
+			       "\"swap_out_kib\": 0}\n"
+			       "  ]}\n");
+	cmd_result_free(&r);
+	/* A size libvirt refuses fails the sweep at that step, with its reason. */
+	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
+		      "--to 9000000 --steps 2 --csv");
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: step 1: domain 'test': set memory "
+					     "to 9000000 KiB: "));
+	cmd_result_free(&r);
+}
+
+static CU_TestInfo libvirt_tests[] = {
+	{ "the domain XML, golden", test_xml_golden },
+	{ "the domain XML: KVM, q35, a balloon", test_xml_balloon_kvm },
+	{ "the domain XML: bad configs refused", test_xml_refused },
+	{ "virt-xml-validate accepts it", test_xml_validates },
+	{ "started in the test driver, read back", test_test_driver_start },
+	{ "balloon sweep sizes", test_sweep_sizes },
+	{ "balloon against the test driver's stats", test_balloon_test_driver },
+	{ "pflab libvirt xml, refusals", test_cli_xml },
+	{ "pflab libvirt run and balloon on the test driver", test_cli_run_and_balloon },
+	CU_TEST_INFO_NULL,
+};
+TEST_SUITE("libvirt", libvirt_tests);
