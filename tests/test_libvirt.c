@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -478,6 +480,209 @@ static void test_cli_run_and_balloon(void)
 	cmd_result_free(&r);
 }
 
+/* ------------------------------------------------------------ a real libvirtd */
+
+/*
+ * qemu:///system: a libvirtd already running is used and left alone; else,
+ * as root with libvirt-daemon-system and qemu-system-x86 installed, the
+ * test starts virtlogd and libvirtd itself (each with an idle timeout, in
+ * case the test dies), and stops them by their pid files at the end.
+ * Anything missing: skipped, saying what. PFLAB_NO_LIBVIRTD=1 skips it too.
+ */
+struct daemons {
+	char dir[64];            /* the pid files */
+	bool started;
+};
+
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+static void stop_daemon(const struct daemons *dm, const char *name)
+{
+	char path[128];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", dm->dir, name);
+	pid = read_pid(path);
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	/* A bound, not a timing assertion: then it is killed. */
+	for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	if (kill(pid, 0) == 0)
+		kill(pid, SIGKILL);
+}
+
+static void stop_daemons(struct daemons *dm)
+{
+	if (!dm->started)
+		return;
+	stop_daemon(dm, "libvirtd");
+	stop_daemon(dm, "virtlogd");
+	dm->started = false;
+}
+
+static struct pvirt *system_libvirt(struct daemons *dm)
+{
+	struct pvirt *v;
+	struct cmd_result r;
+	char err[600];
+
+	if (getenv("PFLAB_NO_LIBVIRTD") && *getenv("PFLAB_NO_LIBVIRTD")) {
+		test_skip("PFLAB_NO_LIBVIRTD is set: no boot through qemu:///system");
+		return NULL;
+	}
+	r = run_shell("command -v qemu-system-x86_64");
+	if (r.status != 0) {
+		cmd_result_free(&r);
+		test_skip("qemu-system-x86_64 not installed (qemu-system-x86)");
+		return NULL;
+	}
+	cmd_result_free(&r);
+	v = pvirt_open("qemu:///system", err, sizeof(err));
+	if (v)
+		return v; /* someone's libvirtd: used, not stopped */
+	if (geteuid() != 0) {
+		test_skip("no libvirtd running, and not root to start one");
+		return NULL;
+	}
+	if (access("/usr/sbin/libvirtd", X_OK) != 0 || access("/usr/sbin/virtlogd", X_OK) != 0) {
+		test_skip("no libvirtd running and none installed (libvirt-daemon-system, "
+			  "libvirt-daemon-driver-qemu)");
+		return NULL;
+	}
+	snprintf(dm->dir, sizeof(dm->dir), "/tmp/pflab-libvirtd-XXXXXX");
+	if (!mkdtemp(dm->dir)) {
+		test_skip("mkdtemp: %s", strerror(errno));
+		return NULL;
+	}
+	dm->started = true;
+	r = run_shell("/usr/sbin/virtlogd -d -t 120 -p '%s/virtlogd.pid' && "
+		      "/usr/sbin/libvirtd -d -t 120 -p '%s/libvirtd.pid'", dm->dir, dm->dir);
+	cmd_result_free(&r);
+	/* libvirtd answers once it has probed QEMU: wait for it, bounded. */
+	for (int i = 0; i < 600 && !v; i++) {
+		v = pvirt_open("qemu:///system", err, sizeof(err));
+		if (!v)
+			nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	}
+	if (!v) {
+		stop_daemons(dm);
+		test_skip("libvirtd did not start: %s", err);
+	}
+	return v;
+}
+
+/* The whole file into a string ("" if it cannot be read). */
+static char *slurp_file(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * pflab's guest booted through a real libvirtd, under TCG with the plugin
+ * in system mode: the domain ends by itself, its console's first line is
+ * the guest's boot line, and the plugin's results file is complete, with
+ * FIFO's faults at least the distinct pages and at most the references.
+ */
+static void test_system_boot(void)
+{
+	struct daemons dm = { .started = false };
+	struct pvirt_config c = {
+		.name = "pflab-test-boot", .memory_kib = 1179648, .vcpus = 1,
+		.accel = PVIRT_TCG, .machine = "microvm", .debug_exit = true,
+		.plugin_args = { "policy=fifo", "frames=4", NULL }, .nplugin_args = 3,
+	};
+	char dir[64] = "/tmp/pflab-libvirt-XXXXXX", guest[PATH_MAX], plugin[PATH_MAX];
+	char path[PATH_MAX], console[128], results[160], rarg[200], err[600] = "", *xml;
+	struct plugin_results res;
+	struct pvirt *v;
+	struct pvirt_dom *d;
+	int ended, lock;
+
+	/* Two test runs at once (make check beside make check SAN=1) take turns:
+	 * one must not stop the daemon the other is using. */
+	lock = open("/tmp/pflab-libvirtd.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	v = system_libvirt(&dm);
+	if (!v) {
+		if (lock >= 0)
+			close(lock);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/guest/pflab-guest.elf", build_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, guest));
+	snprintf(path, sizeof(path), "%s/libpflab-qemu.so", build_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, plugin));
+	/* QEMU runs as libvirt's qemu user: it writes into a directory open to it. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	chmod(dir, 0777);
+	snprintf(console, sizeof(console), "%s/console.log", dir);
+	snprintf(results, sizeof(results), "%s/results", dir);
+	snprintf(rarg, sizeof(rarg), "results=%s", results);
+	c.kernel = guest;
+	c.plugin = plugin;
+	c.plugin_args[2] = rarg;
+	c.serial_log = console;
+	CU_ASSERT_EQUAL_FATAL(pvirt_xml(&c, &xml, err, sizeof(err)), 0);
+	d = pvirt_start(v, xml, err, sizeof(err));
+	free(xml);
+	if (!d)
+		printf("\n%s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(d);
+	if (d) {
+		CU_ASSERT_STRING_EQUAL(pvirt_driver(v), "QEMU");
+		CU_ASSERT(!pvirt_runs_nothing(v));
+		ended = pvirt_wait_end(d, 120ull * 1000000000, err, sizeof(err));
+		CU_ASSERT_EQUAL(ended, 1);
+		if (ended != 1)
+			pvirt_destroy(d, err, sizeof(err));
+		pvirt_dom_free(d);
+		CU_ASSERT_EQUAL(strncmp(slurp_file(console), "pflab guest: long mode, entering ring 3\n",
+					40), 0);
+		xml = slurp_file(results);
+		if (plugin_results_parse(xml, strlen(xml), &res, err, sizeof(err)) != 0) {
+			printf("\nresults: %s\n", err);
+			CU_FAIL("no complete results file");
+		} else {
+			CU_ASSERT(res.refs > 0);
+			CU_ASSERT_EQUAL_FATAL(res.nruns, 1);
+			CU_ASSERT_STRING_EQUAL(res.runs[0].policy->name, "fifo");
+			CU_ASSERT_EQUAL(res.runs[0].frames, 4);
+			CU_ASSERT(res.runs[0].st.faults >= res.pages);
+			CU_ASSERT(res.runs[0].st.faults <= res.refs);
+		}
+	}
+	pvirt_close(v);
+	stop_daemons(&dm);
+	{
+		struct cmd_result r = run_shell("rm -rf '%s' '%s'", dir, dm.dir[0] ? dm.dir : dir);
+
+		cmd_result_free(&r);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
 static CU_TestInfo libvirt_tests[] = {
 	{ "the domain XML, golden", test_xml_golden },
 	{ "the domain XML: KVM, q35, a balloon", test_xml_balloon_kvm },
@@ -488,6 +693,8 @@ static CU_TestInfo libvirt_tests[] = {
 	{ "balloon against the test driver's stats", test_balloon_test_driver },
 	{ "pflab libvirt xml, refusals", test_cli_xml },
 	{ "pflab libvirt run and balloon on the test driver", test_cli_run_and_balloon },
+	{ "the guest booted through qemu:///system, its console and plugin results read",
+	  test_system_boot },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("libvirt", libvirt_tests);
