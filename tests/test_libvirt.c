@@ -391,9 +391,20 @@ static void test_cli_xml(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: --plugin-arg: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "nosuch"));
 	cmd_result_free(&r);
-	r = run_shell("cmp -s '%s' - <<'EOF'\n%sEOF\nls '%s' | wc -l", out, want,
-		      abs_scratch(""));
-	CU_ASSERT_EQUAL(r.status, 0);
+	{
+		FILE *f = fopen(out, "r");
+		static char again[8192];
+		size_t n = f ? fread(again, 1, sizeof(again) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		again[n] = '\0';
+		CU_ASSERT_STRING_EQUAL(again, want);
+	}
+	r = run_shell("(ls -A '%s' | grep -c 'cli[.]xml')", abs_scratch(""));
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	if (strcmp(r.out, "1\n"))
+		printf("\n[%s] [%s]\n", r.out, r.err);
 	cmd_result_free(&r);
 	{
 		static const char *const bad[][2] = {
@@ -477,6 +488,175 @@ static void test_cli_run_and_balloon(void)
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: step 1: domain 'test': set memory "
 					     "to 9000000 KiB: "));
+	cmd_result_free(&r);
+}
+
+/* ------------------------------------------------------------ fleet */
+
+/*
+ * pflab fleet on the test driver: every guest scenario of kvm.scenario
+ * becomes a domain, started and read back as running, then skipped, saying
+ * so; the sim scenarios are skipped as such. The definitions and trace
+ * modules it kept are checked byte for byte where they matter.
+ */
+static void test_fleet_test_driver(void)
+{
+	const char *keep = abs_scratch("fleet");
+	char path[PATH_MAX + 128];
+	struct cmd_result r;
+	unsigned char mod[64];
+	FILE *f;
+	size_t n;
+	static const uint32_t want[12] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+
+	CU_ASSERT_EQUAL_FATAL(mkdir(keep, 0777), 0);
+	r = run_pflab("fleet --connect test:///default --scenarios tests/scenarios/kvm.scenario "
+		      "--keep '%s'", keep);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out,
+		"SKIP  kvm/belady-fifo-3: started as domain pflab-fleet-kvm-belady-fifo-3 (running); "
+		"the TEST driver runs no guest: nothing to check\n"
+		"SKIP  kvm/belady-fifo-4-uffd: started as domain pflab-fleet-kvm-belady-fifo-4-uffd "
+		"(running); the TEST driver runs no guest: nothing to check\n"
+		"SKIP  kvm/textbook-clock: started as domain pflab-fleet-kvm-textbook-clock (running); "
+		"the TEST driver runs no guest: nothing to check\n"
+		"SKIP  kvm/bad-guest-out-of-bounds: started as domain "
+		"pflab-fleet-kvm-bad-guest-out-of-bounds (running); the TEST driver runs no guest: "
+		"nothing to check\n"
+		"SKIP  kvm/bad-guest-undefined-opcode: started as domain "
+		"pflab-fleet-kvm-bad-guest-undefined-opcode (running); the TEST driver runs no guest: "
+		"nothing to check\n"
+		"SKIP  kvm/bad-guest-loops-forever: started as domain "
+		"pflab-fleet-kvm-bad-guest-loops-forever (running); the TEST driver runs no guest: "
+		"nothing to check\n"
+		"fleet: 0 passed, 0 failed, 6 skipped (6 scenarios on test:///default)\n");
+	cmd_result_free(&r);
+	/* The trace module: the scenario's 12 references, one 32-bit word each. */
+	snprintf(path, sizeof(path), "%s/pflab-fleet-kvm-belady-fifo-3.module", keep);
+	f = fopen(path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(mod, 1, sizeof(mod), f);
+	fclose(f);
+	CU_ASSERT_EQUAL(n, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(mod, want, sizeof(want)), 0);
+	/* The definition: the command line, the module, the plugin on the data region. */
+	snprintf(path, sizeof(path), "%s/pflab-fleet-kvm-belady-fifo-3.xml", keep);
+	{
+		const char *xml = NULL;
+		char *text;
+		size_t len;
+
+		f = fopen(path, "r");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		text = calloc(1, 8192);
+		len = fread(text, 1, 8191, f);
+		fclose(f);
+		xml = text;
+		CU_ASSERT(len > 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<cmdline>workload=trace pages=6</cmdline>"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, "/pflab-fleet-kvm-belady-fifo-3.module</initrd>"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, ",policy=fifo,frames=3,range=0x40000000-0x40006000,"
+					      "results="));
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<memory unit='KiB'>1114112</memory>"));
+		free(text);
+	}
+	if (have_validator()) {
+		r = run_shell("for f in '%s'/*.xml; do virt-xml-validate \"$f\" domain || exit 1; done",
+			      keep);
+		CU_ASSERT_EQUAL(r.status, 0);
+		cmd_result_free(&r);
+	}
+	/* The workload scenarios go by name, without a module; the plugin on the
+	 * guest's default data region (32768 pages). */
+	snprintf(path, sizeof(path), "%s/pflab-fleet-kvm-bad-guest-undefined-opcode.xml", keep);
+	r = run_shell("(grep -c 'workload=bad-ud</cmdline>' '%s'; "
+		      "grep -c 'policy=fifo,frames=3,range=0x40000000-0x48000000,' '%s'; "
+		      "ls '%s' | grep -c module)", path, path, keep);
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n1\n3\n");
+	cmd_result_free(&r);
+}
+
+static void test_fleet_refusals(void)
+{
+	struct cmd_result r;
+	const char *dir = abs_scratch("fleet-bad");
+	char path[PATH_MAX + 128];
+
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0777), 0);
+	/* A sim scenario is skipped; a guest scenario pflab cannot define fails, with the reason. */
+	snprintf(path, sizeof(path), "%s/t.txt", dir);
+	{
+		FILE *f = fopen(path, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("1\n2\n3\n", f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/a.scenario", dir);
+
+	{
+		FILE *f = fopen(path, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("refs: 1 2 3 1\nframes: 2\n\nscenario sim-one\npolicy: lru\nexpect faults: 4\n\n"
+		      "scenario a-trace-file\ncommand: run\ntrace: t.txt\nformat: txt\n"
+		      "policy: fifo\nexpect faults: 3\n\n"
+		      "scenario huge-page\ncommand: run\npolicy: fifo\nrefs: 1 9999999\n"
+		      "expect faults: 2\n", f);
+		fclose(f);
+	}
+	r = run_pflab("fleet --connect test:///default --scenarios '%s'", dir);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "SKIP  a/sim-one: a sim scenario: no guest to run"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FAIL  a/a-trace-file ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "): no domain: a trace file: only refs: and workload: "
+					     "go to a domain\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FAIL  a/huge-page ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "): no domain: refs: '9999999': "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "fleet: 0 passed, 2 failed, 1 skipped (3 scenarios "
+					     "on test:///default)\n"));
+	cmd_result_free(&r);
+	{
+		static const char *const bad[][2] = {
+			{ "fleet", "give --connect URI and --scenarios DIR" },
+			{ "fleet --connect test:///default", "give --connect URI and --scenarios DIR" },
+			{ "fleet --connect test:///default --scenarios /nonexistent",
+			  "/nonexistent: No such file" },
+			{ "fleet --connect test:///default --scenarios tests --timeout 0", "--timeout: " },
+			{ "fleet --connect test:///default --scenarios tests", "tests: no *.scenario" },
+			{ "fleet --connect test:///default --scenarios tests/scenarios --keep /nonexistent",
+			  "--keep /nonexistent: " },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = run_pflab("%s", bad[i][0]);
+			if (r.status != 2 || !strstr(r.err, bad[i][1])) {
+				printf("\n'%s': status %d, stderr '%s'\n", bad[i][0], r.status, r.err);
+				CU_FAIL("not refused");
+			}
+			cmd_result_free(&r);
+		}
+	}
+	/* A malformed scenario file: nothing runs, status 2, file:line. */
+
+	{
+		FILE *f = fopen(path, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("scenario x\nframes: many\n", f);
+		fclose(f);
+	}
+	r = run_pflab("fleet --connect test:///default --scenarios '%s'", dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "a.scenario:2: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab fleet: malformed scenarios (above): nothing "
+					     "was run"));
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	cmd_result_free(&r);
+	/* A URI libvirt cannot reach: a failure, with libvirt's reason. */
+	r = run_pflab("fleet --connect nosuchdriver:///x --scenarios tests/scenarios/kvm.scenario");
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab fleet: cannot connect to nosuchdriver:///x: "));
 	cmd_result_free(&r);
 }
 
@@ -672,6 +852,37 @@ static void test_system_boot(void)
 			CU_ASSERT(res.runs[0].st.faults <= res.refs);
 		}
 	}
+	/* pflab fleet through the same libvirtd: a guest scenario whose console
+	 * is checked (the boot line; the guest then ends by itself). */
+	{
+		char scn[128];
+		FILE *f;
+		struct cmd_result r;
+
+		snprintf(scn, sizeof(scn), "%s/boot.scenario", dir);
+		f = fopen(scn, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("command: run\nworkload: scan\n"
+		      "expect guest: pflab guest: long mode, entering ring 3\n", f);
+		fclose(f);
+		r = run_pflab("fleet --connect qemu:///system --scenarios '%s' --timeout 120", scn);
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_STRING_EQUAL(r.out, "PASS  boot/boot\n"
+				       "fleet: 1 passed, 0 failed, 0 skipped (1 scenarios on "
+				       "qemu:///system)\n");
+		cmd_result_free(&r);
+		/* ... and one whose console cannot match fails, showing the console. */
+		f = fopen(scn, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("command: run\nworkload: scan\nexpect guest: no such line\n", f);
+		fclose(f);
+		r = run_pflab("fleet --connect qemu:///system --scenarios '%s' --timeout 120", scn);
+		CU_ASSERT_EQUAL(r.status, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "the guest's console lacks the line 'no such "
+					      "line'\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "pflab guest: long mode, entering ring 3\n"));
+		cmd_result_free(&r);
+	}
 	pvirt_close(v);
 	stop_daemons(&dm);
 	{
@@ -693,6 +904,8 @@ static CU_TestInfo libvirt_tests[] = {
 	{ "balloon against the test driver's stats", test_balloon_test_driver },
 	{ "pflab libvirt xml, refusals", test_cli_xml },
 	{ "pflab libvirt run and balloon on the test driver", test_cli_run_and_balloon },
+	{ "pflab fleet on the test driver: a domain per guest scenario", test_fleet_test_driver },
+	{ "pflab fleet: refusals and failures", test_fleet_refusals },
 	{ "the guest booted through qemu:///system, its console and plugin results read",
 	  test_system_boot },
 	CU_TEST_INFO_NULL,
