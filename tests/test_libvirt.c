@@ -637,6 +637,36 @@ static void test_fleet_refusals(void)
 			cmd_result_free(&r);
 		}
 	}
+	/* Writes go into the module with bit 31 set; the file's order is kept. */
+	{
+		FILE *f = fopen(path, "w");
+		char kd[PATH_MAX + 200], mp[PATH_MAX + 300];
+		uint32_t words[4] = { 0 };
+		static const uint32_t want[3] = { 7, 0x80000002u, 0 };
+		size_t n;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("scenario w\ncommand: run\npolicy: lru\nframes: 2\nrefs: 7 2w 0\n"
+		      "expect faults: 3\n", f);
+		fclose(f);
+		snprintf(kd, sizeof(kd), "%s/keep", dir);
+		CU_ASSERT_EQUAL_FATAL(mkdir(kd, 0777), 0);
+		r = run_pflab("fleet --connect test:///default --scenarios '%s' --keep '%s'", path,
+			      kd);
+		CU_ASSERT_EQUAL(r.status, 0);
+		cmd_result_free(&r);
+		snprintf(mp, sizeof(mp), "%s/pflab-fleet-a-w.module", kd);
+		f = fopen(mp, "rb");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		n = fread(words, sizeof(words[0]), 4, f);
+		fclose(f);
+		CU_ASSERT_EQUAL(n, 3);
+		CU_ASSERT_EQUAL(memcmp(words, want, sizeof(want)), 0);
+		snprintf(mp, sizeof(mp), "%s/pflab-fleet-a-w.xml", kd);
+		r = run_shell("grep -c 'workload=trace pages=8</cmdline>' '%s'", mp);
+		CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+		cmd_result_free(&r);
+	}
 	/* A malformed scenario file: nothing runs, status 2, file:line. */
 
 	{
