@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "plugin_results.h"
-#include "pvirt.h"
+#include "pvirt_internal.h"
 #include "test.h"
 
 /* An absolute path under the scratch directory (libvirt resolves nothing). */
@@ -323,6 +323,37 @@ static void test_balloon_test_driver(void)
 	CU_ASSERT_STRING_EQUAL(pvirt_stat_name(PVIRT_SWAP_OUT), "swap_out_kib");
 	pvirt_dom_free(d);
 	pvirt_close(v);
+}
+
+/* Each of libvirt's tags lands in its own column; tags pflab does not show are
+ * left out; a stat the guest does not report is marked absent. */
+static void test_memstats_decode(void)
+{
+	virDomainMemoryStatStruct raw[] = {
+		{ VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 7 }, { VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 6 },
+		{ VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT, 5 }, { VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT, 4 },
+		{ VIR_DOMAIN_MEMORY_STAT_RSS, 99 }, { VIR_DOMAIN_MEMORY_STAT_AVAILABLE, 3 },
+		{ VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 1 },
+	};
+	struct pvirt_memstats m;
+
+	pvirt_memstats_decode(raw, 7, &m);
+	CU_ASSERT_EQUAL(m.have, (1u << PVIRT_NSTATS) - 1 - (1u << PVIRT_UNUSED));
+	CU_ASSERT_EQUAL(m.v[PVIRT_ACTUAL], 1);
+	CU_ASSERT_EQUAL(m.v[PVIRT_UNUSED], 0);
+	CU_ASSERT_EQUAL(m.v[PVIRT_AVAILABLE], 3);
+	CU_ASSERT_EQUAL(m.v[PVIRT_MAJOR_FAULT], 4);
+	CU_ASSERT_EQUAL(m.v[PVIRT_MINOR_FAULT], 5);
+	CU_ASSERT_EQUAL(m.v[PVIRT_SWAP_IN], 6);
+	CU_ASSERT_EQUAL(m.v[PVIRT_SWAP_OUT], 7);
+	pvirt_memstats_decode(raw, 0, &m);
+	CU_ASSERT_EQUAL(m.have, 0);
+	/* Ended: shut off or crashed; not running, paused or shutting down. */
+	CU_ASSERT(pvirt_state_ended(VIR_DOMAIN_SHUTOFF));
+	CU_ASSERT(pvirt_state_ended(VIR_DOMAIN_CRASHED));
+	CU_ASSERT(!pvirt_state_ended(VIR_DOMAIN_RUNNING));
+	CU_ASSERT(!pvirt_state_ended(VIR_DOMAIN_PAUSED));
+	CU_ASSERT(!pvirt_state_ended(VIR_DOMAIN_SHUTDOWN));
 }
 
 /* ------------------------------------------------------------ the command */
@@ -932,6 +963,7 @@ static CU_TestInfo libvirt_tests[] = {
 	{ "started in the test driver, read back", test_test_driver_start },
 	{ "balloon sweep sizes", test_sweep_sizes },
 	{ "balloon against the test driver's stats", test_balloon_test_driver },
+	{ "memory stats decoded by tag; which states are an end", test_memstats_decode },
 	{ "pflab libvirt xml, refusals", test_cli_xml },
 	{ "pflab libvirt run and balloon on the test driver", test_cli_run_and_balloon },
 	{ "pflab fleet on the test driver: a domain per guest scenario", test_fleet_test_driver },

@@ -34,23 +34,30 @@ const char *pvirt_stat_name(enum pvirt_stat s)
 	return s < PVIRT_NSTATS ? stats[s].name : "?";
 }
 
-int pvirt_memstats(struct pvirt_dom *d, struct pvirt_memstats *out, char *err, size_t errlen)
+void pvirt_memstats_decode(const virDomainMemoryStatStruct *raw, int n,
+			   struct pvirt_memstats *out)
 {
-	virDomainMemoryStatStruct raw[VIR_DOMAIN_MEMORY_STAT_NR];
-	int n = virDomainMemoryStats(pvirt_dom_raw(d), raw, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-
 	memset(out, 0, sizeof(*out));
-	if (n < 0) {
-		snprintf(err, errlen, "domain '%s': memory stats: %s", pvirt_dom_name(d),
-			 virGetLastErrorMessage());
-		return -1;
-	}
 	for (int i = 0; i < n; i++)
 		for (int s = 0; s < PVIRT_NSTATS; s++)
 			if (raw[i].tag == stats[s].tag) {
 				out->v[s] = raw[i].val;
 				out->have |= 1u << s;
 			}
+}
+
+int pvirt_memstats(struct pvirt_dom *d, struct pvirt_memstats *out, char *err, size_t errlen)
+{
+	virDomainMemoryStatStruct raw[VIR_DOMAIN_MEMORY_STAT_NR];
+	int n = virDomainMemoryStats(pvirt_dom_raw(d), raw, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+
+	if (n < 0) {
+		memset(out, 0, sizeof(*out));
+		snprintf(err, errlen, "domain '%s': memory stats: %s", pvirt_dom_name(d),
+			 virGetLastErrorMessage());
+		return -1;
+	}
+	pvirt_memstats_decode(raw, n, out);
 	return 0;
 }
 
