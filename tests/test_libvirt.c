@@ -923,6 +923,32 @@ static void test_system_boot(void)
 			CU_ASSERT(res.runs[0].st.faults <= res.refs);
 		}
 	}
+	/* pflab libvirt run through the same libvirtd: the domain ends, its
+	 * console comes back as "guest| " lines. */
+	{
+		struct cmd_result r;
+		char c2[128];
+
+		snprintf(c2, sizeof(c2), "%s/run.console", dir);
+		r = run_pflab("libvirt run --connect qemu:///system --name pflab-test-run "
+			      "--kernel '%s' --serial '%s' --wait 120", guest, c2);
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "domain pflab-test-run: started on "
+					      "qemu:///system (QEMU driver), "));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\ndomain pflab-test-run: ended\n"));
+		CU_ASSERT_EQUAL(strncmp(r.err, "guest| pflab guest: long mode, entering ring 3\n",
+					47), 0);
+		cmd_result_free(&r);
+		/* A guest that never ends is destroyed at --wait, and run fails. */
+		if (guest_standalone(guest)) {
+			r = run_pflab("libvirt run --connect qemu:///system --name pflab-test-loop "
+				      "--kernel '%s' --cmdline workload=bad-loop --wait 2", guest);
+			CU_ASSERT_EQUAL(r.status, 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: domain pflab-test-loop "
+						      "still running after 2 s: destroyed\n"));
+			cmd_result_free(&r);
+		}
+	}
 	/* pflab fleet through the same libvirtd: a guest scenario whose console
 	 * is checked (the boot line; the guest then ends by itself). */
 	{
