@@ -597,6 +597,15 @@ static void test_fleet_test_driver(void)
 		CU_ASSERT_EQUAL(r.status, 0);
 		cmd_result_free(&r);
 	}
+	/* JUnit XML: the same six, skipped, with their reasons. */
+	snprintf(path, sizeof(path), "%s/fleet.junit.xml", keep);
+	r = run_pflab("fleet --connect test:///default --scenarios tests/scenarios/kvm.scenario "
+		      "--junit '%s'", path);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	r = run_shell("(grep -c '<skipped message=\"started as domain pflab-fleet-kvm-' '%s')", path);
+	CU_ASSERT_STRING_EQUAL(r.out, "6\n");
+	cmd_result_free(&r);
 	/* The workload scenarios go by name, without a module; the plugin on the
 	 * guest's default data region (32768 pages). */
 	snprintf(path, sizeof(path), "%s/pflab-fleet-kvm-bad-guest-undefined-opcode.xml", keep);
@@ -989,15 +998,28 @@ static void test_system_boot(void)
 			CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 			fputs("command: run\nrefs: 1 2 3 4 1 2 5 1 2 3 4 5\npolicy: fifo\n\n"
 			      "scenario fifo-3\nframes: 3\nexpect faults: 9\n"
+			      "expect fault-seq: 1 2 3 4 1 2 5 3 4\nexpect status: 0\n"
 			      "expect guest: pflab guest: 12 references, 0 mismatches: data verified\n\n"
 			      "scenario fifo-4\nframes: 4\nexpect faults: 10\n", f);
 			fclose(f);
 			r = run_pflab("fleet --connect qemu:///system --scenarios '%s' --guest '%s' "
 				      "--timeout 120", scn, guest);
 			CU_ASSERT_EQUAL(r.status, 0);
-			CU_ASSERT_STRING_EQUAL(r.out, "PASS  boot/fifo-3\nPASS  boot/fifo-4\n"
+			CU_ASSERT_STRING_EQUAL(r.out, "PASS  boot/fifo-3: not checked on a domain: "
+					       "status, fault-seq\nPASS  boot/fifo-4\n"
 					       "fleet: 2 passed, 0 failed, 0 skipped (2 scenarios on "
 					       "qemu:///system)\n");
+			cmd_result_free(&r);
+			/* A guest that never ends fails at --timeout, destroyed. */
+			f = fopen(scn, "w");
+			CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+			fputs("command: run\nworkload: bad-loop\nexpect guest: never\n", f);
+			fclose(f);
+			r = run_pflab("fleet --connect qemu:///system --scenarios '%s' --guest '%s' "
+				      "--timeout 2", scn, guest);
+			CU_ASSERT_EQUAL(r.status, 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "): domain pflab-fleet-boot-boot still running "
+						      "at its time limit: destroyed\n"));
 			cmd_result_free(&r);
 		}
 	}
