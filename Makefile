@@ -16,6 +16,8 @@ CC      ?= gcc
 BUILD   := build
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP
 LDLIBS  := -lzstd -llzma -lz -lcapstone -lpthread -lm
+# libvirt's C API, for vmm/libvirt (docs/libvirt.md).
+LDLIBS  += -lvirt
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -38,16 +40,18 @@ QEMU_GLUE := vmm/qemu/plugin.c
 QEMU_SRC  := $(filter-out $(QEMU_GLUE),$(wildcard vmm/qemu/*.c))
 SERVER_SRC := $(wildcard vmm/server/*.c)
 UVM_SRC   := $(wildcard vmm/uvm/*.c)
+# pflab's guests as libvirt domains (docs/libvirt.md).
+LIBVIRT_SRC := $(wildcard vmm/libvirt/*.c)
 LAB_SRC   := $(wildcard tools/lab/*.c)
 CLI_SRC   := $(filter-out tools/pflab/main.c,$(wildcard tools/pflab/*.c))
-LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(SERVER_SRC) $(UVM_SRC) $(QEMU_SRC) $(LAB_SRC) $(CLI_SRC)
+LIB_SRC   := $(PAGER_SRC) $(TRACE_SRC) $(ISA_SRC) $(VMM_SRC) $(SERVER_SRC) $(UVM_SRC) $(QEMU_SRC) $(LIBVIRT_SRC) $(LAB_SRC) $(CLI_SRC)
 TEST_SRC  := $(wildcard tests/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/tools/pflab/main.o
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-INCLUDES  := -Ivmm/pager -Ivmm/server -Itraces -Iisa -Ivmm -Ivmm/io -Ivmm/qemu -Ivmm/uvm -Itools/lab -Itools/pflab
+INCLUDES  := -Ivmm/pager -Ivmm/server -Itraces -Iisa -Ivmm -Ivmm/io -Ivmm/qemu -Ivmm/uvm -Ivmm/libvirt -Itools/lab -Itools/pflab
 
 PFLAB      := $(BUILD)/pflab
 TEST_BIN   := $(BUILD)/pflab-tests
