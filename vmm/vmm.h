@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "blockio.h"
 #include "dma.h"
 #include "io.h"
 #include "mapfile.h"
@@ -83,6 +84,13 @@ struct vmm_config {
 	 * absent pages (dma.h, docs/dma.md). DMA_OFF: no device. */
 	enum dma_mode dma;
 	uint64_t dma_page_ns;
+	/* --prefetch D: the gather and list workloads prefetch D elements
+	 * ahead with prefetch_page(); --read-batch N: the blockio workload's
+	 * pages per read_pages(), 0: none, its pages fault in (blockio.h,
+	 * docs/async.md). Either, or --workload blockio, needs --disk-depth. */
+	bool prefetch_given;
+	uint32_t prefetch;
+	uint32_t read_batch;
 
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
@@ -119,6 +127,8 @@ struct vmm_result {
 	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */
 	struct mapfile_stats mapfile; /* --map-file: reads, write-backs by cause, sizes */
 	struct dma_stats dma;         /* --dma: transfers, device faults, stalls */
+	bool bio_on;                  /* --prefetch or blockio: bio is filled */
+	struct blockio_stats bio;     /* prefetches, read_pages, write-behind (blockio.h) */
 };
 
 /* What vmm_run() returns. The values are those of pflab's exit statuses

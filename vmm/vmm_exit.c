@@ -141,6 +141,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		mb->nops = c->nops;
 		mb->seed = c->seed + cpu->id;
 		mb->map_bytes = v->mapfile.st.size_before;
+		mb->prefetch = c->prefetch_given ? c->prefetch | PFLAB_PREFETCH_GIVEN : 0;
+		mb->read_batch = c->read_batch;
 		return 0;
 	}
 	case HC_TRACE_NEXT: {
@@ -188,6 +190,9 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 	}
 	case HC_ASPACE:
 		return switch_aspace(cpu, mb->aspace_cr3);
+	case HC_PREFETCH: case HC_READ_PAGES: case HC_WRITE_PAGES: case HC_SYNC_PAGES:
+	case HC_DROP_PAGES: case HC_MARK:
+		return blockio_hcall(cpu, nr);
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -373,7 +378,11 @@ int run_vcpu(struct vcpu *c)
 	char what[200];
 
 	while (!c->exited) {
-		int rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
+		int rc;
+
+		if (v->bio && blockio_before_run(c) != 0)
+			return -1;
+		rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
 
 		if (rc < 0) {
 			int e = errno;
