@@ -116,6 +116,7 @@ enum pflab_workload {
 	WL_SHARED,      /* two address spaces map one region, the host switches: guest/shared.c */
 	WL_GATHER,      /* indexed reads through an index array, --prefetch D: guest/gather.c */
 	WL_BLOCKIO,     /* read_pages, write_pages, sync_pages: guest/blockio.c */
+	WL_PREFETCH_SCRIPT, /* prefetch_page()'s counters on a scripted case: guest/gather.c */
 	WL_NR
 };
 
@@ -133,6 +134,7 @@ enum pflab_workload {
 	[WL_DMA] = "dma",                                                               \
 	[WL_SHARED] = "shared",                                                         \
 	[WL_GATHER] = "gather", [WL_BLOCKIO] = "blockio",                               \
+	[WL_PREFETCH_SCRIPT] = "prefetch-script",                                       \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */

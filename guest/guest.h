@@ -110,6 +110,7 @@ void wl_dma(struct guest *g);
 void wl_gather(struct guest *g, uint32_t dist);
 void wl_list_prefetch(struct guest *g, uint32_t dist);
 void wl_blockio(struct guest *g);
+void wl_prefetch_script(struct guest *g);
 
 /* Address spaces of the guest's own, switched by the host (aspace.c): page
  * tables built in ring 3 from a pool of wired pages, which the boot tables

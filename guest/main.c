@@ -53,6 +53,7 @@ void guest_main(void)
 	case WL_SHARED: wl_shared(&g); break;
 	case WL_GATHER: wl_gather(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); break;
 	case WL_BLOCKIO: wl_blockio(&g); break;
+	case WL_PREFETCH_SCRIPT: wl_prefetch_script(&g); break;
 	default: wl_bad(wl); break;
 	}
 

@@ -434,7 +434,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (vm->dma && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "--dma needs --trap kvm: under uffd, a device write "
 				       "to a write-protected page would wait on the fault handler");
-	if (vm->prefetch_given && vm->workload != WL_GATHER && vm->workload != WL_LIST)
+	if (vm->workload == WL_PREFETCH_SCRIPT)
+		vm->prefetch_given = true; /* the test's script: it prefetches on its own */
+	if (vm->prefetch_given && vm->workload != WL_GATHER && vm->workload != WL_LIST &&
+	    vm->workload != WL_PREFETCH_SCRIPT)
 		return cli_usage_error("run", "--prefetch goes with --workload gather or list");
 	if (o->read_batch_given && vm->workload != WL_BLOCKIO)
 		return cli_usage_error("run", "--read-batch goes with --workload blockio");
