@@ -32,6 +32,7 @@ static const char run_help[] =
 	"  -w, --workload W       scan random stride matmul list copy (default scan);\n"
 	"                         gather (indexed reads), blockio (read_pages, write_pages,\n"
 	"                         sync_pages; with --disk-depth, docs/async.md);\n"
+	"                         prefetch-script: prefetch_page()'s scripted case (tests);\n"
 	"                         mapfile (with --map-file, docs/mapped-files.md), dma (with\n"
 	"                         --dma, docs/dma.md), shared (two address spaces sharing\n"
 	"                         pages, docs/mapped-files.md); or a restart scenario:\n"
