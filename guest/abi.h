@@ -78,6 +78,25 @@ enum pflab_hcall {
 	 * green thread waits for a page and no page-ready notification is in
 	 * the ring: the host blocks the vCPU until one is (the guest's halt). */
 	HC_APF_WAIT = 56,
+	/* prefetch_page() and page-level asynchronous I/O (docs/async.md,
+	 * vmm/blockio.h, guest/gather.c, guest/blockio.c) */
+	HC_PREFETCH = 64,    /* prefetch data page mb->pf_page: mb->pf_result */
+	HC_READ_PAGES = 65,  /* start reading mb->bio_first.. +bio_count: mb->bio_req, bio_queued */
+	HC_WRITE_PAGES = 66, /* start writing back the dirty ones of mb->bio_first.. +bio_count */
+	HC_SYNC_PAGES = 67,  /* wait for write-behind: mb->bio_errno, bio_err_page since last sync */
+	HC_DROP_PAGES = 68,  /* evict mb->bio_first.. +bio_count now (set-up of the blockio workload) */
+	HC_MARK = 69,        /* the host notes the time: mb->mark (phases of a benchmark) */
+};
+
+/* mb->prefetch: the option was given (list then runs guest/gather.c's
+ * chase, whatever D, so that D = 0 is the same code without prefetches). */
+#define PFLAB_PREFETCH_GIVEN 0x80000000u
+
+/* mb->pf_result of HC_PREFETCH (the RFC's prefetch_page(): 0 accessible). */
+enum pflab_prefetch_result {
+	PF_ACCESSIBLE = 0,   /* resident, or made resident with no I/O */
+	PF_STARTED = 1,      /* its read is in flight (started now or before) */
+	PF_PRESSURE = 2,     /* not started: the free pool is below its low watermark */
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -101,6 +120,9 @@ enum pflab_workload {
 	WL_MAPFILE,     /* read a host file mapped on the data region, modify, msync: guest/mapfile.c */
 	WL_DMA,         /* move half the region through the DMA device and back: guest/dma.c */
 	WL_SHARED,      /* two address spaces map one region, the host switches: guest/shared.c */
+	WL_GATHER,      /* indexed reads through an index array, --prefetch D: guest/gather.c */
+	WL_BLOCKIO,     /* read_pages, write_pages, sync_pages: guest/blockio.c */
+	WL_PREFETCH_SCRIPT, /* prefetch_page()'s counters on a scripted case: guest/gather.c */
 	WL_NR
 };
 
@@ -117,6 +139,8 @@ enum pflab_workload {
 	[WL_MAPFILE] = "mapfile",                                                       \
 	[WL_DMA] = "dma",                                                               \
 	[WL_SHARED] = "shared",                                                         \
+	[WL_GATHER] = "gather", [WL_BLOCKIO] = "blockio",                               \
+	[WL_PREFETCH_SCRIPT] = "prefetch-script",                                       \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */
@@ -214,6 +238,32 @@ struct pflab_mailbox {
 	uint32_t apf_ready_head; /* host -> guest: page-ready tokens published (a count) */
 	uint32_t apf_ready_tail; /* guest -> host: page-ready tokens consumed */
 	uint64_t apf_ready[PFLAB_APF_RING]; /* token of entry k at [k % PFLAB_APF_RING] */
+	/* prefetch_page() and page-level asynchronous I/O (docs/async.md) */
+	uint32_t prefetch;      /* host -> guest, HC_CONFIG: --prefetch D | PFLAB_PREFETCH_GIVEN,
+				   0: no --prefetch */
+	uint32_t read_batch;    /* host -> guest, HC_CONFIG: blockio's pages per read_pages, 0: none */
+	uint64_t pf_page;       /* guest -> host, HC_PREFETCH: the data page */
+	uint32_t pf_result;     /* host -> guest: enum pflab_prefetch_result */
+	uint32_t bio_first;     /* guest -> host: HC_READ_PAGES, HC_WRITE_PAGES, HC_DROP_PAGES */
+	uint32_t bio_count;
+	uint32_t bio_queued;    /* host -> guest: reads (writes) started */
+	uint64_t bio_req;       /* host -> guest, HC_READ_PAGES: the request's number, from 1 */
+	uint32_t bio_errno;     /* host -> guest, HC_SYNC_PAGES: the first write-behind error since
+				   the last sync (positive errno), 0: none */
+	uint32_t bio_err_page;  /* host -> guest: its page */
+	uint64_t mark;          /* guest -> host, HC_MARK: which mark */
+	/*
+	 * A failed asynchronous read, reported by an upcall (docs/async.md):
+	 * between two instructions of the guest, the host pushes its RIP and
+	 * enters bio_handler, as it enters pgerr_handler, with these fields
+	 * set; the handler stores bio_ack = bio_upcalls and returns.
+	 */
+	uint64_t bio_handler;   /* guest -> host: ring-3 entry, 0: none (no upcalls) */
+	uint64_t bio_up_req;    /* host -> guest: the read_pages request */
+	uint32_t bio_up_page;   /* host -> guest: the page whose read failed */
+	uint32_t bio_up_errno;  /* host -> guest: positive errno */
+	uint64_t bio_upcalls;   /* host -> guest: upcalls made so far */
+	uint64_t bio_ack;       /* guest -> host: the bio_upcalls its handler saw */
 };
 #endif /* !__ASSEMBLER__ */
 

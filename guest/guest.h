@@ -111,6 +111,11 @@ void wl_restart(struct guest *g, uint32_t wl);
 void wl_mapfile(struct guest *g);
 /* The DMA device's workload: dma.c. */
 void wl_dma(struct guest *g);
+/* prefetch_page()'s users: gather.c; page-level asynchronous I/O: blockio.c. */
+void wl_gather(struct guest *g, uint32_t dist);
+void wl_list_prefetch(struct guest *g, uint32_t dist);
+void wl_blockio(struct guest *g);
+void wl_prefetch_script(struct guest *g);
 
 /* Address spaces of the guest's own, switched by the host (aspace.c): page
  * tables built in ring 3 from a pool of wired pages, which the boot tables

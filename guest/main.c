@@ -44,7 +44,7 @@ void guest_main(void)
 	case WL_RANDOM: wl_random(&g); break;
 	case WL_STRIDE: wl_stride(&g); break;
 	case WL_MATMUL: wl_matmul(&g); break;
-	case WL_LIST: wl_list(&g); break;
+	case WL_LIST: if (mb->prefetch) wl_list_prefetch(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); else wl_list(&g); break;
 	case WL_COPY: wl_copy(&g); break;
 	case WL_TRACE: wl_trace(&g); break;
 	case WL_TOUCH: wl_touch(&g, mb->nops); break;
@@ -53,6 +53,9 @@ void guest_main(void)
 	case WL_MAPFILE: wl_mapfile(&g); break;
 	case WL_DMA: wl_dma(&g); break;
 	case WL_SHARED: wl_shared(&g); break;
+	case WL_GATHER: wl_gather(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); break;
+	case WL_BLOCKIO: wl_blockio(&g); break;
+	case WL_PREFETCH_SCRIPT: wl_prefetch_script(&g); break;
 	default: wl_bad(wl); break;
 	}
 

@@ -49,6 +49,7 @@ uint32_t vmm_workload_passes(uint32_t workload)
 	case WL_COPY: return 2;
 	case WL_DMA: return 2;    /* device -> memory -> device -> memory */
 	case WL_SHARED: return 3; /* rounds of A then B */
+	case WL_GATHER: return 1; /* one pass of reads after the set-up */
 	default: return 1;
 	}
 }
@@ -184,6 +185,16 @@ static int open_pager(struct vmm *v)
 		v->inject_open = true;
 	}
 
+	if (c->prefetch_given || c->workload == WL_BLOCKIO) {
+		v->bio = blockio_create(&(struct blockio_config){
+			.npages = c->npages, .mmu = &v->mmu, .store = &v->store,
+			.inject = v->inject_open ? &v->inject : NULL, .lock = &v->fault_lock,
+			.pool_low = c->pool_high ? c->pool_low : 0,
+			.first_touch_major = c->trace != NULL,
+		}, why, sizeof(why));
+		if (!v->bio)
+			return vmm_fail(v, "%s", why);
+	}
 	v->pager = pager_create(&(struct pager_config){
 		.nframes = c->nframes,
 		.npages = c->npages,
@@ -195,7 +206,7 @@ static int open_pager(struct vmm *v)
 		 * reads the store. A workload's data region is anonymous
 		 * memory: first touches are zero-filled. */
 		.first_touch_major = c->trace != NULL || v->mapfile_open, /* a file's pages exist */
-		.mmu = &v->mmu.mmu,
+		.mmu = v->bio ? blockio_mmu(v->bio) : &v->mmu.mmu,
 		.store = v->inject_open ? &v->inject.bs
 			 : v->mapfile_open ? &v->mapfile.bs : &v->store.bs,
 		/* The paging daemon takes the fault lock, which every path
@@ -203,11 +214,14 @@ static int open_pager(struct vmm *v)
 		.pool = { .low = c->pool_low, .high = c->pool_high, .threaded = !c->pool_sync,
 			  .lock = &v->fault_lock },
 		/* Several vCPUs, or async-PF workers: a page-in drops the
-		 * lock (pager.h). */
-		.io_lock = v->nvcpus > 1 || c->async_pf ? &v->fault_lock : NULL,
+		 * lock (pager.h). So do reads started by prefetch_page() and
+		 * read_pages (blockio.h). */
+		.io_lock = v->nvcpus > 1 || c->async_pf || v->bio ? &v->fault_lock : NULL,
 	}, why, sizeof(why));
 	if (!v->pager)
 		return vmm_fail(v, "%s", why);
+	if (v->bio)
+		blockio_set_pager(v->bio, v->pager);
 	if (c->dma) {
 		v->dma = dma_create(&(struct dma_config){
 			.mode = c->dma, .pager = v->pager, .mmu = &v->mmu,
@@ -313,6 +327,12 @@ static void teardown(struct vmm *v)
 	if (v->region.trap)
 		v->region.trap->fini(&v->region);
 	dma_destroy(v->dma); /* before the pager its thread calls into */
+	if (v->bio && v->pager) {
+		/* Reads and writes in flight complete into the pager. */
+		pthread_mutex_lock(&v->fault_lock);
+		blockio_drain(v->bio);
+		pthread_mutex_unlock(&v->fault_lock);
+	}
 	apf_destroy(v->apf); /* and the async-PF workers */
 	pager_destroy(v->pager);
 	fault_log_free(v->flog);
@@ -322,6 +342,7 @@ static void teardown(struct vmm *v)
 		swap_close(&v->store);
 	if (v->mapfile_open)
 		mapfile_close(&v->mapfile);
+	blockio_destroy(v->bio); /* after the engine, whose requests are its */
 	kvm_mmu_fini(&v->mmu);
 	for (uint32_t i = 1; i < v->nvcpus; i++)
 		kvm_vm_vcpu_close(&v->vcpus[i].vm);
@@ -471,6 +492,10 @@ static void results(struct vmm *v, struct vmm_result *res)
 	if (v->store.io) {
 		res->disk = io_stats(v->store.io);
 		res->swap_seeks = res->disk.seeks;
+	}
+	if (v->bio) {
+		res->bio_on = true;
+		res->bio = blockio_stats(v->bio);
 	}
 	res->pgerr_delivered = v->pgerr_delivered;
 	res->pgerr_reported = v->pgerr_reported;
@@ -685,6 +710,12 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 		/* And the DMA device and the paging daemon: their counts are
 		 * final once they stop. */
 		dma_stop(v->dma);
+		if (v->bio) {
+			pthread_mutex_lock(&v->fault_lock);
+			blockio_drain(v->bio);
+			blockio_notice_ack(v->bio, v->vcpus[0].mb);
+			pthread_mutex_unlock(&v->fault_lock);
+		}
 		if (v->pager)
 			pool_stop(v->pager);
 		/* --pager: the server's counters, and the write-back failures

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "blockio.h"
 #include "dma.h"
 #include "io.h"
 #include "mapfile.h"
@@ -89,6 +90,13 @@ struct vmm_config {
 	 * absent pages (dma.h, docs/dma.md). DMA_OFF: no device. */
 	enum dma_mode dma;
 	uint64_t dma_page_ns;
+	/* --prefetch D: the gather and list workloads prefetch D elements
+	 * ahead with prefetch_page(); --read-batch N: the blockio workload's
+	 * pages per read_pages(), 0: none, its pages fault in (blockio.h,
+	 * docs/async.md). Either, or --workload blockio, needs --disk-depth. */
+	bool prefetch_given;
+	uint32_t prefetch;
+	uint32_t read_batch;
 
 	/* --pager ADDR: the paging server resolves the faults (vmm_remote.c,
 	 * docs/external-pager.md); NULL: the in-process pager. Every wait for
@@ -147,6 +155,8 @@ struct vmm_result {
 	 * end-of-run sync (each once) */
 	bool remote;
 	uint64_t remote_writeback_errors;
+	bool bio_on;                  /* --prefetch or blockio: bio is filled */
+	struct blockio_stats bio;     /* prefetches, read_pages, write-behind (blockio.h) */
 };
 
 /* What vmm_run() returns. The values are those of pflab's exit statuses

@@ -146,6 +146,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		mb->map_bytes = v->mapfile.st.size_before;
 		mb->threads = c->threads;       /* green threads and async PF: guest/sched.c */
 		mb->apf = c->async_pf;
+		mb->prefetch = c->prefetch_given ? c->prefetch | PFLAB_PREFETCH_GIVEN : 0;
+		mb->read_batch = c->read_batch;
 		return 0;
 	}
 	case HC_TRACE_NEXT: {
@@ -195,6 +197,9 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		return switch_aspace(cpu, mb->aspace_cr3);
 	case HC_APF_WAIT:
 		return apf_halt(cpu); /* vmm_apf.c */
+	case HC_PREFETCH: case HC_READ_PAGES: case HC_WRITE_PAGES: case HC_SYNC_PAGES:
+	case HC_DROP_PAGES: case HC_MARK:
+		return blockio_hcall(cpu, nr);
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -401,7 +406,11 @@ static int run_vcpu_loop(struct vcpu *c)
 	char what[200];
 
 	while (!c->exited) {
-		int rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
+		int rc;
+
+		if (v->bio && blockio_before_run(c) != 0)
+			return -1;
+		rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
 
 		if (rc < 0) {
 			int e = errno;

@@ -121,6 +121,8 @@ static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_ki
 	if (vpn >= v->region.npages)
 		return vmm_fail(v, "fault on page %u outside the data region of %u pages", vpn,
 			    v->region.npages);
+	if (v->bio)
+		blockio_touch(v->bio, vpn);
 	rc = kvm_mmu_soft_fault(&v->mmu, vpn, kind);
 	if (rc < 0)
 		return vmm_fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));

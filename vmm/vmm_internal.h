@@ -65,6 +65,7 @@ struct vmm {
 	uint64_t pgerr_delivered, pgerr_reported; /* under fault_lock */
 	struct pager *pager;
 	struct dma_dev *dma;        /* --dma: the DMA device (dma.h), or NULL */
+	struct blockio *bio;        /* --prefetch, blockio: page-level I/O (blockio.h), or NULL */
 	struct guest_ram ram;        /* what inspect.c reads instructions from */
 	struct fault_log *flog;     /* --fault-log, or NULL */
 	struct apf *apf;            /* --async-pf (async_pf.h, vmm_apf.c), or NULL */
@@ -163,5 +164,10 @@ int data_fault(struct vmm *v, struct vcpu *c, vpn_t vpn, enum access_kind kind);
 int data_fault_async(struct vmm *v, struct vcpu *c, vpn_t vpn, enum access_kind kind);
 int deliver_page_error(struct vcpu *c, uint64_t gpa, bool write);
 int on_uffd_fault(void *ctx, vpn_t vpn, enum access_kind kind);
+
+/* vmm_blockio.c: the hypercalls of blockio.h; and, before each KVM_RUN,
+ * the upcall of a failed asynchronous read. 0 or -1. */
+int blockio_hcall(struct vcpu *c, uint32_t nr);
+int blockio_before_run(struct vcpu *c);
 
 #endif /* PFLAB_VMM_INTERNAL_H */

@@ -30,6 +30,9 @@ static const char run_help[] =
 	"real faults, its data verified. One row of results, like pflab sim's.\n"
 	"\n"
 	"  -w, --workload W       scan random stride matmul list copy (default scan);\n"
+	"                         gather (indexed reads), blockio (read_pages, write_pages,\n"
+	"                         sync_pages; with --disk-depth, docs/async.md);\n"
+	"                         prefetch-script: prefetch_page()'s scripted case (tests);\n"
 	"                         mapfile (with --map-file, docs/mapped-files.md), dma (with\n"
 	"                         --dma, docs/dma.md), shared (two address spaces sharing\n"
 	"                         pages, docs/mapped-files.md); or a restart scenario:\n"
@@ -104,6 +107,11 @@ static const char run_help[] =
 	"      --pager-timeout MS longest wait for the server (default 5000)\n"
 	"      --pager-forward    with --trap uffd: forward each fault over the socket\n"
 	"                         (default: hand the userfaultfd over to the server)\n"
+	"      --prefetch D       gather and list: prefetch_page() D elements ahead (0: the\n"
+	"                         same code, no prefetches); needs --disk-depth; adds the\n"
+	"                         prefetch columns (docs/async.md#prefetch_page)\n"
+	"      --read-batch N     blockio: pages per read_pages() call (default: the whole\n"
+	"                         slice; 0: none, every page faults in on its own)\n"
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -139,6 +147,7 @@ struct run_opts {
 	size_t ninject;
 	bool layout_given;           /* --swap-layout: report the layout's columns */
 	bool sched_given;
+	bool read_batch_given;
 };
 
 static int load_trace(const struct run_opts *o, struct loaded_trace *lt)
@@ -156,7 +165,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
-	       OPT_THREADS, OPT_ASYNC_PF, OPT_PAGER, OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD };
+	       OPT_THREADS, OPT_ASYNC_PF, OPT_PAGER, OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD,
+	       OPT_PREFETCH, OPT_READ_BATCH };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -193,6 +203,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "pager", required_argument, NULL, OPT_PAGER },
 		{ "pager-timeout", required_argument, NULL, OPT_PAGER_TIMEOUT },
 		{ "pager-forward", no_argument, NULL, OPT_PAGER_FORWARD },
+		{ "prefetch", required_argument, NULL, OPT_PREFETCH },
+		{ "read-batch", required_argument, NULL, OPT_READ_BATCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -316,6 +328,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--disk-sched: '%s' is not fifo or elevator",
 						       optarg);
 			o->sched_given = true;
+			break;
+		case OPT_PREFETCH:
+			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--prefetch: %s", why);
+			vm->prefetch = (uint32_t)v;
+			vm->prefetch_given = true;
+			break;
+		case OPT_READ_BATCH:
+			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
+				return cli_usage_error("run", "--read-batch: %s", why);
+			vm->read_batch = (uint32_t)v;
+			o->read_batch_given = true;
 			break;
 		case OPT_DMA_LATENCY:
 			if (cli_parse_duration_ns(optarg, &vm->dma_page_ns, why, sizeof(why)))
@@ -453,6 +477,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (vm->dma && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "--dma needs --trap kvm: under uffd, a device write "
 				       "to a write-protected page would wait on the fault handler");
+	if (vm->workload == WL_PREFETCH_SCRIPT)
+		vm->prefetch_given = true; /* the test's script: it prefetches on its own */
+	if (vm->prefetch_given && vm->workload != WL_GATHER && vm->workload != WL_LIST &&
+	    vm->workload != WL_PREFETCH_SCRIPT)
+		return cli_usage_error("run", "--prefetch goes with --workload gather or list");
+	if (o->read_batch_given && vm->workload != WL_BLOCKIO)
+		return cli_usage_error("run", "--read-batch goes with --workload blockio");
+	if (vm->workload == WL_BLOCKIO && !o->read_batch_given)
+		vm->read_batch = vm->npages;
+	if ((vm->prefetch_given || vm->workload == WL_BLOCKIO) && !vm->disk_depth)
+		return cli_usage_error("run", "%s starts reads on the I/O engine: give --disk-depth Q",
+				       vm->prefetch_given ? "--prefetch" : "workload blockio");
+	if ((vm->prefetch_given || vm->workload == WL_BLOCKIO) && vm->trap != &trap_kvm_ops)
+		return cli_usage_error("run", "%s needs --trap kvm",
+				       vm->prefetch_given ? "--prefetch" : "workload blockio");
+	if ((vm->prefetch_given || vm->workload == WL_BLOCKIO) && (vm->threads > 1 || vm->async_pf))
+		return cli_usage_error("run", "%s runs on one thread per vCPU: not with --threads or "
+				       "--async-pf", vm->prefetch_given ? "--prefetch" : "workload blockio");
 	if (vm->pool_high && vm->trap == &trap_uffd_ops)
 		return cli_usage_error("run", "the free pool needs --trap kvm: under uffd, taking a "
 				       "page from a running guest copies it out first, and a write "
@@ -538,6 +580,15 @@ static double refs_per_s(const struct vmm_result *r)
 	return r->wall_s > 0 ? (double)r->stats.refs / r->wall_s : 0.0;
 }
 
+/* gather, list --prefetch, blockio: from the guest's mark 1 (the set-up
+ * done) to its mark 2 (every element or page read and checked). */
+static double phase_s(const struct vmm_result *r)
+{
+	const uint64_t *m = r->bio.mark_ns;
+
+	return m[2] > m[1] ? (double)(m[2] - m[1]) / 1e9 : 0.0;
+}
+
 static void print_result(const struct run_opts *o, const char *name, const struct vmm_result *r)
 {
 	const struct pager_stats *st = &r->stats;
@@ -560,6 +611,13 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 		if (vm->pager_addr)
 			fputs(",pager_writeback_errors,pager_pagein_errors,pgerr_delivered,"
 			      "pgerr_reported", stdout);
+		if (vm->prefetch_given)
+			fputs(",prefetch,pf_calls,pf_accessible,pf_issued,pf_inflight,pf_pressure,"
+			      "pf_useful,pf_late,pf_wasted,pf_failed,pf_unused,phase_s", stdout);
+		if (vm->workload == WL_BLOCKIO)
+			fputs(",read_batch,bio_requests,bio_reads,bio_read_errors,bio_upcalls,"
+			      "bio_upcalls_acked,bio_writes,bio_write_errors,bio_syncs,bio_sync_errors,"
+			      "phase_s", stdout);
 		if (vm->vcpus) {
 			fputs(",vcpus,collided", stdout);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -603,6 +661,27 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)st->pagein_errors,
 			       (unsigned long long)r->pgerr_delivered,
 			       (unsigned long long)r->pgerr_reported);
+		if (vm->prefetch_given) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf(",%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f", vm->prefetch,
+			       (unsigned long long)b->pf_calls, (unsigned long long)b->pf_accessible,
+			       (unsigned long long)b->pf_issued, (unsigned long long)b->pf_inflight,
+			       (unsigned long long)b->pf_pressure, (unsigned long long)b->pf_useful,
+			       (unsigned long long)b->pf_late,
+			       (unsigned long long)b->pf_wasted, (unsigned long long)b->pf_failed,
+			       (unsigned long long)b->pf_unused, phase_s(r));
+		}
+		if (vm->workload == WL_BLOCKIO) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf(",%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f", vm->read_batch,
+			       (unsigned long long)b->read_requests, (unsigned long long)b->reads,
+			       (unsigned long long)b->read_errors, (unsigned long long)b->upcalls,
+			       (unsigned long long)b->upcalls_acked, (unsigned long long)b->writes,
+			       (unsigned long long)b->write_errors, (unsigned long long)b->syncs,
+			       (unsigned long long)b->sync_errors, phase_s(r));
+		}
 		if (vm->vcpus) {
 			printf(",%u,%llu", r->nvcpus, (unsigned long long)st->collided);
 			for (uint32_t i = 0; i < r->nvcpus; i++)
@@ -668,6 +747,34 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)st->pagein_errors,
 			       (unsigned long long)r->pgerr_delivered,
 			       (unsigned long long)r->pgerr_reported);
+		if (vm->prefetch_given) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf(", \"prefetch\": %u, \"pf_calls\": %llu, \"pf_accessible\": %llu, "
+			       "\"pf_issued\": %llu, \"pf_inflight\": %llu, \"pf_pressure\": %llu, "
+			       "\"pf_useful\": %llu, \"pf_late\": %llu, \"pf_wasted\": %llu, \"pf_failed\": %llu, "
+			       "\"pf_unused\": %llu, \"phase_s\": %.6f", vm->prefetch,
+			       (unsigned long long)b->pf_calls, (unsigned long long)b->pf_accessible,
+			       (unsigned long long)b->pf_issued, (unsigned long long)b->pf_inflight,
+			       (unsigned long long)b->pf_pressure, (unsigned long long)b->pf_useful,
+			       (unsigned long long)b->pf_late,
+			       (unsigned long long)b->pf_wasted, (unsigned long long)b->pf_failed,
+			       (unsigned long long)b->pf_unused, phase_s(r));
+		}
+		if (vm->workload == WL_BLOCKIO) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf(", \"read_batch\": %u, \"bio_requests\": %llu, \"bio_reads\": %llu, "
+			       "\"bio_read_errors\": %llu, \"bio_upcalls\": %llu, "
+			       "\"bio_upcalls_acked\": %llu, \"bio_writes\": %llu, "
+			       "\"bio_write_errors\": %llu, \"bio_syncs\": %llu, "
+			       "\"bio_sync_errors\": %llu, \"phase_s\": %.6f", vm->read_batch,
+			       (unsigned long long)b->read_requests, (unsigned long long)b->reads,
+			       (unsigned long long)b->read_errors, (unsigned long long)b->upcalls,
+			       (unsigned long long)b->upcalls_acked, (unsigned long long)b->writes,
+			       (unsigned long long)b->write_errors, (unsigned long long)b->syncs,
+			       (unsigned long long)b->sync_errors, phase_s(r));
+		}
 		if (vm->vcpus) {
 			printf(", \"vcpus\": %u, \"collided\": %llu, \"vcpu\": [", r->nvcpus,
 			       (unsigned long long)st->collided);
@@ -728,6 +835,32 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 			       (unsigned long long)r->disk.batches, io_mean_queue(&r->disk),
 			       (unsigned long long)r->disk.seeks,
 			       (unsigned long long)r->disk.seek_distance);
+		if (vm->prefetch_given) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf("prefetch: distance %u, %llu calls: %llu accessible, %llu reads started "
+			       "(%llu useful, %llu of them late, %llu wasted, %llu failed, %llu unused at the end), %llu "
+			       "already in flight, %llu refused under memory pressure; reads took %.6f s\n",
+			       vm->prefetch,
+			       (unsigned long long)b->pf_calls, (unsigned long long)b->pf_accessible,
+			       (unsigned long long)b->pf_issued, (unsigned long long)b->pf_useful,
+			       (unsigned long long)b->pf_late,
+			       (unsigned long long)b->pf_wasted, (unsigned long long)b->pf_failed,
+			       (unsigned long long)b->pf_unused, (unsigned long long)b->pf_inflight,
+			       (unsigned long long)b->pf_pressure, phase_s(r));
+		}
+		if (vm->workload == WL_BLOCKIO) {
+			const struct blockio_stats *b = &r->bio;
+
+			printf("blockio: %llu read_pages requests started %llu reads in %.6f s "
+			       "(batch %u), %llu failed (%llu upcalls, %llu acknowledged); %llu "
+			       "write-behinds, %llu failed; %llu syncs, %llu returned an error\n",
+			       (unsigned long long)b->read_requests, (unsigned long long)b->reads,
+			       phase_s(r), vm->read_batch, (unsigned long long)b->read_errors,
+			       (unsigned long long)b->upcalls, (unsigned long long)b->upcalls_acked,
+			       (unsigned long long)b->writes, (unsigned long long)b->write_errors,
+			       (unsigned long long)b->syncs, (unsigned long long)b->sync_errors);
+		}
 		if (vm->vcpus) {
 			printf("vcpus: %u, %llu faults waited for another's read of their page\n",
 			       r->nvcpus, (unsigned long long)st->collided);

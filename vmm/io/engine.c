@@ -213,10 +213,14 @@ void io_submit(struct io_engine *e, struct io_req **reqs, size_t n)
 		else
 			e->st.writes++;
 	}
-	/* One worker per request, not all of them: a worker that is busy
-	 * looks at the queue again before it waits. */
-	for (size_t i = 0; i < n && i < e->nworkers; i++)
-		pthread_cond_signal(&e->work);
+	/* Wake one idle worker per request, not all of them: a busy worker
+	 * looks at the queue again when its request is done. (A broadcast
+	 * per request woke every worker to fight over the lock.) */
+	if (n >= e->nworkers)
+		pthread_cond_broadcast(&e->work);
+	else
+		for (size_t i = 0; i < n; i++)
+			pthread_cond_signal(&e->work);
 	pthread_mutex_unlock(&e->lock);
 }
 

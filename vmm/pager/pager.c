@@ -491,3 +491,64 @@ void pager_unpin(struct pager *p, vpn_t vpn)
 		p->policy->ops->insert(p->policy, f);
 	}
 }
+
+/*
+ * Asynchronous page-in (pager.h): the fault path cut in two around the
+ * read, for a caller that starts many reads and completes each later
+ * (vmm/blockio.c). Under io_lock, which get_frame() may drop to write a
+ * victim back: the page is looked at again after it.
+ */
+int pager_read_begin(struct pager *p, vpn_t vpn, frame_t *out)
+{
+	struct pte *pte = &p->pt[vpn];
+	frame_t f;
+
+	p->last_fault = 0;
+	if (pte->frame != NO_FRAME || (pte->flags & PTE_IO))
+		return 1;
+	if (unlikely(p->pool)) {
+		frame_t held;
+
+		if (pool_holds(p, vpn, &held))
+			return 1; /* back from the pool without I/O: a fault's job */
+		f = pool_fault(p, vpn, ACCESS_READ);
+		if (f != POOL_GO_ON)
+			return f == NO_FRAME ? -1 : 1;
+	}
+	f = get_frame(p, vpn);
+	if (f == NO_FRAME)
+		return -1;
+	if (pte->frame != NO_FRAME || (pte->flags & PTE_IO)) {
+		/* Read in by another thread while a victim was written back. */
+		p->free_frames[p->nfree++] = f;
+		return 1;
+	}
+	pte->flags |= PTE_IO;
+	*out = f;
+	return 0;
+}
+
+int pager_read_end(struct pager *p, vpn_t vpn, frame_t f, int rc)
+{
+	struct pte *pte = &p->pt[vpn];
+
+	pte->flags &= ~PTE_IO;
+	if (p->io_lock)
+		pthread_cond_broadcast(&p->io_done);
+	if (rc) {
+		(void)fault_failed(p, vpn, f, PAGER_FAIL_PAGE_IN, rc);
+		return -1;
+	}
+	rc = p->mmu->ops->map(p->mmu, vpn, f, ACCESS_READ);
+	if (rc) {
+		(void)fault_failed(p, vpn, f, PAGER_FAIL_MAP, rc);
+		return -1;
+	}
+	pte->frame = f;
+	p->frames[f] = (struct frame){ .vpn = vpn, .flags = FRAME_USED };
+	p->stats.resident++;
+	p->policy->ops->insert(p->policy, f);
+	if (p->stats.resident > p->stats.resident_max)
+		p->stats.resident_max = p->stats.resident;
+	return 0;
+}

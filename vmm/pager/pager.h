@@ -156,6 +156,26 @@ int pager_grow(struct pager *p, uint32_t npages);
  */
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why);
 
+/*
+ * Asynchronous page-in, for a caller that reads the page itself with the
+ * lock dropped and completes it later, from another thread (prefetch and
+ * read_pages: vmm/blockio.c, docs/async.md). Needs io_lock.
+ *
+ * pager_read_begin: the page is not resident and has a copy to read. Take
+ * a frame for it (evicting a victim as a fault does) and mark the page
+ * PTE_IO: a fault on it now waits for the read (collided). 0 with the
+ * frame in *f, for the caller to fill and pass to pager_read_end(); 1 if
+ * there is nothing to read (resident, being read, or in the free pool: a
+ * fault gets it without I/O); -1 with p->err, p->fail if no frame.
+ *
+ * pager_read_end: the read into f ended with rc (0 or -errno). The page
+ * is mapped and given to the policy, or on an error left on the store
+ * with the frame freed (pagein_errors counts it); the waiters are woken.
+ * Neither call counts a fault: nothing faulted. 0, or -1 with p->err.
+ */
+int pager_read_begin(struct pager *p, vpn_t vpn, frame_t *f);
+int pager_read_end(struct pager *p, vpn_t vpn, frame_t f, int rc);
+
 /* Evict the page in frame f, already detached from the policy: write it back
  * if dirty, unmap it, return the frame to the free list. For variable-size
  * policies that shrink the resident set on their own. 0 or -errno. */

@@ -347,3 +347,13 @@ void inject_fini(struct inject_store *s)
 	s->npages = 0;
 	s->bs.ops = NULL;
 }
+
+int inject_judge(struct inject_store *s, enum inject_op op, vpn_t vpn)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = judge(s, op, vpn);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}

@@ -103,6 +103,11 @@ bool inject_has(const struct inject_store *s, enum inject_op op);
 size_t inject_note_delivery(struct inject_store *s, vpn_t vpn, uint64_t where);
 void inject_note_reported(struct inject_store *s, size_t idx);
 
+/* For a caller that does the wrapped store's I/O itself (asynchronous
+ * reads and write-behind, vmm/blockio.c): the fate of one operation, as
+ * page_in and page_out judge theirs. 0 to go ahead, or -errno (logged). */
+int inject_judge(struct inject_store *s, enum inject_op op, vpn_t vpn);
+
 /* "EIO", "ENOSPC", ...: the name --inject takes, upper-cased. */
 const char *inject_errno_name(int err);
 
