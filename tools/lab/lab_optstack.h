@@ -39,8 +39,10 @@ struct lab_opt_online;
 
 struct lab_opt_online *lab_opt_online_create(void);
 void lab_opt_online_destroy(struct lab_opt_online *s);
-/* Feed dense page numbers in reference order. 0, or -1 out of memory
- * (errno ENOMEM; the references before the failing one are counted). */
+/* Feed dense page numbers in reference order. 0, or -1 with errno ENOMEM
+ * (out of memory) or EPROTO (an invariant of the algorithm failed: a bug);
+ * the references before the failing one are counted, the state is as it
+ * was before it. */
 int lab_opt_online_feed(struct lab_opt_online *s, const uint32_t *pages, size_t n);
 const struct lab_mrc *lab_opt_online_mrc(const struct lab_opt_online *s);
 
