@@ -21,10 +21,11 @@
  * is a cold miss and brings the marker of the new largest size.
  *
  * Pages are kept in time slots (their last reference), as lab_lru_stack
- * does; one segment tree over the slots holds, per subtree, the sum of
- * (markers - 1) over its pages, its smallest suffix sum, and the smallest
- * size among its markers; each slot's markers are a leftist heap of sizes.
- * Both queries and the four slots an update touches cost O(log slots).
+ * does; one segment tree over blocks of 16 slots holds, per subtree, the
+ * sum of (markers - 1) over its pages, its smallest suffix sum, and the
+ * smallest size among its markers; each slot's markers are a leftist heap
+ * of sizes. Both queries and the four slots an update touches cost
+ * O(log slots).
  * See docs/lab.md#miss-ratio-curves; checked against per-size OPT runs.
  */
 #ifndef PFLAB_LAB_OPTSTACK_H
