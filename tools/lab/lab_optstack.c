@@ -178,7 +178,7 @@ static uint32_t block_zero(const struct lab_opt_online *s, uint32_t b, uint32_t 
 
 /* The leftmost slot p >= lo whose suffix sum (p to the last slot) is 0. The
  * sums are never negative (beta >= 0), and every slot from now on is free,
- * so one exists at or before now. */
+ * so one exists at or before now (NONE if not: a broken invariant). */
 static uint32_t find_zero(const struct lab_opt_online *s, uint32_t lo)
 {
 	const struct node *t = s->tree;
@@ -457,13 +457,25 @@ static void first_reference(struct lab_opt_online *s, uint32_t page)
 static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 {
 	uint32_t y = next_live(s, l); /* the page just above it */
-	uint32_t star = 0, c, t, touched[3];
+	uint32_t star = 0, c, p, t, touched[3];
 
 	if (y == NONE)
 		goto broken;
-	c = min_marker(s, find_zero(s, y + 1), &star);
+	p = find_zero(s, y + 1);
+	if (p > s->now) /* NONE too */
+		goto broken;
+	c = min_marker(s, p, &star);
 	if (c == NONE)
 		goto broken;
+	{ /* c's marker must top its slot's heap (l's and y's merged): checked
+	   * before anything changes */
+		uint32_t a = s->heap[l], b = s->heap[y];
+		uint32_t top = star != l && star != y ? s->heap[star]
+			       : !a ? b : !b ? a : a < b ? a : b;
+
+		if (top != c)
+			goto broken;
+	}
 	s->mrc.hist[c]++;
 	/* y takes the page's place, with its markers */
 	s->heap[y] = heap_merge(s, s->heap[y], s->heap[l]);
@@ -473,8 +485,6 @@ static int re_reference(struct lab_opt_online *s, uint32_t page, uint32_t l)
 	bit_clear(s, l);
 	if (star == l)
 		star = y;
-	if (s->heap[star] != c)
-		goto broken;
 	s->heap[star] = heap_merge(s, s->hl[c], s->hr[c]);
 	s->h[star]--;
 	/* the page on top, holding c's marker */

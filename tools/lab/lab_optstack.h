@@ -21,10 +21,11 @@
  * is a cold miss and brings the marker of the new largest size.
  *
  * Pages are kept in time slots (their last reference), as lab_lru_stack
- * does; one segment tree over the slots holds, per subtree, the sum of
- * (markers - 1) over its pages, its smallest suffix sum, and the smallest
- * size among its markers; each slot's markers are a leftist heap of sizes.
- * Both queries and the four slots an update touches cost O(log slots).
+ * does; one segment tree over blocks of 16 slots holds, per subtree, the
+ * sum of (markers - 1) over its pages, its smallest suffix sum, and the
+ * smallest size among its markers; each slot's markers are a leftist heap
+ * of sizes. Both queries and the four slots an update touches cost
+ * O(log slots).
  * See docs/lab.md#miss-ratio-curves; checked against per-size OPT runs.
  */
 #ifndef PFLAB_LAB_OPTSTACK_H
@@ -39,8 +40,10 @@ struct lab_opt_online;
 
 struct lab_opt_online *lab_opt_online_create(void);
 void lab_opt_online_destroy(struct lab_opt_online *s);
-/* Feed dense page numbers in reference order. 0, or -1 out of memory
- * (errno ENOMEM; the references before the failing one are counted). */
+/* Feed dense page numbers in reference order. 0, or -1 with errno ENOMEM
+ * (out of memory) or EPROTO (an invariant of the algorithm failed: a bug);
+ * the references before the failing one are counted, the state is as it
+ * was before it. */
 int lab_opt_online_feed(struct lab_opt_online *s, const uint32_t *pages, size_t n);
 const struct lab_mrc *lab_opt_online_mrc(const struct lab_opt_online *s);
 
