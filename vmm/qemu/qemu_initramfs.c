@@ -19,6 +19,7 @@
 static const char init_script[] =
 	"#!/bin/sh\n"
 	"# pflab's /init (vmm/qemu/qemu_initramfs.c): run /workload, report, power off.\n"
+	"/bin/busybox --install -s /bin\n"
 	"mount -t devtmpfs dev /dev\n"
 	"exec </dev/console >/dev/console 2>&1\n"
 	"mount -t proc proc /proc\n"

@@ -13,8 +13,17 @@
 
 #include <stddef.h>
 
-/* The kernel command line /init needs (before the user's --append). */
-#define QEMU_LINUX_CMDLINE "console=ttyS0 rdinit=/init panic=-1 quiet"
+/*
+ * The kernel command line (before the user's --append): the console on
+ * COM1, pflab's /init, a panic ends the run (a triple-fault reboot, and
+ * QEMU runs with -no-reboot). microvm has no HPET or PM timer to calibrate
+ * the TSC against; under a loaded TCG the PIT calibration failed and the
+ * boot hung, so the TSC's rate and the delay loop are given (their values
+ * matter to no count pflab takes).
+ */
+#define QEMU_LINUX_CMDLINE \
+	"console=ttyS0 rdinit=/init panic=-1 reboot=t quiet tsc_early_khz=2000000 " \
+	"lpj=4000000 no_timer_check"
 
 /*
  * Build the initramfs at out (a new file) from the busybox binary and the
