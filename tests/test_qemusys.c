@@ -373,6 +373,23 @@ static void test_three_engines(void)
 	cmd_result_free(&simtrace);
 }
 
+/* docs/qemu.md's Belady string under TCG: 9 faults at 3 frames, 10 at 4, as pflab sim. */
+static void test_belady(void)
+{
+	struct cmd_result r;
+
+	if (!system_usable())
+		return;
+	r = run_pflab("qemu --trace '%s' --policy fifo --frames 3,4 --csv --quiet",
+		      write_file("belady.txt", "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"));
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",fifo,3,6144,9,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",fifo,4,6144,10,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab qemu: 6144 references (0 writes) to 5 pages\n"));
+	CU_ASSERT_PTR_NULL(strstr(r.err, "guest|")); /* --quiet */
+	cmd_result_free(&r);
+}
+
 /* The same guest under KVM: no plugin, the guest's own count. */
 static void test_kvm_accel(void)
 {
@@ -512,6 +529,7 @@ static CU_TestInfo qemusys_tests[] = {
 	{ "initramfs: busybox, /init, the script, packed by cpio", test_initramfs },
 	{ "pflab qemu: a scan counted by hand, live and captured", test_scan_by_hand },
 	{ "three engines: KVM, TCG and sim agree (FIFO, CLOCK, OPT, Random)", test_three_engines },
+	{ "Belady's anomaly under TCG: 9 faults at 3 frames, 10 at 4", test_belady },
 	{ "pflab qemu --accel kvm: the guest's own count", test_kvm_accel },
 	{ "a crashing guest fails the run and writes nothing", test_crash_leaves_nothing },
 	{ "pflab qemu: bad usage refused with one line, status 2", test_refusals },
