@@ -140,6 +140,12 @@ static void test_guest_protocol(void)
 	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status=1 refs=128 errors=3 x", &e));
 	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status=1 refs=128", &e));
 	CU_ASSERT(!qemu_guest_exit_parse("guest| pflab-exit status=0 refs=1 errors=0", &e));
+	/* Strict: no missing space, sign, space before a number or empty number (the fuzzer's). */
+	CU_ASSERT(!qemu_guest_exit_parse("pflab-exitstatus=1 refs=99 errors=3", &e));
+	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status=+1 refs=99 errors=3", &e));
+	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status= 1 refs=99 errors=3", &e));
+	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status=1 refs= errors=3", &e));
+	CU_ASSERT(!qemu_guest_exit_parse("pflab-exit status=4294967296 refs=1 errors=3", &e));
 }
 
 static void test_verdict(void)

@@ -39,16 +39,31 @@ uint32_t qemu_guest_memory_mib(uint32_t pages, uint64_t module_bytes)
 			  (module_bytes + MIB - 1) / MIB + SLACK_MIB);
 }
 
+/* "KEY" then decimal digits (at most 19, no sign, no space) at *p; advances *p. */
+static bool field(const char **p, const char *key, uint64_t *v)
+{
+	size_t n = strlen(key), digits = 0;
+
+	if (strncmp(*p, key, n) != 0)
+		return false;
+	*p += n;
+	*v = 0;
+	while (**p >= '0' && **p <= '9' && digits < 19) {
+		*v = *v * 10 + (uint64_t)(**p - '0');
+		(*p)++;
+		digits++;
+	}
+	return digits > 0 && !(**p >= '0' && **p <= '9');
+}
+
 bool qemu_guest_exit_parse(const char *line, struct qemu_guest_exit *e)
 {
-	unsigned long long refs, errors;
-	unsigned status;
-	int end = -1;
+	uint64_t status, refs, errors;
 
-	if (sscanf(line, "pflab-exit status=%u refs=%llu errors=%llu%n", &status, &refs, &errors,
-		   &end) != 3 || end < 0 || line[end] != '\0')
+	if (!field(&line, "pflab-exit status=", &status) || status > UINT32_MAX ||
+	    !field(&line, " refs=", &refs) || !field(&line, " errors=", &errors) || *line)
 		return false;
-	*e = (struct qemu_guest_exit){ status, refs, errors };
+	*e = (struct qemu_guest_exit){ (uint32_t)status, refs, errors };
 	return true;
 }
 
