@@ -188,7 +188,7 @@ static void test_run_console(void)
 	snprintf(out, sizeof(out), "%s/console.txt", scratch_dir());
 	echo = fopen(out, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(echo);
-	CU_ASSERT_EQUAL(qemu_run(argv, echo, "g| ", NULL, &r), 0);
+	CU_ASSERT_EQUAL(qemu_run(argv, echo, "g| ", NULL, 0, &r), 0);
 	fclose(echo);
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(r.exit_seen);
@@ -206,6 +206,21 @@ static void test_run_console(void)
 	}
 	CU_ASSERT_STRING_EQUAL(text, "g| one\ng| pflab-exit status=0 refs=7 errors=0\ng| last\n");
 	free(text);
+}
+
+/* A child still running at the deadline is killed, and the verdict says so. */
+static void test_run_timeout(void)
+{
+	char *argv[] = { "sh", "-c", "echo started; exec sleep 60", NULL };
+	struct qemu_run_result r;
+	char why[200];
+
+	CU_ASSERT_EQUAL(qemu_run(argv, NULL, NULL, NULL, 200, &r), 0);
+	CU_ASSERT(r.timed_out);
+	CU_ASSERT_EQUAL(r.status, 128 + 9);
+	CU_ASSERT_EQUAL(r.lines, 1);
+	CU_ASSERT_EQUAL(qemu_run_verdict(&r, why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "timed out"));
 }
 
 /* ---- the Linux initramfs ---- */
@@ -430,6 +445,23 @@ static void test_crash_leaves_nothing(void)
 	cmd_result_free(&r);
 }
 
+/* A guest that spins forever is killed at --timeout; exit 1, nothing written. */
+static void test_timeout(void)
+{
+	char out[600];
+	struct cmd_result r;
+
+	if (!system_usable())
+		return;
+	snprintf(out, sizeof(out), "%s/spin.pft", scratch_dir());
+	r = run_pflab("qemu --workload bad-loop --timeout 1s --out '%s'", out);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "guest| pflab guest: spinning forever"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab qemu: timed out"));
+	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0);
+	cmd_result_free(&r);
+}
+
 static void test_refusals(void)
 {
 	static const struct { const char *args, *why; } bad[] = {
@@ -448,6 +480,7 @@ static void test_refusals(void)
 		{ "--rw", "need --out" },
 		{ "--pages 0", "--pages" },
 		{ "--memory 4", "--memory" },
+		{ "--timeout 0", "--timeout" },
 		{ "--policy lru --frames 4 --plugin /nonexistent.so", "cannot find the plugin" },
 		{ "--policy nope --frames 4", "unknown policy" },
 		{ "--out /nonexistent-dir/x.pft", "nonexistent-dir" },
@@ -532,12 +565,14 @@ static CU_TestInfo qemusys_tests[] = {
 	{ "standalone guest: command line, range, memory, exit line", test_guest_protocol },
 	{ "run verdict: exit status and the guest's line must agree", test_verdict },
 	{ "run: console lines echoed with the prefix, exit line found", test_run_console },
+	{ "run: killed at the deadline, the verdict says so", test_run_timeout },
 	{ "initramfs: busybox, /init, the script, packed by cpio", test_initramfs },
 	{ "pflab qemu: a scan counted by hand, live and captured", test_scan_by_hand },
 	{ "three engines: KVM, TCG and sim agree (FIFO, CLOCK, OPT, Random)", test_three_engines },
 	{ "Belady's anomaly under TCG: 9 faults at 3 frames, 10 at 4", test_belady },
 	{ "pflab qemu --accel kvm: the guest's own count", test_kvm_accel },
 	{ "a crashing guest fails the run and writes nothing", test_crash_leaves_nothing },
+	{ "a spinning guest is killed at --timeout, nothing written", test_timeout },
 	{ "pflab qemu: bad usage refused with one line, status 2", test_refusals },
 	{ "Linux guest: the command line and initramfs (no boot)", test_linux_dry_run },
 	{ "Linux guest: boot and capture (PFLAB_LINUX_TEST=1)", test_linux_boot },

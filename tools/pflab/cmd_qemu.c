@@ -48,6 +48,7 @@ struct qemu_opts {
 	bool pages_given;
 	const char *kernel, *initrd, *busybox, *script, *append;
 	uint32_t memory_mib;
+	uint64_t timeout_ns;
 	const char *out, *kind, *range;
 	bool rw, zstd, csv, json, quiet, dry_run;
 	const char *policy, *frames;
@@ -85,6 +86,7 @@ static const char qemu_help[] =
 	"  -p, --policy LIST    run pflab's pager live with these policies...\n"
 	"  -n, --frames LIST    ...and frame counts; prints pflab sim's table\n"
 	"      --csv, --json    that table as CSV or JSON\n"
+	"      --timeout D      kill QEMU if the guest still runs after D (e.g. 30s)\n"
 	"      --quiet          do not echo the guest's console\n"
 	"      --dry-run        print QEMU's command line, one word a line, and stop\n"
 	"      --plugin SO      the plugin (default: libpflab-qemu.so beside pflab)\n"
@@ -153,7 +155,7 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_KERNEL, OPT_INITRD, OPT_BUSYBOX,
 	       OPT_SCRIPT, OPT_APPEND, OPT_MEMORY, OPT_RW, OPT_ZSTD, OPT_KIND, OPT_RANGE, OPT_CSV,
-	       OPT_JSON, OPT_QUIET, OPT_DRY_RUN, OPT_PLUGIN, OPT_QEMU, OPT_NOPS };
+	       OPT_JSON, OPT_QUIET, OPT_DRY_RUN, OPT_PLUGIN, OPT_QEMU, OPT_NOPS, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "accel", required_argument, NULL, 'a' },
 		{ "workload", required_argument, NULL, 'w' },
@@ -179,6 +181,7 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
@@ -240,6 +243,15 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 		case OPT_CSV: o->csv = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_QUIET: o->quiet = true; break;
+		case OPT_TIMEOUT: {
+			char why[200];
+
+			if (cli_parse_duration_ns(optarg, &o->timeout_ns, why, sizeof(why)))
+				return cli_usage_error("qemu", "--timeout: %s", why);
+			if (o->timeout_ns < 1000000)
+				return cli_usage_error("qemu", "--timeout: must be at least 1 ms");
+			break;
+		}
 		case OPT_DRY_RUN: o->dry_run = true; break;
 		case OPT_PLUGIN: o->plugin = optarg; break;
 		case OPT_QEMU: o->qemu = optarg; break;
@@ -466,7 +478,8 @@ static int run(struct qemu_job *j)
 
 	for (size_t i = 0; i < 3; i++)
 		sigaction(sigs[i], &(struct sigaction){ .sa_handler = note_signal }, &old[i]);
-	rc = qemu_run(j->argv, j->o.quiet ? NULL : stderr, "guest| ", &interrupted, &r);
+	rc = qemu_run(j->argv, j->o.quiet ? NULL : stderr, "guest| ", &interrupted,
+		      j->o.timeout_ns / 1000000, &r);
 	for (size_t i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	if (interrupted) {

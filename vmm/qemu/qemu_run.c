@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,11 +73,31 @@ static pid_t start(char *const *argv, int out)
 	return pid;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How long poll() may wait: until the deadline, -1 without one, 0 once past it. */
+static int poll_wait(uint64_t deadline)
+{
+	uint64_t t = now_ms();
+
+	if (!deadline)
+		return -1;
+	return t >= deadline ? 0 : deadline - t > 60000 ? 60000 : (int)(deadline - t);
+}
+
 int qemu_run(char *const *argv, FILE *echo, const char *prefix,
-	     const volatile sig_atomic_t *interrupted, struct qemu_run_result *r)
+	     const volatile sig_atomic_t *interrupted, uint64_t timeout_ms,
+	     struct qemu_run_result *r)
 {
 	static struct console c; /* not on the stack: a 4 KiB line */
 	bool passed_on = false;
+	uint64_t deadline;
 	char buf[4096];
 	int fds[2], ws;
 	pid_t pid;
@@ -86,14 +108,24 @@ int qemu_run(char *const *argv, FILE *echo, const char *prefix,
 		return -1;
 	fflush(NULL);
 	pid = start(argv, fds[1]);
+	deadline = timeout_ms ? now_ms() + timeout_ms : 0;
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = read(fds[0], buf, sizeof(buf));
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		ssize_t n = -1;
 
+		if (poll(&pfd, 1, r->timed_out ? -1 : poll_wait(deadline)) > 0)
+			n = read(fds[0], buf, sizeof(buf));
+		else if (!r->timed_out && deadline && now_ms() >= deadline) {
+			kill(pid, SIGKILL); /* its console closes: the loop ends */
+			r->timed_out = true;
+			continue;
+		} else
+			errno = EINTR;
 		if (interrupted && *interrupted && !passed_on) {
 			kill(pid, *interrupted);
 			passed_on = true;
@@ -123,6 +155,10 @@ int qemu_run(char *const *argv, FILE *echo, const char *prefix,
 
 int qemu_run_verdict(const struct qemu_run_result *r, char *why, size_t len)
 {
+	if (r->timed_out) {
+		snprintf(why, len, "timed out: the guest was still running, QEMU killed");
+		return -1;
+	}
 	if (r->status == QEMU_RUN_NOEXEC) {
 		snprintf(why, len, "QEMU could not be started");
 		return -1;

@@ -23,17 +23,20 @@ struct qemu_run_result {
 	bool exit_seen;          /* the guest's "pflab-exit" line was seen... */
 	struct qemu_guest_exit exit; /* ...and said this */
 	unsigned long lines;     /* console lines read */
+	bool timed_out;          /* killed (SIGKILL) at the deadline */
 };
 
 /*
  * Run argv to its end. echo (NULL: nowhere) gets every console line after
  * prefix. If *interrupted becomes nonzero (the caller's signal handler
  * sets it to a signal number), that signal is sent to QEMU, once, and the
- * run waits for QEMU to end. 0, or -1 with errno if QEMU could not be
- * started at all.
+ * run waits for QEMU to end. QEMU still running timeout_ms after its start
+ * (0: no limit) is killed (SIGKILL). 0, or -1 with errno if QEMU could not
+ * be started at all.
  */
 int qemu_run(char *const *argv, FILE *echo, const char *prefix,
-	     const volatile sig_atomic_t *interrupted, struct qemu_run_result *r);
+	     const volatile sig_atomic_t *interrupted, uint64_t timeout_ms,
+	     struct qemu_run_result *r);
 
 /*
  * What became of the guest, from r: 0 if it exited through isa-debug-exit
