@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * qemu_initramfs.h: the tree written into a directory, then packed by
- * cpio -o -H newc, whose file list comes on its standard input.
+ * cpio -o -H newc, whose file list comes on its standard input (from a
+ * memory file: a cpio that fails to start must not kill us with SIGPIPE).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,38 +112,55 @@ static int make_tree(const char *busybox, const char *script, const char *dir, c
 	return 0;
 }
 
+/* The member list in an anonymous memory file, read from its start: no
+ * pipe, so a cpio that dies early cannot leave us writing to nothing. */
+static int member_list(void)
+{
+	int fd = memfd_create("pflab-initramfs-list", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; tree[i]; i++)
+		if (dprintf(fd, "%s\n", tree[i]) < 0) {
+			close(fd);
+			return -1;
+		}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* cpio -o -H newc in dir, the list on its stdin, the archive to out. */
 static int run_cpio(const char *cpio, const char *dir, const char *out, char *err, size_t errlen)
 {
-	int list[2], ofd, ws;
+	int list, ofd, ws = 0;
 	pid_t pid;
 
+	list = member_list();
+	if (list < 0) {
+		snprintf(err, errlen, "the member list: %s", strerror(errno));
+		return -1;
+	}
 	ofd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (ofd < 0) {
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
-		return -1;
-	}
-	if (pipe2(list, O_CLOEXEC) != 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		close(ofd);
+		close(list);
 		return -1;
 	}
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
-		if (chdir(dir) != 0 || dup2(list[0], STDIN_FILENO) < 0 ||
+		if (chdir(dir) != 0 || dup2(list, STDIN_FILENO) < 0 ||
 		    dup2(ofd, STDOUT_FILENO) < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0)
 			_exit(127);
 		execlp(cpio, cpio, "-o", "-H", "newc", "--quiet", (char *)NULL);
 		_exit(127);
 	}
-	close(list[0]);
+	close(list);
 	close(ofd);
-	if (pid > 0)
-		for (size_t i = 0; tree[i]; i++)
-			dprintf(list[1], "%s\n", tree[i]);
-	close(list[1]);
 	if (pid < 0 || waitpid(pid, &ws, 0) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
 		snprintf(err, errlen, "%s -o -H newc failed%s", cpio,
 			 pid > 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 127
