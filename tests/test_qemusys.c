@@ -463,7 +463,8 @@ static void test_timeout(void)
 	snprintf(out, sizeof(out), "%s/spin.pft", scratch_dir());
 	r = run_pflab("qemu --workload bad-loop --timeout 1s --out '%s'", out);
 	CU_ASSERT_EQUAL(r.status, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "guest| pflab guest: spinning forever"));
+	/* Not asserted: how far the guest got in 1 s (a loaded machine may not
+	 * even have booted it); only that it never ends on its own. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab qemu: timed out"));
 	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0);
 	cmd_result_free(&r);

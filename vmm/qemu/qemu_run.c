@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <time.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -95,7 +96,7 @@ int qemu_run(char *const *argv, FILE *echo, const char *prefix,
 	     const volatile sig_atomic_t *interrupted, uint64_t timeout_ms,
 	     struct qemu_run_result *r)
 {
-	static struct console c; /* not on the stack: a 4 KiB line */
+	struct console *c = malloc(sizeof(*c)); /* a 4 KiB line: not on the stack */
 	bool passed_on = false;
 	uint64_t deadline;
 	char buf[4096];
@@ -103,15 +104,20 @@ int qemu_run(char *const *argv, FILE *echo, const char *prefix,
 	pid_t pid;
 
 	*r = (struct qemu_run_result){ .status = -1 };
-	c = (struct console){ .echo = echo, .prefix = prefix, .r = r };
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	if (!c)
 		return -1;
+	*c = (struct console){ .echo = echo, .prefix = prefix, .r = r };
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		free(c);
+		return -1;
+	}
 	fflush(NULL);
 	pid = start(argv, fds[1]);
 	deadline = timeout_ms ? now_ms() + timeout_ms : 0;
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
+		free(c);
 		return -1;
 	}
 	for (;;) {
@@ -131,15 +137,16 @@ int qemu_run(char *const *argv, FILE *echo, const char *prefix,
 			passed_on = true;
 		}
 		if (n > 0) {
-			console_bytes(&c, buf, (size_t)n);
+			console_bytes(c, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		break;
 	}
-	if (c.len)
-		console_line(&c);
+	if (c->len)
+		console_line(c);
+	free(c);
 	close(fds[0]);
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR)
