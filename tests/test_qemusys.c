@@ -218,7 +218,7 @@ static void test_run_timeout(void)
 	CU_ASSERT_EQUAL(qemu_run(argv, NULL, NULL, NULL, 200, &r), 0);
 	CU_ASSERT(r.timed_out);
 	CU_ASSERT_EQUAL(r.status, 128 + 9);
-	CU_ASSERT_EQUAL(r.lines, 1);
+	/* Whether "started" came within 200 ms depends on the machine's load: not asserted. */
 	CU_ASSERT_EQUAL(qemu_run_verdict(&r, why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "timed out"));
 }
