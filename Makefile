@@ -103,7 +103,8 @@ $(BUILD)/%.o: %.c
 # unless ASan is preloaded into QEMU itself), from objects of its own.
 PIC_BUILD  := build/pic
 PIC_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP -fPIC -fvisibility=hidden
-PLUGIN_OBJ := $(patsubst %.c,$(PIC_BUILD)/%.o,$(PAGER_SRC) $(TRACE_SRC) $(QEMU_SRC) $(QEMU_GLUE))
+# Of vmm/qemu/, the plugin's own files (plugin*.c); qemu_*.c start QEMU.
+PLUGIN_OBJ := $(patsubst %.c,$(PIC_BUILD)/%.o,$(PAGER_SRC) $(TRACE_SRC) $(filter vmm/qemu/plugin%,$(QEMU_SRC)) $(QEMU_GLUE))
 .SECONDARY: $(PLUGIN_OBJ)
 
 # vmm/qemu/plugin.map hides the linker's __start_/__stop_ symbols of the policy

@@ -4,7 +4,11 @@
  *
  *   start32  the PVH entry (32-bit protected mode, paging off, as QEMU's
  *            -M microvm -kernel or any PVH loader starts us): enable PAE
- *            and long mode with our page tables, jump to start64.
+ *            and long mode with our page tables, jump to start64. It
+ *            also keeps the loader's hvm_start_info (EBX) in
+ *            pvh_start_info, which makes the guest standalone
+ *            (guest/standalone.c), and points SYSCALL at pvh_syscall:
+ *            the ring-3 guest's way to the ports.
  *   start64  the ELF entry, for a host that starts us in long mode already
  *            (pflab's VMM does: emulated 32-bit code is slow under nested
  *            KVM). Loads our own GDT and page tables, so that nothing the
@@ -27,6 +31,9 @@
 #define MSR_EFER 0xc0000080
 #define MSR_FS_BASE 0xc0000100
 #define EFER_LME 0x00000100
+#define EFER_SCE 0x00000001
+#define MSR_STAR  0xc0000081
+#define MSR_LSTAR 0xc0000082
 #define SEL_UCODE 0x18
 #define SEL_UDATA 0x20
 #define RFLAGS_IOPL3 0x3002
@@ -51,6 +58,7 @@
 	.global start32
 start32:
 	cli
+	movl %ebx, pvh_start_info        /* standalone: guest/standalone.c */
 	lgdt gdt_desc
 	movl %cr4, %eax
 	orl $CR4_PAE, %eax
@@ -59,7 +67,16 @@ start32:
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $EFER_LME, %eax
+	orl $(EFER_LME | EFER_SCE), %eax
+	wrmsr
+	/* SYSCALL enters ring 0 at pvh_syscall with CS 0x08 (SS 0x10). */
+	movl $MSR_STAR, %ecx
+	xorl %eax, %eax
+	movl $0x00000008, %edx
+	wrmsr
+	movl $MSR_LSTAR, %ecx
+	movl $pvh_syscall, %eax
+	xorl %edx, %edx
 	wrmsr
 	movl %cr0, %eax
 	orl $(CR0_PG | CR0_PE), %eax
@@ -128,6 +145,29 @@ start64:
 user_entry:
 	call guest_main
 2:	jmp 2b
+
+	/* SYSCALL from the standalone ring-3 guest (standalone_out(),
+	 * guest/standalone.c): write ESI to port DI, a byte if EAX is 1,
+	 * else 32 bits, and return. Only the PVH entry sets it up: a guest
+	 * of pflab's VMM never gets here. */
+	.global pvh_syscall
+pvh_syscall:
+	movl %edi, %edx
+	cmpl $1, %eax
+	movl %esi, %eax
+	jne 5f
+	outb %al, %dx
+	jmp 6f
+5:	outl %eax, %dx
+6:	/* Back to ring 3 with IRETQ, as start64 went there (SYSRETQ
+	 * did not come back under nested kvm_pvm). */
+	movq %rsp, %rax
+	pushq $(SEL_UDATA | 3)
+	pushq %rax
+	pushq %r11
+	pushq $(SEL_UCODE | 3)
+	pushq %rcx
+	iretq
 
 	.section .rodata
 banner:

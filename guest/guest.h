@@ -22,9 +22,21 @@ static inline volatile struct pflab_mailbox *guest_mailbox(void)
 #define MAILBOX guest_mailbox()
 #define WORDS_PER_PAGE (PFLAB_PAGE_SIZE / 8)
 
+/* The standalone guest under QEMU (guest/standalone.c): pvh_start_info is
+ * the PVH loader's hvm_start_info, set by start32 (entry.S); 0 under
+ * pflab's VMM, which enters at start64. Standalone, the console is COM1
+ * and the hypercalls are served by the guest itself. */
+extern uint64_t pvh_start_info;
+void standalone_out(uint16_t port, uint32_t value, uint32_t width);
+void standalone_hcall(enum pflab_hcall nr);
+
 /* One byte to the console: a store to the doorbell page, which exits. */
 static inline void console_putc(char c)
 {
+	if (pvh_start_info) {
+		standalone_out(PFLAB_PORT_SERIAL, (uint8_t)c, 1);
+		return;
+	}
 	__asm__ volatile("movb %0, (%1)" : : "q"(c), "r"((uintptr_t)PFLAB_DOORBELL_CONS)
 			 : "memory");
 }
@@ -33,6 +45,10 @@ static inline void console_putc(char c)
  * keeps the compiler from moving mailbox stores across the exit. */
 static inline void hcall(enum pflab_hcall nr)
 {
+	if (pvh_start_info) {
+		standalone_hcall(nr);
+		return;
+	}
 	__asm__ volatile("movl %0, (%1)" : : "r"((uint32_t)nr), "r"((uintptr_t)PFLAB_DOORBELL_HCALL)
 			 : "memory");
 }

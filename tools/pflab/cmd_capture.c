@@ -29,10 +29,10 @@
 #include "outfile.h"
 #include "plugin_args.h"
 #include "plugin_results.h"
+#include "qemu_cli.h"
+#include "qemu_cmd.h"
 #include "sim.h"
 
-#define MAX_ARGS 64        /* plugin arguments: a few, plus policies and frames */
-#define MAX_RESULTS (1u << 20) /* bytes: a results file is a few KiB at most */
 
 struct capture_opts {
 	const char *out;
@@ -132,87 +132,6 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	return 0;
 }
 
-/* The plugin's arguments, key=value each, malloc'ed strings. */
-struct plugin_argv {
-	char *v[MAX_ARGS];
-	int n;
-};
-
-static int add(struct plugin_argv *a, const char *key, const char *val)
-{
-	if (a->n == MAX_ARGS)
-		return cli_usage_error("capture", "too many policies or frame counts");
-	if (asprintf(&a->v[a->n], "%s=%s", key, val) < 0)
-		return cli_fail("capture", "out of memory");
-	a->n++;
-	return 0;
-}
-
-static void free_argv(struct plugin_argv *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->v[i]);
-	a->n = 0;
-}
-
-static int build_plugin_argv(const struct capture_opts *o, const char *tmp_out,
-			     const char *results, struct plugin_argv *a)
-{
-	char why[160], num[16], *list, **names;
-	uint32_t *frames = NULL;
-	size_t n, nframes;
-	int rc = 0;
-
-	if (tmp_out && ((rc = add(a, "out", tmp_out)) || (rc = add(a, "format", o->rw ? "rw" : "pft")) ||
-			(rc = add(a, "zstd", o->zstd ? "on" : "off"))))
-		return rc;
-	if ((o->kind && (rc = add(a, "kind", o->kind))) || (o->range && (rc = add(a, "range", o->range))) ||
-	    (o->page_size && (rc = add(a, "page-size", o->page_size))) || (rc = add(a, "results", results)))
-		return rc;
-	if (!o->policy)
-		return 0;
-	if (lab_frames_parse(o->frames, VREF_VPN_MAX, &frames, &nframes, why, sizeof(why)) != 0)
-		return cli_usage_error("capture", "--frames: %s", why);
-	for (size_t i = 0; i < nframes && !rc; i++) {
-		snprintf(num, sizeof(num), "%u", frames[i]);
-		rc = add(a, "frames", num);
-	}
-	free(frames);
-	list = strdup(o->policy);
-	if (!list)
-		return rc ? rc : cli_fail("capture", "out of memory");
-	n = cli_split(list, &names);
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = add(a, "policy", names[i]);
-	free(names);
-	free(list);
-	return rc;
-}
-
-/* "SO,key=value,..." for -plugin; a comma in a value is doubled, as QEMU's option syntax wants. */
-static char *plugin_option(const char *so, const struct plugin_argv *a)
-{
-	size_t len = strlen(so) + 1;
-	char *s, *p;
-
-	for (int i = 0; i < a->n; i++)
-		len += 2 * strlen(a->v[i]) + 1;
-	s = p = malloc(len);
-	if (!s)
-		return NULL;
-	p = stpcpy(p, so);
-	for (int i = 0; i < a->n; i++) {
-		*p++ = ',';
-		for (const char *q = a->v[i]; *q; q++) {
-			*p++ = *q;
-			if (*q == ',')
-				*p++ = ',';
-		}
-	}
-	*p = '\0';
-	return s;
-}
-
 static bool is_executable(const char *path)
 {
 	struct stat st;
@@ -243,18 +162,6 @@ static char *find_program(const char *name)
 	}
 	free(dirs);
 	return NULL;
-}
-
-static char *default_plugin(void)
-{
-	char self[4096], *slash, *so;
-
-	if (getenv("PFLAB_QEMU_PLUGIN") && *getenv("PFLAB_QEMU_PLUGIN"))
-		return strdup(getenv("PFLAB_QEMU_PLUGIN"));
-	if (lab_self_path(self, sizeof(self)) != 0 || !(slash = strrchr(self, '/')))
-		return NULL;
-	*slash = '\0';
-	return asprintf(&so, "%s/libpflab-qemu.so", self) < 0 ? NULL : so;
 }
 
 /*
@@ -322,48 +229,6 @@ static int run_qemu(const char *qemu, const char *plugin_opt, const char *progra
 	return lab_exit_status(ws);
 }
 
-static int print_live(const struct capture_opts *o, const struct plugin_results *r)
-{
-	struct sim_row *rows = calloc(r->nruns ? r->nruns : 1, sizeof(*rows));
-	struct sim_table t = {
-		.trace = o->program[0],
-		.format = "qemu",
-		.pages = r->pages,
-		.trace_writes = r->writes,
-		.rows = rows,
-		.nrows = r->nruns,
-	};
-
-	if (!rows)
-		return cli_fail("capture", "out of memory");
-	for (size_t i = 0; i < r->nruns; i++)
-		rows[i] = (struct sim_row){ r->runs[i].policy, r->runs[i].frames, r->runs[i].st,
-					    r->runs[i].seconds };
-	sim_table_print(stdout, &t, o->csv ? SIM_OUT_CSV : o->json ? SIM_OUT_JSON : SIM_OUT_TABLE);
-	free(rows);
-	return 0;
-}
-
-/* Read and check the plugin's summary. */
-static int read_results(const char *path, struct plugin_results *r)
-{
-	char err[200];
-	size_t len;
-	char *text = lab_read_file(path, &len);
-	int rc;
-
-	if (!text)
-		return cli_fail("capture", "the plugin wrote no results (%s): the run did not finish",
-				strerror(errno));
-	if (len > MAX_RESULTS) {
-		free(text);
-		return cli_fail("capture", "the plugin's results file is too large");
-	}
-	rc = plugin_results_parse(text, len, r, err, sizeof(err));
-	free(text);
-	return rc ? cli_fail("capture", "the plugin's results: %s", err) : 0;
-}
-
 struct capture_job {
 	struct capture_opts opts;
 	struct plugin_argv pargs;
@@ -373,35 +238,13 @@ struct capture_job {
 	struct plugin_results *res;
 };
 
-/*
- * The plugin writes the trace through a temporary file of its own beside
- * ours (traces/outfile.h names it after ours): a QEMU killed by a signal
- * never removes it. Its name derives from our unique temporary's, so
- * whatever matches is a file this run created.
- */
-static void remove_plugin_temporaries(const char *tmp)
-{
-	char *copy = strdup(tmp), *pattern = NULL;
-	glob_t g;
-
-	if (copy && asprintf(&pattern, "%s/.%s.pflab-??????", dirname(copy), strrchr(tmp, '/') ?
-			     strrchr(tmp, '/') + 1 : tmp) >= 0 &&
-	    glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-		globfree(&g);
-	}
-	free(pattern);
-	free(copy);
-}
-
 static void job_free(struct capture_job *j)
 {
 	if (j->out_open) {
-		remove_plugin_temporaries(j->out.tmp);
+		plugin_remove_temporaries(j->out.tmp);
 		outfile_abort(&j->out);
 	}
-	free_argv(&j->pargs);
+	plugin_argv_free(&j->pargs);
 	if (j->tmpdir)
 		lab_rmtree(j->tmpdir);
 	free(j->tmpdir);
@@ -417,13 +260,12 @@ static void job_free(struct capture_job *j)
 static int prepare(struct capture_job *j)
 {
 	const struct capture_opts *o = &j->opts;
-	struct plugin_args *check;
 	char err[600];
 	int rc;
 
 	if (o->out && outfile_check(o->out, err, sizeof(err)) != 0)
 		return cli_usage_error("capture", "%s", err);
-	j->plugin = o->plugin ? strdup(o->plugin) : default_plugin();
+	j->plugin = o->plugin ? strdup(o->plugin) : plugin_default_path();
 	if (!j->plugin || access(j->plugin, R_OK) != 0)
 		return cli_usage_error("capture", "cannot find the plugin %s (build it with make; "
 				       "or give --plugin)", j->plugin ? j->plugin : "libpflab-qemu.so");
@@ -442,23 +284,18 @@ static int prepare(struct capture_job *j)
 		close(j->out.fd);
 		j->out.fd = -1;
 	}
-	rc = build_plugin_argv(o, o->out ? j->out.tmp : NULL, j->results, &j->pargs);
+	rc = plugin_argv_build("capture", &(struct plugin_opts){
+		.out = o->out ? j->out.tmp : NULL, .rw = o->rw, .zstd = o->zstd, .kind = o->kind,
+		.range = o->range, .page_size = o->page_size, .results = j->results,
+		.policy = o->policy, .frames = o->frames }, &j->pargs);
 	if (rc)
 		return rc;
-	/* The plugin's own parser, so that a bad argument fails here, with its reason. */
-	check = malloc(sizeof(*check));
-	if (!check)
-		return cli_fail("capture", "out of memory");
-	rc = plugin_args_parse(j->pargs.n, j->pargs.v, check, err, sizeof(err));
-	free(check);
-	if (rc)
-		return cli_usage_error("capture", "%s", err);
 	/* Last, so that every other refusal is the same where QEMU is absent. */
 	j->qemu = find_program(o->qemu);
 	if (!j->qemu)
 		return cli_usage_error("capture", "cannot find %s (tools/install-deps installs "
 				       "qemu-user; or give --qemu)", o->qemu);
-	j->plugin_opt = plugin_option(j->plugin, &j->pargs);
+	j->plugin_opt = qemu_plugin_option(j->plugin, j->pargs.v, j->pargs.n);
 	j->res = malloc(sizeof(*j->res));
 	if (!j->plugin_opt || !j->res)
 		return cli_fail("capture", "out of memory");
@@ -492,7 +329,7 @@ static int capture_main(int argc, char **argv)
 					     j.opts.program[0], status);
 		goto out;
 	}
-	rc = read_results(j.results, j.res);
+	rc = plugin_results_read("capture", j.results, j.res);
 	if (rc)
 		goto out;
 	if (j.opts.out) {
@@ -508,7 +345,8 @@ static int capture_main(int argc, char **argv)
 	if (j.res->pages)
 		fprintf(stderr, " to %u pages", j.res->pages);
 	fprintf(stderr, "%s%s\n", j.opts.out ? " written to " : "", j.opts.out ? j.opts.out : "");
-	rc = j.opts.policy ? print_live(&j.opts, j.res) : EXIT_OK;
+	rc = j.opts.policy ? plugin_results_print("capture", j.opts.program[0], j.res, j.opts.csv,
+							 j.opts.json) : EXIT_OK;
 out:
 	job_free(&j);
 	return rc;
