@@ -128,12 +128,12 @@ static void test_interrupted_leaves_nothing(void)
 	static const struct { const char *sig; const char *status; } sigs[] = {
 		{ "TERM", "status 143\n" }, { "HUP", "status 129\n" },
 	};
-	const char *dir = subdir("intr");
+	const char *dir = subdir("signalled");
 	char old[600];
 	struct cmd_result r;
 
 	snprintf(old, sizeof(old), "%s/old.txt", dir);
-	write_file("intr/old.txt", keep_text);
+	write_file("signalled/old.txt", keep_text);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		char want[200];
 
