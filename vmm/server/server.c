@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dsm.h"
 #include "pager.h"
 #include "proto.h"
 #include "store_inject.h"
@@ -99,6 +100,7 @@ struct pserver {
 	uint64_t pages_free;       /* of cfg.max_pages */
 	unsigned nclients;
 	struct client clients[PSERVER_MAX_CLIENTS];
+	struct dsm_mgr *dsm;       /* the DSM manager (dsm.h): its messages go there */
 };
 
 /* ---- the remote MMU -------------------------------------------------- */
@@ -264,6 +266,7 @@ static void client_close(struct pserver *s, struct client *c)
 		return;
 	for (size_t i = 0; i < PSERVER_MAX_REGIONS; i++)
 		region_close(s, &c->regions[i]);
+	dsm_disconnect(s->dsm, c);
 	if (s->cfg.verbose)
 		fprintf(stderr, "pflab pager: client %d closed; %u frames free\n", c->fd,
 			s->frames_free);
@@ -613,6 +616,10 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 	case PROTO_SET_POLICY: do_set_policy(c, m); return;
 	case PROTO_STATS: do_stats(s, c, m); return;
 	case PROTO_GOODBYE: c->closing = true; return;
+	case PROTO_DSM_JOIN: case PROTO_DSM_REQUEST: case PROTO_DSM_INV_DONE:
+	case PROTO_DSM_LEAVE: case PROTO_DSM_STATS:
+		dsm_handle(s->dsm, c, m);
+		return;
 	default:
 		REFUSE(c, 0, 0, EPROTO, m, "%s is not a client's message", proto_type_name(m->type));
 	}
@@ -649,6 +656,27 @@ static void client_input(struct pserver *s, struct client *c)
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;
 }
+
+/* ---- the DSM manager's way to the connections ------------------------- */
+
+static void dsm_send(void *ctx, void *conn, struct proto_msg *m)
+{
+	(void)ctx;
+	queue(conn, m);
+}
+
+static void dsm_error(void *ctx, void *conn, uint32_t page, int err, const struct proto_msg *req,
+		      bool close, const char *text)
+{
+	struct client *c = conn;
+
+	(void)ctx;
+	queue_error(c, 0, page, err, req, "%s", text);
+	if (close)
+		c->closing = true;
+}
+
+static const struct dsm_conn_ops dsm_ops = { .send = dsm_send, .error = dsm_error };
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -773,6 +801,12 @@ struct pserver *pserver_create(const char *addr, const struct pserver_config *cf
 		return NULL;
 	}
 	s->cfg = *cfg;
+	s->dsm = dsm_create(&dsm_ops, s);
+	if (!s->dsm) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	s->frames_free = cfg->frames;
 	s->pages_free = cfg->max_pages;
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
@@ -811,6 +845,7 @@ void pserver_destroy(struct pserver *s)
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0)
 			client_close(s, &s->clients[i]);
+	dsm_destroy(s->dsm);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	/* Only the socket this server made: not a file put there since. */

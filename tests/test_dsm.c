@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Distributed shared memory (vmm/server/dsm.c, docs/external-pager.md,
+ * "Distributed shared memory"): the manager driven by a scripted access
+ * sequence of two nodes, in-process and deterministic, every message and
+ * counter against the hand-worked ones; three nodes' requests queued on one
+ * page; a page whose owner vanished answered with EIO; the manager's
+ * misuse refused over a real server's socket; and, with KVM, two `pflab
+ * run --dsm` nodes running the three shared workloads with every check
+ * passing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dsm.h"
+#include "proto.h"
+#include "test.h"
+
+/* ---- the manager in-process: what it sends, recorded ------------------ */
+
+#define MAXLOG 64
+
+struct sent {
+	int to;            /* node index of the connection */
+	uint16_t type;
+	uint32_t page, mode; /* mode: access of a grant, mode of an invalidate */
+	uint32_t data_len;
+	uint8_t byte0;     /* the page's first byte, if data */
+	int err;           /* ERROR's errno */
+	bool close;
+};
+
+struct rig {
+	int conn[PROTO_DSM_MAX_NODES]; /* conn i is &conn[i] */
+	struct sent log[MAXLOG];
+	size_t n, seen;
+	struct dsm_mgr *d;
+	uint32_t seq;
+};
+
+static int conn_index(struct rig *g, void *conn)
+{
+	return (int)((int *)conn - g->conn);
+}
+
+static void rig_send(void *ctx, void *conn, struct proto_msg *m)
+{
+	struct rig *g = ctx;
+	struct sent *s = &g->log[g->n < MAXLOG ? g->n++ : MAXLOG - 1];
+
+	*s = (struct sent){ .to = conn_index(g, conn), .type = m->type };
+	if (m->type == PROTO_DSM_GRANT) {
+		s->page = m->u.dsm_grant.page;
+		s->mode = m->u.dsm_grant.access;
+		s->data_len = m->u.dsm_grant.data_len;
+		s->byte0 = s->data_len ? m->u.dsm_grant.data[0] : 0;
+	} else if (m->type == PROTO_DSM_INVALIDATE) {
+		s->page = m->u.dsm_invalidate.page;
+		s->mode = m->u.dsm_invalidate.mode;
+	}
+}
+
+static void rig_error(void *ctx, void *conn, uint32_t page, int err, const struct proto_msg *req,
+		      bool close, const char *text)
+{
+	struct rig *g = ctx;
+	struct sent *s = &g->log[g->n < MAXLOG ? g->n++ : MAXLOG - 1];
+
+	(void)req;
+	(void)text;
+	*s = (struct sent){ .to = conn_index(g, conn), .type = PROTO_ERROR, .page = page,
+			    .err = err, .close = close };
+}
+
+static const struct dsm_conn_ops rig_ops = { .send = rig_send, .error = rig_error };
+
+static void rig_msg(struct rig *g, int node, struct proto_msg m)
+{
+	m.seq = ++g->seq;
+	dsm_handle(g->d, &g->conn[node], &m);
+}
+
+static void join(struct rig *g, int node, uint32_t nodes, uint32_t npages)
+{
+	struct proto_msg m = { .type = PROTO_DSM_JOIN };
+
+	m.u.dsm_join.node = (uint32_t)node;
+	m.u.dsm_join.nodes = nodes;
+	m.u.dsm_join.npages = npages;
+	rig_msg(g, node, m);
+}
+
+static void request(struct rig *g, int node, uint32_t page, int write)
+{
+	struct proto_msg m = { .type = PROTO_DSM_REQUEST };
+
+	m.u.dsm_request.page = page;
+	m.u.dsm_request.access = write ? PROTO_DSM_WRITE : PROTO_DSM_READ;
+	rig_msg(g, node, m);
+}
+
+/* Node answers an invalidation; a page it gives back is filled with fill. */
+static void inv_done(struct rig *g, int node, uint32_t page, uint32_t mode, uint8_t fill)
+{
+	static uint8_t data[PROTO_DSM_PAGE];
+	struct proto_msg m = { .type = PROTO_DSM_INV_DONE };
+
+	memset(data, fill, sizeof(data));
+	m.u.dsm_inv_done.page = page;
+	m.u.dsm_inv_done.mode = mode;
+	m.u.dsm_inv_done.data_len = mode == PROTO_DSM_DROP ? 0 : PROTO_DSM_PAGE;
+	m.u.dsm_inv_done.data = data;
+	rig_msg(g, node, m);
+}
+
+/* The next message sent must be this one. */
+static void expect(struct rig *g, int to, uint16_t type, uint32_t page, uint32_t mode,
+		   uint32_t data_len, uint8_t byte0, int line)
+{
+	struct sent *s = g->seen < g->n ? &g->log[g->seen++] : NULL;
+	bool ok = s && s->to == to && s->type == type && s->page == page &&
+		  (type == PROTO_ACK || type == PROTO_DSM_JOINED || type == PROTO_ERROR ||
+		   (s->mode == mode && s->data_len == data_len && s->byte0 == byte0));
+
+	if (!ok)
+		fprintf(stderr, "\n  line %d: expected %s to node %d page %u, got %s to %d page %u "
+			"mode %u len %u byte %u\n", line, proto_type_name(type), to, page,
+			s ? proto_type_name(s->type) : "nothing", s ? s->to : -1, s ? s->page : 0,
+			s ? s->mode : 0, s ? s->data_len : 0, s ? s->byte0 : 0);
+	CU_ASSERT(ok);
+}
+#define EXPECT(g, to, type, page, mode, len, byte0) expect(g, to, type, page, mode, len, byte0, __LINE__)
+#define NOTHING_MORE(g) CU_ASSERT_EQUAL((g)->seen, (g)->n)
+
+static void rig_init(struct rig *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->d = dsm_create(&rig_ops, g);
+	CU_ASSERT_FATAL(g->d != NULL);
+}
+
+#define P PROTO_DSM_PAGE
+#define RD PROTO_DSM_READ
+#define WR PROTO_DSM_WRITE
+
+/*
+ * The golden sequence of docs/external-pager.md, two nodes, page 0 unless
+ * said: each step's messages and, at the end, the counters, as worked out
+ * by hand there.
+ */
+static void test_golden_sequence(void)
+{
+	struct rig g;
+	struct proto_dsm_stats st;
+	uint32_t nodes, joined;
+
+	rig_init(&g);
+	join(&g, 0, 2, 4);
+	join(&g, 1, 2, 4);
+	EXPECT(&g, 0, PROTO_DSM_JOINED, 0, 0, 0, 0);
+	EXPECT(&g, 1, PROTO_DSM_JOINED, 0, 0, 0, 0);
+	/* 1. node 0 reads: a copy of the manager's (zero) page */
+	request(&g, 0, 0, 0);
+	EXPECT(&g, 0, PROTO_DSM_GRANT, 0, RD, P, 0);
+	/* 2. node 1 reads: another copy */
+	request(&g, 1, 0, 0);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 0, RD, P, 0);
+	/* 3. node 0 writes: node 1's copy is dropped, node 0 upgrades (no data) */
+	request(&g, 0, 0, 1);
+	EXPECT(&g, 1, PROTO_DSM_INVALIDATE, 0, PROTO_DSM_DROP, 0, 0);
+	NOTHING_MORE(&g); /* no grant before the acknowledgement */
+	inv_done(&g, 1, 0, PROTO_DSM_DROP, 0);
+	EXPECT(&g, 0, PROTO_DSM_GRANT, 0, WR, 0, 0);
+	/* 4. node 1 reads: node 0 downgrades, sending its page (0xAA), which
+	 *    node 1 receives */
+	request(&g, 1, 0, 0);
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 0, PROTO_DSM_DOWNGRADE, 0, 0);
+	inv_done(&g, 0, 0, PROTO_DSM_DOWNGRADE, 0xaa);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 0, RD, P, 0xaa);
+	/* 5. node 1 writes: node 0's copy dropped, node 1 upgrades */
+	request(&g, 1, 0, 1);
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 0, PROTO_DSM_DROP, 0, 0);
+	inv_done(&g, 0, 0, PROTO_DSM_DROP, 0);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 0, WR, 0, 0);
+	/* 6. node 0 writes: node 1 returns its page (0xBB) and drops it */
+	request(&g, 0, 0, 1);
+	EXPECT(&g, 1, PROTO_DSM_INVALIDATE, 0, PROTO_DSM_RETURN, 0, 0);
+	inv_done(&g, 1, 0, PROTO_DSM_RETURN, 0xbb);
+	EXPECT(&g, 0, PROTO_DSM_GRANT, 0, WR, P, 0xbb);
+	/* 7. node 1 writes page 1, which nobody holds: the manager's copy */
+	request(&g, 1, 1, 1);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 1, WR, P, 0);
+	/* 8. node 0 leaves: its page 0 (0xCC) comes back before the ACK */
+	rig_msg(&g, 0, (struct proto_msg){ .type = PROTO_DSM_LEAVE });
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 0, PROTO_DSM_RETURN, 0, 0);
+	NOTHING_MORE(&g);
+	inv_done(&g, 0, 0, PROTO_DSM_RETURN, 0xcc);
+	EXPECT(&g, 0, PROTO_ACK, 0, 0, 0, 0);
+	/* 9. node 1 reads page 0: what node 0 gave back */
+	request(&g, 1, 0, 0);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 0, RD, P, 0xcc);
+	NOTHING_MORE(&g);
+
+	dsm_stats(g.d, &st, &nodes, &joined);
+	CU_ASSERT_EQUAL(nodes, 2);
+	CU_ASSERT_EQUAL(joined, 2);
+	CU_ASSERT_EQUAL(st.requests, 8);
+	CU_ASSERT_EQUAL(st.reads, 4);
+	CU_ASSERT_EQUAL(st.writes, 4);
+	CU_ASSERT_EQUAL(st.pages_sent, 6);
+	CU_ASSERT_EQUAL(st.pages_returned, 3);
+	CU_ASSERT_EQUAL(st.invalidations, 5);
+	CU_ASSERT_EQUAL(st.upgrades, 2);
+	CU_ASSERT_EQUAL(st.errors, 0);
+	dsm_disconnect(g.d, &g.conn[0]);
+	dsm_disconnect(g.d, &g.conn[1]);
+	dsm_stats(g.d, &st, &nodes, &joined);
+	CU_ASSERT(nodes == 0 && joined == 0); /* the region went with its last node */
+	dsm_destroy(g.d);
+}
+
+/* Three nodes: requests on a busy page wait their turn, in arrival order. */
+static void test_queued_requests(void)
+{
+	struct rig g;
+
+	rig_init(&g);
+	for (int i = 0; i < 3; i++)
+		join(&g, i, 3, 2);
+	g.seen = 3;
+	request(&g, 0, 1, 1);
+	EXPECT(&g, 0, PROTO_DSM_GRANT, 1, WR, P, 0);
+	request(&g, 1, 1, 0); /* node 0 must downgrade first */
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 1, PROTO_DSM_DOWNGRADE, 0, 0);
+	request(&g, 2, 1, 1); /* queued behind node 1's read */
+	NOTHING_MORE(&g);
+	inv_done(&g, 0, 1, PROTO_DSM_DOWNGRADE, 0x11);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 1, RD, P, 0x11);
+	/* node 2's write: both copies dropped, then the page */
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 1, PROTO_DSM_DROP, 0, 0);
+	EXPECT(&g, 1, PROTO_DSM_INVALIDATE, 1, PROTO_DSM_DROP, 0, 0);
+	inv_done(&g, 1, 1, PROTO_DSM_DROP, 0);
+	NOTHING_MORE(&g);
+	inv_done(&g, 0, 1, PROTO_DSM_DROP, 0);
+	EXPECT(&g, 2, PROTO_DSM_GRANT, 1, WR, P, 0x11);
+	NOTHING_MORE(&g);
+	dsm_destroy(g.d);
+}
+
+/* An owner that disconnects takes the only current copy: EIO, not zeros. */
+static void test_lost_page_is_an_error(void)
+{
+	struct rig g;
+	struct proto_dsm_stats st;
+	uint32_t nodes, joined;
+
+	rig_init(&g);
+	join(&g, 0, 2, 4);
+	join(&g, 1, 2, 4);
+	g.seen = 2;
+	request(&g, 0, 2, 1);
+	EXPECT(&g, 0, PROTO_DSM_GRANT, 2, WR, P, 0);
+	request(&g, 1, 3, 0);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 3, RD, P, 0);
+	/* node 1 asks for page 2 while node 0 holds it, and node 0 dies
+	 * before returning it */
+	request(&g, 1, 2, 0);
+	EXPECT(&g, 0, PROTO_DSM_INVALIDATE, 2, PROTO_DSM_DOWNGRADE, 0, 0);
+	dsm_disconnect(g.d, &g.conn[0]);
+	EXPECT(&g, 1, PROTO_ERROR, 2, 0, 0, 0);
+	CU_ASSERT(g.log[g.seen - 1].err == EIO && !g.log[g.seen - 1].close);
+	/* and again later: still lost; other pages are served */
+	request(&g, 1, 2, 1);
+	EXPECT(&g, 1, PROTO_ERROR, 2, 0, 0, 0);
+	CU_ASSERT(g.log[g.seen - 1].err == EIO);
+	request(&g, 1, 1, 1);
+	EXPECT(&g, 1, PROTO_DSM_GRANT, 1, WR, P, 0);
+	dsm_stats(g.d, &st, &nodes, &joined);
+	CU_ASSERT_EQUAL(st.errors, 2);
+	CU_ASSERT_EQUAL(joined, 1);
+	dsm_destroy(g.d);
+}
+
+/* Misuse, in-process: each refused with its errno and the connection closed. */
+static void test_misuse_in_process(void)
+{
+	struct rig g;
+	static const struct { const char *what; int err; } want[] = {
+		{ "request before join", EPROTO },
+		{ "page out of range", ERANGE },
+		{ "read of a page held", EEXIST },
+		{ "write of a page owned", EEXIST },
+		{ "inv-done answering nothing", EPROTO },
+		{ "other region's shape", EINVAL },
+		{ "node taken", EADDRINUSE },
+		{ "second join", EPROTO },
+		{ "request after leave", EPROTO },
+	};
+	size_t k = 0;
+
+	rig_init(&g);
+	request(&g, 0, 0, 0);
+	join(&g, 0, 2, 4);
+	g.n--; /* the JOINED */
+	request(&g, 0, 4, 0);
+	request(&g, 0, 0, 0);
+	g.n--; /* the grant */
+	request(&g, 0, 0, 0);
+	request(&g, 0, 1, 1);
+	g.n--;
+	request(&g, 0, 1, 1);
+	inv_done(&g, 0, 0, PROTO_DSM_DROP, 0);
+	join(&g, 1, 3, 4);
+	{
+		struct proto_msg m = { .type = PROTO_DSM_JOIN, .seq = 99 };
+
+		m.u.dsm_join.node = 0;
+		m.u.dsm_join.nodes = 2;
+		m.u.dsm_join.npages = 4;
+		dsm_handle(g.d, &g.conn[2], &m); /* another connection as node 0 */
+	}
+	join(&g, 0, 2, 4); /* connection 0 again */
+	rig_msg(&g, 0, (struct proto_msg){ .type = PROTO_DSM_LEAVE });
+	/* node 0 owns page 1: it is asked back; answer, get the ACK */
+	CU_ASSERT(g.log[g.n - 1].type == PROTO_DSM_INVALIDATE);
+	g.n--;
+	inv_done(&g, 0, 1, PROTO_DSM_RETURN, 1);
+	CU_ASSERT(g.log[g.n - 1].type == PROTO_ACK);
+	g.n--;
+	request(&g, 0, 2, 0);
+	for (size_t i = 0; i < g.n && k < sizeof(want) / sizeof(want[0]); i++, k++) {
+		bool ok = g.log[i].type == PROTO_ERROR && g.log[i].err == want[k].err &&
+			  g.log[i].close;
+
+		if (!ok)
+			fprintf(stderr, "\n  %s: got %s errno %d\n", want[k].what,
+				proto_type_name(g.log[i].type), g.log[i].err);
+		CU_ASSERT(ok);
+	}
+	CU_ASSERT_EQUAL(k, sizeof(want) / sizeof(want[0]));
+	CU_ASSERT_EQUAL(g.n, sizeof(want) / sizeof(want[0]));
+	dsm_destroy(g.d);
+}
+
+/* ---- over a real server ----------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+struct srv {
+	pid_t pid;
+	char dir[64], path[128], addr[140];
+};
+
+static bool srv_start(struct srv *s)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-dsm.XXXXXX");
+	if (!mkdtemp(s->dir))
+		return false;
+	snprintf(s->path, sizeof(s->path), "%s/m.sock", s->dir);
+	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
+	s->pid = fork();
+	if (s->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", "16",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+
+		if (stat(s->path, &st) == 0)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+static bool srv_stop(struct srv *s)
+{
+	int st = 0;
+
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, &st, 0);
+	unlink(s->path);
+	rmdir(s->dir);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int send_msg(struct pclient *c, struct proto_msg m)
+{
+	uint8_t buf[PROTO_HDR + 64];
+	size_t n = proto_encode(&m, buf, sizeof(buf));
+
+	return n ? pclient_send_raw(c, buf, n) : -1;
+}
+
+/* The next message is an ERROR with errno err, then the connection closes. */
+static bool refused(struct pclient *c, int err)
+{
+	struct proto_msg m;
+	bool ok = pclient_recv(c, &m) == 0 && m.type == PROTO_ERROR && m.u.error.err == err;
+
+	if (!ok)
+		fprintf(stderr, "\n  expected ERROR %d, got %s %d\n", err, proto_type_name(m.type),
+			m.type == PROTO_ERROR ? m.u.error.err : 0);
+	return ok && pclient_recv(c, &m) != 0 && strstr(c->err, "closed") != NULL;
+}
+
+static struct proto_msg join_msg(uint32_t node, uint32_t nodes, uint32_t npages)
+{
+	struct proto_msg m = { .type = PROTO_DSM_JOIN, .seq = 1 };
+
+	m.u.dsm_join.node = node;
+	m.u.dsm_join.nodes = nodes;
+	m.u.dsm_join.npages = npages;
+	return m;
+}
+
+/* A bad node, a bad page and the other misuses, over the socket: each gets
+ * its ERROR and the close; node 0, joined throughout, is still served. */
+static void test_misuse_refused(void)
+{
+	struct srv s;
+	struct pclient *n0, *c;
+	struct proto_msg m;
+	char err[256];
+	uint8_t raw[PROTO_HDR + 16];
+
+	CU_ASSERT_FATAL(srv_start(&s));
+	n0 = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(n0 != NULL);
+	CU_ASSERT(send_msg(n0, join_msg(0, 2, 8)) == 0);
+	CU_ASSERT(pclient_recv(n0, &m) == 0 && m.type == PROTO_DSM_JOINED && m.u.dsm_joined.node == 0);
+
+	/* node 5 of 2: the decoder's (the message cannot be encoded: raw bytes) */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT(proto_encode(&(struct proto_msg){ .type = PROTO_DSM_JOIN,
+		.u.dsm_join = { .node = 1, .nodes = 2, .npages = 8 } }, raw, sizeof(raw)) == 32);
+	raw[PROTO_HDR] = 5;
+	CU_ASSERT(pclient_send_raw(c, raw, sizeof(raw)) == 0);
+	CU_ASSERT(refused(c, EBADMSG));
+	pclient_close(c);
+	/* another shape of region */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT(send_msg(c, join_msg(1, 3, 8)) == 0);
+	CU_ASSERT(refused(c, EINVAL));
+	pclient_close(c);
+	/* node 0 again */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT(send_msg(c, join_msg(0, 2, 8)) == 0);
+	CU_ASSERT(refused(c, EADDRINUSE));
+	pclient_close(c);
+	/* a request before joining */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT(send_msg(c, (struct proto_msg){ .type = PROTO_DSM_REQUEST, .seq = 2 }) == 0);
+	CU_ASSERT(refused(c, EPROTO));
+	pclient_close(c);
+	/* page 8 of 8 */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT(send_msg(c, join_msg(1, 2, 8)) == 0);
+	CU_ASSERT(pclient_recv(c, &m) == 0 && m.type == PROTO_DSM_JOINED);
+	m = (struct proto_msg){ .type = PROTO_DSM_REQUEST, .seq = 3 };
+	m.u.dsm_request.page = 8;
+	CU_ASSERT(send_msg(c, m) == 0);
+	CU_ASSERT(refused(c, ERANGE));
+	pclient_close(c);
+	/* an acknowledgement of nothing (node 1's slot is free again) */
+	c = pclient_connect(s.addr, 5000, err, sizeof(err));
+	CU_ASSERT(send_msg(c, join_msg(1, 2, 8)) == 0);
+	CU_ASSERT(pclient_recv(c, &m) == 0 && m.type == PROTO_DSM_JOINED);
+	CU_ASSERT(send_msg(c, (struct proto_msg){ .type = PROTO_DSM_INV_DONE, .seq = 4 }) == 0);
+	CU_ASSERT(refused(c, EPROTO));
+	pclient_close(c);
+
+	/* node 0 is still served: a write grant with the (zero) page */
+	m = (struct proto_msg){ .type = PROTO_DSM_REQUEST, .seq = 5 };
+	m.u.dsm_request.page = 7;
+	m.u.dsm_request.access = PROTO_DSM_WRITE;
+	CU_ASSERT(send_msg(n0, m) == 0);
+	CU_ASSERT(pclient_recv(n0, &m) == 0 && m.type == PROTO_DSM_GRANT && m.seq == 5 &&
+		  m.u.dsm_grant.page == 7 && m.u.dsm_grant.data_len == PROTO_DSM_PAGE &&
+		  m.u.dsm_grant.data[0] == 0);
+	CU_ASSERT(send_msg(n0, (struct proto_msg){ .type = PROTO_DSM_STATS, .seq = 6 }) == 0);
+	CU_ASSERT(pclient_recv(n0, &m) == 0 && m.type == PROTO_DSM_STATS_REPLY);
+	CU_ASSERT(m.u.dsm_stats_reply.nodes == 2 && m.u.dsm_stats_reply.joined == 1 &&
+		  m.u.dsm_stats_reply.st.requests == 1 && m.u.dsm_stats_reply.st.pages_sent == 1);
+	pclient_close(n0);
+	CU_ASSERT(srv_stop(&s));
+}
+
+static CU_TestInfo dsm_tests[] = {
+	{ "a scripted two-node sequence gives the hand-worked transfers", test_golden_sequence },
+	{ "requests on a busy page are served in arrival order", test_queued_requests },
+	{ "a page whose owner vanished is EIO, never zeros", test_lost_page_is_an_error },
+	{ "the manager refuses each misuse (in-process)", test_misuse_in_process },
+	{ "bad node, bad page and other misuse refused over the socket", test_misuse_refused },
+	CU_TEST_INFO_NULL,
+};
+TEST_SUITE("dsm", dsm_tests);
