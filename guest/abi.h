@@ -72,6 +72,7 @@ enum pflab_hcall {
 	HC_EVICT = 24,      /* page data page mb->evict_page out now (the restart scenarios) */
 	HC_MSYNC = 40,      /* write the map file's dirty pages back: mb->msync_* (docs/mapped-files.md) */
 	HC_ASPACE = 48,     /* load CR3 = mb->aspace_cr3: switch address spaces (guest/shared.c) */
+	HC_DSM_YIELD = 80,  /* a DSM workload spins: let the host run another node (guest/dsm.c) */
 };
 
 /* Workloads, selected by the host in mb->workload. */
@@ -95,6 +96,10 @@ enum pflab_workload {
 	WL_MAPFILE,     /* read a host file mapped on the data region, modify, msync: guest/mapfile.c */
 	WL_DMA,         /* move half the region through the DMA device and back: guest/dma.c */
 	WL_SHARED,      /* two address spaces map one region, the host switches: guest/shared.c */
+	WL_DSM_SC,      /* DSM (pflab run --dsm): own words written, the others' read in order: guest/dsm.c */
+	WL_DSM_COUNTER, /* DSM: a shared counter under a spinlock (Lamport's bakery) */
+	WL_DSM_FALSE,   /* DSM: each node writes its own word of one page (false sharing) */
+	WL_DSM_APART,   /* DSM: the same, each node's word on a page of its own */
 	WL_NR
 };
 
@@ -111,6 +116,8 @@ enum pflab_workload {
 	[WL_MAPFILE] = "mapfile",                                                       \
 	[WL_DMA] = "dma",                                                               \
 	[WL_SHARED] = "shared",                                                         \
+	[WL_DSM_SC] = "dsm-sc", [WL_DSM_COUNTER] = "dsm-counter",                       \
+	[WL_DSM_FALSE] = "dsm-false", [WL_DSM_APART] = "dsm-apart",                     \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */
@@ -140,6 +147,19 @@ static inline uint64_t pflab_pattern(uint32_t vpn, uint32_t v, uint32_t i)
 /* The shared workload's largest data region: its page tables come from a
  * fixed pool of wired pages (guest/shared.c). */
 #define PFLAB_SHARED_MAX_PAGES 8192u
+
+/* The DSM workloads' layout of the shared data region (guest/dsm.c): the
+ * pages they use; the region needs PFLAB_DSM_MIN_PAGES + nodes pages. */
+#define PFLAB_DSM_BARRIER   0u  /* word i: the barriers node i has reached */
+#define PFLAB_DSM_SC_DATA   1u  /* dsm-sc: word i, node i's data */
+#define PFLAB_DSM_SC_FLAG   2u  /* dsm-sc: word i, node i's flag, written after its data */
+#define PFLAB_DSM_CHOOSING  3u  /* dsm-counter: the bakery's choosing[i] */
+#define PFLAB_DSM_NUMBER    4u  /* dsm-counter: the bakery's number[i] */
+#define PFLAB_DSM_COUNTER   5u  /* dsm-counter: word 0 the counter, word 1 the holder */
+#define PFLAB_DSM_FALSE     6u  /* dsm-false: word 8i (its own cache line), node i's */
+#define PFLAB_DSM_APART     7u  /* dsm-apart: page 7 + i, word 0, node i's */
+#define PFLAB_DSM_MIN_PAGES 7u
+#define PFLAB_DSM_MAX_NODES 32u /* as the manager's (vmm/server/proto.h) */
 
 /*
  * The mailbox at PFLAB_MAILBOX. The guest writes ref_index before each
@@ -194,6 +214,9 @@ struct pflab_mailbox {
 	uint32_t first_page;
 	uint32_t vcpu, nvcpus;
 	uint32_t pad2;
+	/* host -> guest, HC_CONFIG, under --dsm (guest/dsm.c): this node and
+	 * how many share the data region */
+	uint32_t dsm_node, dsm_nodes;
 };
 #endif /* !__ASSEMBLER__ */
 

@@ -51,6 +51,7 @@ void guest_main(void)
 	case WL_MAPFILE: wl_mapfile(&g); break;
 	case WL_DMA: wl_dma(&g); break;
 	case WL_SHARED: wl_shared(&g); break;
+	case WL_DSM_SC: case WL_DSM_COUNTER: case WL_DSM_FALSE: case WL_DSM_APART: wl_dsm(&g, wl); break;
 	default: wl_bad(wl); break;
 	}
 

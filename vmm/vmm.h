@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "dma.h"
+#include "dsm_node.h"
 #include "io.h"
 #include "mapfile.h"
 #include "pager.h"
@@ -84,6 +85,14 @@ struct vmm_config {
 	enum dma_mode dma;
 	uint64_t dma_page_ns;
 
+	/* --dsm ADDR --node I --nodes N: the data region is shared with the
+	 * other nodes through the DSM manager at ADDR (vmm_dsm.c,
+	 * docs/external-pager.md): faults go to it, not to the pager; needs
+	 * the kvm trap, one vCPU and nframes == npages. NULL: no DSM. */
+	const char *dsm_addr;
+	uint32_t dsm_node, dsm_nodes;
+	int dsm_timeout_ms;           /* bound on each wait for the manager */
+
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
 	size_t trace_len;
@@ -119,6 +128,9 @@ struct vmm_result {
 	double exit_rtt_us;           /* WL_TOUCH: mean bare exit round trip */
 	struct mapfile_stats mapfile; /* --map-file: reads, write-backs by cause, sizes */
 	struct dma_stats dma;         /* --dma: transfers, device faults, stalls */
+	struct dsm_node_stats dsm;    /* --dsm: this node's requests, pages, invalidations */
+	double dsm_lat_p50_us, dsm_lat_p99_us; /* --dsm: REQUEST to GRANT */
+	uint64_t guest_checks;        /* what the guest counted in mb->refs */
 };
 
 /* What vmm_run() returns. The values are those of pflab's exit statuses

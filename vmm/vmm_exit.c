@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -141,6 +142,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		mb->nops = c->nops;
 		mb->seed = c->seed + cpu->id;
 		mb->map_bytes = v->mapfile.st.size_before;
+		mb->dsm_node = c->dsm_node;
+		mb->dsm_nodes = c->dsm_addr ? c->dsm_nodes : 0;
 		return 0;
 	}
 	case HC_TRACE_NEXT: {
@@ -188,6 +191,9 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 	}
 	case HC_ASPACE:
 		return switch_aspace(cpu, mb->aspace_cr3);
+	case HC_DSM_YIELD: /* the guest waits for another node: let it run */
+		sched_yield();
+		return 0;
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -373,7 +379,11 @@ int run_vcpu(struct vcpu *c)
 	char what[200];
 
 	while (!c->exited) {
-		int rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
+		int rc;
+
+		if (v->dsm) /* the access that faulted is complete (vmm_dsm.c) */
+			dsm_node_unpin(v->dsm);
+		rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
 
 		if (rc < 0) {
 			int e = errno;

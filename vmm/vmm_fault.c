@@ -73,6 +73,8 @@ int data_fault(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_kind kind
 	if (vpn >= v->region.npages)
 		return vmm_fail(v, "fault on page %u outside the data region of %u pages", vpn,
 			    v->region.npages);
+	if (v->dsm) /* a shared page: the DSM manager's, not the pager's */
+		return vmm_dsm_fault(v, vpn, kind);
 	rc = kvm_mmu_soft_fault(&v->mmu, vpn, kind);
 	if (rc < 0)
 		return vmm_fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));

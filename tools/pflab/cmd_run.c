@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cmd_run_dsm.h"
 #include "loadtrace.h"
 #include "outfile.h"
 #include "sim.h"
@@ -89,6 +90,7 @@ static const char run_help[] =
 	"                         pages are pinned) or fault (the device faults them in\n"
 	"                         as it reaches them; docs/dma.md)\n"
 	"      --dma-latency D    the device's bus time per page copied (e.g. 50us)\n"
+	RUN_DSM_HELP
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -140,7 +142,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_LATENCY, OPT_TIMEOUT, OPT_RECORD, OPT_CSV, OPT_JSON, OPT_CORRUPT, OPT_NOPS, OPT_INJECT, OPT_FAULT_LOG,
 	       OPT_POOL_LOW, OPT_POOL_HIGH, OPT_POOL_SYNC, OPT_SWAP_LAYOUT, OPT_SWAP_SLOTS,
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
-	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS };
+	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
+	       OPT_DSM, OPT_DSM_LAST = OPT_DSM + RUN_DSM_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -172,6 +175,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "disk-depth", required_argument, NULL, OPT_DISK_DEPTH },
 		{ "disk-sched", required_argument, NULL, OPT_DISK_SCHED },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "dsm", required_argument, NULL, OPT_DSM + RUN_DSM_ADDR },
+		{ "node", required_argument, NULL, OPT_DSM + RUN_DSM_NODE },
+		{ "nodes", required_argument, NULL, OPT_DSM + RUN_DSM_NODES },
+		{ "dsm-timeout", required_argument, NULL, OPT_DSM + RUN_DSM_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -324,7 +331,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			vm->nops = (uint32_t)v;
 			break;
 		case 'h': fputs(run_help, stdout); return -1;
-		default: return EXIT_USAGE;
+		default:
+			if (c >= OPT_DSM && c <= OPT_DSM_LAST) {
+				if (run_dsm_option((enum run_dsm_opt)(c - OPT_DSM), optarg, vm))
+					return EXIT_USAGE;
+				break;
+			}
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -371,6 +384,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "unknown policy '%s' (see pflab policies)", o->policy);
 	if (!vm->passes)
 		vm->passes = vmm_workload_passes(vm->workload);
+	if (run_dsm_check(vm, o->pages_given, frames != NULL))
+		return EXIT_USAGE;
 	for (size_t i = 0; i < o->ninject; i++)
 		if (o->inject[i].op == INJECT_READ && vm->trap == &trap_uffd_ops)
 			return cli_usage_error("run", "--inject: read errors need --trap kvm: under "
@@ -487,6 +502,10 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 	const struct pager_stats *st = &r->stats;
 	const struct vmm_config *vm = &o->vm;
 
+	if (vm->dsm_addr) { /* a DSM node's row: its own columns */
+		run_dsm_print(o->output == OUT_CSV ? 1 : o->output == OUT_JSON ? 2 : 0, vm, r);
+		return;
+	}
 	switch (o->output) {
 	case OUT_CSV:
 		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"
