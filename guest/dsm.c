@@ -51,6 +51,15 @@ static void spin(uint32_t *n)
 		hcall(HC_DSM_YIELD);
 }
 
+/* Work between two accesses to the shared words, the same in every
+ * workload, so that the nodes' accesses interleave (without it a node
+ * makes all its iterations while it holds the page). */
+static void think(void)
+{
+	for (int i = 0; i < 2048; i++)
+		__asm__ volatile("pause" ::: "memory");
+}
+
 /* Wait until every node has reached barrier gen (1, 2, ...). */
 static void barrier(uint32_t me, uint32_t nodes, uint64_t gen)
 {
@@ -94,6 +103,7 @@ static void sc(struct guest *g, uint32_t me, uint32_t nodes)
 				report_mismatch(g, PFLAB_DSM_SC_FLAG, j * 8, last[j], f);
 			last[j] = f;
 		}
+		think();
 	}
 	barrier(me, nodes, 2);
 	for (uint32_t j = 0; j < nodes; j++) {
@@ -152,6 +162,7 @@ static void counter(struct guest *g, uint32_t me, uint32_t nodes)
 		check(g, PFLAB_DSM_COUNTER, 1, me + 1, *holder); /* and still nobody */
 		*holder = 0;
 		bakery_unlock(me);
+		think();
 	}
 	barrier(me, nodes, 2);
 	check(g, PFLAB_DSM_COUNTER, 0, (uint64_t)nodes * g->passes, *count);
@@ -167,6 +178,7 @@ static void increments(struct guest *g, uint32_t me, uint32_t nodes, bool apart)
 	for (uint64_t k = 1; k <= g->passes; k++) {
 		check(g, page, i, k - 1, *w); /* no increment of ours lost */
 		*w = k;
+		think();
 	}
 	barrier(me, nodes, 2);
 	for (uint32_t j = 0; j < nodes; j++) {

@@ -282,6 +282,9 @@ static void test_lost_page_is_an_error(void)
 	dsm_disconnect(g.d, &g.conn[0]);
 	EXPECT(&g, 1, PROTO_ERROR, 2, 0, 0, 0);
 	CU_ASSERT(g.log[g.seen - 1].err == EIO && !g.log[g.seen - 1].close);
+	/* and node 1 is told that node 0 died */
+	EXPECT(&g, 1, PROTO_ERROR, 0, 0, 0, 0);
+	CU_ASSERT(g.log[g.seen - 1].err == ECONNRESET && !g.log[g.seen - 1].close);
 	/* and again later: still lost; other pages are served */
 	request(&g, 1, 2, 1);
 	EXPECT(&g, 1, PROTO_ERROR, 2, 0, 0, 0);
@@ -404,6 +407,16 @@ static bool srv_stop(struct srv *s)
 	kill(s->pid, SIGTERM);
 	waitpid(s->pid, &st, 0);
 	unlink(s->path);
+	for (unsigned i = 0; i < 4; i++) { /* what run_nodes() left */
+		static const char *const ext[] = { "csv", "err", "rc" };
+
+		for (unsigned e = 0; e < 3; e++) {
+			char path[160];
+
+			snprintf(path, sizeof(path), "%s/n%u.%s", s->dir, i, ext[e]);
+			unlink(path);
+		}
+	}
 	rmdir(s->dir);
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
@@ -495,7 +508,12 @@ static void test_misuse_refused(void)
 	CU_ASSERT(refused(c, EPROTO));
 	pclient_close(c);
 
-	/* node 0 is still served: a write grant with the (zero) page */
+	/* node 0 was told of each joined node that went without leaving (the
+	 * last two: their shared computation is broken)... */
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT(pclient_recv(n0, &m) == 0 && m.type == PROTO_ERROR &&
+			  m.u.error.err == ECONNRESET && strstr(m.u.error.text, "node 1") != NULL);
+	/* ...and is still served: a write grant with the (zero) page */
 	m = (struct proto_msg){ .type = PROTO_DSM_REQUEST, .seq = 5 };
 	m.u.dsm_request.page = 7;
 	m.u.dsm_request.access = PROTO_DSM_WRITE;
@@ -511,12 +529,193 @@ static void test_misuse_refused(void)
 	CU_ASSERT(srv_stop(&s));
 }
 
+/* ---- pflab run --dsm under KVM ---------------------------------------- */
+
+static char *slurp(const char *dir, const char *name)
+{
+	char path[256];
+	FILE *f;
+	char *buf = calloc(1, 1 << 16);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (f && buf) {
+		size_t n = fread(buf, 1, (1 << 16) - 1, f);
+
+		buf[n] = 0;
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* Run nodes 0..nodes-1 of workload at once, node i's output in DIR/nI.*;
+ * true if every one exited 0 (otherwise their stderr is shown). */
+static bool run_nodes(const struct srv *s, const char *workload, unsigned nodes, unsigned passes)
+{
+	char cmd[8192] = "", one[1400];
+	struct cmd_result r;
+	bool ok = true;
+
+	for (unsigned i = 0; i < nodes; i++) {
+		snprintf(one, sizeof(one),
+			 "(%s run --dsm %s --nodes %u --node %u --workload %s --passes %u --csv "
+			 "--timeout 60s > %s/n%u.csv 2> %s/n%u.err; echo $? > %s/n%u.rc) & ",
+			 pflab_path(), s->addr, nodes, i, workload, passes, s->dir, i, s->dir, i,
+			 s->dir, i);
+		strncat(cmd, one, sizeof(cmd) - strlen(cmd) - 1);
+	}
+	strncat(cmd, "wait", sizeof(cmd) - strlen(cmd) - 1);
+	r = run_shell("%s", cmd);
+	cmd_result_free(&r);
+	for (unsigned i = 0; i < nodes; i++) {
+		char name[16], *rc, *err;
+
+		snprintf(name, sizeof(name), "n%u.rc", i);
+		rc = slurp(s->dir, name);
+		if (!rc || atoi(rc) != 0) {
+			snprintf(name, sizeof(name), "n%u.err", i);
+			err = slurp(s->dir, name);
+			fprintf(stderr, "\n  %s node %u: exit %s%s\n", workload, i, rc ? rc : "?",
+				err ? err : "");
+			free(err);
+			ok = false;
+		}
+		free(rc);
+	}
+	return ok;
+}
+
+static long long node_value(const struct srv *s, unsigned node, const char *column)
+{
+	char name[16], *csv;
+	long long v;
+
+	snprintf(name, sizeof(name), "n%u.csv", node);
+	csv = slurp(s->dir, name);
+	v = csv_value(csv ? csv : "", column);
+	free(csv);
+	return v;
+}
+
+/*
+ * Two nodes complete each shared workload with every check of their guests
+ * passing (the guest counts its checks: an exact number per workload), and
+ * what the nodes counted adds up to what the manager counted, whatever the
+ * interleaving: each page sent is a page received, each page given back one
+ * returned, each request a fault, each invalidation received one sent.
+ */
+static void test_two_nodes(void)
+{
+	static const struct { const char *wl; long long checks; } cases[] = {
+		{ "dsm-sc", 40 * 1 + 2 * 2 },  /* passes * (nodes - 1) + 2 * nodes */
+		{ "dsm-counter", 2 * 40 + 1 }, /* 2 per pass and the final count */
+		{ "dsm-false", 40 + 2 },       /* one per pass and one per node */
+		{ "dsm-apart", 40 + 2 },
+	};
+	struct srv s;
+	char err[256];
+
+	if (!kvm_usable())
+		return;
+	CU_ASSERT_FATAL(srv_start(&s));
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct pclient *c;
+		struct proto_msg m;
+		long long faults = 0, in = 0, out = 0, inv = 0, up = 0;
+
+		CU_ASSERT(run_nodes(&s, cases[k].wl, 2, 40));
+		for (unsigned i = 0; i < 2; i++) {
+			CU_ASSERT_EQUAL(node_value(&s, i, "checks"), cases[k].checks);
+			faults += node_value(&s, i, "read_faults") + node_value(&s, i, "write_faults");
+			in += node_value(&s, i, "pages_in");
+			out += node_value(&s, i, "pages_out");
+			inv += node_value(&s, i, "invalidations");
+			up += node_value(&s, i, "upgrades");
+		}
+		c = pclient_connect(s.addr, 5000, err, sizeof(err));
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT(send_msg(c, (struct proto_msg){ .type = PROTO_DSM_STATS, .seq = 1 }) == 0);
+		CU_ASSERT_FATAL(pclient_recv(c, &m) == 0 && m.type == PROTO_DSM_STATS_REPLY);
+		CU_ASSERT(m.u.dsm_stats_reply.joined == 0); /* both left */
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.requests, faults);
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.pages_sent, in);
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.pages_returned, out);
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.invalidations, inv);
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.upgrades, up);
+		CU_ASSERT_EQUAL(m.u.dsm_stats_reply.st.errors, 0);
+		CU_ASSERT(faults > 0 && in > 0);
+		pclient_close(c);
+	}
+	CU_ASSERT(srv_stop(&s));
+}
+
+/* A node alone spins at the start barrier on a page it holds; its manager
+ * dies: the node fails within the bound, saying why, instead of waiting. */
+static void test_manager_dies(void)
+{
+	struct srv s;
+	struct cmd_result r;
+	struct timespec t0, t1;
+
+	if (!kvm_usable())
+		return;
+	CU_ASSERT_FATAL(srv_start(&s));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = run_shell("(sleep 1; kill %d) & %s run --dsm %s --node 0 --workload dsm-sc --timeout 60s",
+		      (int)s.pid, pflab_path(), s.addr);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(strstr(r.err, "DSM manager") != NULL && strstr(r.err, "closed") != NULL);
+	if (r.status != 1)
+		fprintf(stderr, "\n  %s\n", r.err);
+	CU_ASSERT(t1.tv_sec - t0.tv_sec < 30); /* not the 60 s timeout */
+	cmd_result_free(&r);
+	srv_stop(&s);
+}
+
+/* Node 1 is killed mid-run: node 0 is told, and fails with that reason. */
+static void test_peer_dies(void)
+{
+	struct srv s;
+	struct cmd_result r;
+	char *err;
+	bool ok;
+
+	if (!kvm_usable())
+		return;
+	CU_ASSERT_FATAL(srv_start(&s));
+	r = run_shell("%s run --dsm %s --node 1 --workload dsm-counter --passes 1000000 "
+		      "--timeout 60s > /dev/null 2>&1 & victim=$!; "
+		      "(sleep 2; kill -9 $victim) & "
+		      "%s run --dsm %s --node 0 --workload dsm-counter --passes 1000000 --timeout 60s "
+		      "2> %s/n0.err; echo $? > %s/n0.rc; wait",
+		      pflab_path(), s.addr, pflab_path(), s.addr, s.dir, s.dir);
+	cmd_result_free(&r);
+	err = slurp(s.dir, "n0.err");
+	/* Told that node 1 died, or (if node 0 was waiting for a page node 1
+	 * held) that the page was lost with it: either way, no data. */
+	ok = err && (strstr(err, "node 1 disconnected without dsm-leave") != NULL ||
+		     strstr(err, "was lost: its owner left") != NULL);
+	CU_ASSERT(ok);
+	if (!ok)
+		fprintf(stderr, "\n  node 0: %s\n", err ? err : "?");
+	free(err);
+	err = slurp(s.dir, "n0.rc");
+	CU_ASSERT(err && atoi(err) == 1);
+	free(err);
+	CU_ASSERT(srv_stop(&s));
+}
+
 static CU_TestInfo dsm_tests[] = {
 	{ "a scripted two-node sequence gives the hand-worked transfers", test_golden_sequence },
 	{ "requests on a busy page are served in arrival order", test_queued_requests },
 	{ "a page whose owner vanished is EIO, never zeros", test_lost_page_is_an_error },
 	{ "the manager refuses each misuse (in-process)", test_misuse_in_process },
 	{ "bad node, bad page and other misuse refused over the socket", test_misuse_refused },
+	{ "two pflab run --dsm nodes pass every check of each workload", test_two_nodes },
+	{ "a node whose manager dies fails in bound", test_manager_dies },
+	{ "a node whose peer is killed fails, told why", test_peer_dies },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("dsm", dsm_tests);

@@ -402,9 +402,11 @@ static void unqueue(struct dsm_mgr *d, int n)
 void dsm_disconnect(struct dsm_mgr *d, void *conn)
 {
 	int n = d->nodes ? node_of(d, conn) : NONE;
+	bool crashed;
 
 	if (n == NONE)
 		return;
+	crashed = !d->node[n].leaving;
 	if (d->node[n].pending)
 		unqueue(d, n);
 	d->node[n].pending = false;
@@ -424,6 +426,13 @@ void dsm_disconnect(struct dsm_mgr *d, void *conn)
 		run_queue(d, vpn);
 	}
 	d->node[n] = (struct node){ .next = NONE };
+	/* A node gone without LEAVE may have died between any two accesses
+	 * of a shared computation: every other node is told (and fails), so
+	 * that none waits forever on a page the dead one would have written. */
+	for (uint32_t i = 0; crashed && i < d->nodes; i++)
+		if (d->node[i].conn)
+			fail(d, d->node[i].conn, 0, ECONNRESET, NULL, false,
+			     "node %d disconnected without dsm-leave", n);
 	if (--d->joined == 0)
 		region_free(d);
 }
