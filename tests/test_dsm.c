@@ -356,6 +356,19 @@ static void test_misuse_in_process(void)
 	CU_ASSERT_EQUAL(k, sizeof(want) / sizeof(want[0]));
 	CU_ASSERT_EQUAL(g.n, sizeof(want) / sizeof(want[0]));
 	dsm_destroy(g.d);
+
+	/* A second request while the first waits (page 1 is being taken back
+	 * from its owner, node 0, for node 1). */
+	rig_init(&g);
+	join(&g, 0, 2, 4);
+	join(&g, 1, 2, 4);
+	request(&g, 0, 1, 1);
+	request(&g, 1, 1, 1);
+	g.seen = g.n;
+	request(&g, 1, 2, 0);
+	CU_ASSERT(g.n == g.seen + 1 && g.log[g.seen].type == PROTO_ERROR &&
+		  g.log[g.seen].err == EPROTO && g.log[g.seen].close);
+	dsm_destroy(g.d);
 }
 
 /* ---- over a real server ----------------------------------------------- */
@@ -707,6 +720,38 @@ static void test_peer_dies(void)
 	CU_ASSERT(srv_stop(&s));
 }
 
+/* pflab run's DSM options: each misuse refused with exit 2 and a reason. */
+static void test_cli_refusals(void)
+{
+	static const struct { const char *args, *why; } cases[] = {
+		{ "--workload dsm-sc", "workload dsm-sc needs --dsm ADDR" },
+		{ "--dsm unix:m.sock --workload scan", "--dsm goes with a dsm-* workload" },
+		{ "--node 1 --workload scan", "need --dsm ADDR" },
+		{ "--dsm unix:m.sock --node 2 --nodes 2 --workload dsm-sc", "--node 2: the nodes are 0..1" },
+		{ "--dsm unix:m.sock --nodes 33 --workload dsm-sc", "--nodes" },
+		{ "--dsm unix:m.sock --workload dsm-sc --frames 10", "every shared page has a frame" },
+		{ "--dsm unix:m.sock --workload dsm-sc --pages 8", "2 nodes share 9 to 65536 pages" },
+		{ "--dsm unix:m.sock --workload dsm-sc --trap uffd", "the kvm trap and one vCPU" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cmd_result r = run_pflab("run %s", cases[i].args);
+		bool ok = r.status == 2 && strstr(r.err, cases[i].why) != NULL;
+
+		if (!ok)
+			fprintf(stderr, "\n  run %s: exit %d: %s\n", cases[i].args, r.status, r.err);
+		CU_ASSERT(ok);
+		cmd_result_free(&r);
+	}
+	if (kvm_usable()) { /* no manager there: the run does not start */
+		struct cmd_result r = run_pflab("run --dsm unix:%s/none.sock --workload dsm-sc",
+						scratch_dir());
+
+		CU_ASSERT(r.status == 2 && strstr(r.err, "--dsm unix:") != NULL);
+		cmd_result_free(&r);
+	}
+}
+
 static CU_TestInfo dsm_tests[] = {
 	{ "a scripted two-node sequence gives the hand-worked transfers", test_golden_sequence },
 	{ "requests on a busy page are served in arrival order", test_queued_requests },
@@ -716,6 +761,7 @@ static CU_TestInfo dsm_tests[] = {
 	{ "two pflab run --dsm nodes pass every check of each workload", test_two_nodes },
 	{ "a node whose manager dies fails in bound", test_manager_dies },
 	{ "a node whose peer is killed fails, told why", test_peer_dies },
+	{ "pflab run refuses bad DSM usage", test_cli_refusals },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("dsm", dsm_tests);
