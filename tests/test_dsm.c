@@ -403,11 +403,53 @@ static bool srv_start(struct srv *s)
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 1000; i++) {
-		struct stat st;
+	for (int i = 0; i < 1000; i++) { /* until it accepts: bound is not listening */
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
 
-		if (stat(s->path, &st) == 0)
+		memcpy(un.sun_path, s->path, strlen(s->path) + 1);
+		ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
+		close(fd);
+		if (ok)
 			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+/* The same on TCP loopback, port 0: the port the server got, from its
+ * --port-file, goes into s->addr. */
+static bool srv_start_tcp(struct srv *s)
+{
+	char pf[128];
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-dsm.XXXXXX");
+	if (!mkdtemp(s->dir))
+		return false;
+	snprintf(s->path, sizeof(s->path), "%s/port", s->dir);
+	snprintf(pf, sizeof(pf), "%s", s->path);
+	s->pid = fork();
+	if (s->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(pflab_path(), "pflab", "pager", "--listen", "tcp::0", "--port-file", pf,
+		      "--frames", "16", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(pf, "r");
+		int port = 0;
+
+		if (f && fscanf(f, "%d", &port) == 1 && port > 0) {
+			fclose(f);
+			snprintf(s->addr, sizeof(s->addr), "tcp:127.0.0.1:%d", port);
+			return true;
+		}
+		if (f)
+			fclose(f);
 		sleep_ms(10);
 	}
 	return false;
@@ -663,6 +705,20 @@ static void test_two_nodes(void)
 	CU_ASSERT(srv_stop(&s));
 }
 
+/* The same over TCP loopback: the counter under the lock, every check. */
+static void test_two_nodes_tcp(void)
+{
+	struct srv s;
+
+	if (!kvm_usable())
+		return;
+	CU_ASSERT_FATAL(srv_start_tcp(&s));
+	CU_ASSERT(run_nodes(&s, "dsm-counter", 2, 40));
+	for (unsigned i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(node_value(&s, i, "checks"), 2 * 40 + 1);
+	CU_ASSERT(srv_stop(&s));
+}
+
 /* A node alone spins at the start barrier on a page it holds; its manager
  * dies: the node fails within the bound, saying why, instead of waiting. */
 static void test_manager_dies(void)
@@ -759,6 +815,7 @@ static CU_TestInfo dsm_tests[] = {
 	{ "the manager refuses each misuse (in-process)", test_misuse_in_process },
 	{ "bad node, bad page and other misuse refused over the socket", test_misuse_refused },
 	{ "two pflab run --dsm nodes pass every check of each workload", test_two_nodes },
+	{ "the same over TCP loopback", test_two_nodes_tcp },
 	{ "a node whose manager dies fails in bound", test_manager_dies },
 	{ "a node whose peer is killed fails, told why", test_peer_dies },
 	{ "pflab run refuses bad DSM usage", test_cli_refusals },

@@ -98,6 +98,7 @@ bool vmm_dsm_close(struct vmm *v, struct vmm_result *res, bool ok)
 
 	if (!v->dsm)
 		return true;
+	dsm_node_unpin(v->dsm); /* the guest has stopped: nothing is in flight */
 	if (ok && dsm_node_leave(v->dsm) != 0) {
 		vmm_fail(v, "%s", dsm_node_error(v->dsm));
 		left = false;

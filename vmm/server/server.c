@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -707,6 +708,12 @@ static void accept_client(struct pserver *s)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->s = s;
+	if (!s->unix_socket) {
+		/* Small requests and answers: no Nagle delay behind an ACK. */
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->in = malloc(PROTO_MAX_MSG);
 	s->nclients++;
 	if (!c->in) {
