@@ -743,6 +743,89 @@ static void test_manager_dies(void)
 	srv_stop(&s);
 }
 
+/* A fake manager: accepts one node, answers its HELLO and JOIN, then reads
+ * and answers nothing more (until killed). */
+static pid_t silent_manager(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	memcpy(un.sun_path, path, strlen(path) + 1);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&un, sizeof(un)) != 0 || listen(lfd, 1) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		uint8_t in[256], out[64];
+		struct proto_msg m;
+		char why[64];
+		size_t have = 0;
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = accept(lfd, NULL, NULL);
+		for (int answered = 0; fd >= 0 && answered < 2;) {
+			ssize_t n = read(fd, in + have, sizeof(in) - have);
+			long used;
+
+			if (n <= 0)
+				_exit(1);
+			have += (size_t)n;
+			while ((used = proto_decode(in, have, &m, why, sizeof(why))) > 0) {
+				struct proto_msg r = { .type = m.type, .seq = m.seq };
+				size_t len;
+
+				if (m.type == PROTO_HELLO) {
+					r.u.hello.min = r.u.hello.max = PROTO_VERSION;
+					r.u.hello.max_payload = PROTO_MAX_PAYLOAD;
+				} else {
+					r.type = PROTO_DSM_JOINED;
+					r.u.dsm_joined.node = m.u.dsm_join.node;
+					r.u.dsm_joined.nodes = m.u.dsm_join.nodes;
+					r.u.dsm_joined.npages = m.u.dsm_join.npages;
+					r.u.dsm_joined.page_size = PROTO_DSM_PAGE;
+				}
+				len = proto_encode(&r, out, sizeof(out));
+				if (write(fd, out, len) != (ssize_t)len)
+					_exit(1);
+				answered++;
+				memmove(in, in + used, have - (size_t)used);
+				have -= (size_t)used;
+			}
+		}
+		for (;;)
+			pause();
+	}
+	close(lfd);
+	return pid;
+}
+
+/* A manager that stops answering: the node's fault fails after
+ * --dsm-timeout with that reason, never an endless wait. */
+static void test_manager_silent(void)
+{
+	char path[200];
+	struct cmd_result r;
+	pid_t pid;
+
+	if (!kvm_usable())
+		return;
+	snprintf(path, sizeof(path), "%s/silent.sock", scratch_dir());
+	pid = silent_manager(path);
+	CU_ASSERT_FATAL(pid > 0);
+	r = run_pflab("run --dsm unix:%s --node 0 --workload dsm-sc --dsm-timeout 500ms "
+		      "--timeout 60s", path);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT(strstr(r.err, "the DSM manager did not answer for page") != NULL &&
+		  strstr(r.err, "within 500 ms") != NULL);
+	if (r.status != 1)
+		fprintf(stderr, "\n  %s\n", r.err);
+	cmd_result_free(&r);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+
 /* Node 1 is killed mid-run: node 0 is told, and fails with that reason. */
 static void test_peer_dies(void)
 {
@@ -817,6 +900,7 @@ static CU_TestInfo dsm_tests[] = {
 	{ "two pflab run --dsm nodes pass every check of each workload", test_two_nodes },
 	{ "the same over TCP loopback", test_two_nodes_tcp },
 	{ "a node whose manager dies fails in bound", test_manager_dies },
+	{ "a node whose manager goes silent fails after --dsm-timeout", test_manager_silent },
 	{ "a node whose peer is killed fails, told why", test_peer_dies },
 	{ "pflab run refuses bad DSM usage", test_cli_refusals },
 	CU_TEST_INFO_NULL,
