@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include "client.h"
 #include "dsm.h"
+#include "dsm_node.h"
 #include "proto.h"
 #include "test.h"
 
@@ -584,6 +586,154 @@ static void test_misuse_refused(void)
 	CU_ASSERT(srv_stop(&s));
 }
 
+/* ---- the node's pin, without KVM --------------------------------------- */
+
+struct fake_mem {
+	uint8_t page[8][PROTO_DSM_PAGE];
+	int access[8];   /* the last set_access of each page, -1: none yet */
+	int calls;
+};
+
+static int fake_set_access(void *ctx, uint32_t vpn, enum dsm_access a)
+{
+	struct fake_mem *f = ctx;
+
+	f->access[vpn] = (int)a;
+	f->calls++;
+	return 0;
+}
+
+static uint8_t *fake_page(void *ctx, uint32_t vpn)
+{
+	return ((struct fake_mem *)ctx)->page[vpn];
+}
+
+static const struct dsm_node_ops fake_ops = { .set_access = fake_set_access, .page = fake_page };
+
+struct node_thread {
+	char addr[160];
+	struct fake_mem *mem;
+	struct dsm_node *n;
+	int rc;
+};
+
+static void *node_main(void *arg)
+{
+	struct node_thread *t = arg;
+	char err[256];
+
+	t->n = dsm_node_open(t->addr, 0, 1, 8, 2000, &fake_ops, t->mem, err, sizeof(err));
+	t->rc = t->n ? dsm_node_fault(t->n, 3, true) : -1;
+	return NULL;
+}
+
+/* The next whole message on fd within ms, into *m (its data in buf). */
+static bool next_msg(int fd, uint8_t *buf, size_t *have, struct proto_msg *m, int ms)
+{
+	for (;;) {
+		char why[160];
+		long used = proto_decode(buf, *have, m, why, sizeof(why));
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (used > 0) {
+			static uint8_t copy[PROTO_MAX_MSG];
+
+			/* keep m's data valid: move the message out of buf */
+			memcpy(copy, buf, (size_t)used);
+			memmove(buf, buf + used, *have - (size_t)used);
+			*have -= (size_t)used;
+			return proto_decode(copy, (size_t)used, m, why, sizeof(why)) == used;
+		}
+		if (used < 0 || poll(&p, 1, ms) != 1)
+			return false;
+		n = read(fd, buf + *have, PROTO_MAX_MSG - *have);
+		if (n <= 0)
+			return false;
+		*have += (size_t)n;
+	}
+}
+
+static bool send_to(int fd, struct proto_msg m)
+{
+	static uint8_t out[PROTO_MAX_MSG];
+	size_t len = proto_encode(&m, out, sizeof(out));
+
+	return len && write(fd, out, len) == (ssize_t)len;
+}
+
+/*
+ * A page just granted is pinned: an invalidation that arrives before the
+ * faulting access is complete (dsm_node_unpin) waits for it, then takes the
+ * page away (access removed first) with what the access wrote.
+ */
+static void test_node_pin(void)
+{
+	static struct fake_mem mem;
+	static uint8_t buf[PROTO_MAX_MSG], data[PROTO_DSM_PAGE];
+	struct node_thread t = { .mem = &mem };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct proto_msg m, r;
+	struct dsm_node_stats st;
+	size_t have = 0;
+	pthread_t th;
+	int lfd, fd;
+
+	memset(mem.access, 0xff, sizeof(mem.access));
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/pin.sock", scratch_dir());
+	snprintf(t.addr, sizeof(t.addr), "unix:%s", un.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&un, sizeof(un)) == 0 && listen(lfd, 1) == 0);
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, node_main, &t) == 0);
+	fd = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(next_msg(fd, buf, &have, &m, 5000) && m.type == PROTO_HELLO);
+	r = (struct proto_msg){ .type = PROTO_HELLO, .seq = m.seq };
+	r.u.hello.min = r.u.hello.max = PROTO_VERSION;
+	r.u.hello.max_payload = PROTO_MAX_PAYLOAD;
+	CU_ASSERT_FATAL(send_to(fd, r));
+	CU_ASSERT_FATAL(next_msg(fd, buf, &have, &m, 5000) && m.type == PROTO_DSM_JOIN);
+	r = (struct proto_msg){ .type = PROTO_DSM_JOINED, .seq = m.seq };
+	r.u.dsm_joined.nodes = 1;
+	r.u.dsm_joined.npages = 8;
+	r.u.dsm_joined.page_size = PROTO_DSM_PAGE;
+	CU_ASSERT_FATAL(send_to(fd, r));
+	CU_ASSERT_FATAL(next_msg(fd, buf, &have, &m, 5000) && m.type == PROTO_DSM_REQUEST &&
+			m.u.dsm_request.page == 3 && m.u.dsm_request.access == PROTO_DSM_WRITE);
+	/* the grant, and at once an invalidation of the same page */
+	memset(data, 0x5a, sizeof(data));
+	r = (struct proto_msg){ .type = PROTO_DSM_GRANT, .seq = m.seq };
+	r.u.dsm_grant.page = 3;
+	r.u.dsm_grant.access = PROTO_DSM_WRITE;
+	r.u.dsm_grant.data_len = PROTO_DSM_PAGE;
+	r.u.dsm_grant.data = data;
+	CU_ASSERT_FATAL(send_to(fd, r));
+	r = (struct proto_msg){ .type = PROTO_DSM_INVALIDATE, .seq = 90 };
+	r.u.dsm_invalidate.page = 3;
+	r.u.dsm_invalidate.mode = PROTO_DSM_RETURN;
+	CU_ASSERT_FATAL(send_to(fd, r));
+	pthread_join(th, NULL);
+	CU_ASSERT_FATAL(t.rc == 0);
+	CU_ASSERT(mem.access[3] == DSM_WRITE && mem.page[3][0] == 0x5a && mem.page[3][4095] == 0x5a);
+	/* pinned: no answer, the page still writable */
+	CU_ASSERT(!next_msg(fd, buf, &have, &m, 300));
+	CU_ASSERT(mem.access[3] == DSM_WRITE);
+	mem.page[3][100] = 0x77; /* the access completes */
+	dsm_node_unpin(t.n);
+	CU_ASSERT(next_msg(fd, buf, &have, &m, 5000) && m.type == PROTO_DSM_INV_DONE &&
+		  m.u.dsm_inv_done.page == 3 && m.u.dsm_inv_done.mode == PROTO_DSM_RETURN &&
+		  m.u.dsm_inv_done.data_len == PROTO_DSM_PAGE && m.u.dsm_inv_done.data[0] == 0x5a &&
+		  m.u.dsm_inv_done.data[100] == 0x77);
+	CU_ASSERT(mem.access[3] == DSM_NONE);
+	dsm_node_get_stats(t.n, &st);
+	CU_ASSERT(st.write_faults == 1 && st.pages_in == 1 && st.pages_out == 1 &&
+		  st.invalidations == 1 && st.upgrades == 0);
+	dsm_node_close(t.n);
+	close(fd);
+	close(lfd);
+	unlink(un.sun_path);
+}
+
 /* ---- pflab run --dsm under KVM ---------------------------------------- */
 
 static char *slurp(const char *dir, const char *name)
@@ -897,6 +1047,7 @@ static CU_TestInfo dsm_tests[] = {
 	{ "a page whose owner vanished is EIO, never zeros", test_lost_page_is_an_error },
 	{ "the manager refuses each misuse (in-process)", test_misuse_in_process },
 	{ "bad node, bad page and other misuse refused over the socket", test_misuse_refused },
+	{ "a node's page stays until the access is done, then goes", test_node_pin },
 	{ "two pflab run --dsm nodes pass every check of each workload", test_two_nodes },
 	{ "the same over TCP loopback", test_two_nodes_tcp },
 	{ "a node whose manager dies fails in bound", test_manager_dies },
