@@ -143,6 +143,9 @@ static void on_grant(struct dsm_node *n, const struct proto_msg *m)
 		return node_fail(n, "DSM: mapping shared page %u: %s", vpn, strerror(-rc));
 	n->access[vpn] = write ? DSM_WRITE : DSM_READ;
 	n->granted = true;
+	/* Pinned now, not when the faulting thread wakes: an invalidation
+	 * right behind the grant must wait for the access. */
+	n->pinned = vpn;
 	pthread_cond_broadcast(&n->cond);
 }
 
