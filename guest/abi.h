@@ -86,6 +86,7 @@ enum pflab_hcall {
 	HC_SYNC_PAGES = 67,  /* wait for write-behind: mb->bio_errno, bio_err_page since last sync */
 	HC_DROP_PAGES = 68,  /* evict mb->bio_first.. +bio_count now (set-up of the blockio workload) */
 	HC_MARK = 69,        /* the host notes the time: mb->mark (phases of a benchmark) */
+	HC_DSM_YIELD = 80,  /* a DSM workload spins: let the host run another node (guest/dsm.c) */
 };
 
 /* mb->prefetch: the option was given (list then runs guest/gather.c's
@@ -123,6 +124,10 @@ enum pflab_workload {
 	WL_GATHER,      /* indexed reads through an index array, --prefetch D: guest/gather.c */
 	WL_BLOCKIO,     /* read_pages, write_pages, sync_pages: guest/blockio.c */
 	WL_PREFETCH_SCRIPT, /* prefetch_page()'s counters on a scripted case: guest/gather.c */
+	WL_DSM_SC,      /* DSM (pflab run --dsm): own words written, the others' read in order: guest/dsm.c */
+	WL_DSM_COUNTER, /* DSM: a shared counter under a spinlock (Lamport's bakery) */
+	WL_DSM_FALSE,   /* DSM: each node writes its own word of one page (false sharing) */
+	WL_DSM_APART,   /* DSM: the same, each node's word on a page of its own */
 	WL_NR
 };
 
@@ -141,6 +146,8 @@ enum pflab_workload {
 	[WL_SHARED] = "shared",                                                         \
 	[WL_GATHER] = "gather", [WL_BLOCKIO] = "blockio",                               \
 	[WL_PREFETCH_SCRIPT] = "prefetch-script",                                       \
+	[WL_DSM_SC] = "dsm-sc", [WL_DSM_COUNTER] = "dsm-counter",                       \
+	[WL_DSM_FALSE] = "dsm-false", [WL_DSM_APART] = "dsm-apart",                     \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */
@@ -170,6 +177,19 @@ static inline uint64_t pflab_pattern(uint32_t vpn, uint32_t v, uint32_t i)
 /* The shared workload's largest data region: its page tables come from a
  * fixed pool of wired pages (guest/shared.c). */
 #define PFLAB_SHARED_MAX_PAGES 8192u
+
+/* The DSM workloads' layout of the shared data region (guest/dsm.c): the
+ * pages they use; the region needs PFLAB_DSM_MIN_PAGES + nodes pages. */
+#define PFLAB_DSM_BARRIER   0u  /* word i: the barriers node i has reached */
+#define PFLAB_DSM_SC_DATA   1u  /* dsm-sc: word i, node i's data */
+#define PFLAB_DSM_SC_FLAG   2u  /* dsm-sc: word i, node i's flag, written after its data */
+#define PFLAB_DSM_CHOOSING  3u  /* dsm-counter: the bakery's choosing[i] */
+#define PFLAB_DSM_NUMBER    4u  /* dsm-counter: the bakery's number[i] */
+#define PFLAB_DSM_COUNTER   5u  /* dsm-counter: word 0 the counter, word 1 the holder */
+#define PFLAB_DSM_FALSE     6u  /* dsm-false: word 8i (its own cache line), node i's */
+#define PFLAB_DSM_APART     7u  /* dsm-apart: page 7 + i, word 0, node i's */
+#define PFLAB_DSM_MIN_PAGES 7u
+#define PFLAB_DSM_MAX_NODES 32u /* as the manager's (vmm/server/proto.h) */
 
 /*
  * The mailbox at PFLAB_MAILBOX. The guest writes ref_index before each
@@ -264,6 +284,9 @@ struct pflab_mailbox {
 	uint32_t bio_up_errno;  /* host -> guest: positive errno */
 	uint64_t bio_upcalls;   /* host -> guest: upcalls made so far */
 	uint64_t bio_ack;       /* guest -> host: the bio_upcalls its handler saw */
+	/* host -> guest, HC_CONFIG, under --dsm (guest/dsm.c): this node and
+	 * how many share the data region */
+	uint32_t dsm_node, dsm_nodes;
 };
 #endif /* !__ASSEMBLER__ */
 

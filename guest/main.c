@@ -56,6 +56,7 @@ void guest_main(void)
 	case WL_GATHER: wl_gather(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); break;
 	case WL_BLOCKIO: wl_blockio(&g); break;
 	case WL_PREFETCH_SCRIPT: wl_prefetch_script(&g); break;
+	case WL_DSM_SC: case WL_DSM_COUNTER: case WL_DSM_FALSE: case WL_DSM_APART: wl_dsm(&g, wl); break;
 	default: wl_bad(wl); break;
 	}
 

@@ -50,6 +50,8 @@ uint32_t vmm_workload_passes(uint32_t workload)
 	case WL_DMA: return 2;    /* device -> memory -> device -> memory */
 	case WL_SHARED: return 3; /* rounds of A then B */
 	case WL_GATHER: return 1; /* one pass of reads after the set-up */
+	case WL_DSM_SC: case WL_DSM_COUNTER: case WL_DSM_FALSE: case WL_DSM_APART:
+		return 200; /* iterations of each node */
 	default: return 1;
 	}
 }
@@ -314,6 +316,9 @@ static int setup(struct vmm *v, bool *no_kvm)
 	if (v->handover ? vmm_remote_start(v) != 0
 			: c->trap->start && c->trap->start(&v->region, why, sizeof(why)) != 0)
 		return v->handover ? -1 : vmm_fail(v, "%s", why);
+	/* --dsm: a failing node kicks the vCPU out of KVM_RUN. */
+	if (c->dsm_addr && (kick_install(v) != 0 || vmm_dsm_open(v) != 0))
+		return -1;
 	if (c->timeout_ns && timer_start(v) != 0)
 		return -1;
 	return 0;
@@ -321,6 +326,7 @@ static int setup(struct vmm *v, bool *no_kvm)
 
 static void teardown(struct vmm *v)
 {
+	vmm_dsm_close(v, NULL, false); /* a run that failed gives no page back */
 	timer_stop(v);
 	vmm_remote_close(v); /* its monitor first: it may fail the region closed */
 	/* The uffd thread first: it may be inside the pager. */
@@ -479,6 +485,7 @@ static void results(struct vmm *v, struct vmm_result *res)
 			res->apf_idle_s += (double)a.idle_ns / 1e9;
 			res->apf_idle_cpu_s += (double)a.idle_cpu_ns / 1e9;
 		}
+		res->guest_checks += cpu->mb->refs;
 		if (!c->trace)
 			res->stats.refs += cpu->mb->refs;
 	}
@@ -728,6 +735,12 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 			if (v->vcpus[i].line_len)
 				console_byte(&v->vcpus[i], '\n');
 		results(v, res);
+		/* --dsm: the pages this node holds go back to the manager
+		 * before it leaves, unless the run failed. */
+		if (!vmm_dsm_close(v, res, status == VMM_OK) && status == VMM_OK) {
+			snprintf(err, errlen, "%s", v->err);
+			status = VMM_FAILED;
+		}
 	}
 	teardown(v);
 	free(v);

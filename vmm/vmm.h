@@ -23,6 +23,7 @@
 
 #include "blockio.h"
 #include "dma.h"
+#include "dsm_node.h"
 #include "io.h"
 #include "mapfile.h"
 #include "pager.h"
@@ -107,6 +108,14 @@ struct vmm_config {
 	 * socket rather than hand the uffd over to the server. */
 	bool pager_forward;
 
+	/* --dsm ADDR --node I --nodes N: the data region is shared with the
+	 * other nodes through the DSM manager at ADDR (vmm_dsm.c,
+	 * docs/external-pager.md): faults go to it, not to the pager; needs
+	 * the kvm trap, one vCPU and nframes == npages. NULL: no DSM. */
+	const char *dsm_addr;
+	uint32_t dsm_node, dsm_nodes;
+	int dsm_timeout_ms;           /* bound on each wait for the manager */
+
 	/* Trace replay (workload WL_TRACE): references as data-region pages. */
 	const vref_t *trace;
 	size_t trace_len;
@@ -157,6 +166,9 @@ struct vmm_result {
 	uint64_t remote_writeback_errors;
 	bool bio_on;                  /* --prefetch or blockio: bio is filled */
 	struct blockio_stats bio;     /* prefetches, read_pages, write-behind (blockio.h) */
+	struct dsm_node_stats dsm;    /* --dsm: this node's requests, pages, invalidations */
+	double dsm_lat_p50_us, dsm_lat_p99_us; /* --dsm: REQUEST to GRANT */
+	uint64_t guest_checks;        /* what the guest counted in mb->refs */
 };
 
 /* What vmm_run() returns. The values are those of pflab's exit statuses

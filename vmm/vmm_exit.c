@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -148,6 +149,8 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 		mb->apf = c->async_pf;
 		mb->prefetch = c->prefetch_given ? c->prefetch | PFLAB_PREFETCH_GIVEN : 0;
 		mb->read_batch = c->read_batch;
+		mb->dsm_node = c->dsm_node;
+		mb->dsm_nodes = c->dsm_addr ? c->dsm_nodes : 0;
 		return 0;
 	}
 	case HC_TRACE_NEXT: {
@@ -200,6 +203,9 @@ static int hcall(struct vcpu *cpu, uint32_t nr)
 	case HC_PREFETCH: case HC_READ_PAGES: case HC_WRITE_PAGES: case HC_SYNC_PAGES:
 	case HC_DROP_PAGES: case HC_MARK:
 		return blockio_hcall(cpu, nr);
+	case HC_DSM_YIELD: /* the guest waits for another node: let it run */
+		sched_yield();
+		return 0;
 	case HC_NOP: {
 		uint64_t t = now_ns();
 
@@ -410,6 +416,8 @@ static int run_vcpu_loop(struct vcpu *c)
 
 		if (v->bio && blockio_before_run(c) != 0)
 			return -1;
+		if (v->dsm) /* the access that faulted is complete (vmm_dsm.c) */
+			dsm_node_unpin(v->dsm);
 		rc = ioctl(c->vm.vcpu_fd, KVM_RUN, 0);
 
 		if (rc < 0) {

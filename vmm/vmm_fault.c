@@ -123,6 +123,8 @@ static int fault_path(struct vmm *v, struct vcpu *cpu, vpn_t vpn, enum access_ki
 			    v->region.npages);
 	if (v->bio)
 		blockio_touch(v->bio, vpn);
+	if (v->dsm) /* a shared page: the DSM manager's, not the pager's */
+		return vmm_dsm_fault(v, vpn, kind);
 	rc = kvm_mmu_soft_fault(&v->mmu, vpn, kind);
 	if (rc < 0)
 		return vmm_fail(v, "re-mapping page %u: %s", vpn, strerror(-rc));

@@ -69,6 +69,7 @@ struct vmm {
 	struct guest_ram ram;        /* what inspect.c reads instructions from */
 	struct fault_log *flog;     /* --fault-log, or NULL */
 	struct apf *apf;            /* --async-pf (async_pf.h, vmm_apf.c), or NULL */
+	struct dsm_node *dsm;       /* --dsm: this node (vmm_dsm.c), or NULL */
 
 	size_t trace_sent;          /* references handed to the guest so far */
 	uint64_t hits_from;         /* OPT: first reference not yet shown to it */
@@ -144,6 +145,13 @@ int vmm_fail(struct vmm *v, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Stop every vCPU: each leaves KVM_RUN at once (vmm.c). */
 void kick_vcpus(struct vmm *v);
+
+/* vmm_dsm.c: the data region as a node of a DSM (--dsm) */
+int vmm_dsm_open(struct vmm *v);
+int vmm_dsm_fault(struct vmm *v, vpn_t vpn, enum access_kind kind);
+/* The run is over: give the pages back (when ok), count, close. false if
+ * the pages could not be given back (the reason in v->err). */
+bool vmm_dsm_close(struct vmm *v, struct vmm_result *res, bool ok);
 
 /* vmm_exit.c */
 int run_vcpu(struct vcpu *c);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cmd_run_dsm.h"
 #include "loadtrace.h"
 #include "outfile.h"
 #include "sim.h"
@@ -112,6 +113,7 @@ static const char run_help[] =
 	"                         prefetch columns (docs/async.md#prefetch_page)\n"
 	"      --read-batch N     blockio: pages per read_pages() call (default: the whole\n"
 	"                         slice; 0: none, every page faults in on its own)\n"
+	RUN_DSM_HELP
 	"  -v, --verbose          log each fault: address, kind, instruction, frame, victim\n"
 	"      --csv              CSV with a header; first columns as pflab sim's:\n"
 	"                         trace,policy,frames,refs,faults,miss_ratio,writebacks\n"
@@ -166,7 +168,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
 	       OPT_THREADS, OPT_ASYNC_PF, OPT_PAGER, OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD,
-	       OPT_PREFETCH, OPT_READ_BATCH };
+	       OPT_PREFETCH, OPT_READ_BATCH,
+	       OPT_DSM, OPT_DSM_LAST = OPT_DSM + RUN_DSM_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -205,6 +208,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "pager-forward", no_argument, NULL, OPT_PAGER_FORWARD },
 		{ "prefetch", required_argument, NULL, OPT_PREFETCH },
 		{ "read-batch", required_argument, NULL, OPT_READ_BATCH },
+		{ "dsm", required_argument, NULL, OPT_DSM + RUN_DSM_ADDR },
+		{ "node", required_argument, NULL, OPT_DSM + RUN_DSM_NODE },
+		{ "nodes", required_argument, NULL, OPT_DSM + RUN_DSM_NODES },
+		{ "dsm-timeout", required_argument, NULL, OPT_DSM + RUN_DSM_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -386,7 +393,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			vm->nops = (uint32_t)v;
 			break;
 		case 'h': fputs(run_help, stdout); return -1;
-		default: return EXIT_USAGE;
+		default:
+			if (c >= OPT_DSM && c <= OPT_DSM_LAST) {
+				if (run_dsm_option((enum run_dsm_opt)(c - OPT_DSM), optarg, vm))
+					return EXIT_USAGE;
+				break;
+			}
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -433,6 +446,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "unknown policy '%s' (see pflab policies)", o->policy);
 	if (!vm->passes)
 		vm->passes = vmm_workload_passes(vm->workload);
+	if (run_dsm_check(vm, o->pages_given, frames != NULL))
+		return EXIT_USAGE;
 	for (size_t i = 0; i < o->ninject; i++)
 		if (o->inject[i].op == INJECT_READ && vm->trap == &trap_uffd_ops)
 			return cli_usage_error("run", "--inject: read errors need --trap kvm: under "
@@ -594,6 +609,10 @@ static void print_result(const struct run_opts *o, const char *name, const struc
 	const struct pager_stats *st = &r->stats;
 	const struct vmm_config *vm = &o->vm;
 
+	if (vm->dsm_addr) { /* a DSM node's row: its own columns */
+		run_dsm_print(o->output == OUT_CSV ? 1 : o->output == OUT_JSON ? 2 : 0, vm, r);
+		return;
+	}
 	switch (o->output) {
 	case OUT_CSV:
 		fputs("trace,policy,frames,refs,faults,miss_ratio,writebacks,major,minor,"

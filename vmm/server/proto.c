@@ -35,6 +35,15 @@ static const uint32_t fixed_len[PROTO_TYPE_MAX + 1] = {
 	[PROTO_SAMPLE] = 16,
 	[PROTO_TOUCH] = 8,        /* + 4 * count */
 	[PROTO_UFFD] = 16,
+	[PROTO_DSM_JOIN] = 16,
+	[PROTO_DSM_JOINED] = 16,
+	[PROTO_DSM_REQUEST] = 8,
+	[PROTO_DSM_GRANT] = 12,     /* + data_len */
+	[PROTO_DSM_INVALIDATE] = 8,
+	[PROTO_DSM_INV_DONE] = 12,  /* + data_len */
+	[PROTO_DSM_LEAVE] = 8,
+	[PROTO_DSM_STATS] = 8,
+	[PROTO_DSM_STATS_REPLY] = 8 + 8 * 8,
 };
 
 static const char *const type_names[PROTO_TYPE_MAX + 1] = {
@@ -46,6 +55,11 @@ static const char *const type_names[PROTO_TYPE_MAX + 1] = {
 	[PROTO_STATS] = "stats", [PROTO_STATS_REPLY] = "stats-reply",
 	[PROTO_ACK] = "ack", [PROTO_GOODBYE] = "goodbye",
 	[PROTO_SAMPLE] = "sample", [PROTO_TOUCH] = "touch", [PROTO_UFFD] = "uffd",
+	[PROTO_DSM_JOIN] = "dsm-join", [PROTO_DSM_JOINED] = "dsm-joined",
+	[PROTO_DSM_REQUEST] = "dsm-request", [PROTO_DSM_GRANT] = "dsm-grant",
+	[PROTO_DSM_INVALIDATE] = "dsm-invalidate", [PROTO_DSM_INV_DONE] = "dsm-inv-done",
+	[PROTO_DSM_LEAVE] = "dsm-leave", [PROTO_DSM_STATS] = "dsm-stats",
+	[PROTO_DSM_STATS_REPLY] = "dsm-stats-reply",
 };
 
 const char *proto_type_name(unsigned type)
@@ -261,6 +275,65 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		return rd_text(r, m->u.error.text, PROTO_TEXT) && m->u.error.err > 0 &&
 		       m->u.error.err < 4096 && m->u.error.req_type <= PROTO_TYPE_MAX &&
 		       (!m->u.error.req_type || type_names[m->u.error.req_type]);
+	case PROTO_DSM_JOIN:
+		m->u.dsm_join.node = (uint32_t)rd(r, 4);
+		m->u.dsm_join.nodes = (uint32_t)rd(r, 4);
+		m->u.dsm_join.npages = (uint32_t)rd(r, 4);
+		rd_zero(r, 4);
+		return m->u.dsm_join.nodes >= 1 && m->u.dsm_join.nodes <= PROTO_DSM_MAX_NODES &&
+		       m->u.dsm_join.node < m->u.dsm_join.nodes && m->u.dsm_join.npages >= 1 &&
+		       m->u.dsm_join.npages <= PROTO_DSM_MAX_PAGES;
+	case PROTO_DSM_JOINED:
+		m->u.dsm_joined.node = (uint32_t)rd(r, 4);
+		m->u.dsm_joined.nodes = (uint32_t)rd(r, 4);
+		m->u.dsm_joined.npages = (uint32_t)rd(r, 4);
+		m->u.dsm_joined.page_size = (uint32_t)rd(r, 4);
+		return m->u.dsm_joined.nodes >= 1 && m->u.dsm_joined.nodes <= PROTO_DSM_MAX_NODES &&
+		       m->u.dsm_joined.node < m->u.dsm_joined.nodes && m->u.dsm_joined.npages >= 1 &&
+		       m->u.dsm_joined.npages <= PROTO_DSM_MAX_PAGES &&
+		       m->u.dsm_joined.page_size == PROTO_DSM_PAGE;
+	case PROTO_DSM_REQUEST:
+		m->u.dsm_request.page = (uint32_t)rd(r, 4);
+		m->u.dsm_request.access = (uint8_t)rd(r, 1);
+		rd_zero(r, 3);
+		return m->u.dsm_request.access <= PROTO_DSM_WRITE;
+	case PROTO_DSM_GRANT:
+		m->u.dsm_grant.page = (uint32_t)rd(r, 4);
+		m->u.dsm_grant.access = (uint8_t)rd(r, 1);
+		rd_zero(r, 3);
+		m->u.dsm_grant.data_len = (uint32_t)rd(r, 4);
+		m->u.dsm_grant.data = r->p;
+		/* Only a write may come without the page (an upgrade). */
+		return m->u.dsm_grant.access <= PROTO_DSM_WRITE &&
+		       (m->u.dsm_grant.data_len == PROTO_DSM_PAGE ||
+			(m->u.dsm_grant.data_len == 0 && m->u.dsm_grant.access == PROTO_DSM_WRITE)) &&
+		       len == 12 + m->u.dsm_grant.data_len;
+	case PROTO_DSM_INVALIDATE:
+		m->u.dsm_invalidate.page = (uint32_t)rd(r, 4);
+		m->u.dsm_invalidate.mode = (uint32_t)rd(r, 4);
+		return m->u.dsm_invalidate.mode <= PROTO_DSM_MODE_MAX;
+	case PROTO_DSM_INV_DONE:
+		m->u.dsm_inv_done.page = (uint32_t)rd(r, 4);
+		m->u.dsm_inv_done.mode = (uint32_t)rd(r, 4);
+		m->u.dsm_inv_done.data_len = (uint32_t)rd(r, 4);
+		m->u.dsm_inv_done.data = r->p;
+		return m->u.dsm_inv_done.mode <= PROTO_DSM_MODE_MAX &&
+		       m->u.dsm_inv_done.data_len ==
+			       (m->u.dsm_inv_done.mode == PROTO_DSM_DROP ? 0 : PROTO_DSM_PAGE) &&
+		       len == 12 + m->u.dsm_inv_done.data_len;
+	case PROTO_DSM_LEAVE:
+	case PROTO_DSM_STATS:
+		rd_zero(r, 8);
+		return true;
+	case PROTO_DSM_STATS_REPLY: {
+		uint64_t *f = &m->u.dsm_stats_reply.st.requests;
+
+		m->u.dsm_stats_reply.nodes = (uint32_t)rd(r, 4);
+		m->u.dsm_stats_reply.joined = (uint32_t)rd(r, 4);
+		for (unsigned i = 0; i < 8; i++)
+			f[i] = rd(r, 8);
+		return true;
+	}
 	case PROTO_SET_POLICY:
 		m->u.set_policy.region = (uint32_t)rd(r, 4);
 		rd_zero(r, 4);
@@ -331,7 +404,8 @@ long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why
 			    proto_type_name(type), plen, PROTO_MAX_PAYLOAD);
 	want = fixed_len[type];
 	if (plen < want || (plen != want && type != PROTO_REFS && type != PROTO_TOUCH &&
-			    type != PROTO_RESOLVED && type != PROTO_DATA_RETURN))
+			    type != PROTO_RESOLVED && type != PROTO_DATA_RETURN &&
+			    type != PROTO_DSM_GRANT && type != PROTO_DSM_INV_DONE))
 		return fail(why, whylen, -EBADMSG, "%s: payload of %u bytes, expected %u",
 			    proto_type_name(type), plen, want);
 	if (len - PROTO_HDR < plen)
@@ -352,6 +426,8 @@ static uint32_t payload_len(const struct proto_msg *m)
 	case PROTO_TOUCH: return 8 + 4 * m->u.refs.count;
 	case PROTO_RESOLVED: return 20 + m->u.resolved.data_len;
 	case PROTO_DATA_RETURN: return 16 + m->u.data_return.data_len;
+	case PROTO_DSM_GRANT: return 12 + m->u.dsm_grant.data_len;
+	case PROTO_DSM_INV_DONE: return 12 + m->u.dsm_inv_done.data_len;
 	default: return fixed_len[m->type];
 	}
 }
@@ -460,6 +536,57 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 		wr(w, 0, 4);
 		wr(w, m->u.uffd.base, 8);
 		break;
+	case PROTO_DSM_JOIN:
+		wr(w, m->u.dsm_join.node, 4);
+		wr(w, m->u.dsm_join.nodes, 4);
+		wr(w, m->u.dsm_join.npages, 4);
+		wr(w, 0, 4);
+		break;
+	case PROTO_DSM_JOINED:
+		wr(w, m->u.dsm_joined.node, 4);
+		wr(w, m->u.dsm_joined.nodes, 4);
+		wr(w, m->u.dsm_joined.npages, 4);
+		wr(w, m->u.dsm_joined.page_size, 4);
+		break;
+	case PROTO_DSM_REQUEST:
+		wr(w, m->u.dsm_request.page, 4);
+		wr(w, m->u.dsm_request.access, 1);
+		wr(w, 0, 3);
+		break;
+	case PROTO_DSM_GRANT:
+		wr(w, m->u.dsm_grant.page, 4);
+		wr(w, m->u.dsm_grant.access, 1);
+		wr(w, 0, 3);
+		wr(w, m->u.dsm_grant.data_len, 4);
+		if (m->u.dsm_grant.data_len)
+			memcpy(w->p, m->u.dsm_grant.data, m->u.dsm_grant.data_len);
+		w->p += m->u.dsm_grant.data_len;
+		break;
+	case PROTO_DSM_INVALIDATE:
+		wr(w, m->u.dsm_invalidate.page, 4);
+		wr(w, m->u.dsm_invalidate.mode, 4);
+		break;
+	case PROTO_DSM_INV_DONE:
+		wr(w, m->u.dsm_inv_done.page, 4);
+		wr(w, m->u.dsm_inv_done.mode, 4);
+		wr(w, m->u.dsm_inv_done.data_len, 4);
+		if (m->u.dsm_inv_done.data_len)
+			memcpy(w->p, m->u.dsm_inv_done.data, m->u.dsm_inv_done.data_len);
+		w->p += m->u.dsm_inv_done.data_len;
+		break;
+	case PROTO_DSM_LEAVE:
+	case PROTO_DSM_STATS:
+		wr(w, 0, 8);
+		break;
+	case PROTO_DSM_STATS_REPLY: {
+		const uint64_t *f = &m->u.dsm_stats_reply.st.requests;
+
+		wr(w, m->u.dsm_stats_reply.nodes, 4);
+		wr(w, m->u.dsm_stats_reply.joined, 4);
+		for (unsigned i = 0; i < 8; i++)
+			wr(w, f[i], 8);
+		break;
+	}
 	}
 }
 
@@ -470,7 +597,9 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap)
 
 	if (m->type < 1 || m->type > PROTO_TYPE_MAX || !type_names[m->type])
 		return 0;
-	if (((m->type == PROTO_REFS || m->type == PROTO_TOUCH) && m->u.refs.count > PROTO_MAX_REFS) ||
+	if ((m->type == PROTO_DSM_GRANT && m->u.dsm_grant.data_len > PROTO_DSM_PAGE) ||
+	    (m->type == PROTO_DSM_INV_DONE && m->u.dsm_inv_done.data_len > PROTO_DSM_PAGE) ||
+	    ((m->type == PROTO_REFS || m->type == PROTO_TOUCH) && m->u.refs.count > PROTO_MAX_REFS) ||
 	    (m->type == PROTO_RESOLVED && m->u.resolved.data_len > PROTO_MAX_DATA) ||
 	    (m->type == PROTO_DATA_RETURN && m->u.data_return.data_len > PROTO_MAX_DATA))
 		return 0;

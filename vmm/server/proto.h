@@ -51,7 +51,7 @@ enum proto_type {
 	PROTO_STATS_REPLY = 12,/* s->c */
 	PROTO_ACK = 13,        /* s->c: a request without data of its own succeeded */
 	PROTO_GOODBYE = 14,    /* both ways: the sender closes */
-	/* 15-23: left for the DSM messages (issue 12, item 5) */
+	/* 15-23: unused */
 	PROTO_SAMPLE = 24,     /* s->c: unmap a page, keep its data: its referenced bit
 				  is cleared (Mach: lock_request, no flush) */
 	PROTO_TOUCH = 25,      /* c->s: accesses that set a page's referenced or dirty bit
@@ -60,7 +60,38 @@ enum proto_type {
 	PROTO_UFFD = 26,       /* c->s, with SCM_RIGHTS: the client's userfaultfd and the
 				  memfd behind the region: the server resolves its
 				  faults itself (Firecracker's handler) */
-	PROTO_TYPE_MAX = 26,
+	/* Distributed shared memory (vmm/server/dsm.h, docs/external-pager.md,
+	 * "Distributed shared memory"): numbered from 32 so that the pager's
+	 * own types can grow without renumbering these; 15..31 are unknown. */
+	PROTO_DSM_JOIN = 32,       /* c->s: node i of n joins the shared region */
+	PROTO_DSM_JOINED = 33,     /* s->c */
+	PROTO_DSM_REQUEST = 34,    /* c->s: a read or write fault on a shared page */
+	PROTO_DSM_GRANT = 35,      /* s->c: the access, with the page unless an upgrade */
+	PROTO_DSM_INVALIDATE = 36, /* s->c: drop your copy (and return it, if yours) */
+	PROTO_DSM_INV_DONE = 37,   /* c->s: dropped (with the page, if asked) */
+	PROTO_DSM_LEAVE = 38,      /* c->s: take my pages back, then ACK */
+	PROTO_DSM_STATS = 39,      /* c->s */
+	PROTO_DSM_STATS_REPLY = 40,/* s->c: the manager's counters */
+	PROTO_TYPE_MAX = 40,
+};
+
+/* DSM: at most this many nodes (a copy set is a 32-bit mask) and pages. */
+#define PROTO_DSM_MAX_NODES 32u
+#define PROTO_DSM_MAX_PAGES 65536u
+#define PROTO_DSM_PAGE      4096u
+/* PROTO_DSM_REQUEST and PROTO_DSM_GRANT .access */
+enum proto_dsm_access { PROTO_DSM_READ = 0, PROTO_DSM_WRITE = 1 };
+/* PROTO_DSM_INVALIDATE and PROTO_DSM_INV_DONE .mode */
+enum proto_dsm_mode {
+	PROTO_DSM_DROP = 0,      /* a read copy: drop it, no data back */
+	PROTO_DSM_RETURN = 1,    /* the owner's: send the page, drop it */
+	PROTO_DSM_DOWNGRADE = 2, /* the owner's: send the page, keep it read-only */
+	PROTO_DSM_MODE_MAX = 2,
+};
+
+struct proto_dsm_stats {
+	uint64_t requests, reads, writes, pages_sent, pages_returned, invalidations,
+		upgrades, errors;
 };
 
 /* PROTO_REGISTER .store */
@@ -137,6 +168,22 @@ struct proto_msg {
 		struct { uint32_t reason; } goodbye;
 		struct { uint32_t region; uint64_t base; } uffd; /* base: the region's address
 								    in the client, page-aligned */
+		struct { uint32_t node, nodes, npages; } dsm_join;
+		struct { uint32_t node, nodes, npages, page_size; } dsm_joined;
+		struct { uint32_t page; uint8_t access; } dsm_request;
+		struct {
+			uint32_t page;
+			uint8_t access;
+			uint32_t data_len; /* 0 (an upgrade) or PROTO_DSM_PAGE */
+			const uint8_t *data;
+		} dsm_grant;
+		struct { uint32_t page, mode; } dsm_invalidate;
+		struct {
+			uint32_t page, mode;
+			uint32_t data_len; /* PROTO_DSM_PAGE for RETURN and DOWNGRADE, else 0 */
+			const uint8_t *data;
+		} dsm_inv_done;
+		struct { uint32_t nodes, joined; struct proto_dsm_stats st; } dsm_stats_reply;
 	} u;
 };
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "server_internal.h"
+#include "dsm.h"
 
 /* A region without a store moves no data: a store that succeeds at
  * everything, so that --inject has something to wrap. */
@@ -216,6 +218,7 @@ static void client_close(struct pserver *s, struct client *c)
 		return;
 	for (size_t i = 0; i < PSERVER_MAX_REGIONS; i++)
 		region_close(s, &c->regions[i]);
+	dsm_disconnect(s->dsm, c);
 	if (s->cfg.verbose)
 		fprintf(stderr, "pflab pager: client %d closed; %u frames free\n", c->fd,
 			s->frames_free);
@@ -709,6 +712,10 @@ static void dispatch(struct pserver *s, struct client *c, const struct proto_msg
 	case PROTO_SET_POLICY: do_set_policy(c, m); return;
 	case PROTO_STATS: do_stats(s, c, m); return;
 	case PROTO_GOODBYE: c->closing = true; return;
+	case PROTO_DSM_JOIN: case PROTO_DSM_REQUEST: case PROTO_DSM_INV_DONE:
+	case PROTO_DSM_LEAVE: case PROTO_DSM_STATS:
+		dsm_handle(s->dsm, c, m);
+		return;
 	default:
 		REFUSE(c, 0, 0, EPROTO, m, "%s is not a client's message", proto_type_name(m->type));
 	}
@@ -775,6 +782,27 @@ static void client_input(struct pserver *s, struct client *c)
 	c->inlen -= off;
 }
 
+/* ---- the DSM manager's way to the connections ------------------------- */
+
+static void dsm_send(void *ctx, void *conn, struct proto_msg *m)
+{
+	(void)ctx;
+	queue(conn, m);
+}
+
+static void dsm_error(void *ctx, void *conn, uint32_t page, int err, const struct proto_msg *req,
+		      bool close, const char *text)
+{
+	struct client *c = conn;
+
+	(void)ctx;
+	queue_error(c, 0, page, err, req, "%s", text);
+	if (close)
+		c->closing = true;
+}
+
+static const struct dsm_conn_ops dsm_ops = { .send = dsm_send, .error = dsm_error };
+
 /* ---- connections ------------------------------------------------------ */
 
 static bool uid_allowed(const struct pserver *s, uid_t uid)
@@ -806,6 +834,12 @@ static void accept_client(struct pserver *s)
 	c->s = s;
 	c->number = ++s->connections;
 	c->active_ms = alloc_now_ms();
+	if (!s->unix_socket) {
+		/* Small requests and answers: no Nagle delay behind an ACK. */
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->in = malloc(PROTO_MAX_MSG);
 	s->nclients++;
 	if (!c->in) {
@@ -900,6 +934,12 @@ struct pserver *pserver_create(const char *addr, const struct pserver_config *cf
 		return NULL;
 	}
 	s->cfg = *cfg;
+	s->dsm = dsm_create(&dsm_ops, s);
+	if (!s->dsm) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	s->frames_free = cfg->frames;
 	s->pages_free = cfg->max_pages;
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
@@ -938,6 +978,7 @@ void pserver_destroy(struct pserver *s)
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0)
 			client_close(s, &s->clients[i]);
+	dsm_destroy(s->dsm);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	/* Only the socket this server made: not a file put there since. */

@@ -83,6 +83,8 @@ struct client {
 	struct pserver *s;
 };
 
+struct dsm_mgr;
+
 struct pserver {
 	int lfd;
 	bool unix_socket;
@@ -100,6 +102,7 @@ struct pserver {
 	frame_t hand_frame;
 	uint64_t start_ms, period_ms_start;
 	uint64_t suspensions;
+	struct dsm_mgr *dsm;       /* the DSM manager (dsm.h): its messages go there */
 };
 
 /* server.c: append m to c's output (a client whose output cannot grow is
