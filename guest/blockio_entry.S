@@ -9,38 +9,8 @@
  * we were. The guest is built with -mno-red-zone: the push overwrote
  * nothing live.
  */
-	.text
-	.global blockio_entry
-	.type blockio_entry, @function
-blockio_entry:
-	pushfq
-	cld
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %rbp
-	movq %rsp, %rbp
-	andq $-16, %rsp
-	call guest_blockio_upcall
-	movq %rbp, %rsp
-	popq %rbp
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
-	popfq
-	ret
-	.size blockio_entry, . - blockio_entry
+#include "upcall_entry.h"
+
+UPCALL_ENTRY blockio_entry, guest_blockio_upcall
 
 	.section .note.GNU-stack, "", @progbits

@@ -9,38 +9,8 @@
  * The guest is built with -mno-red-zone, so the host's push below RSP
  * overwrites nothing live.
  */
-	.text
-	.global page_error_entry
-	.type page_error_entry, @function
-page_error_entry:
-	pushfq
-	cld                       /* the C ABI wants DF clear; popfq restores it */
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %rbp
-	movq %rsp, %rbp
-	andq $-16, %rsp           /* the fault may have come at any alignment */
-	call guest_page_error
-	movq %rbp, %rsp
-	popq %rbp
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
-	popfq
-	ret                       /* to the faulting instruction: run it again */
-	.size page_error_entry, . - page_error_entry
+#include "upcall_entry.h"
+
+UPCALL_ENTRY page_error_entry, guest_page_error
 
 	.section .note.GNU-stack, "", @progbits

@@ -16,6 +16,8 @@
  *            restore and return to the faulting instruction, which runs
  *            again. -mno-red-zone: the host's push overwrites nothing live.
  */
+#include "upcall_entry.h"
+
 	.text
 	.global sched_switch
 	.type sched_switch, @function
@@ -37,37 +39,6 @@ sched_switch:
 	ret
 	.size sched_switch, . - sched_switch
 
-	.global apf_entry
-	.type apf_entry, @function
-apf_entry:
-	pushfq
-	cld
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %rbp
-	movq %rsp, %rbp
-	andq $-16, %rsp
-	call guest_apf_not_present
-	movq %rbp, %rsp
-	popq %rbp
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
-	popfq
-	ret
-	.size apf_entry, . - apf_entry
+UPCALL_ENTRY apf_entry, guest_apf_not_present
 
 	.section .note.GNU-stack, "", @progbits
