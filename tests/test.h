@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct test_suite {
 	const char *name;
@@ -67,5 +68,18 @@ long long csv_value(const char *csv, const char *column);
 
 /* Write a text file; returns its path (static buffer reused per call). */
 char *write_file(const char *name, const char *text);
+
+/*
+ * `pflab pager --listen unix:DIR/p.sock --frames FRAMES [EXTRA]` on a fresh
+ * directory under /tmp, its output discarded, killed if the tests die;
+ * true once it accepts connections (waited for, bounded). pager_srv_stop:
+ * SIGTERM and wait; true if it exited 0 and removed its socket.
+ */
+struct pager_srv {
+	pid_t pid;
+	char dir[64], path[128], addr[140];
+};
+bool pager_srv_start(struct pager_srv *s, unsigned frames, const char *extra);
+bool pager_srv_stop(struct pager_srv *s);
 
 #endif /* PFLAB_TEST_H */

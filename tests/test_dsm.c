@@ -382,46 +382,9 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-struct srv {
-	pid_t pid;
-	char dir[64], path[128], addr[140];
-};
-
-static bool srv_start(struct srv *s)
-{
-	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-dsm.XXXXXX");
-	if (!mkdtemp(s->dir))
-		return false;
-	snprintf(s->path, sizeof(s->path), "%s/m.sock", s->dir);
-	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
-	s->pid = fork();
-	if (s->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", "16",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1000; i++) { /* until it accepts: bound is not listening */
-		struct sockaddr_un un = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-		memcpy(un.sun_path, s->path, strlen(s->path) + 1);
-		ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
-		close(fd);
-		if (ok)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
 /* The same on TCP loopback, port 0: the port the server got, from its
  * --port-file, goes into s->addr. */
-static bool srv_start_tcp(struct srv *s)
+static bool srv_start_tcp(struct pager_srv *s)
 {
 	char pf[128];
 
@@ -457,7 +420,7 @@ static bool srv_start_tcp(struct srv *s)
 	return false;
 }
 
-static bool srv_stop(struct srv *s)
+static bool srv_stop(struct pager_srv *s)
 {
 	int st = 0;
 
@@ -512,13 +475,13 @@ static struct proto_msg join_msg(uint32_t node, uint32_t nodes, uint32_t npages)
  * its ERROR and the close; node 0, joined throughout, is still served. */
 static void test_misuse_refused(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct pclient *n0, *c;
 	struct proto_msg m;
 	char err[256];
 	uint8_t raw[PROTO_HDR + 16];
 
-	CU_ASSERT_FATAL(srv_start(&s));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 16, NULL));
 	n0 = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(n0 != NULL);
 	CU_ASSERT(send_msg(n0, join_msg(0, 2, 8)) == 0);
@@ -756,7 +719,7 @@ static char *slurp(const char *dir, const char *name)
 
 /* Run nodes 0..nodes-1 of workload at once, node i's output in DIR/nI.*;
  * true if every one exited 0 (otherwise their stderr is shown). */
-static bool run_nodes(const struct srv *s, const char *workload, unsigned nodes, unsigned passes)
+static bool run_nodes(const struct pager_srv *s, const char *workload, unsigned nodes, unsigned passes)
 {
 	char cmd[8192] = "", one[1400];
 	struct cmd_result r;
@@ -791,7 +754,7 @@ static bool run_nodes(const struct srv *s, const char *workload, unsigned nodes,
 	return ok;
 }
 
-static long long node_value(const struct srv *s, unsigned node, const char *column)
+static long long node_value(const struct pager_srv *s, unsigned node, const char *column)
 {
 	char name[16], *csv;
 	long long v;
@@ -818,12 +781,12 @@ static void test_two_nodes(void)
 		{ "dsm-false", 40 + 2 },       /* one per pass and one per node */
 		{ "dsm-apart", 40 + 2 },
 	};
-	struct srv s;
+	struct pager_srv s;
 	char err[256];
 
 	if (!kvm_usable())
 		return;
-	CU_ASSERT_FATAL(srv_start(&s));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 16, NULL));
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct pclient *c;
 		struct proto_msg m;
@@ -858,7 +821,7 @@ static void test_two_nodes(void)
 /* The same over TCP loopback: the counter under the lock, every check. */
 static void test_two_nodes_tcp(void)
 {
-	struct srv s;
+	struct pager_srv s;
 
 	if (!kvm_usable())
 		return;
@@ -873,13 +836,13 @@ static void test_two_nodes_tcp(void)
  * dies: the node fails within the bound, saying why, instead of waiting. */
 static void test_manager_dies(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct cmd_result r;
 	struct timespec t0, t1;
 
 	if (!kvm_usable())
 		return;
-	CU_ASSERT_FATAL(srv_start(&s));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 16, NULL));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = run_shell("(sleep 1; kill %d) & %s run --dsm %s --node 0 --workload dsm-sc --timeout 60s",
 		      (int)s.pid, pflab_path(), s.addr);
@@ -979,14 +942,14 @@ static void test_manager_silent(void)
 /* Node 1 is killed mid-run: node 0 is told, and fails with that reason. */
 static void test_peer_dies(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct cmd_result r;
 	char *err;
 	bool ok;
 
 	if (!kvm_usable())
 		return;
-	CU_ASSERT_FATAL(srv_start(&s));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 16, NULL));
 	r = run_shell("%s run --dsm %s --node 1 --workload dsm-counter --passes 1000000 "
 		      "--timeout 60s > /dev/null 2>&1 & victim=$!; "
 		      "(sleep 2; kill -9 $victim) & "

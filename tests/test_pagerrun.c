@@ -31,64 +31,11 @@
 #include "proto.h"
 #include "test.h"
 
-struct psrv {
-	pid_t pid;
-	char dir[64], path[128], addr[140];
-};
-
 static void nap_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-/* `pflab pager` on a fresh Unix socket, accepting when this returns. */
-static bool psrv_start(struct psrv *s, unsigned frames, const char *extra)
-{
-	char fr[16];
-
-	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-prun.XXXXXX");
-	if (!mkdtemp(s->dir))
-		return false;
-	snprintf(s->path, sizeof(s->path), "%s/p.sock", s->dir);
-	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
-	snprintf(fr, sizeof(fr), "%u", frames);
-	s->pid = fork();
-	if (s->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", fr,
-		      extra ? extra : (char *)NULL, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1000; i++) {
-		struct sockaddr_un un = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-		memcpy(un.sun_path, s->path, strlen(s->path) + 1);
-		ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
-		close(fd);
-		if (ok)
-			return true;
-		nap_ms(10);
-	}
-	return false;
-}
-
-static void psrv_stop(struct psrv *s)
-{
-	int st;
-
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, &st, 0);
-	}
-	unlink(s->path);
-	rmdir(s->dir);
 }
 
 /* The server's free frames (a STATS of region 0), or -1. */
@@ -252,12 +199,12 @@ static void test_scripted_data_session(void)
 	struct pclient_region r;
 	struct proto_msg st;
 	struct pclient *c;
-	struct psrv s;
+	struct pager_srv s;
 	struct host h = { 0 };
 	char err[256];
 
 	pages.ctx = &h;
-	CU_ASSERT_FATAL(psrv_start(&s, 8, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register_pages(c, 4, 2, PROTO_REG_ZERO_FILL | PROTO_REG_SAMPLED,
@@ -290,7 +237,7 @@ static void test_scripted_data_session(void)
 	CU_ASSERT_EQUAL(r.samples, 4);
 	pclient_region_fini(&r);
 	pclient_close(c);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* What would lose or corrupt a page's bytes is refused, with a disconnect:
@@ -304,12 +251,12 @@ static void test_data_refusals(void)
 	struct pclient_resolved got;
 	struct pclient_region r;
 	struct pclient *c;
-	struct psrv s;
+	struct pager_srv s;
 	struct host h = { .withhold = true };
 	char err[256];
 
 	pages.ctx = &h;
-	CU_ASSERT_FATAL(psrv_start(&s, 8, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register_pages(c, 4, 1, PROTO_REG_ZERO_FILL | PROTO_REG_SAMPLED,
@@ -345,7 +292,7 @@ static void test_data_refusals(void)
 	CU_ASSERT(strstr(c->err, "touch in a region that is not sampled") != NULL);
 	pclient_region_fini(&r);
 	pclient_close(c);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /*
@@ -365,12 +312,12 @@ static void test_writeback_error_synced_once(void)
 	struct pclient_resolved got;
 	struct pclient_region r;
 	struct pclient *c;
-	struct psrv s;
+	struct pager_srv s;
 	struct host h = { 0 };
 	char err[256];
 
 	pages.ctx = &h;
-	CU_ASSERT_FATAL(psrv_start(&s, 8, "--inject=write:eio@at=2"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, "--inject=write:eio@at=2"));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register_pages(c, 8, 2, PROTO_REG_ZERO_FILL | PROTO_REG_SAMPLED,
@@ -398,7 +345,7 @@ static void test_writeback_error_synced_once(void)
 	CU_ASSERT_EQUAL(pclient_sync(c, &r), 0);
 	pclient_region_fini(&r);
 	pclient_close(c);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* A handover is checked: the region must have asked for one (with the
@@ -409,11 +356,11 @@ static void test_handover_refusals(void)
 	struct proto_policy fifo = pol("fifo");
 	struct pclient_region r;
 	struct pclient *c;
-	struct psrv s;
+	struct pager_srv s;
 	char err[256];
 	int p[2], uffd, memfd;
 
-	CU_ASSERT_FATAL(psrv_start(&s, 8, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	/* Without the memory store: refused, the connection stays. */
@@ -453,7 +400,7 @@ static void test_handover_refusals(void)
 	if (memfd >= 0)
 		close(memfd);
 	CU_ASSERT(wait_free(s.addr, 8));
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* ---- KVM guests -------------------------------------------------------- */
@@ -543,15 +490,15 @@ static void test_two_guests_exact(void)
 		"~--workload random --pages 96 --frames 24 --policy clock --trap uffd",
 		"--workload scan --pages 64 --frames 16 --policy clock",
 	};
-	struct psrv s;
+	struct pager_srv s;
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
-	CU_ASSERT_FATAL(psrv_start(&s, 48, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 48, NULL));
 	for (size_t i = 0; i < sizeof(runs) / sizeof(*runs); i++)
 		two_guests(s.addr, runs[i]);
 	CU_ASSERT(wait_free(s.addr, 48));
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* A long remote run in the background: its pid; stdout and stderr to
@@ -610,13 +557,13 @@ static void test_client_killed(void)
 {
 	char out[256];
 	struct cmd_result r;
-	struct psrv s;
+	struct pager_srv s;
 	pid_t pid;
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
 	snprintf(out, sizeof(out), "%s/killed-client.out", scratch_dir());
-	CU_ASSERT_FATAL(psrv_start(&s, 64, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
 	pid = start_run(s.addr, "kvm", out);
 	CU_ASSERT(wait_free(s.addr, 32)); /* registered: 32 of 64 taken */
 	kill(pid, SIGKILL);
@@ -626,7 +573,7 @@ static void test_client_killed(void)
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT(strstr(r.err, "0 mismatches: data verified") != NULL);
 	cmd_result_free(&r);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* The server killed mid-run: the client fails (exit 1) with one line
@@ -640,13 +587,13 @@ static void test_server_killed(void)
 		return test_skip("no usable /dev/kvm");
 	for (size_t i = 0; i < 3; i++) {
 		char out[256];
-		struct psrv s;
+		struct pager_srv s;
 		pid_t pid;
 		int st;
 		const char *text;
 
 		snprintf(out, sizeof(out), "%s/killed-server-%s.out", scratch_dir(), traps[i]);
-		CU_ASSERT_FATAL(psrv_start(&s, 64, NULL));
+		CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
 		pid = start_run(s.addr, traps[i], out);
 		CU_ASSERT(wait_free(s.addr, 32));
 		kill(s.pid, SIGKILL);
@@ -659,7 +606,7 @@ static void test_server_killed(void)
 			CU_FAIL("no clear line for the server's death");
 		}
 		CU_ASSERT(strstr(text, "data verified") == NULL);
-		psrv_stop(&s);
+		pager_srv_stop(&s);
 	}
 }
 
@@ -669,11 +616,11 @@ static void test_server_killed(void)
 static void test_guest_injected_errors(void)
 {
 	struct cmd_result r;
-	struct psrv s;
+	struct pager_srv s;
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
-	CU_ASSERT_FATAL(psrv_start(&s, 64, "--inject=read:eio@at=3"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=read:eio@at=3"));
 	r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --csv", s.addr);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT(strstr(r.err, "1 page-in errors delivered, each reported and retried") != NULL);
@@ -681,10 +628,10 @@ static void test_guest_injected_errors(void)
 	CU_ASSERT_EQUAL(csv_value(r.out, "pgerr_delivered"), 1);
 	CU_ASSERT_EQUAL(csv_value(r.out, "pgerr_reported"), 1);
 	cmd_result_free(&r);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 
 	for (int trap = 0; trap < 2; trap++) {
-		CU_ASSERT_FATAL(psrv_start(&s, 64, "--inject=write:eio@at=5"));
+		CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=write:eio@at=5"));
 		r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --trap %s --csv",
 			      s.addr, trap ? "uffd" : "kvm");
 		CU_ASSERT_EQUAL(r.status, 0);
@@ -692,20 +639,20 @@ static void test_guest_injected_errors(void)
 		CU_ASSERT_EQUAL(csv_value(r.out, "pager_writeback_errors"), 1);
 		CU_ASSERT(strstr(r.err, "the pager server reported 1 failed write-backs") != NULL);
 		cmd_result_free(&r);
-		psrv_stop(&s);
+		pager_srv_stop(&s);
 	}
 
 	/* Handed over, a page-in error cannot reach the guest (the vCPU sleeps
 	 * in the kernel's fault, as in-process under uffd): the run fails
 	 * closed with the server's line. */
-	CU_ASSERT_FATAL(psrv_start(&s, 64, "--inject=read:eio@at=3"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=read:eio@at=3"));
 	r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --trap uffd --csv",
 		      s.addr);
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, "pflab run: pager server: page-in of page") != NULL);
 	CU_ASSERT(strstr(r.err, "data verified") == NULL);
 	cmd_result_free(&r);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 static void test_run_pager_refusals(void)
@@ -749,10 +696,10 @@ static void test_global_budget(void)
 	struct pclient *a, *b;
 	struct test_rng rng = { 7 };
 	uint64_t took_from_a = 0;
-	struct psrv s;
+	struct pager_srv s;
 	char err[256];
 
-	CU_ASSERT_FATAL(psrv_start(&s, 8, "--alloc=global"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, "--alloc=global"));
 	a = pclient_connect(s.addr, 5000, err, sizeof(err));
 	b = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(a && b);
@@ -784,7 +731,7 @@ static void test_global_budget(void)
 	pclient_region_fini(&rb);
 	pclient_close(a);
 	pclient_close(b);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /*
@@ -802,10 +749,10 @@ static void test_global_clock_spares_hot(void)
 	struct pclient *a, *b;
 	struct proto_msg sa, sb;
 	uint32_t hot[4] = { 0, 1, 2, 3 };
-	struct psrv s;
+	struct pager_srv s;
 	char err[256];
 
-	CU_ASSERT_FATAL(psrv_start(&s, 8, "--alloc=global"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, "--alloc=global"));
 	a = pclient_connect(s.addr, 5000, err, sizeof(err));
 	b = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(a && b);
@@ -830,7 +777,7 @@ static void test_global_clock_spares_hot(void)
 	pclient_region_fini(&rb);
 	pclient_close(a);
 	pclient_close(b);
-	psrv_stop(&s);
+	pager_srv_stop(&s);
 }
 
 /* Two guests that together ask more than the budget, under global
@@ -845,9 +792,9 @@ static void test_guests_over_budget(void)
 		return test_skip("no usable /dev/kvm");
 	for (size_t i = 0; i < 2; i++) {
 		struct cmd_result r;
-		struct psrv s;
+		struct pager_srv s;
 
-		CU_ASSERT_FATAL(psrv_start(&s, 192, allocs[i]));
+		CU_ASSERT_FATAL(pager_srv_start(&s, 192, allocs[i]));
 		r = run_shell("(for i in 1 2; do %s run --pager %s --workload random --pages 256 "
 			      "--frames 256 --passes 8 & done; wait %%1; a=$?; wait %%2; echo rc $a $?)",
 			      pflab_path(), s.addr);
@@ -866,7 +813,7 @@ static void test_guests_over_budget(void)
 		CU_ASSERT_EQUAL(r.status, 2);
 		CU_ASSERT(strstr(r.err, "a handed-over region needs fixed partitions") != NULL);
 		cmd_result_free(&r);
-		psrv_stop(&s);
+		pager_srv_stop(&s);
 	}
 }
 

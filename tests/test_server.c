@@ -28,70 +28,11 @@
 #include "proto.h"
 #include "test.h"
 
-struct srv {
-	pid_t pid;
-	char dir[64], path[128], addr[140];
-};
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-/* Start `pflab pager` on a fresh Unix socket and wait (bounded) until it
- * accepts connections. extra: more arguments, or NULL. */
-static bool srv_start(struct srv *s, unsigned frames, const char *extra)
-{
-	char fr[16];
-
-	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-srv.XXXXXX");
-	if (!mkdtemp(s->dir))
-		return false;
-	chmod(s->dir, 0755);
-	snprintf(s->path, sizeof(s->path), "%s/p.sock", s->dir);
-	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
-	snprintf(fr, sizeof(fr), "%u", frames);
-	s->pid = fork();
-	if (s->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		/* Dies with the tests, and holds none of their pipes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", fr,
-		      extra ? extra : (char *)NULL, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1000; i++) {
-		struct sockaddr_un un = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-		memcpy(un.sun_path, s->path, strlen(s->path) + 1);
-		ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
-		close(fd);
-		if (ok)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
-/* Stop it; true if it exited 0 and removed its socket. */
-static bool srv_stop(struct srv *s)
-{
-	int st = 0;
-	struct stat sb;
-	bool removed;
-
-	kill(s->pid, SIGTERM);
-	waitpid(s->pid, &st, 0);
-	removed = stat(s->path, &sb) != 0;
-	unlink(s->path);
-	rmdir(s->dir);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && removed;
 }
 
 static int raw_connect(const char *path)
@@ -226,7 +167,7 @@ static void test_decode_refusals(void)
  */
 static void test_scripted_session(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct pclient *c;
 	struct proto_msg m, got[8];
 	struct proto_policy lru = policy_named("lru");
@@ -240,7 +181,7 @@ static void test_scripted_session(void)
 		{ PROTO_EVICT, 0, 0, PROTO_PAGE_DIRTY }, { PROTO_RESOLVED, 1, 0, 0 },
 	};
 
-	CU_ASSERT_FATAL(srv_start(&s, 16, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 16, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	m = (struct proto_msg){ .type = PROTO_REGISTER, .seq = 100 };
@@ -313,7 +254,7 @@ static void test_scripted_session(void)
 	CU_ASSERT(strstr(c->err, "needs the future") != NULL);
 	CU_ASSERT(pclient_stats(c, 1, &m) == 0); /* a refusal, not a disconnect */
 	pclient_close(c);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 }
 
 /* ---- exact counts ----------------------------------------------------- */
@@ -344,9 +285,9 @@ static void test_counts_equal_sim(void)
 					    "writebacks" };
 	const struct policy_ops *ops[64];
 	size_t npol = policy_list(ops, 64), served = 0;
-	struct srv s;
+	struct pager_srv s;
 
-	CU_ASSERT_FATAL(srv_start(&s, 100, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 100, NULL));
 	for (size_t i = 0; i < npol; i++) {
 		const char *pol = ops[i]->name;
 		struct cmd_result r, a, b;
@@ -389,7 +330,7 @@ static void test_counts_equal_sim(void)
 		cmd_result_free(&b);
 	}
 	CU_ASSERT(served >= 16); /* every policy but opt */
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 	free(t1);
 	free(t2);
 }
@@ -437,7 +378,7 @@ static void test_malformed_refused(void)
 	struct attack cases[16];
 	size_t nc = 0;
 	struct proto_msg m;
-	struct srv s;
+	struct pager_srv s;
 	struct pclient *good;
 	struct pclient_region gr;
 	uint32_t refs[64];
@@ -482,7 +423,7 @@ static void test_malformed_refused(void)
 	add_case(cases, &nc, "fault on a mapped page", REGISTERED, EEXIST, &m, 0, 0, 0);
 	cases[nc - 1].len += enc(m, cases[nc - 1].msg + cases[nc - 1].len);
 
-	CU_ASSERT_FATAL(srv_start(&s, 10, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 10, NULL));
 	good = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(good != NULL);
 	CU_ASSERT_FATAL(pclient_register(good, 16, 4, 0, &(struct proto_policy){ .name = "lru",
@@ -543,7 +484,7 @@ static void test_malformed_refused(void)
 	}
 	pclient_region_fini(&gr);
 	pclient_close(good);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 }
 
 /* ---- peers that die or go silent ------------------------------------- */
@@ -587,7 +528,7 @@ static void test_server_dies_or_hangs(void)
 	char dir[] = "/tmp/pflab-fake.XXXXXX", path[64], addr[80], err[256];
 	struct pclient_region r;
 	struct pclient *c;
-	struct srv s;
+	struct pager_srv s;
 	uint32_t refs[4] = { 0, 1, 2, 3 };
 	pid_t pid;
 
@@ -620,7 +561,7 @@ static void test_server_dies_or_hangs(void)
 
 	/* The real server killed mid-run: the next fault fails, and the
 	 * command says so and exits 1. */
-	CU_ASSERT_FATAL(srv_start(&s, 8, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register(c, 4, 2, 0, &(struct proto_policy){ .name = "lru",
@@ -648,14 +589,14 @@ static void test_server_dies_or_hangs(void)
 
 static void test_client_dies_frees_frames(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct pclient *c;
 	struct proto_msg st;
 	char err[256];
 	pid_t child;
 	int tries = 0;
 
-	CU_ASSERT_FATAL(srv_start(&s, 10, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 10, NULL));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	child = fork();
@@ -695,10 +636,10 @@ static void test_client_dies_frees_frames(void)
 		pclient_region_fini(&r);
 	}
 	pclient_close(c);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 	/* Pages are limited as frames are: 100 of --max-pages 150 taken,
 	 * 51 more refused, 50 granted. */
-	CU_ASSERT_FATAL(srv_start(&s, 10, "--max-pages=150"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 10, "--max-pages=150"));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	{
@@ -713,13 +654,13 @@ static void test_client_dies_frees_frames(void)
 		pclient_region_fini(&r);
 	}
 	pclient_close(c);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 }
 
 /* SO_PEERCRED: another uid is refused unless --allow-uid names it. */
 static void test_peer_uid(void)
 {
-	struct srv s;
+	struct pager_srv s;
 
 	if (geteuid() != 0) {
 		test_skip("not root: cannot connect as another uid");
@@ -729,7 +670,7 @@ static void test_peer_uid(void)
 		pid_t child;
 		int st = 0;
 
-		CU_ASSERT_FATAL(srv_start(&s, 4, allow ? "--allow-uid=65534" : NULL));
+		CU_ASSERT_FATAL(pager_srv_start(&s, 4, allow ? "--allow-uid=65534" : NULL));
 		chmod(s.path, 0777);
 		child = fork();
 		if (child == 0) {
@@ -747,7 +688,7 @@ static void test_peer_uid(void)
 		waitpid(child, &st, 0);
 		CU_ASSERT(WIFEXITED(st));
 		CU_ASSERT_EQUAL(WEXITSTATUS(st), allow ? 20 : 10);
-		CU_ASSERT(srv_stop(&s));
+		CU_ASSERT(pager_srv_stop(&s));
 	}
 }
 
@@ -792,7 +733,7 @@ static void test_cli_refusals(void)
  * reported to its client once, asynchronously, and counted. */
 static void test_injected_errors(void)
 {
-	struct srv s;
+	struct pager_srv s;
 	struct pclient *c;
 	struct pclient_region r;
 	struct proto_msg st;
@@ -801,7 +742,7 @@ static void test_injected_errors(void)
 	char err[256];
 
 	/* Reads: the 3rd page-in fails. */
-	CU_ASSERT_FATAL(srv_start(&s, 8, "--inject=read:eio@at=3"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, "--inject=read:eio@at=3"));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register(c, 8, 2, 0, &fifo, &r) == 0);
@@ -817,13 +758,13 @@ static void test_injected_errors(void)
 	CU_ASSERT_EQUAL(st.u.stats_reply.st.pagein_errors, 1);
 	pclient_region_fini(&r);
 	pclient_close(c);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 
 	/* Writes: the 2nd write-back fails. FIFO, 2 frames, every page
 	 * written: pages 0..5 in order; evictions of 0, 1, 2, 3 write back;
 	 * the write of page 1 fails, so page 1 stays (dirty) and page 2 is
 	 * evicted in its place. */
-	CU_ASSERT_FATAL(srv_start(&s, 8, "--inject=write:eio@at=2"));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 8, "--inject=write:eio@at=2"));
 	c = pclient_connect(s.addr, 5000, err, sizeof(err));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_FATAL(pclient_register(c, 8, 2, 0, &fifo, &r) == 0);
@@ -837,7 +778,7 @@ static void test_injected_errors(void)
 	CU_ASSERT_EQUAL(st.u.stats_reply.st.faults, 6);
 	pclient_region_fini(&r);
 	pclient_close(c);
-	CU_ASSERT(srv_stop(&s));
+	CU_ASSERT(pager_srv_stop(&s));
 }
 
 static CU_TestInfo server_tests[] = {

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* Helpers shared by the test files: running the CLI, scratch files. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,4 +210,58 @@ uint64_t test_rng_next(struct test_rng *r)
 uint32_t test_rng_below(struct test_rng *r, uint32_t n)
 {
 	return (uint32_t)(test_rng_next(r) % n);
+}
+
+bool pager_srv_start(struct pager_srv *s, unsigned frames, const char *extra)
+{
+	char fr[16];
+
+	s->pid = -1;
+	snprintf(s->dir, sizeof(s->dir), "/tmp/pflab-srv.XXXXXX");
+	if (!mkdtemp(s->dir))
+		return false;
+	chmod(s->dir, 0755); /* for the tests that connect as another uid */
+	snprintf(s->path, sizeof(s->path), "%s/p.sock", s->dir);
+	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
+	snprintf(fr, sizeof(fr), "%u", frames);
+	s->pid = fork();
+	if (s->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* Dies with the tests, and holds none of their pipes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", fr,
+		      extra ? extra : (char *)NULL, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) { /* until it accepts: bound is not listening */
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+		memcpy(un.sun_path, s->path, strlen(s->path) + 1);
+		ok = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0;
+		close(fd);
+		if (ok)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+bool pager_srv_stop(struct pager_srv *s)
+{
+	int st = 0;
+	struct stat sb;
+	bool removed;
+
+	if (s->pid <= 0) /* never started: kill(0) would stop the tests themselves */
+		return false;
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, &st, 0);
+	removed = stat(s->path, &sb) != 0;
+	unlink(s->path);
+	rmdir(s->dir);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && removed;
 }
