@@ -1158,6 +1158,7 @@ static void qemu_xml_matches(const char *opts, const char *want_kernel, const ch
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type='qemu' "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "machine='microvm'"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "<serial"));
 	cmd_result_free(&dry);
 	/* libvirt's schema accepts it... */
 	if (have_validator()) {
@@ -1219,11 +1220,39 @@ static void test_qemu_libvirt_xml_kvm(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type='kvm' "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<cmdline>workload=scan pages=16 passes=2 seed=1 nops=0</cmdline>"));
 	CU_ASSERT_PTR_NULL(strstr(xml, "-plugin"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "<cpu"));
 	r = run_pflab("qemu --qemu /usr/bin/qemu-system-x86_64 --pages 16 --libvirt-xml '%s'", xmlpath);
 	CU_ASSERT_EQUAL(r.status, 0);
 	cmd_result_free(&r);
 	CU_ASSERT_PTR_NOT_NULL(strstr(slurp_file(xmlpath),
 				      "<emulator>/usr/bin/qemu-system-x86_64</emulator>"));
+}
+
+/* The guest image the domain names must be pflab's own: missing or stale is refused. */
+static void test_qemu_libvirt_xml_image(void)
+{
+	char dir[PATH_MAX + 64];
+	struct cmd_result r;
+
+	snprintf(dir, sizeof(dir), "%s", abs_scratch("copy"));
+	r = run_shell("mkdir -p '%s/guest' && cp '%s' '%s/pflab'", dir, pflab_path(), dir);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	r = run_shell("'%s/pflab' qemu --accel kvm --libvirt-xml '%s/d.xml'", dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/guest/pflab-guest.elf: missing or unreadable"));
+	cmd_result_free(&r);
+	r = run_shell("cp '%s/guest/pflab-guest.elf' '%s/guest/' && echo x >> '%s/guest/pflab-guest.elf' "
+		      "&& '%s/pflab' qemu --accel kvm --libvirt-xml '%s/d.xml'", build_dir(), dir, dir,
+		      dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/guest/pflab-guest.elf is not pflab's guest image"));
+	cmd_result_free(&r);
+	r = run_shell("cp '%s/guest/pflab-guest.elf' '%s/guest/' && '%s/pflab' qemu --accel kvm "
+		      "--libvirt-xml '%s/d.xml'", build_dir(), dir, dir, dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_EQUAL(access(strcat(dir, "/d.xml"), R_OK), 0);
 }
 
 /* Bad combinations: one line, status 2, an existing FILE left as it was. */
@@ -1293,6 +1322,7 @@ static CU_TestInfo libvirt_tests[] = {
 	{ "pflab qemu --libvirt-xml: the --dry-run machine, validated, started", test_qemu_libvirt_xml },
 	{ "pflab qemu --libvirt-xml under KVM, with --qemu", test_qemu_libvirt_xml_kvm },
 	{ "pflab qemu --libvirt-xml: bad combinations refused", test_qemu_libvirt_xml_refused },
+	{ "pflab qemu --libvirt-xml: a missing or stale guest image refused", test_qemu_libvirt_xml_image },
 	{ "pflab fleet: refusals and failures", test_fleet_refusals },
 	{ "the guest booted through qemu:///system, its console and plugin results read",
 	  test_system_boot },

@@ -363,7 +363,7 @@ static int stable_guest_image(struct qemu_job *j, const uint8_t *img, size_t len
 {
 	char self[4096], *slash, *path, *text;
 	size_t n = 0;
-	bool same;
+	bool same, readable;
 
 	if (lab_self_path(self, sizeof(self)) != 0 || !(slash = strrchr(self, '/')))
 		return cli_fail("qemu", "cannot find pflab's own path");
@@ -372,10 +372,15 @@ static int stable_guest_image(struct qemu_job *j, const uint8_t *img, size_t len
 		return cli_fail("qemu", "out of memory");
 	text = lab_read_file(path, &n);
 	same = text && n == len && memcmp(text, img, len) == 0;
+	readable = text != NULL;
 	free(text);
 	if (!same) {
-		cli_usage_error("qemu", "--libvirt-xml: %s is %s pflab's guest image (make builds it)",
-				path, text ? "not" : "missing, or unreadable:");
+		if (!readable)
+			cli_usage_error("qemu", "--libvirt-xml: %s: missing or unreadable (make builds "
+					"pflab's guest image)", path);
+		else
+			cli_usage_error("qemu", "--libvirt-xml: %s is not pflab's guest image (make "
+					"builds it)", path);
 		free(path);
 		return EXIT_USAGE;
 	}
