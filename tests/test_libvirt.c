@@ -1034,6 +1034,279 @@ static void test_system_boot(void)
 		close(lock);
 }
 
+/* ------------------------------------------------------------ pflab qemu --libvirt-xml */
+
+/* The word after `flag` in --dry-run's output (one word a line), malloc'ed; NULL if absent. */
+static char *dry_word(const char *out, const char *flag)
+{
+	char key[64], *end;
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s\n", flag);
+	p = strstr(out, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	end = strchr(p, '\n');
+	return end ? strndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* The text between `open` and `close` in xml, malloc'ed; NULL if absent. */
+static char *xml_between(const char *xml, const char *open, const char *close)
+{
+	const char *p = strstr(xml, open), *e;
+
+	if (!p)
+		return NULL;
+	p += strlen(open);
+	e = strstr(p, close);
+	return e ? strndup(p, (size_t)(e - p)) : NULL;
+}
+
+/* A -plugin option with its out= and results= words dropped (their paths differ by design). */
+static char *without_paths(const char *opt, char **out_val)
+{
+	char *copy = strdup(opt), *rest = copy, *w, *res = calloc(1, strlen(opt) + 1);
+
+	*out_val = NULL;
+	while ((w = strsep(&rest, ","))) {
+		if (!strncmp(w, "out=", 4)) {
+			*out_val = strdup(w + 4);
+			continue;
+		}
+		if (!strncmp(w, "results=", 8))
+			continue;
+		if (*res)
+			strcat(res, ",");
+		strcat(res, w);
+	}
+	free(copy);
+	return res;
+}
+
+/*
+ * One set of `pflab qemu` options, --dry-run against --libvirt-xml: the
+ * kernel command line, the memory, the initrd and the plugin's option
+ * (less the trace's and results' paths) are the same strings; the domain
+ * validates and starts in the test driver.
+ */
+static void qemu_xml_matches(const char *opts, const char *want_kernel, const char *want_initrd)
+{
+	char xmlpath[PATH_MAX + 64], cap[PATH_MAX + 64], want[2 * PATH_MAX];
+	struct cmd_result dry, r;
+	char *xml, *a, *b, *pa, *pb, *oa = NULL, *ob = NULL, err[600] = "";
+	unsigned long long mib = 0;
+	struct pvirt *v;
+	struct pvirt_dom *d;
+
+	snprintf(xmlpath, sizeof(xmlpath), "%s", abs_scratch("qemu-domain.xml"));
+	snprintf(cap, sizeof(cap), "%s", abs_scratch("qemu-cap.pft"));
+	unlink(xmlpath);
+	dry = run_pflab("qemu %s --out '%s' --dry-run", opts, cap);
+	CU_ASSERT_EQUAL_FATAL(dry.status, 0);
+	r = run_pflab("qemu %s --out '%s' --libvirt-xml '%s'", opts, cap, xmlpath);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	if (r.status)
+		printf("\n%s\n", r.err);
+	cmd_result_free(&r);
+	xml = strdup(slurp_file(xmlpath));
+	/* The capture is the domain's QEMU's to write: nothing of it yet. */
+	CU_ASSERT_NOT_EQUAL(access(cap, F_OK), 0);
+	/* The kernel command line, exactly. */
+	a = dry_word(dry.out, "-append");
+	b = xml_between(xml, "<cmdline>", "</cmdline>");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	free(a);
+	free(b);
+	/* The memory: -m NM is N * 1024 KiB. */
+	a = dry_word(dry.out, "-m");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(sscanf(a, "%lluM", &mib), 1);
+	snprintf(want, sizeof(want), "<memory unit='KiB'>%llu</memory>", mib * 1024);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, want));
+	free(a);
+	/* The kernel: one that stays; the initrd, absolute. */
+	snprintf(want, sizeof(want), "<kernel>%s</kernel>", want_kernel);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, want));
+	a = dry_word(dry.out, "-initrd");
+	b = xml_between(xml, "<initrd>", "</initrd>");
+	CU_ASSERT_EQUAL(!a, !want_initrd);
+	CU_ASSERT_EQUAL(!b, !want_initrd);
+	if (a && b && want_initrd) {
+		CU_ASSERT_STRING_EQUAL(a, want_initrd);
+		CU_ASSERT_STRING_EQUAL(b, want_initrd);
+	}
+	free(a);
+	free(b);
+	/* The plugin's option: equal but for the paths of the trace and the results. */
+	a = dry_word(dry.out, "-plugin");
+	b = xml_between(xml, "<qemu:arg value='-plugin'/>\n    <qemu:arg value='", "'/>");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pa = without_paths(a, &oa);
+	pb = without_paths(b, &ob);
+	CU_ASSERT_STRING_EQUAL(pa, pb);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a, ",results="));
+	CU_ASSERT_PTR_NULL(strstr(b, ",results="));
+	CU_ASSERT_PTR_NOT_NULL(oa);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ob);
+	CU_ASSERT_STRING_EQUAL(ob, cap);
+	free(a), free(b), free(pa), free(pb), free(oa), free(ob);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type='qemu' "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "machine='microvm'"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "<serial"));
+	cmd_result_free(&dry);
+	/* libvirt's schema accepts it... */
+	if (have_validator()) {
+		r = run_shell("virt-xml-validate '%s' domain", xmlpath);
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "validates"));
+		cmd_result_free(&r);
+	}
+	/* ...and the test driver defines and starts it. */
+	v = pvirt_open("test:///default", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	d = pvirt_start(v, xml, err, sizeof(err));
+	if (!d)
+		printf("\n%s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(d);
+	if (d) {
+		CU_ASSERT_STRING_EQUAL(pvirt_dom_name(d), "pflab-qemu");
+		CU_ASSERT_STRING_EQUAL(pvirt_state(d, NULL, NULL, err, sizeof(err)), "running");
+		CU_ASSERT_EQUAL(pvirt_destroy(d, err, sizeof(err)), 0);
+		pvirt_dom_free(d);
+	}
+	pvirt_close(v);
+	free(xml);
+}
+
+static void test_qemu_libvirt_xml(void)
+{
+	char guest[PATH_MAX], initrd[PATH_MAX], path[PATH_MAX + 64], opts[PATH_MAX + 200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/guest/pflab-guest.elf", build_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, guest));
+	qemu_xml_matches("--workload random --pages 64 --seed 5 --passes 3 --policy fifo,lru "
+			 "--frames 4,8 --rw --kind store", guest, NULL);
+	/* A Linux kernel with an initramfs as given. */
+	snprintf(path, sizeof(path), "%s", abs_scratch("initrd.cpio"));
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("not really an archive\n", f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(path, initrd));
+	snprintf(opts, sizeof(opts), "--kernel /bin/sh --initrd '%s' --append 'x=1 y=2' "
+		 "--policy lru --frames 64 --memory 128", initrd);
+	qemu_xml_matches(opts, "/bin/sh", initrd);
+}
+
+/* Under KVM: type='kvm', no plugin; a relative --qemu refused (libvirt resolves nothing). */
+static void test_qemu_libvirt_xml_kvm(void)
+{
+	char xmlpath[PATH_MAX + 64];
+	struct cmd_result r;
+	const char *xml;
+
+	snprintf(xmlpath, sizeof(xmlpath), "%s", abs_scratch("qemu-kvm.xml"));
+	r = run_pflab("qemu --accel kvm --pages 16 --libvirt-xml '%s'", xmlpath);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	xml = slurp_file(xmlpath);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type='kvm' "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<cmdline>workload=scan pages=16 passes=2 seed=1 nops=0</cmdline>"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "-plugin"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "<cpu"));
+	r = run_pflab("qemu --qemu /usr/bin/qemu-system-x86_64 --pages 16 --libvirt-xml '%s'", xmlpath);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp_file(xmlpath),
+				      "<emulator>/usr/bin/qemu-system-x86_64</emulator>"));
+}
+
+/* The guest image the domain names must be pflab's own: missing or stale is refused. */
+static void test_qemu_libvirt_xml_image(void)
+{
+	char dir[PATH_MAX + 64];
+	struct cmd_result r;
+
+	snprintf(dir, sizeof(dir), "%s", abs_scratch("copy"));
+	r = run_shell("mkdir -p '%s/guest' && cp '%s' '%s/pflab'", dir, pflab_path(), dir);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	r = run_shell("'%s/pflab' qemu --accel kvm --libvirt-xml '%s/d.xml'", dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/guest/pflab-guest.elf: missing or unreadable"));
+	cmd_result_free(&r);
+	r = run_shell("cp '%s/guest/pflab-guest.elf' '%s/guest/' && echo x >> '%s/guest/pflab-guest.elf' "
+		      "&& '%s/pflab' qemu --accel kvm --libvirt-xml '%s/d.xml'", build_dir(), dir, dir,
+		      dir, dir);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/guest/pflab-guest.elf is not pflab's guest image"));
+	cmd_result_free(&r);
+	r = run_shell("cp '%s/guest/pflab-guest.elf' '%s/guest/' && '%s/pflab' qemu --accel kvm "
+		      "--libvirt-xml '%s/d.xml'", build_dir(), dir, dir, dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_EQUAL(access(strcat(dir, "/d.xml"), R_OK), 0);
+}
+
+/* Bad combinations: one line, status 2, an existing FILE left as it was. */
+static void test_qemu_libvirt_xml_refused(void)
+{
+	char xmlpath[PATH_MAX + 64];
+	static const char *const bad[][2] = {
+		{ "--dry-run", "runs nothing" },
+		{ "--timeout 5s", "runs nothing" },
+		{ "--quiet", "runs nothing" },
+		{ "--policy lru --frames 4 --csv", "runs nothing" },
+		{ "--trace tests/data/belady.txt", "--libvirt-xml with --trace" },
+		{ "--kernel /bin/sh --script tools/qemu-linux-workload", "--libvirt-xml with --script" },
+		{ "--qemu qemu-system-x86_64", "absolute path" },
+		{ "--policy nope --frames 4", "unknown policy" },
+		{ "--accel kvm --out x.pft", "need --accel tcg" },
+	};
+	struct cmd_result r;
+
+	snprintf(xmlpath, sizeof(xmlpath), "%s", abs_scratch("qemu-keep.xml"));
+	{
+		FILE *f = fopen(xmlpath, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("<old/>\n", f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = run_pflab("qemu %s --libvirt-xml '%s'", bad[i][0], xmlpath);
+		if (r.status != 2 || !strstr(r.err, bad[i][1]) || strncmp(r.err, "pflab qemu: ", 12) ||
+		    strchr(r.err, '\n') != r.err + strlen(r.err) - 1) {
+			printf("\n'%s': status %d, stderr '%s'\n", bad[i][0], r.status, r.err);
+			CU_FAIL("not refused with one line");
+		}
+		cmd_result_free(&r);
+	}
+	CU_ASSERT_STRING_EQUAL(slurp_file(xmlpath), "<old/>\n");
+	/* Not a regular file: a directory, a device. */
+	r = run_pflab("qemu --libvirt-xml '%s'", abs_scratch(""));
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "not a regular file"));
+	cmd_result_free(&r);
+	r = run_pflab("qemu --libvirt-xml /dev/null");
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab qemu: --libvirt-xml /dev/null: not a regular file"));
+	cmd_result_free(&r);
+	/* No temporary file left beside it. */
+	r = run_shell("(ls -A '%s' | grep -c 'qemu-keep')", abs_scratch(""));
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	if (strcmp(r.out, "1\n"))
+		printf("\n[%s] [%s]\n", r.out, r.err);
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo libvirt_tests[] = {
 	{ "the domain XML, golden", test_xml_golden },
 	{ "the domain XML: KVM, q35, a balloon", test_xml_balloon_kvm },
@@ -1046,6 +1319,10 @@ static CU_TestInfo libvirt_tests[] = {
 	{ "pflab libvirt xml, refusals", test_cli_xml },
 	{ "pflab libvirt run and balloon on the test driver", test_cli_run_and_balloon },
 	{ "pflab fleet on the test driver: a domain per guest scenario", test_fleet_test_driver },
+	{ "pflab qemu --libvirt-xml: the --dry-run machine, validated, started", test_qemu_libvirt_xml },
+	{ "pflab qemu --libvirt-xml under KVM, with --qemu", test_qemu_libvirt_xml_kvm },
+	{ "pflab qemu --libvirt-xml: bad combinations refused", test_qemu_libvirt_xml_refused },
+	{ "pflab qemu --libvirt-xml: a missing or stale guest image refused", test_qemu_libvirt_xml_image },
 	{ "pflab fleet: refusals and failures", test_fleet_refusals },
 	{ "the guest booted through qemu:///system, its console and plugin results read",
 	  test_system_boot },

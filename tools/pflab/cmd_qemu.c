@@ -28,6 +28,7 @@
 #include "loadtrace.h"
 #include "outfile.h"
 #include "plugin_results.h"
+#include "pvirt.h"
 #include "qemu_cli.h"
 #include "qemu_cmd.h"
 #include "qemu_guest.h"
@@ -53,6 +54,7 @@ struct qemu_opts {
 	bool rw, zstd, csv, json, quiet, dry_run;
 	const char *policy, *frames;
 	const char *plugin, *qemu;
+	const char *libvirt_xml;
 };
 
 static const char qemu_help[] =
@@ -89,6 +91,9 @@ static const char qemu_help[] =
 	"      --timeout D      kill QEMU if the guest still runs after D (e.g. 30s)\n"
 	"      --quiet          do not echo the guest's console\n"
 	"      --dry-run        print QEMU's command line, one word a line, and stop\n"
+	"      --libvirt-xml FILE  write the libvirt domain of this machine (the same\n"
+	"                       kernel, command line, memory and plugin arguments) to\n"
+	"                       FILE instead of running QEMU; not with --trace or --script\n"
 	"      --plugin SO      the plugin (default: libpflab-qemu.so beside pflab)\n"
 	"      --qemu BIN       the emulator (default qemu-system-x86_64)\n"
 	"  -h, --help           this text\n"
@@ -145,6 +150,15 @@ static int check_args(struct qemu_opts *o)
 	if (o->accel == QEMU_ACCEL_KVM && (o->out || o->policy || o->kind || o->range))
 		return cli_usage_error("qemu", "--out, --policy, --kind and --range need --accel tcg "
 				       "(under KVM no access is seen)");
+	if (o->libvirt_xml && (o->dry_run || o->timeout_ns || o->quiet || o->csv || o->json))
+		return cli_usage_error("qemu", "--libvirt-xml writes a definition and runs nothing: "
+				       "no --dry-run, --timeout, --quiet, --csv or --json");
+	if (o->libvirt_xml && o->trace_path)
+		return cli_usage_error("qemu", "--libvirt-xml with --trace: the trace module would be "
+				       "a temporary file, gone when the domain starts");
+	if (o->libvirt_xml && o->script)
+		return cli_usage_error("qemu", "--libvirt-xml with --script: the initramfs would be "
+				       "a temporary file; build it once and give --initrd");
 	if (o->kind && strcmp(o->kind, "data") && strcmp(o->kind, "load") && strcmp(o->kind, "store"))
 		return cli_usage_error("qemu", "--kind: '%s' is not data, load or store (QEMU 7.2 "
 				       "gives no physical address for an instruction fetch)", o->kind);
@@ -155,7 +169,8 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PASSES, OPT_SEED, OPT_KERNEL, OPT_INITRD, OPT_BUSYBOX,
 	       OPT_SCRIPT, OPT_APPEND, OPT_MEMORY, OPT_RW, OPT_ZSTD, OPT_KIND, OPT_RANGE, OPT_CSV,
-	       OPT_JSON, OPT_QUIET, OPT_DRY_RUN, OPT_PLUGIN, OPT_QEMU, OPT_NOPS, OPT_TIMEOUT };
+	       OPT_JSON, OPT_QUIET, OPT_DRY_RUN, OPT_PLUGIN, OPT_QEMU, OPT_NOPS, OPT_TIMEOUT,
+	       OPT_LIBVIRT_XML };
 	static const struct option longopts[] = {
 		{ "accel", required_argument, NULL, 'a' },
 		{ "workload", required_argument, NULL, 'w' },
@@ -183,6 +198,7 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "libvirt-xml", required_argument, NULL, OPT_LIBVIRT_XML },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ "help", no_argument, NULL, 'h' },
@@ -253,6 +269,7 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 			break;
 		}
 		case OPT_DRY_RUN: o->dry_run = true; break;
+		case OPT_LIBVIRT_XML: o->libvirt_xml = optarg; break;
 		case OPT_PLUGIN: o->plugin = optarg; break;
 		case OPT_QEMU: o->qemu = optarg; break;
 		case 'h': fputs(qemu_help, stdout); return -1;
@@ -272,8 +289,9 @@ struct qemu_job {
 	struct plugin_argv pargs;
 	struct outfile out;
 	bool out_open;
-	char *tmpdir, *results, *plugin, *plugin_opt, *kernel, *initrd;
+	char *tmpdir, *results, *plugin, *plugin_opt, *kernel, *initrd, *out_abs;
 	char cmdline[512], range[64];
+	struct qemu_sys_config sys;
 	char **argv;
 	struct plugin_results *res;
 };
@@ -294,6 +312,7 @@ static void job_free(struct qemu_job *j)
 	free(j->plugin_opt);
 	free(j->kernel);
 	free(j->initrd);
+	free(j->out_abs);
 	qemu_argv_free(j->argv);
 	free(j->res);
 }
@@ -320,7 +339,72 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* pflab's guest: its ELF into the temporary directory, the trace as the module. */
+/* path made absolute (libvirt resolves nothing), malloc'ed: as it is if it is,
+ * else after the working directory. NULL with errno. */
+static char *absolute_path(const char *path)
+{
+	char *cwd, *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd || asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
+/*
+ * For a libvirt domain the guest's ELF must stay where the definition names
+ * it: the build's guest/pflab-guest.elf beside pflab, if it holds the very
+ * image pflab carries (a stale or missing one is refused).
+ */
+static int stable_guest_image(struct qemu_job *j, const uint8_t *img, size_t len)
+{
+	char self[4096], *slash, *path, *text;
+	size_t n = 0;
+	bool same, readable;
+
+	if (lab_self_path(self, sizeof(self)) != 0 || !(slash = strrchr(self, '/')))
+		return cli_fail("qemu", "cannot find pflab's own path");
+	*slash = '\0';
+	if (asprintf(&path, "%s/guest/pflab-guest.elf", self) < 0)
+		return cli_fail("qemu", "out of memory");
+	text = lab_read_file(path, &n);
+	same = text && n == len && memcmp(text, img, len) == 0;
+	readable = text != NULL;
+	free(text);
+	if (!same) {
+		if (!readable)
+			cli_usage_error("qemu", "--libvirt-xml: %s: missing or unreadable (make builds "
+					"pflab's guest image)", path);
+		else
+			cli_usage_error("qemu", "--libvirt-xml: %s is not pflab's guest image (make "
+					"builds it)", path);
+		free(path);
+		return EXIT_USAGE;
+	}
+	j->kernel = path;
+	return 0;
+}
+
+/* The guest's ELF into the temporary directory, for a run. */
+static int temp_guest_image(struct qemu_job *j, const uint8_t *img, size_t len)
+{
+	int fd;
+
+	j->kernel = tmp_path(j, "pflab-guest.elf");
+	fd = j->kernel ? open(j->kernel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+	if (fd < 0 || write_all(fd, img, len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return cli_fail("qemu", "cannot write the guest image: %s", strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+/* pflab's guest: its ELF (temporary, or the build's for a domain), the trace as the module. */
 static int prepare_pflab_guest(struct qemu_job *j, uint64_t *module_bytes)
 {
 	struct qemu_opts *o = &j->o;
@@ -332,14 +416,9 @@ static int prepare_pflab_guest(struct qemu_job *j, uint64_t *module_bytes)
 	int fd;
 
 	*module_bytes = 0;
-	j->kernel = tmp_path(j, "pflab-guest.elf");
-	fd = j->kernel ? open(j->kernel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-	if (fd < 0 || write_all(fd, img, len) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return cli_fail("qemu", "cannot write the guest image: %s", strerror(errno));
-	}
-	close(fd);
+	fd = o->libvirt_xml ? stable_guest_image(j, img, len) : temp_guest_image(j, img, len);
+	if (fd)
+		return fd;
 	if (o->trace_path) {
 		char why[80];
 		int rc;
@@ -378,7 +457,7 @@ static int prepare_linux(struct qemu_job *j)
 
 	if (access(o->kernel, R_OK) != 0)
 		return cli_usage_error("qemu", "--kernel %s: %s", o->kernel, strerror(errno));
-	j->kernel = strdup(o->kernel);
+	j->kernel = o->libvirt_xml ? absolute_path(o->kernel) : strdup(o->kernel);
 	n = snprintf(j->cmdline, sizeof(j->cmdline), "%s%s%s", QEMU_LINUX_CMDLINE,
 		     o->append ? " " : "", o->append ? o->append : "");
 	if (!j->kernel || n < 0 || (size_t)n >= sizeof(j->cmdline))
@@ -386,7 +465,7 @@ static int prepare_linux(struct qemu_job *j)
 	if (o->initrd) {
 		if (access(o->initrd, R_OK) != 0)
 			return cli_usage_error("qemu", "--initrd %s: %s", o->initrd, strerror(errno));
-		j->initrd = strdup(o->initrd);
+		j->initrd = o->libvirt_xml ? absolute_path(o->initrd) : strdup(o->initrd);
 		return j->initrd ? 0 : cli_fail("qemu", "out of memory");
 	}
 	if (access(o->script, R_OK) != 0)
@@ -416,6 +495,8 @@ static int prepare(struct qemu_job *j)
 	char err[600];
 	int rc;
 
+	if (o->libvirt_xml && outfile_check(o->libvirt_xml, err, sizeof(err)) != 0)
+		return cli_usage_error("qemu", "--libvirt-xml %s", err);
 	if (o->out && outfile_check(o->out, err, sizeof(err)) != 0)
 		return cli_usage_error("qemu", "%s", err);
 	if (plugin) {
@@ -423,6 +504,14 @@ static int prepare(struct qemu_job *j)
 		if (!j->plugin || access(j->plugin, R_OK) != 0)
 			return cli_usage_error("qemu", "cannot find the plugin %s (build it with make; "
 					       "or give --plugin)", j->plugin ? j->plugin : "libpflab-qemu.so");
+		if (o->libvirt_xml) {
+			char *abs = absolute_path(j->plugin);
+
+			free(j->plugin);
+			j->plugin = abs;
+			if (!abs)
+				return cli_fail("qemu", "the plugin's path: %s", strerror(errno));
+		}
 	}
 	j->tmpdir = lab_tempdir("pflab-qemu");
 	if (!j->tmpdir || !(j->results = tmp_path(j, "results")))
@@ -431,7 +520,11 @@ static int prepare(struct qemu_job *j)
 	if (rc)
 		return rc;
 	if (plugin) {
-		if (o->out) {
+		if (o->out && o->libvirt_xml) {
+			/* The domain's QEMU writes the trace itself, later. */
+			if (!(j->out_abs = absolute_path(o->out)))
+				return cli_usage_error("qemu", "--out %s: %s", o->out, strerror(errno));
+		} else if (o->out) {
 			if (outfile_open(&j->out, o->out, err, sizeof(err)) != 0)
 				return cli_usage_error("qemu", "%s", err);
 			j->out_open = true;
@@ -439,21 +532,23 @@ static int prepare(struct qemu_job *j)
 			j->out.fd = -1;
 		}
 		rc = plugin_argv_build("qemu", &(struct plugin_opts){
-			.out = o->out ? j->out.tmp : NULL, .rw = o->rw, .zstd = o->zstd,
-			.kind = o->kind, .range = o->range ? o->range : o->kernel ? NULL : j->range,
-			.results = j->results, .policy = o->policy, .frames = o->frames }, &j->pargs);
+			.out = j->out_abs ? j->out_abs : o->out ? j->out.tmp : NULL, .rw = o->rw,
+			.zstd = o->zstd, .kind = o->kind,
+			.range = o->range ? o->range : o->kernel ? NULL : j->range,
+			.results = o->libvirt_xml ? NULL : j->results, .policy = o->policy, .frames = o->frames }, &j->pargs);
 		if (rc)
 			return rc;
 		j->plugin_opt = qemu_plugin_option(j->plugin, j->pargs.v, j->pargs.n);
 		if (!j->plugin_opt)
 			return cli_fail("qemu", "out of memory");
 	}
-	j->argv = qemu_sys_argv(&(struct qemu_sys_config){
+	j->sys = (struct qemu_sys_config){
 		.qemu = o->qemu, .accel = o->accel, .kernel = j->kernel, .initrd = j->initrd,
 		.append = j->cmdline,
 		.memory_mib = o->memory_mib ? o->memory_mib
 			    : o->kernel ? LINUX_MEMORY_MIB : qemu_guest_memory_mib(o->pages, module_bytes),
-		.plugin = j->plugin_opt }, err, sizeof(err));
+		.plugin = j->plugin_opt };
+	j->argv = qemu_sys_argv(&j->sys, err, sizeof(err));
 	if (!j->argv)
 		return cli_usage_error("qemu", "%s", err);
 	j->res = calloc(1, sizeof(*j->res));
@@ -497,6 +592,21 @@ static int run(struct qemu_job *j)
 	return 0;
 }
 
+/* --libvirt-xml: the domain of the machine prepare() made (pvirt_from_qemu). */
+static int write_domain(struct qemu_job *j)
+{
+	struct pvirt_config c;
+	char err[800];
+
+	if (pvirt_from_qemu(&j->sys, "pflab-qemu", j->plugin, j->pargs.v, (size_t)j->pargs.n, &c,
+			    err, sizeof(err)) != 0)
+		return cli_usage_error("qemu", "--libvirt-xml: %s", err);
+	if (pvirt_xml_write(&c, j->o.libvirt_xml, err, sizeof(err)) != 0)
+		return cli_fail("qemu", "--libvirt-xml %s", err);
+	fprintf(stderr, "pflab qemu: domain pflab-qemu written to %s\n", j->o.libvirt_xml);
+	return 0;
+}
+
 static int qemu_main(int argc, char **argv)
 {
 	struct qemu_job j = { .o = { .accel = QEMU_ACCEL_TCG, .pages = DEFAULT_PAGES, .seed = 1 } };
@@ -508,6 +618,10 @@ static int qemu_main(int argc, char **argv)
 	rc = prepare(&j);
 	if (rc)
 		goto out;
+	if (j.o.libvirt_xml) {
+		rc = write_domain(&j);
+		goto out;
+	}
 	if (j.o.dry_run) {
 		for (char **a = j.argv; *a; a++)
 			printf("%s\n", *a);

@@ -59,6 +59,18 @@ int pvirt_xml(const struct pvirt_config *c, char **xml, char *err, size_t errlen
  */
 int pvirt_xml_write(const struct pvirt_config *c, const char *path, char *err, size_t errlen);
 
+struct qemu_sys_config;   /* vmm/qemu/qemu_cmd.h */
+/*
+ * The domain of `pflab qemu`'s machine: q (the config its QEMU argv is
+ * built from) mapped onto c, named name, with the plugin plugin_so (NULL:
+ * none) and its nkv arguments ("key=value", unescaped). c points into q
+ * and plugin_kv: keep them. 0, or -1 with the reason in err (a relative
+ * path, a plugin under KVM, too many arguments).
+ */
+int pvirt_from_qemu(const struct qemu_sys_config *q, const char *name, const char *plugin_so,
+		    char *const *plugin_kv, size_t nkv, struct pvirt_config *c, char *err,
+		    size_t errlen);
+
 /* ------------------------------------------------------------ libvirt */
 
 struct pvirt;       /* a connection */
