@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,8 +130,14 @@ static void test_interrupted_leaves_nothing(void)
 		{ "TERM", "status 143\n" }, { "HUP", "status 129\n" },
 	};
 	const char *dir = subdir("signalled");
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, was_hup, was_term;
 	char old[600];
 	struct cmd_result r;
+
+	/* The children must start with both signals at their default: this
+	 * test may itself run under nohup (SIGHUP ignored, and so inherited). */
+	sigaction(SIGHUP, &dfl, &was_hup);
+	sigaction(SIGTERM, &dfl, &was_term);
 
 	snprintf(old, sizeof(old), "%s/old.txt", dir);
 	write_file("signalled/old.txt", keep_text);
@@ -160,6 +167,8 @@ static void test_interrupted_leaves_nothing(void)
 	CU_ASSERT_STRING_EQUAL(r.out, "alive\nstatus 143\nold.txt\n");
 	CU_ASSERT_TRUE(survived(old));
 	cmd_result_free(&r);
+	sigaction(SIGHUP, &was_hup, NULL);
+	sigaction(SIGTERM, &was_term, NULL);
 }
 
 static void test_device_and_symlink_refused(void)
