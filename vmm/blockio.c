@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 
 #include "io.h"
+#include "page_error.h"
 #include "swap_layout.h"
 
 enum page_state { PS_IDLE, PS_READING, PS_WRITING };
@@ -563,7 +564,7 @@ int blockio_upcall(struct blockio *b, struct kvm_vm *vm, uint8_t *wired, uint64_
 		   volatile struct pflab_mailbox *mb, char *why, size_t whylen)
 {
 	struct kvm_regs regs;
-	uint64_t sp, sp_gpa, handler = mb->bio_handler;
+	uint64_t rip, handler = mb->bio_handler;
 	struct bio_page *bp;
 	vpn_t vpn;
 
@@ -589,14 +590,9 @@ int blockio_upcall(struct blockio *b, struct kvm_vm *vm, uint8_t *wired, uint64_
 		snprintf(why, whylen, "KVM_GET_REGS: %s", strerror(errno));
 		return -1;
 	}
-	sp = regs.rsp - 8;
-	if ((sp & 4095) > 4096 - 8 || kvm_vm_translate(vm, sp, &sp_gpa) != 0 ||
-	    sp_gpa > wired_size - 8) {
-		snprintf(why, whylen, "cannot push on the guest's stack at 0x%llx",
-			 (unsigned long long)sp);
+	rip = regs.rip;
+	if (upcall_push(vm, wired, wired_size, &regs, handler, why, whylen) != 0)
 		return -1;
-	}
-	memcpy(wired + sp_gpa, &regs.rip, sizeof(regs.rip));
 
 	pthread_mutex_lock(b->cfg.lock);
 	mb->bio_up_req = bp->up_req;
@@ -607,11 +603,9 @@ int blockio_upcall(struct blockio *b, struct kvm_vm *vm, uint8_t *wired, uint64_
 	b->up_head = (b->up_head + 1) % b->cfg.npages;
 	b->up_len--;
 	if (b->cfg.inject)
-		b->up_log = inject_note_delivery(b->cfg.inject, vpn, regs.rip);
+		b->up_log = inject_note_delivery(b->cfg.inject, vpn, rip);
 	pthread_mutex_unlock(b->cfg.lock);
 
-	regs.rsp = sp;
-	regs.rip = handler;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) != 0) {
 		snprintf(why, whylen, "KVM_SET_REGS: %s", strerror(errno));
 		return -1;

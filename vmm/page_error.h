@@ -35,4 +35,14 @@ int page_error_deliver(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size,
 		       volatile struct pflab_mailbox *mb, uint64_t gpa, bool write, int err,
 		       uint64_t *rip, char *why, size_t whylen);
 
+/*
+ * The entry of an upcall, as a signal handler is entered: push regs->rip
+ * on the guest's stack (regs->rsp, translated through the vCPU's page
+ * tables into wired memory) and point regs at handler. The caller loads
+ * regs (KVM_SET_REGS) once the mailbox says why. 0, or -1 with why (a stack
+ * outside wired memory, or a push across a page).
+ */
+int upcall_push(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
+		uint64_t handler, char *why, size_t whylen);
+
 #endif /* PFLAB_PAGE_ERROR_H */
