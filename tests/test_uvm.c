@@ -983,13 +983,6 @@ static void test_store_timeout(void)
 			pid_t pid;
 			int status;
 
-			if (green && traps[t] == UVM_TRAP_UFFD) {
-				/* Known: once in ~30 runs the access came back with
-				 * no SIGBUS while the store was held (docs/uvm.md,
-				 * "Not done yet"). Not run until that is found. */
-				test_skip("held store, uffd, green: a known race, see docs/uvm.md");
-				continue;
-			}
 			fflush(NULL);
 			pid = fork();
 			if (pid == 0) {

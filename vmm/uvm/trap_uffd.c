@@ -210,17 +210,26 @@ static void *watchdog_main(void *arg)
 		now = uvm_now_ns();
 		for (unsigned i = 0; i < u->nfillers; i++) {
 			uint64_t a = __atomic_load_n(&u->inflight_addr[i], __ATOMIC_ACQUIRE);
+			uint64_t page = (a & ~1ull) & ~(uint64_t)(SMALL_PAGE - 1);
 
 			if (!a || now < __atomic_load_n(&u->inflight_start[i], __ATOMIC_RELAXED))
 				continue;
-			if (__atomic_exchange_n(&u->inflight_poisoned[i], 1, __ATOMIC_ACQ_REL))
+			if (__atomic_exchange_n(&u->inflight_poisoned[i], 1, __ATOMIC_ACQ_REL)) {
+				/* Poisoned at an earlier tick, and its filler is
+				 * still out: wake the page again. A thread whose
+				 * fault found the page absent just before the
+				 * poison, and went to sleep just after its wake,
+				 * sleeps on (the kernel waits on a poison marker
+				 * as on an absent page) until a wake: this one. */
+				wake(u->uffd, page, SMALL_PAGE);
 				continue;
+			}
 			r = uvm_lookup(u, (void *)(uintptr_t)(a & ~1ull));
 			if (r) { /* counted before the thread wakes to its SIGBUS */
 				__atomic_add_fetch(&r->timeouts, 1, __ATOMIC_RELAXED);
 				uvm_release(r);
 			}
-			poison(u->uffd, (a & ~1ull) & ~(uint64_t)(SMALL_PAGE - 1), SMALL_PAGE);
+			poison(u->uffd, page, SMALL_PAGE);
 		}
 	}
 	return NULL;
