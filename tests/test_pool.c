@@ -327,6 +327,76 @@ static void test_transit_wait_and_busy_frame(void)
 	data_rig_fini(&r);
 }
 
+struct page0_fault {
+	struct data_rig *r;
+	frame_t f;
+};
+
+static void *fault_page0(void *arg)
+{
+	struct page0_fault *w = arg;
+
+	w->f = data_rig_access(w->r, 0, false, NULL);
+	return NULL;
+}
+
+/*
+ * A fault waits for the daemon's write-back of its page, the page's first
+ * (page 0, written once, never on the store before). Meanwhile a fault on a
+ * new page takes that frame from the pool, where it is the oldest. The
+ * waiting fault must then read page 0 from the store: a pager that decided
+ * before the wait where the page was ("never written: zeros") lost it.
+ * Which fault gets the lock first after the write is the scheduler's
+ * choice, so the case is run until the frame was seen taken 5 times (at
+ * most 300 runs); each run checks every page's data.
+ */
+static void test_transit_frame_taken(void)
+{
+	unsigned taken = 0, runs;
+
+	for (runs = 0; runs < 300 && taken < 5; runs++) {
+		struct data_rig r;
+		struct page0_fault w = { &r, NO_FRAME };
+		pthread_t t;
+		frame_t f0;
+		uint64_t waits = 0;
+
+		data_rig_init(&r, &(struct data_rig_config){
+			.policy = "fifo", .frames = 4, .pages = 8,
+			.pool = { .low = 1, .high = 2, .threaded = true },
+		});
+		data_rig_gate_close(&r, 0);
+		for (vpn_t v = 0; v < 4; v++)
+			data_rig_access(&r, v, true, NULL);
+		data_rig_gate_wait_entered(&r);
+		pager_lock(r.p);
+		f0 = pool_holds(r.p, 0, &f0) ? f0 : NO_FRAME;
+		pager_unlock(r.p);
+		CU_ASSERT_NOT_EQUAL_FATAL(f0, NO_FRAME);
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, fault_page0, &w), 0);
+		while (!waits) {
+			pager_lock(r.p);
+			waits = r.p->stats.pool_waits;
+			pager_unlock(r.p);
+			sched_yield();
+		}
+		data_rig_gate_open(&r);
+		/* As soon as the write is done and frame f0 is in the pool: a
+		 * racy read, on purpose, to fault before the waiter wakes. */
+		while (__atomic_load_n(&r.p->frames[f0].flags, __ATOMIC_ACQUIRE) & FRAME_BUSY)
+			;
+		data_rig_access(&r, 4, true, NULL);
+		pthread_join(t, NULL);
+		CU_ASSERT_NOT_EQUAL(w.f, NO_FRAME);
+		pool_stop(r.p);
+		/* page 0 read back from the store: its frame had been taken */
+		taken += r.data.reads[0] == 1;
+		data_rig_check(&r);
+		data_rig_fini(&r);
+	}
+	fprintf(stderr, "[frame taken in %u of %u runs] ", taken, runs);
+}
+
 static void test_sim_bad_usage(void)
 {
 	static const struct {
@@ -476,6 +546,7 @@ static CU_TestInfo pool_tests[] = {
 	{ "no data lost, daemon synchronous", test_data_sync_every_policy },
 	{ "no data lost, daemon on its thread", test_data_threaded },
 	{ "transit: the fault waits, the busy frame is kept", test_transit_wait_and_busy_frame },
+	{ "transit: the frame taken meanwhile, the page read back", test_transit_frame_taken },
 	{ "sim: bad pool options", test_sim_bad_usage },
 	{ "kvm: the synchronous daemon faults as the simulator", test_kvm_sync_matches_sim },
 	{ "kvm: the daemon thread keeps every workload's data", test_kvm_daemon_workloads },

@@ -358,15 +358,21 @@ static int read_unlocked(struct pager *p, vpn_t vpn, frame_t f, bool from_store)
 }
 
 /* Steps 1 to 4 of pager.h for a page not resident. */
-static frame_t fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool from_store)
+static frame_t fault_in(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pte *pte = &p->pt[vpn];
+	bool from_store;
 	frame_t f;
 	int rc = 0;
 
 	f = get_frame(p, vpn);
 	if (f == NO_FRAME)
 		return NO_FRAME;
+	/* Where the page is, decided now, not when the fault began: the
+	 * fault may have waited meanwhile (for the daemon's write-back of
+	 * this very page, whose frame another fault then took from the pool)
+	 * and the page is on the store since. */
+	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
 
 	if (p->store && p->io_lock) {
 		rc = read_unlocked(p, vpn, f, from_store);
@@ -402,7 +408,7 @@ static frame_t fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool f
 
 /* With a free pool: the page may come back from it without I/O, and
  * otherwise its oldest frame waits on the free list (pool.h). */
-static frame_t pool_or_fault_in(struct pager *p, vpn_t vpn, enum access_kind why, bool from_store)
+static frame_t pool_or_fault_in(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	if (unlikely(p->pool)) {
 		uint64_t faults = p->stats.faults;
@@ -413,13 +419,12 @@ static frame_t pool_or_fault_in(struct pager *p, vpn_t vpn, enum access_kind why
 			return f;
 		}
 	}
-	return fault_in(p, vpn, why, from_store);
+	return fault_in(p, vpn, why);
 }
 
 frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 {
 	struct pte *pte = &p->pt[vpn];
-	bool from_store;
 	frame_t f;
 
 	p->last_fault = 0;
@@ -437,15 +442,14 @@ frame_t pager_fault(struct pager *p, vpn_t vpn, enum access_kind why)
 			return pte->frame;
 		}
 	}
-	from_store = (pte->flags & PTE_ON_STORE) || p->first_touch_major;
 	if (!p->io_lock)
-		return pool_or_fault_in(p, vpn, why, from_store);
+		return pool_or_fault_in(p, vpn, why);
 	/* The whole fault is in flight for vpn, from the pool or the choice of
 	 * a frame (whose victim's write-back drops the lock) to the mapping: a
 	 * second fault on vpn meanwhile waits above instead of bringing it in
 	 * twice. */
 	pte->flags |= PTE_IO;
-	f = pool_or_fault_in(p, vpn, why, from_store);
+	f = pool_or_fault_in(p, vpn, why);
 	pte->flags &= ~PTE_IO;
 	pthread_cond_broadcast(&p->io_done);
 	return f;

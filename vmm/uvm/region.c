@@ -269,15 +269,11 @@ static int make_pager(struct uvm_region *r, const struct uvm_config *cfg, char *
 		.mmu = &r->mmu.mmu,
 		.store = &r->watch,
 		/* Several threads fault at once: the lock is dropped while a
-		 * page is read and while a victim is written back. Not with a
-		 * free pool: its daemon's write-backs racing with faults that
-		 * drop the lock lost data (the uvm suite's four threads with a
-		 * pool, one run in three), so there the faults take turns. */
-		.io_lock = cfg->pool_high ? NULL : &r->lock,
-		/* No daemon thread: it raced with concurrent faults too (see
-		 * above); the pool is refilled on the faulting thread. */
+		 * page is read and while a victim is written back. */
+		.io_lock = &r->lock,
+		/* A free pool is refilled by the pager's daemon thread. */
 		.pool = { .low = cfg->pool_low, .high = cfg->pool_high,
-			  .threaded = false, .lock = &r->lock },
+			  .threaded = cfg->pool_high != 0, .lock = &r->lock },
 	}, err, errlen);
 	return r->pager ? 0 : -1;
 }
