@@ -909,6 +909,26 @@ static void test_regress_junit(void)
 	free(xml);
 }
 
+/* A bad number option is one exact line and status 2. */
+static void test_compare_regress_bad_numbers(void)
+{
+	static const char *const bad[][2] = {
+		{ "compare --trace x --jobs 0", "pflab compare: --jobs: '0' is out of range [1, 4096]\n" },
+		{ "compare --trace x --aging-bits 65",
+		  "pflab compare: --aging-bits: '65' is out of range [1, 64]\n" },
+		{ "regress --fault-sequence --frames x",
+		  "pflab regress: --frames: 'x' is not a whole number\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cmd_result r = run_pflab("%s", bad[i][0]);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, bad[i][1]);
+		cmd_result_free(&r);
+	}
+}
+
 static void test_regress_malformed(void)
 {
 	char path[600];
@@ -1074,6 +1094,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "unified diff and line patterns", test_unified_diff },
 	{ "regress: the project's scenarios pass", test_regress_project_scenarios },
 	{ "regress: a broken expectation fails with a diff", test_regress_broken_expectation },
+	{ "compare and regress: a bad number is one exact line", test_compare_regress_bad_numbers },
 	{ "regress: JUnit XML well-formed, counts right, skip shown", test_regress_junit },
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
 	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },

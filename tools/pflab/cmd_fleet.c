@@ -461,8 +461,8 @@ static int fleet_main(int argc, char **argv)
 		case OPT_GUEST: guest = optarg; break;
 		case OPT_PLUGIN: plugin = optarg; break;
 		case OPT_TIMEOUT:
-			if (cli_parse_u64(optarg, 1, 86400, &t, why, sizeof(why)) != 0)
-				return cli_usage_error("fleet", "--timeout: %s", why);
+			if (cli_opt_u64("fleet", "--timeout", optarg, 1, 86400, &t))
+				return EXIT_USAGE;
 			g.timeout_ns = t * 1000000000ull;
 			break;
 		case 'h': fputs(fleet_help, stdout); return EXIT_OK;
