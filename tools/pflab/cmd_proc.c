@@ -153,9 +153,10 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			o->pages_given = true;
 			break;
 		case OPT_PAGE_SIZE:
-			if (cli_parse_u64(optarg, 4096, 1u << 30, &v, why, sizeof(why)) || v % 4096)
-				return cli_usage_error("proc", "--page-size: %s",
-						       v % 4096 ? "not a multiple of 4096" : why);
+			if (cli_opt_u64("proc", "--page-size", optarg, 4096, 1u << 30, &v))
+				return EXIT_USAGE;
+			if (v % 4096)
+				return cli_usage_error("proc", "--page-size: not a multiple of 4096");
 			o->region.page_size = v;
 			break;
 		case OPT_PASSES:
