@@ -835,6 +835,18 @@ static void test_regress_broken_expectation(void)
 					     "    @@ -8,5 +8,5 @@\n     3\n     0\n     1\n    -7\n"
 					     "     0\n    +7\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "PASS  broken/fifo-right"));
+	{
+		/* A pass says its seconds, two decimals: "PASS  G/N (S.SS s)\n". */
+		const char *p = strstr(r.out, "PASS  broken/fifo-right (");
+		size_t digits;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		p += strlen("PASS  broken/fifo-right (");
+		digits = strspn(p, "0123456789");
+		CU_ASSERT(digits >= 1);
+		CU_ASSERT(p[digits] == '.' && strspn(p + digits + 1, "0123456789") == 2);
+		CU_ASSERT_EQUAL(strncmp(p + digits + 3, " s)\n", 4), 0);
+	}
 	/* needs-kvm passes where KVM works and is skipped elsewhere */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " passed, 1 failed, "));
 	cmd_result_free(&r);
