@@ -918,6 +918,15 @@ static void test_regress_junit(void)
 	CU_ASSERT_EQUAL(count_of(xml, "<skipped "), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "message=\"faults: expected 11, got 12\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "    -faults: 11\n    +faults: 12\n"));
+	{
+		/* Each case names its group, scenario and file. */
+		char want[800];
+
+		snprintf(want, sizeof(want),
+			 "<testcase classname=\"junit\" name=\"lru-wrong\" file=\"%s\" time=\"",
+			 scenario);
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, want));
+	}
 	free(xml);
 }
 
