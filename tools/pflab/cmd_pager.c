@@ -106,13 +106,15 @@ static int pager_main(int argc, char **argv)
 			break;
 		case OPT_PFF_HIGH:
 		case OPT_QUANTUM:
-		case OPT_PERIOD:
-			if (cli_opt_u32("pager", c == OPT_PFF_HIGH ? "--pff-high"
-					: c == OPT_QUANTUM ? "--quantum" : "--period", optarg, 1, 3600000,
-					c == OPT_PFF_HIGH ? &cfg.pff_high
-					: c == OPT_QUANTUM ? &cfg.quantum_ms : &cfg.period_ms))
+		case OPT_PERIOD: {
+			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM;
+
+			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" : "--period",
+					optarg, 1, 3600000,
+					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms : &cfg.period_ms))
 				return EXIT_USAGE;
 			break;
+		}
 		case OPT_SERIES: series = optarg; break;
 		case OPT_INJECT: {
 			struct inject_rule *rules = NULL;
