@@ -835,6 +835,18 @@ static void test_regress_broken_expectation(void)
 					     "    @@ -8,5 +8,5 @@\n     3\n     0\n     1\n    -7\n"
 					     "     0\n    +7\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "PASS  broken/fifo-right"));
+	{
+		/* A pass says its seconds, two decimals: "PASS  G/N (S.SS s)\n". */
+		const char *p = strstr(r.out, "PASS  broken/fifo-right (");
+		size_t digits;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		p += strlen("PASS  broken/fifo-right (");
+		digits = strspn(p, "0123456789");
+		CU_ASSERT(digits >= 1);
+		CU_ASSERT(p[digits] == '.' && strspn(p + digits + 1, "0123456789") == 2);
+		CU_ASSERT_EQUAL(strncmp(p + digits + 3, " s)\n", 4), 0);
+	}
 	/* needs-kvm passes where KVM works and is skipped elsewhere */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " passed, 1 failed, "));
 	cmd_result_free(&r);
@@ -906,7 +918,36 @@ static void test_regress_junit(void)
 	CU_ASSERT_EQUAL(count_of(xml, "<skipped "), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "message=\"faults: expected 11, got 12\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "    -faults: 11\n    +faults: 12\n"));
+	{
+		/* Each case names its group, scenario and file. */
+		char want[800];
+
+		snprintf(want, sizeof(want),
+			 "<testcase classname=\"junit\" name=\"lru-wrong\" file=\"%s\" time=\"",
+			 scenario);
+		CU_ASSERT_PTR_NOT_NULL(strstr(xml, want));
+	}
 	free(xml);
+}
+
+/* A bad number option is one exact line and status 2. */
+static void test_compare_regress_bad_numbers(void)
+{
+	static const char *const bad[][2] = {
+		{ "compare --trace x --jobs 0", "pflab compare: --jobs: '0' is out of range [1, 4096]\n" },
+		{ "compare --trace x --aging-bits 65",
+		  "pflab compare: --aging-bits: '65' is out of range [1, 64]\n" },
+		{ "regress --fault-sequence --frames x",
+		  "pflab regress: --frames: 'x' is not a whole number\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cmd_result r = run_pflab("%s", bad[i][0]);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, bad[i][1]);
+		cmd_result_free(&r);
+	}
 }
 
 static void test_regress_malformed(void)
@@ -1074,6 +1115,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "unified diff and line patterns", test_unified_diff },
 	{ "regress: the project's scenarios pass", test_regress_project_scenarios },
 	{ "regress: a broken expectation fails with a diff", test_regress_broken_expectation },
+	{ "compare and regress: a bad number is one exact line", test_compare_regress_bad_numbers },
 	{ "regress: JUnit XML well-formed, counts right, skip shown", test_regress_junit },
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
 	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },

@@ -422,6 +422,10 @@ static void test_cli_xml(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: --plugin-arg: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "nosuch"));
 	cmd_result_free(&r);
+	r = run_pflab("libvirt xml --out '%s' --memory 0", out);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab libvirt: --memory: '0' is out of range [1, 1048576]\n");
+	cmd_result_free(&r);
 	{
 		FILE *f = fopen(out, "r");
 		static char again[8192];
@@ -662,7 +666,8 @@ static void test_fleet_refusals(void)
 			{ "fleet --connect test:///default", "give --connect URI and --scenarios DIR" },
 			{ "fleet --connect test:///default --scenarios /nonexistent",
 			  "/nonexistent: No such file" },
-			{ "fleet --connect test:///default --scenarios tests --timeout 0", "--timeout: " },
+			{ "fleet --connect test:///default --scenarios tests --timeout 0",
+			  "pflab fleet: --timeout: '0' is out of range [1, 86400]\n" },
 			{ "fleet --connect test:///default --scenarios tests", "tests: no *.scenario" },
 			{ "fleet --connect test:///default --scenarios tests/scenarios --keep /nonexistent",
 			  "--keep /nonexistent: " },

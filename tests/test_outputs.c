@@ -171,6 +171,47 @@ static void test_interrupted_leaves_nothing(void)
 	sigaction(SIGTERM, &was_term, NULL);
 }
 
+/*
+ * pflab mrc of a policy that is not a stack algorithm runs pflab sim per
+ * size with its files in a temporary directory (lab_tempdir): stopped there
+ * by SIGTERM or SIGHUP, it leaves neither the directory nor the files in it
+ * (main.c's handler, lab_tempdir_remove_all()), and dies of the signal.
+ */
+static void test_interrupted_mrc_leaves_no_tempdir(void)
+{
+	static const struct { const char *sig; const char *status; } sigs[] = {
+		{ "TERM", "status 143\n" }, { "HUP", "status 129\n" },
+	};
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, was_hup, was_term;
+	char tmp[600], trace[600];
+	struct cmd_result r;
+
+	/* As above: the children start with both signals at their default. */
+	sigaction(SIGHUP, &dfl, &was_hup);
+	sigaction(SIGTERM, &dfl, &was_term);
+	snprintf(tmp, sizeof(tmp), "%s", subdir("mrc-signalled-tmp"));
+	snprintf(trace, sizeof(trace), "%s/u.pft", subdir("mrc-signalled"));
+	r = run_pflab("trace gen uniform --pages 20000 --refs 1000000 -o '%s'", trace);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* Wait until pflab sim's files are there, then stop mrc (and
+		 * then its pflab sim, which the signal to mrc does not reach). */
+		r = run_shell("((TMPDIR='%s' '%s' mrc '%s' --policy fifo >/dev/null 2>&1 & pid=$!; "
+			      "for i in $(seq 600); do ls -A '%s'/pflab-mrc-* 2>/dev/null | "
+			      "grep -q '^sim' && break; sleep 0.05; done; kids=$(pgrep -P $pid); "
+			      "kill -%s $pid; wait $pid; echo \"status $?\"; "
+			      "[ -z \"$kids\" ] || kill $kids 2>/dev/null); ls -A '%s')",
+			      tmp, pflab_path(), trace, tmp, sigs[i].sig, tmp);
+		if (strcmp(r.out, sigs[i].status) != 0)
+			fprintf(stderr, "\n  mrc, SIG%s: '%s'\n", sigs[i].sig, r.out);
+		CU_ASSERT_STRING_EQUAL(r.out, sigs[i].status);
+		cmd_result_free(&r);
+	}
+	sigaction(SIGHUP, &was_hup, NULL);
+	sigaction(SIGTERM, &was_term, NULL);
+}
+
 static void test_device_and_symlink_refused(void)
 {
 	const char *dir = subdir("dev");
@@ -481,6 +522,8 @@ static CU_TestInfo tests[] = {
 	{ "convert: bad input at line 5001 keeps the old output", test_convert_bad_input_keeps_target },
 	{ "a device or a symlink as output is refused, kept", test_device_and_symlink_refused },
 	{ "a command killed by a signal leaves no temporary file", test_interrupted_leaves_nothing },
+	{ "mrc killed by a signal leaves no temporary directory",
+	  test_interrupted_mrc_leaves_no_tempdir },
 	{ "output paths checked before any work", test_output_paths_checked_up_front },
 	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },

@@ -486,7 +486,7 @@ static void test_refusals(void)
 		{ "--policy lru", "go together" },
 		{ "--out x.pft --csv", "--policy" },
 		{ "--rw", "need --out" },
-		{ "--pages 0", "--pages" },
+		{ "--pages 0", "pflab qemu: --pages: '0' is out of range [1, 524288]\n" },
 		{ "--memory 4", "--memory" },
 		{ "--timeout 0", "--timeout" },
 		{ "--policy lru --frames 4 --plugin /nonexistent.so", "cannot find the plugin" },

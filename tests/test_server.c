@@ -722,6 +722,15 @@ static void test_cli_refusals(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(strstr(r.err, "--pager is required") != NULL);
 	cmd_result_free(&r);
+	/* A bad number: one exact line each. */
+	r = run_pflab("pager --listen unix:/nonexistent/p.sock --quantum 0");
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab pager: --quantum: '0' is out of range [1, 3600000]\n");
+	cmd_result_free(&r);
+	r = run_pflab("remote /dev/null --pager unix:/nonexistent/p.sock --policy lru --frames x");
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab remote: --frames: 'x' is not a whole number\n");
+	cmd_result_free(&r);
 	r = run_pflab("remote /dev/null --pager unix:/nonexistent/p.sock --policy lru --frames 4");
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT(strstr(r.err, "No such file") != NULL);

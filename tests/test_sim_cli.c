@@ -146,6 +146,11 @@ static void test_refusals(void)
 		{ "--policy fifo --frames 3 --json --csv", "give one of --csv and --json, once" },
 		{ "--policy fifo --frames 3 --csv --csv", "give one of --csv and --json, once" },
 		{ "--policy lru,fifo,lru --frames 3", "--policy: 'lru' given twice" },
+		/* The shared number options' lines, exactly (cli_opt_u64). */
+		{ "--policy aging --frames 3 --aging-bits 65",
+		  "pflab sim: --aging-bits: '65' is out of range [1, 64]\n" },
+		{ "--policy fifo --frames 3 --page-size x",
+		  "pflab sim: --page-size: 'x' is not a whole number\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -1640,9 +1640,12 @@ static void test_proc_usage(void)
 		{ "--trap foo", "--trap: 'foo' is not uffd or sigsegv" },
 		{ "--policy nope", "unknown policy 'nope'" },
 		{ "--page-size 5000", "--page-size: not a multiple of 4096" },
+		/* Not "not a multiple of 4096" from the --pages before it. */
+		{ "--pages 3 --page-size abc", "pflab proc: --page-size: 'abc' is not a whole number\n" },
 		{ "--workload nope", "unknown workload 'nope'" },
 		{ "--store tape", "--store: 'tape' is not file or memory" },
-		{ "--frames 0", "--frames:" },
+		{ "--frames 0", "pflab proc: --frames: '0' is out of range [1, 16777216]\n" },
+		{ "--threads x", "pflab proc: --threads: 'x' is not a whole number\n" },
 		{ "--policy opt", "needs the future" },
 		{ "--csv --json", "give one of --csv and --json" },
 		{ "--trace /nonexistent/t", "/nonexistent/t" },

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,12 +217,87 @@ char *lab_tempdir(const char *prefix)
 	return dir;
 }
 
+/*
+ * The tracked temporary directories, for lab_tempdir_remove_all() in a
+ * signal handler, which gets no context: the one process-wide table here,
+ * as traces/outfile.c keeps its temporary files. A slot is claimed (FREE ->
+ * CLAIMED), filled, then published (LIVE); the handler removes only LIVE
+ * slots, whose paths are complete; a slot is forgotten (LIVE -> FREE)
+ * before its directory is removed, and only then reused.
+ */
+enum { TRACK_FREE, TRACK_CLAIMED, TRACK_LIVE };
+
+static struct {
+	int state;
+	char dir[PATH_MAX];
+	char file[LAB_TEMPDIR_NAMES][PATH_MAX];
+	size_t nfiles;
+} tracked[LAB_TEMPDIR_SLOTS];
+
+int lab_tempdir_track(const char *dir, const char *const names[])
+{
+	size_t n = 0;
+
+	while (names[n])
+		n++;
+	if (n > LAB_TEMPDIR_NAMES || strlen(dir) >= PATH_MAX)
+		return -1;
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		int expect = TRACK_FREE;
+
+		if (!__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			int len = snprintf(tracked[i].file[k], PATH_MAX, "%s/%s", dir, names[k]);
+
+			if (len < 0 || len >= PATH_MAX) {
+				__atomic_store_n(&tracked[i].state, TRACK_FREE, __ATOMIC_RELEASE);
+				return -1;
+			}
+		}
+		strcpy(tracked[i].dir, dir);
+		tracked[i].nfiles = n;
+		__atomic_store_n(&tracked[i].state, TRACK_LIVE, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -1;
+}
+
+/* Forget dir if it is tracked: a signal no longer removes it. */
+static void untrack(const char *dir)
+{
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		int expect = TRACK_LIVE;
+
+		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) != TRACK_LIVE ||
+		    strcmp(tracked[i].dir, dir) != 0)
+			continue;
+		if (__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			__atomic_store_n(&tracked[i].state, TRACK_FREE, __ATOMIC_RELEASE);
+	}
+}
+
+void lab_tempdir_remove_all(void)
+{
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) != TRACK_LIVE)
+			continue;
+		for (size_t k = 0; k < tracked[i].nfiles; k++)
+			unlink(tracked[i].file[k]);
+		rmdir(tracked[i].dir);
+	}
+}
+
 void lab_rmtree(const char *dir)
 {
-	DIR *d = opendir(dir);
+	DIR *d;
 	struct dirent *e;
 	char path[4096];
 
+	untrack(dir);
+	d = opendir(dir);
 	if (!d)
 		return;
 	while ((e = readdir(d))) {

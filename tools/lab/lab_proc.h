@@ -53,8 +53,25 @@ int lab_mkdirs(const char *path);
 
 /* A fresh private directory under $TMPDIR (or /tmp); remove it with lab_rmtree(). */
 char *lab_tempdir(const char *prefix);
-/* Remove a directory and the files in it (one level: what lab_tempdir users create). */
+/* Remove a directory and the files in it (one level: what lab_tempdir users create).
+ * A directory given to lab_tempdir_track() is forgotten there first. */
 void lab_rmtree(const char *dir);
+
+/*
+ * A temporary directory that a signal must not leave behind: dir, with the
+ * files it may hold named in advance (names: NULL-terminated, at most
+ * LAB_TEMPDIR_NAMES, each in dir), is removed by lab_tempdir_remove_all().
+ * At most LAB_TEMPDIR_SLOTS at once. 0, or -1 if no slot is free or a path
+ * is too long (the directory is then not removed on a signal).
+ */
+#define LAB_TEMPDIR_SLOTS 2
+#define LAB_TEMPDIR_NAMES 4
+int lab_tempdir_track(const char *dir, const char *const names[]);
+/*
+ * For a signal handler (async-signal-safe): unlink the named files of every
+ * tracked directory, then rmdir it. No allocation, no directory listing.
+ */
+void lab_tempdir_remove_all(void);
 
 /* Seconds on the monotonic clock. */
 double lab_now(void);

@@ -66,6 +66,27 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
+int cli_opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		uint64_t *out)
+{
+	char why[512]; /* the reason quotes arg */
+
+	if (cli_parse_u64(arg, lo, hi, out, why, sizeof(why)) != 0)
+		return cli_usage_error(cmd, "%s: %s", opt, why);
+	return 0;
+}
+
+int cli_opt_u32(const char *cmd, const char *opt, const char *arg, uint32_t lo, uint32_t hi,
+		uint32_t *out)
+{
+	uint64_t v;
+	int rc = cli_opt_u64(cmd, opt, arg, lo, hi, &v);
+
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
@@ -101,14 +122,13 @@ int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_par
 		{ CLI_OPT_WINDOW, "--window", 1, UINT64_MAX / 2 },
 		{ CLI_OPT_AGING_BITS, "--aging-bits", 1, 64 },
 	};
-	char why[160];
 	uint64_t v;
 
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		if (knobs[i].opt != opt)
 			continue;
-		if (cli_parse_u64(arg, knobs[i].min, knobs[i].max, &v, why, sizeof(why)) != 0)
-			return cli_usage_error(cmd, "%s: %s", knobs[i].name, why);
+		if (cli_opt_u64(cmd, knobs[i].name, arg, knobs[i].min, knobs[i].max, &v))
+			return EXIT_USAGE;
 		switch (opt) {
 		case CLI_OPT_SEED: params->seed = v; break;
 		case CLI_OPT_TICK: params->tick = v; break;
@@ -122,14 +142,13 @@ int cli_policy_knob(const char *cmd, int opt, const char *arg, struct policy_par
 
 int cli_parse_page_size(const char *cmd, const char *s, uint32_t *out)
 {
-	uint64_t v;
-	char why[128];
+	uint32_t v;
 
-	if (cli_parse_u64(s, 1, 1u << 30, &v, why, sizeof(why)) != 0)
-		return cli_usage_error(cmd, "--page-size: %s", why);
+	if (cli_opt_u32(cmd, "--page-size", s, 1, 1u << 30, &v))
+		return EXIT_USAGE;
 	if (v & (v - 1))
 		return cli_usage_error(cmd, "--page-size: %s is not a power of two", s);
-	*out = (uint32_t)v;
+	*out = v;
 	return 0;
 }
 

@@ -39,6 +39,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Print "pflab <cmd>: <reason>\n" to stderr and return EXIT_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A number option: arg, a whole number in [lo, hi] (cli_parse_u64), into
+ * *out. Otherwise prints "pflab <cmd>: <opt>: <reason>\n" (opt as the user
+ * spells it, e.g. "--frames"), leaves *out alone and returns EXIT_USAGE.
+ * Returns 0 on success.
+ */
+int cli_opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		uint64_t *out);
+int cli_opt_u32(const char *cmd, const char *opt, const char *arg, uint32_t lo, uint32_t hi,
+		uint32_t *out);
+
 struct outfile;
 /*
  * Close a command's optional output FILE (opened by outfile_fopen; NULL:

@@ -155,11 +155,10 @@ static int add_sim_arg(struct compare_opts *o, const char *opt, const char *valu
 static int add_sim_number(struct compare_opts *o, const char *opt, const char *value,
 			  uint64_t min, uint64_t max)
 {
-	char why[160];
 	uint64_t v;
 
-	if (cli_parse_u64(value, min, max, &v, why, sizeof(why)) != 0)
-		return cli_usage_error("compare", "%s: %s", opt, why);
+	if (cli_opt_u64("compare", opt, value, min, max, &v))
+		return EXIT_USAGE;
 	return add_sim_arg(o, opt, value);
 }
 
@@ -224,8 +223,8 @@ static int parse_args(int argc, char **argv, struct compare_opts *o)
 				return cli_usage_error("compare", "--frames: %s", why);
 			break;
 		case 'j':
-			if (cli_parse_u64(optarg, 1, 4096, &v, why, sizeof(why)) != 0)
-				return cli_usage_error("compare", "--jobs: %s", why);
+			if (cli_opt_u64("compare", "--jobs", optarg, 1, 4096, &v))
+				return EXIT_USAGE;
 			o->jobs = (unsigned)v;
 			break;
 		case 'o': o->out_dir = optarg; break;

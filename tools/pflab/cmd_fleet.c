@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "lab_diff.h"
 #include "lab_junit.h"
+#include "lab_outcome.h"
 #include "lab_proc.h"
 #include "lab_scenario.h"
 #include "outfile.h"
@@ -447,7 +448,7 @@ static int fleet_main(int argc, char **argv)
 	const char *scenarios = NULL, *keep = NULL, *guest = NULL, *plugin = NULL;
 	char guest_path[PATH_MAX], plugin_path[PATH_MAX], keep_path[PATH_MAX], why[800];
 	char *tmp = NULL;
-	size_t pass = 0, fail = 0, skip = 0;
+	struct lab_tally tally = { 0 };
 	bool malformed = false;
 	uint64_t t;
 	int c, rc = EXIT_OK;
@@ -461,8 +462,8 @@ static int fleet_main(int argc, char **argv)
 		case OPT_GUEST: guest = optarg; break;
 		case OPT_PLUGIN: plugin = optarg; break;
 		case OPT_TIMEOUT:
-			if (cli_parse_u64(optarg, 1, 86400, &t, why, sizeof(why)) != 0)
-				return cli_usage_error("fleet", "--timeout: %s", why);
+			if (cli_opt_u64("fleet", "--timeout", optarg, 1, 86400, &t))
+				return EXIT_USAGE;
 			g.timeout_ns = t * 1000000000ull;
 			break;
 		case 'h': fputs(fleet_help, stdout); return EXIT_OK;
@@ -514,38 +515,19 @@ static int fleet_main(int argc, char **argv)
 		double t0 = lab_now();
 
 		run_scenario(&g, s, o);
-		switch (o->kind) {
-		case LAB_PASS:
-			pass++;
-			printf("PASS  %s/%s%s%s\n", s->group, s->name, *o->message ? ": " : "",
-			       o->message);
-			break;
-		case LAB_SKIP:
-			skip++;
-			printf("SKIP  %s/%s: %s\n", s->group, s->name, o->message);
-			break;
-		case LAB_FAIL:
-			fail++;
-			printf("FAIL  %s/%s (%s:%u): %s\n", s->group, s->name, s->file, s->line,
-			       o->message);
-			if (o->detail)
-				fputs(o->detail, stdout);
-			break;
-		}
-		fflush(stdout);
 		cases[i] = (struct lab_junit_case){
-			.suite = s->group, .name = s->name, .file = s->file,
 			.seconds = lab_now() - t0, .outcome = o->kind, .message = o->message,
 			.detail = o->detail,
 		};
+		lab_outcome_report(stdout, s, &cases[i], false, &tally);
 	}
-	printf("fleet: %zu passed, %zu failed, %zu skipped (%zu scenarios on %s)\n", pass, fail,
-	       skip, set.n, g.uri);
+	printf("fleet: %zu passed, %zu failed, %zu skipped (%zu scenarios on %s)\n", tally.pass,
+	       tally.fail, tally.skip, set.n, g.uri);
 	if (g.junit && lab_junit_write(g.junit, "pflab fleet", cases, set.n, why, sizeof(why))) {
 		rc = cli_fail("fleet", "--junit %s", why);
 		goto out;
 	}
-	rc = fail ? EXIT_FAIL : EXIT_OK;
+	rc = tally.fail ? EXIT_FAIL : EXIT_OK;
 out:
 	for (size_t i = 0; res && i < set.n; i++)
 		free(res[i].detail);

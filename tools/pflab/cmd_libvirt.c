@@ -90,15 +90,6 @@ struct libvirt_opts {
 	char kernel[PATH_MAX], initrd[PATH_MAX], plugin_path[PATH_MAX];
 };
 
-static int number(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char why[160];
-
-	if (cli_parse_u64(s, min, max, out, why, sizeof(why)) != 0)
-		return cli_usage_error("libvirt", "%s: %s", opt, why);
-	return 0;
-}
-
 /* The file name beside the pflab binary, made absolute. */
 static int beside_pflab(const char *name, char *out, size_t len)
 {
@@ -131,9 +122,9 @@ static int parse_domain_opt(struct libvirt_opts *o, int c, const char *arg)
 		cfg->initrd = o->initrd;
 		return absolute("--initrd", arg, o->initrd, sizeof(o->initrd));
 	case OPT_CMDLINE: cfg->cmdline = arg; return 0;
-	case OPT_MEMORY: return number("--memory", arg, 1, 1u << 20, &o->memory_mib);
+	case OPT_MEMORY: return cli_opt_u64("libvirt", "--memory", arg, 1, 1u << 20, &o->memory_mib);
 	case OPT_VCPUS:
-		if (number("--vcpus", arg, 1, 64, &v))
+		if (cli_opt_u64("libvirt", "--vcpus", arg, 1, 64, &v))
 			return EXIT_USAGE;
 		cfg->vcpus = (unsigned)v;
 		return 0;
@@ -255,12 +246,12 @@ static int parse(struct libvirt_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'c': o->uri = optarg; break;
-		case OPT_WAIT: rc = number("--wait", optarg, 0, 86400, &o->wait_s); break;
+		case OPT_WAIT: rc = cli_opt_u64("libvirt", "--wait", optarg, 0, 86400, &o->wait_s); break;
 		case OPT_DOMAIN: o->domain = optarg; break;
-		case OPT_FROM: rc = number("--from", optarg, 1, 1ull << 40, &o->from); o->have_from = true; break;
-		case OPT_TO: rc = number("--to", optarg, 1, 1ull << 40, &o->to); o->have_to = true; break;
-		case OPT_STEPS: rc = number("--steps", optarg, 2, 1000, &o->steps); o->have_steps = true; break;
-		case OPT_SETTLE: rc = number("--settle", optarg, 0, 3600, &o->settle_s); break;
+		case OPT_FROM: rc = cli_opt_u64("libvirt", "--from", optarg, 1, 1ull << 40, &o->from); o->have_from = true; break;
+		case OPT_TO: rc = cli_opt_u64("libvirt", "--to", optarg, 1, 1ull << 40, &o->to); o->have_to = true; break;
+		case OPT_STEPS: rc = cli_opt_u64("libvirt", "--steps", optarg, 2, 1000, &o->steps); o->have_steps = true; break;
+		case OPT_SETTLE: rc = cli_opt_u64("libvirt", "--settle", optarg, 0, 3600, &o->settle_s); break;
 		case OPT_CSV: o->csv = true; break;
 		case OPT_JSON: o->json = true; break;
 		case 'h': printf("%s%s", libvirt_help, xml_options_help); return -1;

@@ -81,15 +81,15 @@ static int pager_main(int argc, char **argv)
 		switch (c) {
 		case 'l': addr = optarg; break;
 		case 'n':
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, err, sizeof(err)))
-				return cli_usage_error("pager", "--frames: %s", err);
-			cfg.frames = (uint32_t)v;
+			if (cli_opt_u32("pager", "--frames", optarg, 1, UINT32_MAX - 1,
+					&cfg.frames))
+				return EXIT_USAGE;
 			break;
 		case OPT_ALLOW_UID:
 			if (cfg.nallow == PSERVER_MAX_UIDS)
 				return cli_usage_error("pager", "--allow-uid: at most %d", PSERVER_MAX_UIDS);
-			if (cli_parse_u64(optarg, 0, UINT32_MAX - 1, &v, err, sizeof(err)))
-				return cli_usage_error("pager", "--allow-uid: %s", err);
+			if (cli_opt_u64("pager", "--allow-uid", optarg, 0, UINT32_MAX - 1, &v))
+				return EXIT_USAGE;
 			cfg.allow_uid[cfg.nallow++] = (uid_t)v;
 			break;
 		case OPT_PORT_FILE: port_file = optarg; break;
@@ -106,14 +106,15 @@ static int pager_main(int argc, char **argv)
 			break;
 		case OPT_PFF_HIGH:
 		case OPT_QUANTUM:
-		case OPT_PERIOD:
-			if (cli_parse_u64(optarg, 1, 3600000, &v, err, sizeof(err)))
-				return cli_usage_error("pager", "--%s: %s",
-						       c == OPT_PFF_HIGH ? "pff-high"
-						       : c == OPT_QUANTUM ? "quantum" : "period", err);
-			*(c == OPT_PFF_HIGH ? &cfg.pff_high
-			  : c == OPT_QUANTUM ? &cfg.quantum_ms : &cfg.period_ms) = (uint32_t)v;
+		case OPT_PERIOD: {
+			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM;
+
+			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" : "--period",
+					optarg, 1, 3600000,
+					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms : &cfg.period_ms))
+				return EXIT_USAGE;
 			break;
+		}
 		case OPT_SERIES: series = optarg; break;
 		case OPT_INJECT: {
 			struct inject_rule *rules = NULL;
@@ -126,8 +127,8 @@ static int pager_main(int argc, char **argv)
 			break;
 		}
 		case OPT_MAX_PAGES:
-			if (cli_parse_u64(optarg, 1, 1ull << 40, &v, err, sizeof(err)))
-				return cli_usage_error("pager", "--max-pages: %s", err);
+			if (cli_opt_u64("pager", "--max-pages", optarg, 1, 1ull << 40, &v))
+				return EXIT_USAGE;
 			cfg.max_pages = v;
 			break;
 		case 'v': cfg.verbose = true; break;

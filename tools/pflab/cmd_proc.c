@@ -142,30 +142,30 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			break;
 		case 'p': o->region.policy = optarg; break;
 		case 'n':
-			if (cli_parse_u64(optarg, 1, PROC_MAX_PAGES, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--frames: %s", why);
-			o->region.frames = (uint32_t)v;
+			if (cli_opt_u32("proc", "--frames", optarg, 1, PROC_MAX_PAGES,
+					&o->region.frames))
+				return EXIT_USAGE;
 			break;
 		case OPT_PAGES:
-			if (cli_parse_u64(optarg, 1, PROC_MAX_PAGES, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--pages: %s", why);
+			if (cli_opt_u64("proc", "--pages", optarg, 1, PROC_MAX_PAGES, &v))
+				return EXIT_USAGE;
 			o->region.pages = v;
 			o->pages_given = true;
 			break;
 		case OPT_PAGE_SIZE:
-			if (cli_parse_u64(optarg, 4096, 1u << 30, &v, why, sizeof(why)) || v % 4096)
-				return cli_usage_error("proc", "--page-size: %s",
-						       v % 4096 ? "not a multiple of 4096" : why);
+			if (cli_opt_u64("proc", "--page-size", optarg, 4096, 1u << 30, &v))
+				return EXIT_USAGE;
+			if (v % 4096)
+				return cli_usage_error("proc", "--page-size: not a multiple of 4096");
 			o->region.page_size = v;
 			break;
 		case OPT_PASSES:
-			if (cli_parse_u64(optarg, 1, 1000000, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--passes: %s", why);
-			o->wl.passes = (uint32_t)v;
+			if (cli_opt_u32("proc", "--passes", optarg, 1, 1000000, &o->wl.passes))
+				return EXIT_USAGE;
 			break;
 		case OPT_SEED:
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--seed: %s", why);
+			if (cli_opt_u64("proc", "--seed", optarg, 0, UINT64_MAX, &v))
+				return EXIT_USAGE;
 			o->wl.seed = v;
 			params.seed = v;
 			break;
@@ -178,14 +178,14 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				return cli_usage_error("proc", "--trap: '%s' is not uffd or sigsegv", optarg);
 			break;
 		case OPT_THREADS:
-			if (cli_parse_u64(optarg, 1, 256, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--threads: %s", why);
+			if (cli_opt_u64("proc", "--threads", optarg, 1, 256, &v))
+				return EXIT_USAGE;
 			o->wl.threads = (unsigned)v;
 			break;
 		case OPT_GREEN: o->green = true; break;
 		case OPT_FILLERS:
-			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--fillers: %s", why);
+			if (cli_opt_u64("proc", "--fillers", optarg, 1, 64, &v))
+				return EXIT_USAGE;
 			o->ctx.fillers = (unsigned)v;
 			break;
 		case OPT_STORE:
@@ -201,14 +201,15 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				return cli_usage_error("proc", "--disk-latency: %s", why);
 			break;
 		case OPT_READ_AHEAD:
-			if (cli_parse_u64(optarg, 0, 1024, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--read-ahead: %s", why);
-			o->region.read_ahead = (uint32_t)v;
+			if (cli_opt_u32("proc", "--read-ahead", optarg, 0, 1024,
+					&o->region.read_ahead))
+				return EXIT_USAGE;
 			break;
 		case OPT_RECORD: o->record_path = optarg; break;
 		case OPT_CORRUPT:
-			if (cli_parse_u64(optarg, 0, PROC_MAX_PAGES - 1, &v, why, sizeof(why)))
-				return cli_usage_error("proc", "--corrupt-page: %s", why);
+			if (cli_opt_u64("proc", "--corrupt-page", optarg, 0, PROC_MAX_PAGES - 1,
+					&v))
+				return EXIT_USAGE;
 			o->region.corrupt = true;
 			o->region.corrupt_page = v;
 			break;

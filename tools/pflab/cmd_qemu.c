@@ -114,15 +114,6 @@ static bool standalone_workload(const char *name)
 	return false;
 }
 
-static int parse_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char why[200];
-
-	if (cli_parse_u64(s, lo, hi, v, why, sizeof(why)))
-		return cli_usage_error("qemu", "--%s: %s", opt, why);
-	return 0;
-}
-
 static int check_args(struct qemu_opts *o)
 {
 	if (o->trace_path && (o->workload || o->pages_given))
@@ -204,7 +195,6 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint64_t v;
 	int c, rc = 0;
 
 	while ((c = cli_getopt("qemu", argc, argv, "a:w:t:f:o:p:n:h", longopts)) != -1 && !rc) {
@@ -219,21 +209,18 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 			break;
 		case 'w': o->workload = optarg; break;
 		case OPT_PAGES:
-			rc = parse_num("pages", optarg, 1, PFLAB_DATA_MAX_PAGES, &v);
-			o->pages = (uint32_t)v;
+			rc = cli_opt_u32("qemu", "--pages", optarg, 1, PFLAB_DATA_MAX_PAGES, &o->pages);
 			o->pages_given = true;
 			break;
 		case OPT_PASSES:
-			rc = parse_num("passes", optarg, 1, 1000000, &v);
-			o->passes = (uint32_t)v;
+			rc = cli_opt_u32("qemu", "--passes", optarg, 1, 1000000, &o->passes);
 			break;
 		case OPT_NOPS:
-			rc = parse_num("nops", optarg, 0, UINT32_MAX, &v);
-			o->nops = (uint32_t)v;
+			rc = cli_opt_u32("qemu", "--nops", optarg, 0, UINT32_MAX, &o->nops);
 			break;
 		case OPT_SEED:
 			/* The guest's parser takes 18 digits: below UINT64_MAX / 10. */
-			rc = parse_num("seed", optarg, 0, UINT64_MAX / 10, &o->seed);
+			rc = cli_opt_u64("qemu", "--seed", optarg, 0, UINT64_MAX / 10, &o->seed);
 			break;
 		case 't': o->trace_path = optarg; break;
 		case 'f':
@@ -246,8 +233,7 @@ static int parse_args(int argc, char **argv, struct qemu_opts *o)
 		case OPT_SCRIPT: o->script = optarg; break;
 		case OPT_APPEND: o->append = optarg; break;
 		case OPT_MEMORY:
-			rc = parse_num("memory", optarg, 16, QEMU_SYS_MAX_MIB, &v);
-			o->memory_mib = (uint32_t)v;
+			rc = cli_opt_u32("qemu", "--memory", optarg, 16, QEMU_SYS_MAX_MIB, &o->memory_mib);
 			break;
 		case 'o': o->out = optarg; break;
 		case OPT_RW: o->rw = true; break;

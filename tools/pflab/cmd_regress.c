@@ -26,6 +26,7 @@
 #include "lab_diff.h"
 #include "cmd_regress_faultseq.h"
 #include "lab_junit.h"
+#include "lab_outcome.h"
 #include "lab_proc.h"
 #include "lab_scenario.h"
 #include "lab_table.h"
@@ -682,7 +683,7 @@ static int regress_main(int argc, char **argv)
 	struct lab_junit_case *cases = NULL;
 	const char *junit = NULL;
 	char self[PATH_MAX], why[700];
-	size_t pass = 0, fail = 0, skip = 0;
+	struct lab_tally tally = { 0 };
 	bool malformed = false;
 	double t0 = lab_now();
 	int c, rc = EXIT_OK;
@@ -732,42 +733,25 @@ static int regress_main(int argc, char **argv)
 
 		run_scenario(&g, s, i + 1, r);
 		remove_scenario_files(&g, i + 1);
-		switch (r->outcome) {
-		case LAB_PASS:
-			pass++;
-			printf("PASS  %s/%s (%.2f s)\n", s->group, s->name, r->seconds);
-			break;
-		case LAB_SKIP:
-			skip++;
-			printf("SKIP  %s/%s: %s\n", s->group, s->name, r->message);
-			break;
-		case LAB_FAIL:
-			fail++;
-			printf("FAIL  %s/%s (%s:%u): %s\n", s->group, s->name, s->file, s->line,
-			       r->message);
-			if (r->detail)
-				fputs(r->detail, stdout);
-			break;
-		}
-		fflush(stdout);
 		cases[i] = (struct lab_junit_case){
-			.suite = s->group, .name = s->name, .file = s->file, .seconds = r->seconds,
-			.outcome = r->outcome, .message = r->message, .detail = r->detail,
+			.seconds = r->seconds, .outcome = r->outcome, .message = r->message,
+			.detail = r->detail,
 		};
+		lab_outcome_report(stdout, s, &cases[i], true, &tally);
 	}
 	if (interrupted) {
 		cli_fail("regress", "interrupted (signal %d) after %zu of %zu scenarios",
-			 (int)interrupted, pass + fail + skip, set.n);
+			 (int)interrupted, tally.pass + tally.fail + tally.skip, set.n);
 		rc = 128 + (int)interrupted;
 		goto out;
 	}
-	printf("regress: %zu passed, %zu failed, %zu skipped (%zu scenarios, %.1f s)\n", pass, fail,
-	       skip, set.n, lab_now() - t0);
+	printf("regress: %zu passed, %zu failed, %zu skipped (%zu scenarios, %.1f s)\n", tally.pass,
+	       tally.fail, tally.skip, set.n, lab_now() - t0);
 	if (junit && lab_junit_write(junit, "pflab regress", cases, set.n, why, sizeof(why)) != 0) {
 		rc = cli_fail("regress", "--junit %s", why);
 		goto out;
 	}
-	rc = fail ? EXIT_FAIL : EXIT_OK;
+	rc = tally.fail ? EXIT_FAIL : EXIT_OK;
 out:
 	for (size_t i = 0; res && i < set.n; i++)
 		free(res[i].detail);

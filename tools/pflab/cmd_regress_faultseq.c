@@ -35,8 +35,6 @@ static int parse_args(int argc, char **argv, struct faultseq_opts *o)
 		{ "zero-fill", no_argument, NULL, OPT_ZERO_FILL },
 		{ 0 },
 	};
-	char why[160];
-	uint64_t v;
 	int c;
 
 	*o = (struct faultseq_opts){ .params = POLICY_PARAMS_DEFAULT, .trace.page_size = 4096 };
@@ -48,9 +46,8 @@ static int parse_args(int argc, char **argv, struct faultseq_opts *o)
 				return cli_usage_error("regress", "unknown policy '%s'", optarg);
 			break;
 		case 'n':
-			if (cli_parse_u64(optarg, 1, VREF_VPN_MAX, &v, why, sizeof(why)) != 0)
-				return cli_usage_error("regress", "--frames: %s", why);
-			o->frames = (uint32_t)v;
+			if (cli_opt_u32("regress", "--frames", optarg, 1, VREF_VPN_MAX, &o->frames))
+				return EXIT_USAGE;
 			break;
 		case 'f':
 			if (trace_format_parse(optarg, &o->trace.format) != 0)

@@ -73,7 +73,6 @@ static int parse_args(int argc, char **argv, struct remote_opts *o)
 	};
 	struct policy_params params = POLICY_PARAMS_DEFAULT;
 	const char *policy = NULL;
-	char why[160];
 	uint64_t v;
 	int c;
 
@@ -83,9 +82,9 @@ static int parse_args(int argc, char **argv, struct remote_opts *o)
 		case 'a': o->addr = optarg; break;
 		case 'p': policy = optarg; break;
 		case 'n':
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
-				return cli_usage_error("remote", "--frames: %s", why);
-			o->frames = (uint32_t)v;
+			if (cli_opt_u32("remote", "--frames", optarg, 1, UINT32_MAX - 1,
+					&o->frames))
+				return EXIT_USAGE;
 			break;
 		case 'f':
 			if (trace_format_parse(optarg, &o->trace.format) != 0)
@@ -104,8 +103,8 @@ static int parse_args(int argc, char **argv, struct remote_opts *o)
 			break;
 		case OPT_ZERO_FILL: o->zero_fill = true; break;
 		case OPT_TIMEOUT:
-			if (cli_parse_u64(optarg, 1, 3600000, &v, why, sizeof(why)))
-				return cli_usage_error("remote", "--timeout: %s", why);
+			if (cli_opt_u64("remote", "--timeout", optarg, 1, 3600000, &v))
+				return EXIT_USAGE;
 			o->timeout_ms = (int)v;
 			break;
 		case OPT_CSV:

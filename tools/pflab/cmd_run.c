@@ -239,19 +239,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'p': o->policy = optarg; break;
 		case 'n': frames = optarg; break; /* its range depends on --trap */
 		case OPT_PAGES:
-			if (cli_parse_u64(optarg, 1, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--pages: %s", why);
-			vm->npages = (uint32_t)v;
+			if (cli_opt_u32("run", "--pages", optarg, 1, PFLAB_DATA_MAX_PAGES,
+					&vm->npages))
+				return EXIT_USAGE;
 			o->pages_given = true;
 			break;
 		case OPT_PASSES:
-			if (cli_parse_u64(optarg, 1, 1000000, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--passes: %s", why);
-			vm->passes = (uint32_t)v;
+			if (cli_opt_u32("run", "--passes", optarg, 1, 1000000, &vm->passes))
+				return EXIT_USAGE;
 			break;
 		case OPT_SEED:
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--seed: %s", why);
+			if (cli_opt_u64("run", "--seed", optarg, 0, UINT64_MAX, &v))
+				return EXIT_USAGE;
 			vm->seed = v;
 			vm->params.seed = v;
 			break;
@@ -287,10 +286,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_FAULT_LOG: o->fault_log_path = optarg; break;
 		case OPT_POOL_LOW:
 		case OPT_POOL_HIGH:
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--pool-%s: %s",
-						       c == OPT_POOL_LOW ? "low" : "high", why);
-			*(c == OPT_POOL_LOW ? &vm->pool_low : &vm->pool_high) = (uint32_t)v;
+			if (cli_opt_u32("run", c == OPT_POOL_LOW ? "--pool-low" : "--pool-high", optarg,
+					1, UINT32_MAX - 1,
+					c == OPT_POOL_LOW ? &vm->pool_low : &vm->pool_high))
+				return EXIT_USAGE;
 			break;
 		case OPT_POOL_SYNC: vm->pool_sync = true; break;
 		case OPT_SWAP_LAYOUT:
@@ -300,9 +299,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->layout_given = true;
 			break;
 		case OPT_SWAP_SLOTS:
-			if (cli_parse_u64(optarg, 1, UINT32_MAX - 1, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--swap-slots: %s", why);
-			vm->swap_slots = (uint32_t)v;
+			if (cli_opt_u32("run", "--swap-slots", optarg, 1, UINT32_MAX - 1,
+					&vm->swap_slots))
+				return EXIT_USAGE;
 			break;
 		case OPT_DISK_SEEK:
 			if (cli_parse_duration_ns(optarg, &vm->disk_seek_ns, why, sizeof(why)))
@@ -315,19 +314,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cli_usage_error("run", "--dma: '%s' is not pin or fault", optarg);
 			break;
 		case OPT_DISK_DEPTH:
-			if (cli_parse_u64(optarg, 1, IO_MAX_DEPTH, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--disk-depth: %s", why);
-			vm->disk_depth = (uint32_t)v;
+			if (cli_opt_u32("run", "--disk-depth", optarg, 1, IO_MAX_DEPTH,
+					&vm->disk_depth))
+				return EXIT_USAGE;
 			break;
 		case OPT_VCPUS:
-			if (cli_parse_u64(optarg, 1, VMM_MAX_VCPUS, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--vcpus: %s", why);
-			vm->vcpus = (uint32_t)v;
+			if (cli_opt_u32("run", "--vcpus", optarg, 1, VMM_MAX_VCPUS, &vm->vcpus))
+				return EXIT_USAGE;
 			break;
 		case OPT_THREADS:
-			if (cli_parse_u64(optarg, 1, PFLAB_MAX_THREADS, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--threads: %s", why);
-			vm->threads = (uint32_t)v;
+			if (cli_opt_u32("run", "--threads", optarg, 1, PFLAB_MAX_THREADS,
+					&vm->threads))
+				return EXIT_USAGE;
 			break;
 		case OPT_ASYNC_PF: vm->async_pf = true; break;
 		case OPT_DISK_SCHED:
@@ -337,15 +335,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->sched_given = true;
 			break;
 		case OPT_PREFETCH:
-			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--prefetch: %s", why);
-			vm->prefetch = (uint32_t)v;
+			if (cli_opt_u32("run", "--prefetch", optarg, 0, PFLAB_DATA_MAX_PAGES,
+					&vm->prefetch))
+				return EXIT_USAGE;
 			vm->prefetch_given = true;
 			break;
 		case OPT_READ_BATCH:
-			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--read-batch: %s", why);
-			vm->read_batch = (uint32_t)v;
+			if (cli_opt_u32("run", "--read-batch", optarg, 0, PFLAB_DATA_MAX_PAGES,
+					&vm->read_batch))
+				return EXIT_USAGE;
 			o->read_batch_given = true;
 			break;
 		case OPT_DMA_LATENCY:
@@ -378,19 +376,19 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			vm->pager_forward = true;
 			break;
 		case OPT_PAGER_TIMEOUT:
-			if (cli_parse_u64(optarg, 1, 3600000, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--pager-timeout: %s", why);
+			if (cli_opt_u64("run", "--pager-timeout", optarg, 1, 3600000, &v))
+				return EXIT_USAGE;
 			vm->pager_timeout_ms = (int)v;
 			break;
 		case OPT_CORRUPT:
-			if (cli_parse_u64(optarg, 0, PFLAB_DATA_MAX_PAGES - 1, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--corrupt-page: %s", why);
+			if (cli_opt_u64("run", "--corrupt-page", optarg, 0,
+					PFLAB_DATA_MAX_PAGES - 1, &v))
+				return EXIT_USAGE;
 			vm->corrupt_page = (int64_t)v;
 			break;
 		case OPT_NOPS:
-			if (cli_parse_u64(optarg, 0, 100000000, &v, why, sizeof(why)))
-				return cli_usage_error("run", "--nops: %s", why);
-			vm->nops = (uint32_t)v;
+			if (cli_opt_u32("run", "--nops", optarg, 0, 100000000, &vm->nops))
+				return EXIT_USAGE;
 			break;
 		case 'h': fputs(run_help, stdout); return -1;
 		default:

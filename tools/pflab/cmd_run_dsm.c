@@ -25,14 +25,12 @@ int run_dsm_option(enum run_dsm_opt opt, const char *arg, struct vmm_config *vm)
 		vm->dsm_addr = arg;
 		return 0;
 	case RUN_DSM_NODE:
-		if (cli_parse_u64(arg, 0, PFLAB_DSM_MAX_NODES - 1, &v, why, sizeof(why)))
-			return cli_usage_error("run", "--node: %s", why);
-		vm->dsm_node = (uint32_t)v;
+		if (cli_opt_u32("run", "--node", arg, 0, PFLAB_DSM_MAX_NODES - 1, &vm->dsm_node))
+			return EXIT_USAGE;
 		return 0;
 	case RUN_DSM_NODES:
-		if (cli_parse_u64(arg, 1, PFLAB_DSM_MAX_NODES, &v, why, sizeof(why)))
-			return cli_usage_error("run", "--nodes: %s", why);
-		vm->dsm_nodes = (uint32_t)v;
+		if (cli_opt_u32("run", "--nodes", arg, 1, PFLAB_DSM_MAX_NODES, &vm->dsm_nodes))
+			return EXIT_USAGE;
 		return 0;
 	case RUN_DSM_TIMEOUT:
 		if (cli_parse_duration_ns(arg, &v, why, sizeof(why)))

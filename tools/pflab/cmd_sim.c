@@ -194,14 +194,13 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_NO_PREFETCH: o->no_prefetch = true; break;
 		case OPT_POOL_LOW:
 		case OPT_POOL_HIGH:
-			if (cli_parse_u64(optarg, 1, VREF_VPN_MAX, &v, why, sizeof(why)))
-				return cli_usage_error("sim", "--pool-%s: %s",
-						       c == OPT_POOL_LOW ? "low" : "high", why);
-			*(c == OPT_POOL_LOW ? &o->pool.low : &o->pool.high) = (uint32_t)v;
+			if (cli_opt_u32("sim", c == OPT_POOL_LOW ? "--pool-low" : "--pool-high", optarg,
+					1, VREF_VPN_MAX, c == OPT_POOL_LOW ? &o->pool.low : &o->pool.high))
+				return EXIT_USAGE;
 			break;
 		case 'j':
-			if (cli_parse_u64(optarg, 1, SIM_MAX_JOBS, &v, why, sizeof(why)))
-				return cli_usage_error("sim", "--jobs: %s", why);
+			if (cli_opt_u64("sim", "--jobs", optarg, 1, SIM_MAX_JOBS, &v))
+				return EXIT_USAGE;
 			o->jobs = (unsigned)v;
 			break;
 		case 'h': fputs(sim_help, stdout); return -1;

@@ -585,17 +585,17 @@ static int gen_phases(const struct gen_opts *o, struct gen_phase **out, size_t *
 		return cli_usage_error("trace gen", "--stride applies only to strided");
 	if (!o->pages || !o->refs)
 		return cli_usage_error("trace gen", "%s needs --pages and --refs", o->kind_name);
-	if (cli_parse_u64(o->pages, 1, GEN_MAX_PAGES, &ph.pages, why, sizeof(why)) != 0)
-		return cli_usage_error("trace gen", "--pages: %s", why);
-	if (cli_parse_u64(o->refs, 1, MAX_GEN_REFS, &ph.refs, why, sizeof(why)) != 0)
-		return cli_usage_error("trace gen", "--refs: %s", why);
+	if (cli_opt_u64("trace gen", "--pages", o->pages, 1, GEN_MAX_PAGES, &ph.pages))
+		return EXIT_USAGE;
+	if (cli_opt_u64("trace gen", "--refs", o->refs, 1, MAX_GEN_REFS, &ph.refs))
+		return EXIT_USAGE;
 	if (o->alpha && cli_parse_double(o->alpha, 0, 20, &ph.alpha, why, sizeof(why)) != 0)
 		return cli_usage_error("trace gen", "--alpha: %s", why);
 	if (ph.kind == GEN_STRIDED) {
 		if (!o->stride)
 			return cli_usage_error("trace gen", "strided needs --stride");
-		if (cli_parse_u64(o->stride, 1, ph.pages, &ph.stride, why, sizeof(why)) != 0)
-			return cli_usage_error("trace gen", "--stride: %s", why);
+		if (cli_opt_u64("trace gen", "--stride", o->stride, 1, ph.pages, &ph.stride))
+			return EXIT_USAGE;
 	}
 	*out = malloc(sizeof(ph));
 	if (!*out)
@@ -678,8 +678,8 @@ static int gen_main(int argc, char **argv)
 		case 's': o.stride = optarg; break;
 		case 'p': o.phases = optarg; break;
 		case 'S':
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed, why, sizeof(why)) != 0)
-				return cli_usage_error("trace gen", "--seed: %s", why);
+			if (cli_opt_u64("trace gen", "--seed", optarg, 0, UINT64_MAX, &o.seed))
+				return EXIT_USAGE;
 			break;
 		case 'w':
 			if (cli_parse_double(optarg, 0, 1, &o.write_ratio, why, sizeof(why)) != 0)

@@ -8,18 +8,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lab_proc.h"
 #include "outfile.h"
 
 /*
  * SIGINT, SIGTERM or SIGHUP: remove the temporary file of every output
- * being written (traces/outfile.h), then die of the signal as before, so
- * that an interrupted command leaves nothing behind, not even a hidden
+ * being written (traces/outfile.h) and every tracked temporary directory
+ * (lab_tempdir_track(): mrc's), then die of the signal as before, so that
+ * an interrupted command leaves nothing behind, not even a hidden
  * temporary file. Commands that must stop a child first (capture, regress)
  * install their own handlers instead.
  */
 static void remove_outputs(int sig)
 {
 	outfile_remove_all();
+	lab_tempdir_remove_all();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
