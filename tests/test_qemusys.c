@@ -506,6 +506,16 @@ static void test_refusals(void)
 		cmd_result_free(&r);
 	}
 	{
+		/* A bad trace: its file and line, once (it was freed twice). */
+		char *bad_trace = write_file("qemu-bad-trace.txt", "1\nzz\n");
+		struct cmd_result r = run_pflab("qemu --trace %s --policy lru --frames 10", bad_trace);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "qemu-bad-trace.txt:2: 'zz' is not a page number"));
+		CU_ASSERT_EQUAL(count_lines(r.err), 1);
+		cmd_result_free(&r);
+	}
+	{
 		struct cmd_result r = run_pflab("qemu --help");
 
 		CU_ASSERT_EQUAL(r.status, 0);

@@ -109,7 +109,7 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 		  int (*traps)(void *ctx, uint64_t gpa, int write), void *ctx, uint64_t *gpa,
 		  enum access_kind *kind)
 {
-	static struct isa_insn insn; /* large; callers hold the VMM's fault lock */
+	struct isa_insn insn; /* 2.4 KB: on the caller's (a vCPU thread's) stack */
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;
@@ -155,7 +155,7 @@ int inspect_fault(struct kvm_vm *vm, const struct guest_ram *ram,
 
 void inspect_rip(struct kvm_vm *vm, const struct guest_ram *ram, char *buf, size_t len)
 {
-	static struct isa_insn insn; /* large; callers hold the VMM's fault lock */
+	struct isa_insn insn; /* 2.4 KB: on the caller's (a vCPU thread's) stack */
 	struct x86_regs xr;
 	uint8_t bytes[INSN_MAX];
 	uint64_t missing;

@@ -13,6 +13,10 @@ void loaded_trace_free(struct loaded_trace *lt)
 	free(lt->refs);
 	free(lt->ids);
 	free(lt->next_use);
+	/* Freed twice is harmless: a failed load frees, and so may its caller. */
+	lt->refs = NULL;
+	lt->ids = NULL;
+	lt->next_use = NULL;
 }
 
 int lab_load_trace(const char *cmd, const char *path, const struct trace_options *opt,
