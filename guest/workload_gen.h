@@ -264,10 +264,11 @@ static inline uint64_t wlg_node_stamp(const struct wlg *x, uint32_t vpn)
 }
 
 /* list: one node per page, linked in a random cyclic order (Sattolo's
- * shuffle, Knuth TAOCP vol. 2, 3.4.2, gives a single cycle through every
- * page), then chased passes times from page 0, checking each node's stamp
- * and that every pass comes back to page 0. order: npages words of the
- * caller's. */
+ * shuffle gives a single cycle through every page: S. Sattolo, "An
+ * algorithm to generate a random cyclic permutation", Information
+ * Processing Letters 22(6), 1986), then chased passes times from page 0,
+ * checking each node's stamp and that every pass comes back to page 0.
+ * order: npages words of the caller's. */
 static inline void wlg_list(const struct wlg *x, uint32_t *order)
 {
 	uint32_t n = x->npages, cur = 0;
