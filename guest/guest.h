@@ -112,12 +112,9 @@ void puts_serial(const char *s);
 void put_u64(uint64_t v);
 
 /* Workloads: workloads.c; the trace replayer: replay.c. */
-void wl_scan(struct guest *g);
-void wl_random(struct guest *g);
-void wl_stride(struct guest *g);
-void wl_matmul(struct guest *g);
-void wl_list(struct guest *g);
-void wl_copy(struct guest *g);
+/* scan, random, stride, matmul, list, copy: workload_gen.h's generators on
+ * g's pages. */
+void wl_generated(struct guest *g, uint32_t wl);
 void wl_touch(struct guest *g, uint32_t nops);
 void wl_trace(struct guest *g);
 /* The DSM workloads: dsm.c. */

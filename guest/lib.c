@@ -5,6 +5,7 @@
  * seedable PRNG. Declared in guest.h.
  */
 #include "guest.h"
+#include "workload_gen.h"
 
 /* String instructions, so that the compiler cannot turn these back into
  * calls to themselves. */
@@ -42,11 +43,8 @@ void put_u64(uint64_t v)
 	puts_serial(p);
 }
 
-/* xorshift64*: small, seedable, good enough to pick pages. */
+/* xorshift64*, the workloads' generator (workload_gen.h). */
 uint64_t rand64(struct guest *g)
 {
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545f4914f6cdd1dull;
+	return wlg_rand64(&g->rng);
 }

@@ -6,6 +6,7 @@
  * pages.c (writing and checking data pages).
  */
 #include "guest.h"
+#include "workload_gen.h"
 
 /* Per-page write counts, in the wired region (bss): the guest's memory of
  * what each data page must hold. */
@@ -27,7 +28,7 @@ void guest_main(void)
 	g.npages = mb->npages;
 	g.first = mb->first_page;
 	g.passes = mb->passes ? mb->passes : 1;
-	g.rng = mb->seed * 0x9e3779b97f4a7c15ull + 1; /* xorshift needs nonzero */
+	g.rng = wlg_seed(mb->seed); /* xorshift needs nonzero */
 
 	puts_serial("pflab guest: workload ");
 	puts_serial(wl < WL_NR && names[wl] ? names[wl] : "?");
@@ -40,12 +41,9 @@ void guest_main(void)
 	if (mb->threads > 1 || mb->apf)
 		sched_run(&g, wl); /* green threads: guest/sched.c */
 	else switch (wl) {
-	case WL_SCAN: wl_scan(&g); break;
-	case WL_RANDOM: wl_random(&g); break;
-	case WL_STRIDE: wl_stride(&g); break;
-	case WL_MATMUL: wl_matmul(&g); break;
-	case WL_LIST: if (mb->prefetch) wl_list_prefetch(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); else wl_list(&g); break;
-	case WL_COPY: wl_copy(&g); break;
+	case WL_SCAN: case WL_RANDOM: case WL_STRIDE: case WL_MATMUL: case WL_COPY:
+		wl_generated(&g, wl); break;
+	case WL_LIST: if (mb->prefetch) wl_list_prefetch(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); else wl_generated(&g, wl); break;
 	case WL_TRACE: wl_trace(&g); break;
 	case WL_TOUCH: wl_touch(&g, mb->nops); break;
 	case WL_RESTART_MOVSB: case WL_RESTART_REPMOVSB: case WL_RESTART_PUSH:

@@ -6,6 +6,7 @@
  * Declared in guest.h.
  */
 #include "guest.h"
+#include "workload_gen.h"
 
 void report_mismatch(struct guest *g, uint32_t vpn, uint32_t offset, uint64_t expected,
 		     uint64_t got)
@@ -31,8 +32,7 @@ void page_write_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
 	uint32_t v = ++g->version[vpn];
 
 	note_ref(g, vpn);
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++)
-		w[i] = pattern(vpn, v, i);
+	wlg_fill(w, WORDS_PER_PAGE, vpn, v);
 }
 
 void page_check(struct guest *g, uint32_t vpn)
@@ -42,15 +42,11 @@ void page_check(struct guest *g, uint32_t vpn)
 
 void page_check_at(struct guest *g, volatile uint64_t *w, uint32_t vpn)
 {
-	uint32_t v = g->version[vpn];
+	uint32_t v = g->version[vpn], i;
+	uint64_t want, got;
 
 	note_ref(g, vpn);
-	for (uint32_t i = 0; i < WORDS_PER_PAGE; i++) {
-		uint64_t got = w[i], want = pattern(vpn, v, i);
-
-		if (got != want) {
-			report_mismatch(g, vpn, i * 8, want, got);
-			return; /* one report per page is enough */
-		}
-	}
+	i = wlg_verify(w, WORDS_PER_PAGE, vpn, v, &want, &got);
+	if (i < WORDS_PER_PAGE)
+		report_mismatch(g, vpn, i * 8, want, got); /* one report per page is enough */
 }

@@ -62,10 +62,7 @@ static struct sched *sched_here(void)
 static void run_one(struct guest *g, uint32_t wl)
 {
 	switch (wl) {
-	case WL_SCAN: wl_scan(g); break;
-	case WL_RANDOM: wl_random(g); break;
-	case WL_STRIDE: wl_stride(g); break;
-	case WL_LIST: wl_list(g); break;
+	case WL_SCAN: case WL_RANDOM: case WL_STRIDE: case WL_LIST: wl_generated(g, wl); break;
 	case WL_TRACE: wl_trace(g); break;
 	default: wl_bad(wl); break;
 	}

@@ -66,6 +66,14 @@ bool kvm_usable(void);
  * column must not compare equal. */
 long long csv_value(const char *csv, const char *column);
 
+/* Commands that must be refused: each `pflab ARGS` exits 2 with exactly
+ * ERR on stderr (one line). A case that is not fails the calling test,
+ * printing the command and what it said. */
+struct refused {
+	const char *args, *err;
+};
+void check_refused(const struct refused *cases, size_t n);
+
 /* Write a text file; returns its path (static buffer reused per call). */
 char *write_file(const char *name, const char *text);
 

@@ -651,9 +651,7 @@ static void test_kvm_slices(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --threads 0", "pflab run: --threads: '0' is out of range [1, 16]\n" },
 		{ "run --threads 17", "pflab run: --threads: '17' is out of range [1, 16]\n" },
 		{ "run --workload matmul --threads 2",
@@ -671,13 +669,7 @@ static void test_bad_usage(void)
 
 	if (!kvm_usable())
 		return;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static CU_TestInfo apf_tests[] = {

@@ -121,9 +121,7 @@ static void test_pin_impossible(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --workload dma --dma bogus", "pflab run: --dma: 'bogus' is not pin or fault\n" },
 		{ "run --workload dma", "pflab run: workload dma needs --dma pin or --dma fault\n" },
 		{ "run --dma-latency 5us", "pflab run: --dma-latency needs --dma\n" },
@@ -132,13 +130,7 @@ static void test_bad_usage(void)
 		  "write-protected page would wait on the fault handler\n" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static CU_TestInfo dma_tests[] = {

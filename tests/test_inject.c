@@ -435,9 +435,7 @@ static void test_kvm_uffd_write_errors(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --inject read:eio@every=0",
 		  "pflab run: --inject: rule 1 'read:eio@every=0': every wants a whole number of at "
 		  "least 1, not '0'\n" },
@@ -448,13 +446,7 @@ static void test_bad_usage(void)
 		  "kernel and cannot be sent to its error handler\n" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static CU_TestInfo inject_tests[] = {

@@ -492,9 +492,7 @@ static void test_kvm_deep_verified(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --disk-depth 0", "pflab run: --disk-depth: '0' is out of range [1, 256]\n" },
 		{ "run --disk-depth 257", "pflab run: --disk-depth: '257' is out of range [1, 256]\n" },
 		{ "run --disk-depth 4 --disk-sched scan",
@@ -502,13 +500,7 @@ static void test_bad_usage(void)
 		{ "run --disk-sched elevator", "pflab run: --disk-sched needs --disk-depth Q\n" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 	/* A mapped file is read directly, not through the modelled disk:
 	 * refused before the file is even created. */
 	{

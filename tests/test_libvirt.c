@@ -481,49 +481,54 @@ static void test_cli_xml(void)
 	cmd_result_free(&r);
 }
 
+/* pflab libvirt run and balloon on the test driver: the exact output of a
+ * run and of a sweep in CSV and JSON; a size libvirt refuses fails the
+ * sweep at that step, with its reason. */
 static void test_cli_run_and_balloon(void)
 {
-	struct cmd_result r;
+	static const struct {
+		const char *args;
+		int status;
+		const char *out, *err; /* out: exactly; err: a part of stderr */
+	} cases[] = {
+		{ "libvirt run --connect test:///default --name t-run", 0,
+		  "domain t-run: started on test:///default (TEST driver), running\n"
+		  "domain t-run: the TEST driver runs no guest: destroyed, nothing "
+		  "to wait for\n", NULL },
+		{ "libvirt balloon --connect test:///default --domain test --from 2097152 "
+		  "--to 1048576 --steps 3 --csv", 0,
+		  "step,memory_kib,actual_kib,unused_kib,available_kib,major_fault,"
+		  "minor_fault,swap_in_kib,swap_out_kib\n"
+		  "0,2097152,2097152,1048576,2097152,0,0,0,0\n"
+		  "1,1572864,1572864,786432,1572864,0,0,0,0\n"
+		  "2,1048576,1048576,524288,1048576,0,0,0,0\n", NULL },
+		{ "libvirt balloon --connect test:///default --domain test --from 2097152 "
+		  "--to 1048576 --steps 2 --json", 0,
+		  "{\"domain\": \"test\", \"steps\": [\n"
+		  "    {\"step\": 0, \"memory_kib\": 2097152, \"actual_kib\": 2097152, "
+		  "\"unused_kib\": 1048576, \"available_kib\": 2097152, "
+		  "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
+		  "\"swap_out_kib\": 0},\n"
+		  "    {\"step\": 1, \"memory_kib\": 1048576, \"actual_kib\": 1048576, "
+		  "\"unused_kib\": 524288, \"available_kib\": 1048576, "
+		  "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
+		  "\"swap_out_kib\": 0}\n"
+		  "  ]}\n", NULL },
+		{ "libvirt balloon --connect test:///default --domain test --from 2097152 "
+		  "--to 9000000 --steps 2 --csv", 1, NULL,
+		  "pflab libvirt: step 1: domain 'test': set memory to 9000000 KiB: " },
+	};
 
-	r = run_pflab("libvirt run --connect test:///default --name t-run");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out,
-			       "domain t-run: started on test:///default (TEST driver), running\n"
-			       "domain t-run: the TEST driver runs no guest: destroyed, nothing "
-			       "to wait for\n");
-	cmd_result_free(&r);
-	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
-		      "--to 1048576 --steps 3 --csv");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out,
-			       "step,memory_kib,actual_kib,unused_kib,available_kib,major_fault,"
-			       "minor_fault,swap_in_kib,swap_out_kib\n"
-			       "0,2097152,2097152,1048576,2097152,0,0,0,0\n"
-			       "1,1572864,1572864,786432,1572864,0,0,0,0\n"
-			       "2,1048576,1048576,524288,1048576,0,0,0,0\n");
-	cmd_result_free(&r);
-	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
-		      "--to 1048576 --steps 2 --json");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out,
-			       "{\"domain\": \"test\", \"steps\": [\n"
-			       "    {\"step\": 0, \"memory_kib\": 2097152, \"actual_kib\": 2097152, "
-			       "\"unused_kib\": 1048576, \"available_kib\": 2097152, "
-			       "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
-			       "\"swap_out_kib\": 0},\n"
-			       "    {\"step\": 1, \"memory_kib\": 1048576, \"actual_kib\": 1048576, "
-			       "\"unused_kib\": 524288, \"available_kib\": 1048576, "
-			       "\"major_fault\": 0, \"minor_fault\": 0, \"swap_in_kib\": 0, "
-			       "\"swap_out_kib\": 0}\n"
-			       "  ]}\n");
-	cmd_result_free(&r);
-	/* A size libvirt refuses fails the sweep at that step, with its reason. */
-	r = run_pflab("libvirt balloon --connect test:///default --domain test --from 2097152 "
-		      "--to 9000000 --steps 2 --csv");
-	CU_ASSERT_EQUAL(r.status, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pflab libvirt: step 1: domain 'test': set memory "
-					     "to 9000000 KiB: "));
-	cmd_result_free(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cmd_result r = run_pflab("%s", cases[i].args);
+
+		CU_ASSERT_EQUAL(r.status, cases[i].status);
+		if (cases[i].out)
+			CU_ASSERT_STRING_EQUAL(r.out, cases[i].out);
+		if (cases[i].err)
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.err, cases[i].err));
+		cmd_result_free(&r);
+	}
 }
 
 /* ------------------------------------------------------------ fleet */

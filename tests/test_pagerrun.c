@@ -612,47 +612,57 @@ static void test_server_killed(void)
 
 /* Errors over the channel with a guest: a page-in that fails at the server
  * is the guest's page-error upcall (delivered, reported, retried); a
- * write-back that fails is counted once by the run's final sync. */
+ * write-back that fails is counted once by the run's final sync, under
+ * either trap. Handed over (uffd), a page-in error cannot reach the guest
+ * (the vCPU sleeps in the kernel's fault, as in-process under uffd): the
+ * run fails closed with the server's line. */
 static void test_guest_injected_errors(void)
 {
-	struct cmd_result r;
-	struct pager_srv s;
+	static const struct {
+		const char *inject, *trap; /* the server's --inject=; run's --trap words */
+		int status;
+		const char *says[2], *not_says; /* on stderr */
+		struct {
+			const char *col;
+			long long v;
+		} csv[3];
+	} cases[] = {
+		{ "read:eio@at=3", "", 0,
+		  { "1 page-in errors delivered, each reported and retried" }, NULL,
+		  { { "pager_pagein_errors", 1 }, { "pgerr_delivered", 1 }, { "pgerr_reported", 1 } } },
+		{ "write:eio@at=5", "--trap kvm ", 0,
+		  { "0 mismatches: data verified", "the pager server reported 1 failed write-backs" },
+		  NULL, { { "pager_writeback_errors", 1 } } },
+		{ "write:eio@at=5", "--trap uffd ", 0,
+		  { "0 mismatches: data verified", "the pager server reported 1 failed write-backs" },
+		  NULL, { { "pager_writeback_errors", 1 } } },
+		{ "read:eio@at=3", "--trap uffd ", 1, { "pflab run: pager server: page-in of page" },
+		  "data verified", { { NULL, 0 } } },
+	};
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
-	CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=read:eio@at=3"));
-	r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --csv", s.addr);
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT(strstr(r.err, "1 page-in errors delivered, each reported and retried") != NULL);
-	CU_ASSERT_EQUAL(csv_value(r.out, "pager_pagein_errors"), 1);
-	CU_ASSERT_EQUAL(csv_value(r.out, "pgerr_delivered"), 1);
-	CU_ASSERT_EQUAL(csv_value(r.out, "pgerr_reported"), 1);
-	cmd_result_free(&r);
-	pager_srv_stop(&s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char inject[64];
+		struct cmd_result r;
+		struct pager_srv s;
 
-	for (int trap = 0; trap < 2; trap++) {
-		CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=write:eio@at=5"));
-		r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --trap %s --csv",
-			      s.addr, trap ? "uffd" : "kvm");
-		CU_ASSERT_EQUAL(r.status, 0);
-		CU_ASSERT(strstr(r.err, "0 mismatches: data verified") != NULL);
-		CU_ASSERT_EQUAL(csv_value(r.out, "pager_writeback_errors"), 1);
-		CU_ASSERT(strstr(r.err, "the pager server reported 1 failed write-backs") != NULL);
+		snprintf(inject, sizeof(inject), "--inject=%s", cases[i].inject);
+		CU_ASSERT_FATAL(pager_srv_start(&s, 64, inject));
+		r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 %s--csv", s.addr,
+			      cases[i].trap);
+		CU_ASSERT_EQUAL(r.status, cases[i].status);
+		for (size_t k = 0; k < 2 && cases[i].says[k]; k++)
+			CU_ASSERT(strstr(r.err, cases[i].says[k]) != NULL);
+		if (cases[i].not_says)
+			CU_ASSERT(strstr(r.err, cases[i].not_says) == NULL);
+		for (size_t k = 0; k < 3 && cases[i].csv[k].col; k++)
+			CU_ASSERT_EQUAL(csv_value(r.out, cases[i].csv[k].col), cases[i].csv[k].v);
+		if (r.status != cases[i].status)
+			printf("\n  inject %s, %s: %s\n", cases[i].inject, cases[i].trap, r.err);
 		cmd_result_free(&r);
 		pager_srv_stop(&s);
 	}
-
-	/* Handed over, a page-in error cannot reach the guest (the vCPU sleeps
-	 * in the kernel's fault, as in-process under uffd): the run fails
-	 * closed with the server's line. */
-	CU_ASSERT_FATAL(pager_srv_start(&s, 64, "--inject=read:eio@at=3"));
-	r = run_pflab("run --pager %s --workload random --pages 96 --frames 24 --trap uffd --csv",
-		      s.addr);
-	CU_ASSERT_EQUAL(r.status, 1);
-	CU_ASSERT(strstr(r.err, "pflab run: pager server: page-in of page") != NULL);
-	CU_ASSERT(strstr(r.err, "data verified") == NULL);
-	cmd_result_free(&r);
-	pager_srv_stop(&s);
 }
 
 static void test_run_pager_refusals(void)

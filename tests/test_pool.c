@@ -519,9 +519,7 @@ static void test_kvm_daemon_write_errors(void)
 
 static void test_run_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --pool-low 2", "pflab run: --pool-low and --pool-high go together\n" },
 		{ "run --pool-sync", "pflab run: --pool-sync needs --pool-low and --pool-high\n" },
 		{ "run --trap uffd --pool-low 2 --pool-high 4",
@@ -530,13 +528,7 @@ static void test_run_bad_usage(void)
 		{ "run --pool-low x --pool-high 4", "pflab run: --pool-low: 'x' is not a whole number\n" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static CU_TestInfo pool_tests[] = {

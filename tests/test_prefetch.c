@@ -350,9 +350,7 @@ static void test_batch_vs_faults(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --workload gather --prefetch 4",
 		  "pflab run: --prefetch starts reads on the I/O engine: give --disk-depth Q\n" },
 		{ "run --workload blockio",
@@ -373,15 +371,7 @@ static void test_bad_usage(void)
 		  "pflab run: --pager: --disk-depth needs the in-process pager\n" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		if (strcmp(r.err, cases[i].err))
-			fprintf(stderr, "got: %s", r.err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static CU_TestInfo prefetch_tests[] = {

@@ -8,8 +8,9 @@
  * processes (SIGBUS with the address for a failed read under both traps and
  * for a filler that does not answer, an unrelated fault still crashing, no
  * temporary file left by a killed program); the refusals; and pflab proc:
- * verified workloads, identical counts under both traps, and exact
- * agreement with pflab sim on generated traces.
+ * verified workloads, identical counts under both traps, the workloads'
+ * golden counts and fault sequences, the same as pflab run's guest, and
+ * exact agreement with pflab sim on generated traces.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1471,6 +1472,72 @@ static void test_proc_workloads(void)
 		}
 }
 
+/* FNV-1a, 64 bits, of a file's bytes; 0 if it cannot be read. */
+static uint64_t file_fnv(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint64_t h = 0xcbf29ce484222325ull;
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		h = (h ^ (uint64_t)c) * 0x100000001b3ull;
+	fclose(f);
+	return h;
+}
+
+/* The six workloads' generators are one header (guest/workload_gen.h) that
+ * the guest and pflab proc include: under FIFO, one thread, seed 7, the
+ * guest's run and pflab proc make the same references and the same faults,
+ * in the same order (their --record files are the same bytes), and these
+ * are the numbers and the fault sequences that the two copies of the
+ * generators gave before they were made one. copy's faults depend on how
+ * the copy touches the pages (the guest's rep movsb, the host's memcpy):
+ * its references only. */
+static void test_workloads_golden(void)
+{
+	static const struct {
+		const char *wl;
+		unsigned pages;
+		long long refs, faults, major, writebacks;
+		uint64_t seq; /* file_fnv of the --record file */
+	} gold[] = {
+		{ "scan", 300, 600, 600, 300, 300, 0x84afa34c88bbf127ull },
+		{ "random", 300, 1196, 1043, 360, 267, 0xa2a7622c2e0be432ull },
+		{ "stride", 300, 600, 600, 300, 300, 0x9174a9e17f101667ull },
+		{ "matmul", 60, 2100784, 153, 93, 73, 0xacf07f55afe63ad9ull },
+		{ "list", 300, 900, 897, 597, 300, 0xbc39208ab30967dfull },
+		{ "copy", 300, 1500, -1, -1, -1, 0 },
+	};
+	bool kvm = kvm_usable();
+
+	for (size_t w = 0; w < sizeof(gold) / sizeof(gold[0]); w++)
+		for (int vm = 0; vm < 1 + kvm; vm++) {
+			char rec[512];
+			struct cmd_result r;
+
+			snprintf(rec, sizeof(rec), "%s/gold-%s-%s.rw", scratch_dir(), gold[w].wl,
+				 vm ? "run" : "proc");
+			r = run_pflab("%s --workload %s --pages %u --frames 40 --policy fifo --seed 7 "
+				      "%s --record %s --csv", vm ? "run" : "proc", gold[w].wl,
+				      gold[w].pages, vm ? "--timeout 60s" : "--store memory", rec);
+			CU_ASSERT_EQUAL(r.status, 0);
+			CU_ASSERT_EQUAL(csv_value(r.out, "refs"), gold[w].refs);
+			if (!vm)
+				CU_ASSERT_EQUAL(csv_value(r.out, "mismatches"), 0);
+			if (gold[w].faults >= 0) {
+				CU_ASSERT_EQUAL(csv_value(r.out, "faults"), gold[w].faults);
+				CU_ASSERT_EQUAL(csv_value(r.out, "major"), gold[w].major);
+				CU_ASSERT_EQUAL(csv_value(r.out, "writebacks"), gold[w].writebacks);
+				CU_ASSERT_EQUAL(file_fnv(rec), gold[w].seq);
+			}
+			if (r.status)
+				fprintf(stderr, "%s %s: %s", vm ? "run" : "proc", gold[w].wl, r.err);
+			cmd_result_free(&r);
+		}
+}
+
 /* A trace of n references over `pages` pages: a hot set and a cold one,
  * a share of writes. */
 static char *gen_trace(const char *name, uint64_t seed, unsigned n, unsigned pages,
@@ -1708,6 +1775,7 @@ static CU_TestInfo uvm_tests[] = {
 	{ "not root: uffd with UFFD_USER_MODE_ONLY", test_unprivileged },
 	{ "proc random verifies, same faults under both traps", test_proc_random },
 	{ "proc workloads verify, with threads", test_proc_workloads },
+	{ "proc and run: the workloads' counts and fault sequences, golden", test_workloads_golden },
 	{ "proc --trace gives pflab sim's faults and write-backs", test_proc_equals_sim },
 	{ "proc --record writes the faults", test_proc_record },
 	{ "proc says which page was corrupted", test_proc_corrupt },

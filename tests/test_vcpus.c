@@ -575,9 +575,7 @@ static void test_kvm_timeout(void)
 
 static void test_bad_usage(void)
 {
-	static const struct {
-		const char *args, *err;
-	} cases[] = {
+	static const struct refused cases[] = {
 		{ "run --vcpus 0", "pflab run: --vcpus: '0' is out of range [1, 8]\n" },
 		{ "run --vcpus 9", "pflab run: --vcpus: '9' is out of range [1, 8]\n" },
 		{ "run --workload matmul --vcpus 2",
@@ -592,13 +590,7 @@ static void test_bad_usage(void)
 
 	if (!kvm_usable())
 		return;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cmd_result r = run_pflab("%s", cases[i].args);
-
-		CU_ASSERT_EQUAL(r.status, 2);
-		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
-		cmd_result_free(&r);
-	}
+	check_refused(cases, sizeof(cases) / sizeof(cases[0]));
 	/* the refused run left no record behind */
 	CU_ASSERT_EQUAL(access("build/never-written.rw", F_OK), -1);
 }

@@ -63,6 +63,20 @@ const char *scratch_dir(void)
 	return scratch;
 }
 
+void check_refused(const struct refused *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cmd_result r = run_pflab("%s", cases[i].args);
+
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_STRING_EQUAL(r.err, cases[i].err);
+		if (r.status != 2 || strcmp(r.err, cases[i].err))
+			printf("\n  pflab %s: status %d, stderr \"%s\"\n", cases[i].args, r.status,
+			       r.err);
+		cmd_result_free(&r);
+	}
+}
+
 char *write_file(const char *name, const char *text)
 {
 	static char path[512];

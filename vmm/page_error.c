@@ -7,16 +7,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-int upcall_push(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
-		uint64_t handler, char *why, size_t whylen)
+/* The push itself, once the stack slot's guest-physical address is known
+ * (mapped false: it is not). */
+static int push(uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs, uint64_t sp,
+		bool mapped, uint64_t sp_gpa, uint64_t handler, char *why, size_t whylen)
 {
-	uint64_t sp = regs->rsp - 8, sp_gpa;
-
 	/* The stack is wired memory; a push that would cross into another
 	 * page or leave wired memory means the guest's stack is not where it
 	 * should be. */
-	if ((sp & 4095) > 4096 - 8 || kvm_vm_translate(vm, sp, &sp_gpa) != 0 ||
-	    sp_gpa > wired_size - 8) {
+	if ((sp & 4095) > 4096 - 8 || !mapped || sp_gpa > wired_size - 8) {
 		snprintf(why, whylen, "cannot push on the guest's stack at 0x%llx",
 			 (unsigned long long)sp);
 		return -1;
@@ -25,6 +24,24 @@ int upcall_push(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size, struct k
 	regs->rsp = sp;
 	regs->rip = handler;
 	return 0;
+}
+
+int upcall_push(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
+		uint64_t handler, char *why, size_t whylen)
+{
+	uint64_t sp = regs->rsp - 8, sp_gpa = 0;
+	/* No translation for a push that crosses a page: it fails anyway. */
+	bool mapped = (sp & 4095) <= 4096 - 8 && kvm_vm_translate(vm, sp, &sp_gpa) == 0;
+
+	return push(wired, wired_size, regs, sp, mapped, sp_gpa, handler, why, whylen);
+}
+
+int upcall_push_identity(uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
+			 uint64_t handler, char *why, size_t whylen)
+{
+	uint64_t sp = regs->rsp - 8;
+
+	return push(wired, wired_size, regs, sp, sp >= PFLAB_IMAGE_BASE, sp, handler, why, whylen);
 }
 
 int page_error_deliver(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size,

@@ -45,4 +45,15 @@ int page_error_deliver(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size,
 int upcall_push(struct kvm_vm *vm, uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
 		uint64_t handler, char *why, size_t whylen);
 
+/*
+ * The same push without KVM_TRANSLATE, one ioctl less, for a stack in the
+ * guest's image, which its page tables map at guest-virtual =
+ * guest-physical (guest/abi.h): regs->rsp is taken as guest-physical, and
+ * a stack below PFLAB_IMAGE_BASE is refused. Only for a caller that knows
+ * the guest runs on its boot tables (the async-PF upcall: the workloads
+ * that switch address spaces take no async PF).
+ */
+int upcall_push_identity(uint8_t *wired, uint64_t wired_size, struct kvm_regs *regs,
+			 uint64_t handler, char *why, size_t whylen);
+
 #endif /* PFLAB_PAGE_ERROR_H */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "../guest/abi.h"
+#include "../guest/workload_gen.h"
 #include "guest_image.h"
 #include "fault_log.h"
 #include "kvm_vm.h"
@@ -41,19 +42,7 @@ const char *vmm_workload_name(uint32_t workload)
 
 uint32_t vmm_workload_passes(uint32_t workload)
 {
-	switch (workload) {
-	case WL_SCAN: return 2;   /* write pass + verify pass */
-	case WL_RANDOM: return 4; /* 4 x pages references */
-	case WL_STRIDE: return 2;
-	case WL_LIST: return 2;
-	case WL_COPY: return 2;
-	case WL_DMA: return 2;    /* device -> memory -> device -> memory */
-	case WL_SHARED: return 3; /* rounds of A then B */
-	case WL_GATHER: return 1; /* one pass of reads after the set-up */
-	case WL_DSM_SC: case WL_DSM_COUNTER: case WL_DSM_FALSE: case WL_DSM_APART:
-		return 200; /* iterations of each node */
-	default: return 1;
-	}
+	return pflab_workload_passes(workload);
 }
 
 /* Record the first reason the run failed; later ones are consequences. */

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "async_pf.h"
+#include "page_error.h"
 #include "pager.h"
 
 /* Whether serving the fault on vpn may wait for I/O. Fault lock held. */
@@ -54,28 +55,22 @@ static bool needs_io(const struct vmm *v, vpn_t vpn)
 static int upcall(struct vcpu *c, uint64_t token, uint64_t gpa)
 {
 	struct vmm *v = c->v;
-	uint64_t handler = c->mb->apf_handler, sp, sp_gpa;
+	uint64_t handler = c->mb->apf_handler;
 	struct kvm_regs regs;
+	char why[120];
 
 	if (handler >= PFLAB_WIRED_SIZE)
 		return vmm_fail(v, "guest's async-PF handler 0x%llx is outside its image",
 				(unsigned long long)handler);
 	if (ioctl(c->vm.vcpu_fd, KVM_GET_REGS, &regs) != 0)
 		return vmm_fail(v, "KVM_GET_REGS: %s", strerror(errno));
-	/* The green threads' stacks are in the guest's image, which its
-	 * page tables map at guest-virtual = guest-physical (guest/abi.h; the
-	 * workloads that switch address spaces take no async PF): no
-	 * KVM_TRANSLATE on this path, one ioctl less per fault. */
-	sp = regs.rsp - 8;
-	sp_gpa = sp;
-	if ((sp & 4095) > 4096 - 8 || sp < PFLAB_IMAGE_BASE || sp > PFLAB_WIRED_SIZE - 8)
-		return vmm_fail(v, "async PF: cannot push on the guest's stack at 0x%llx",
-				(unsigned long long)sp);
-	memcpy(v->wired + sp_gpa, &regs.rip, sizeof(regs.rip));
+	/* The green threads' stacks are in the guest's image, mapped at
+	 * guest-virtual = guest-physical: no KVM_TRANSLATE on this path, one
+	 * ioctl less per fault. */
+	if (upcall_push_identity(v->wired, PFLAB_WIRED_SIZE, &regs, handler, why, sizeof(why)) != 0)
+		return vmm_fail(v, "async PF: %s", why);
 	c->mb->apf_token = token;
 	c->mb->apf_addr = gpa;
-	regs.rsp = sp;
-	regs.rip = handler;
 	if (ioctl(c->vm.vcpu_fd, KVM_SET_REGS, &regs) != 0)
 		return vmm_fail(v, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guest's workloads on a host region: see workload.h. Each thread runs
- * the workload on its own slice of the pages, with its own generator, and
- * checks every word it reads against what it wrote: pattern(page, version,
- * word) for whole pages (guest/abi.h), a closed form for the matrix
- * product, a stamp per node for the list.
+ * the workload on its own slice of the pages, with its own random
+ * generator; the generators are the guest's own (guest/workload_gen.h),
+ * which check every word they read against what they wrote. The trace's
+ * replay is the host's (guest/replay.c fetches the trace from the host in
+ * batches; here it is an array).
  */
 #include "workload.h"
 
@@ -15,9 +16,15 @@
 #include <string.h>
 
 #include "../../guest/abi.h"
+#include "../../guest/workload_gen.h"
 #include "uvm.h"
 
 static const char *const names[WL_NR] = PFLAB_WORKLOAD_NAMES;
+/* A kind is the guest's workload number (names[], pflab_workload_passes). */
+#define SAME(k) ((int)UWL_##k == (int)WL_##k)
+_Static_assert(SAME(SCAN) && SAME(RANDOM) && SAME(STRIDE) && SAME(MATMUL) && SAME(LIST) &&
+	       SAME(COPY) && SAME(TRACE), "uvm_workload_kind follows enum pflab_workload");
+#undef SAME
 
 /* One thread's slice and state. */
 struct slice {
@@ -50,23 +57,7 @@ const char *uvm_workload_name(enum uvm_workload_kind kind)
 
 uint32_t uvm_workload_passes(enum uvm_workload_kind kind)
 {
-	switch (kind) {
-	case UWL_SCAN: return 2;
-	case UWL_RANDOM: return 4;
-	case UWL_STRIDE: return 2;
-	case UWL_LIST: return 2;
-	case UWL_COPY: return 2;
-	default: return 1;
-	}
-}
-
-/* The guest's xorshift64* (guest/main.c). */
-static uint64_t rand64(struct slice *s)
-{
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return s->rng * 0x2545f4914f6cdd1dull;
+	return pflab_workload_passes((uint32_t)kind); /* the kinds are the guest's numbers */
 }
 
 static inline void note_ref(struct slice *s, uint32_t vpn)
@@ -90,233 +81,61 @@ static inline volatile uint64_t *page_addr(struct slice *s, uint32_t vpn)
 	return (volatile uint64_t *)(s->base + (size_t)vpn * s->w->page_size);
 }
 
-static size_t words(const struct slice *s)
+static uint32_t words(const struct slice *s)
 {
-	return s->w->page_size / 8;
+	return (uint32_t)(s->w->page_size / 8);
 }
 
 static void page_write(struct slice *s, uint32_t vpn)
 {
-	volatile uint64_t *w = page_addr(s, vpn);
-	uint32_t v = ++s->version[vpn], g = s->first + vpn;
+	uint32_t v = ++s->version[vpn];
 
 	note_ref(s, vpn);
-	for (size_t i = 0; i < words(s); i++)
-		w[i] = pflab_pattern(g, v, (uint32_t)i);
+	wlg_fill(page_addr(s, vpn), words(s), s->first + vpn, v);
 }
 
 static void page_check(struct slice *s, uint32_t vpn)
 {
-	volatile uint64_t *w = page_addr(s, vpn);
-	uint32_t v = s->version[vpn], g = s->first + vpn;
+	uint64_t want, got;
+	uint32_t i;
 
 	note_ref(s, vpn);
-	for (size_t i = 0; i < words(s); i++) {
-		uint64_t got = w[i], want = pflab_pattern(g, v, (uint32_t)i);
-
-		if (got != want) {
-			mismatch(s, vpn, i * 8, want, got);
-			return; /* one report per page is enough */
-		}
-	}
+	i = wlg_verify(page_addr(s, vpn), words(s), s->first + vpn, s->version[vpn], &want, &got);
+	if (i < words(s))
+		mismatch(s, vpn, (size_t)i * 8, want, got); /* one report per page is enough */
 }
 
-static void wl_scan(struct slice *s, uint32_t passes)
+/* The generators' host half (guest/workload_gen.h): a slice's page vpn is
+ * the region's page s->first + vpn, at s->base + vpn pages. */
+static void gen_write(void *ctx, uint32_t vpn)
 {
-	for (uint32_t vpn = 0; vpn < s->npages; vpn++)
-		page_write(s, vpn);
-	for (uint32_t pass = 1; pass < passes; pass++)
-		for (uint32_t vpn = 0; vpn < s->npages; vpn++)
-			page_check(s, vpn);
+	page_write(ctx, vpn);
 }
 
-static void wl_random(struct slice *s, uint32_t passes)
+static void gen_check(void *ctx, uint32_t vpn)
 {
-	uint64_t n = (uint64_t)passes * s->npages;
-
-	for (uint64_t k = 0; k < n; k++) {
-		uint64_t r = rand64(s);
-		uint32_t vpn = (uint32_t)((r >> 8) % s->npages);
-
-		if ((r & 3) == 0)
-			page_write(s, vpn);
-		else
-			page_check(s, vpn);
-	}
+	page_check(ctx, vpn);
 }
 
-static uint32_t gcd(uint32_t a, uint32_t b)
+static inline void gen_ref(void *ctx, uint32_t vpn)
 {
-	while (b) {
-		uint32_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
+	note_ref(ctx, vpn);
 }
 
-static void wl_stride(struct slice *s, uint32_t passes)
+static void gen_mismatch(void *ctx, uint32_t vpn, uint32_t off, uint64_t want, uint64_t got)
 {
-	uint32_t step = 17;
-
-	while (gcd(step, s->npages) != 1)
-		step++;
-	for (uint32_t pass = 0; pass < passes; pass++) {
-		uint32_t vpn = 0;
-
-		for (uint32_t k = 0; k < s->npages; k++) {
-			if (pass == 0)
-				page_write(s, vpn);
-			else
-				page_check(s, vpn);
-			vpn = (uint32_t)(((uint64_t)vpn + step) % s->npages);
-		}
-	}
+	mismatch(ctx, vpn, off, want, got);
 }
 
-static uint32_t isqrt(uint64_t x)
+static void gen_copy(volatile void *dst, const volatile void *src, uint64_t bytes)
 {
-	uint64_t r = 0;
-
-	while ((r + 1) * (r + 1) <= x)
-		r++;
-	return (uint32_t)r;
+	memcpy((void *)dst, (const void *)src, bytes);
 }
 
-static inline volatile uint64_t *elem(struct slice *s, uint64_t base, uint32_t n, uint32_t i,
-				     uint32_t j)
-{
-	uint64_t off = base + ((uint64_t)i * n + j) * 8;
-
-	note_ref(s, (uint32_t)(off / s->w->page_size));
-	return (volatile uint64_t *)(s->base + off);
-}
-
-/* C = A x B with B = 3I, ikj order; C must come out as 3A per pass. */
-static void wl_matmul(struct slice *s, uint32_t passes)
-{
-	uint32_t n = isqrt((uint64_t)s->npages * s->w->page_size / 24);
-	uint64_t a = 0, b = (uint64_t)n * n * 8, c = 2 * b;
-
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t j = 0; j < n; j++) {
-			*elem(s, a, n, i, j) = (uint64_t)i * 131 + j + 1;
-			*elem(s, b, n, i, j) = i == j ? 3 : 0;
-			*elem(s, c, n, i, j) = 0;
-		}
-	for (uint32_t pass = 0; pass < passes; pass++)
-		for (uint32_t i = 0; i < n; i++)
-			for (uint32_t k = 0; k < n; k++) {
-				uint64_t aik = *elem(s, a, n, i, k);
-
-				for (uint32_t j = 0; j < n; j++)
-					*elem(s, c, n, i, j) += aik * *elem(s, b, n, k, j);
-			}
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t j = 0; j < n; j++) {
-			uint64_t want = 3ull * passes * ((uint64_t)i * 131 + j + 1);
-			uint64_t got = *elem(s, c, n, i, j);
-
-			if (got != want) {
-				uint64_t off = c + ((uint64_t)i * n + j) * 8;
-
-				mismatch(s, (uint32_t)(off / s->w->page_size),
-					 (size_t)(off % s->w->page_size), want, got);
-			}
-		}
-}
-
-struct node {
-	uint64_t next;
-	uint64_t stamp;
+static const struct wlg_ops host_ops = {
+	.write = gen_write, .check = gen_check, .ref = gen_ref, .mismatch = gen_mismatch,
+	.copy = gen_copy,
 };
-
-static volatile struct node *node_of(struct slice *s, uint32_t vpn)
-{
-	/* Spread the nodes over the page offsets too. */
-	return (volatile struct node *)((uint8_t *)page_addr(s, vpn) + (vpn % 256) * 16);
-}
-
-static uint64_t node_stamp(uint32_t vpn)
-{
-	return (uint64_t)(vpn + 1) << 32 | 0x5157;
-}
-
-/* One node per page in a single random cycle (Sattolo's shuffle); chase it. */
-static int wl_list(struct slice *s, uint32_t passes)
-{
-	uint32_t n = s->npages, cur = 0, *order = malloc(sizeof(*order) * n);
-
-	if (!order)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < n; k++)
-		order[k] = k;
-	for (uint32_t k = n - 1; k > 0; k--) {
-		uint32_t j = (uint32_t)(rand64(s) % k), t = order[k];
-
-		order[k] = order[j];
-		order[j] = t;
-	}
-	for (uint32_t vpn = 0; vpn < n; vpn++) {
-		volatile struct node *nd = node_of(s, vpn);
-
-		note_ref(s, vpn);
-		nd->next = order[vpn];
-		nd->stamp = node_stamp(vpn);
-	}
-	free(order);
-	for (uint32_t pass = 0; pass < passes; pass++) {
-		for (uint32_t k = 0; k < n; k++) {
-			volatile struct node *nd = node_of(s, cur);
-			uint64_t stamp = nd->stamp, next = nd->next;
-
-			note_ref(s, cur);
-			if (stamp != node_stamp(cur) || next >= n) {
-				mismatch(s, cur, (cur % 256) * 16, node_stamp(cur), stamp);
-				return 0;
-			}
-			cur = (uint32_t)next;
-		}
-		if (cur != 0) {
-			mismatch(s, cur, 0, 0, cur);
-			return 0;
-		}
-	}
-	return 0;
-}
-
-/* Fill the low half, copy it onto the high half with one memcpy that
- * crosses every page, check both halves; again with a new version. */
-static void wl_copy(struct slice *s, uint32_t passes)
-{
-	uint32_t half = s->npages / 2;
-
-	for (uint32_t pass = 0; pass < passes; pass++) {
-		for (uint32_t vpn = 0; vpn < half; vpn++)
-			page_write(s, vpn);
-		memcpy((void *)page_addr(s, half), (const void *)page_addr(s, 0),
-		       (size_t)half * s->w->page_size);
-		for (uint32_t vpn = 0; vpn < half; vpn++) {
-			note_ref(s, vpn);
-			note_ref(s, half + vpn);
-		}
-		for (uint32_t vpn = 0; vpn < half; vpn++) {
-			volatile uint64_t *w = page_addr(s, half + vpn);
-
-			note_ref(s, half + vpn);
-			for (size_t i = 0; i < words(s); i++) {
-				uint64_t want = pflab_pattern(s->first + vpn, s->version[vpn], (uint32_t)i);
-
-				if (w[i] != want) {
-					mismatch(s, half + vpn, i * 8, want, w[i]);
-					break;
-				}
-			}
-			page_check(s, vpn);
-		}
-	}
-}
 
 /* One pass over the page per reference, as guest/replay.c: the index is
  * published before the access, a read checks every word, a write stores
@@ -348,18 +167,28 @@ static void *slice_main(void *arg)
 {
 	struct slice *s = arg;
 	struct uvm_workload *w = s->w;
-	uint32_t passes = w->passes ? w->passes : uvm_workload_passes(w->kind);
+	struct wlg x = {
+		.ops = &host_ops, .ctx = s, .base = s->base, .first = s->first,
+		.npages = s->npages, .page_size = (uint32_t)w->page_size,
+		.passes = w->passes ? w->passes : uvm_workload_passes(w->kind), .rng = &s->rng,
+		.version = s->version,
+	};
+	uint32_t *order;
 
 	switch (w->kind) {
-	case UWL_SCAN: wl_scan(s, passes); break;
-	case UWL_RANDOM: wl_random(s, passes); break;
-	case UWL_STRIDE: wl_stride(s, passes); break;
-	case UWL_MATMUL: wl_matmul(s, passes); break;
+	case UWL_SCAN: wlg_scan(&x); break;
+	case UWL_RANDOM: wlg_random(&x); break;
+	case UWL_STRIDE: wlg_stride(&x); break;
+	case UWL_MATMUL: wlg_matmul(&x); break;
 	case UWL_LIST:
-		if (wl_list(s, passes) != 0)
+		order = malloc(sizeof(*order) * s->npages);
+		if (order)
+			wlg_list(&x, order);
+		else
 			mismatch(s, 0, 0, 0, 0);
+		free(order);
 		break;
-	case UWL_COPY: wl_copy(s, passes); break;
+	case UWL_COPY: wlg_copy(&x); break;
 	case UWL_TRACE: wl_trace(s); break;
 	}
 	return NULL;
@@ -413,7 +242,7 @@ int uvm_workload_run(struct uvm_workload *w)
 		sl[i] = (struct slice){
 			.w = w, .base = w->base + (size_t)from * w->page_size, .first = from,
 			.npages = to - from, .last_vpn = UINT32_MAX,
-			.rng = (w->seed + i) * 0x9e3779b97f4a7c15ull + 1,
+			.rng = wlg_seed(w->seed + i),
 			.version = calloc(to - from, sizeof(uint32_t)),
 		};
 		if (!sl[i].version)

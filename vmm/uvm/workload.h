@@ -2,9 +2,10 @@
 /*
  * The guest's workloads (guest/workloads.c, guest/replay.c) as a host
  * process runs them on a region: the same reference strings and the same
- * data checks, written for a hosted program (the guest's are freestanding
- * and reach their memory at fixed guest addresses, so the two share the
- * page pattern of guest/abi.h and the definitions, not the code).
+ * data checks, from the same code: the generators of
+ * guest/workload_gen.h, header-only and freestanding, which the guest
+ * includes too (the trace's replay alone is written twice: the guest's
+ * fetches the trace from the host in batches).
  * `pflab proc` runs them; they touch memory only, so any region works.
  */
 #ifndef PFLAB_UVM_WORKLOAD_H
