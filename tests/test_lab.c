@@ -13,12 +13,18 @@
  *    refuses a malformed file with file:line, and writes well-formed JUnit;
  *  - the text helpers the lab and the commands share (lab_text.c) quote CSV
  *    and JSON fields exactly, split lists with their empty items, and take
- *    strict numbers and durations.
+ *    strict numbers and durations;
+ *  - lab_tempdir() registers what it makes, for a signal handler's
+ *    lab_tempdir_remove_all(): every directory and what it holds goes,
+ *    links are not followed, a forked child removes nothing.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lab_diff.h"
 #include "lab_frames.h"
@@ -1098,6 +1104,100 @@ static void test_text_helpers(void)
 	CU_ASSERT_STRING_EQUAL(why, "'5' needs a unit: ns, us, ms, s or m");
 }
 
+/* A path below dir (a static buffer reused per call). */
+static const char *below(const char *dir, const char *name)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+/*
+ * lab_tempdir() registers each directory it makes and refuses one past
+ * LAB_TEMPDIR_SLOTS (making nothing); lab_rmtree() forgets one, freeing its
+ * slot; lab_tempdir_remove_all() (main.c's signal handler calls it) removes
+ * every registered directory with what it holds, two levels of
+ * subdirectories down, removing symbolic links without following them; in
+ * a forked child it removes nothing (the directories are the parent's).
+ */
+static void test_tempdir_registry(void)
+{
+	char *was = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	char tmp[600], keep[600], *d[LAB_TEMPDIR_SLOTS];
+	struct cmd_result r;
+	struct stat st;
+	pid_t pid;
+	int ws = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/tempdir-registry", scratch_dir());
+	snprintf(keep, sizeof(keep), "%s/tempdir-keep", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(tmp, 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(keep, 0755), 0);
+	write_file("tempdir-keep/mine.txt", "the user's\n");
+	setenv("TMPDIR", tmp, 1);
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		d[i] = lab_tempdir("pflab-t");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d[i]);
+	}
+	errno = 0;
+	CU_ASSERT_PTR_NULL(lab_tempdir("pflab-t"));
+	CU_ASSERT_EQUAL(errno, EMFILE);
+	lab_rmtree(d[1]);
+	CU_ASSERT_NOT_EQUAL(stat(d[1], &st), 0);
+	free(d[1]);
+	d[1] = lab_tempdir("pflab-t");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d[1]);
+
+	/* In d[0]: files, root/bin/busybox (qemu's tree), links out. */
+	CU_ASSERT_EQUAL(mkdir(below(d[0], "root"), 0700), 0);
+	CU_ASSERT_EQUAL(mkdir(below(d[0], "root/bin"), 0700), 0);
+	for (int i = 0; i < 300; i++) {
+		char name[32];
+		FILE *f;
+
+		snprintf(name, sizeof(name), i % 3 ? "f%03d.out" : "root/bin/f%03d", i);
+		f = fopen(below(d[0], name), "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fclose(f);
+	}
+	CU_ASSERT_EQUAL(symlink(keep, below(d[0], "dirlink")), 0);
+	{
+		char mine[700];
+
+		snprintf(mine, sizeof(mine), "%s/mine.txt", keep);
+		CU_ASSERT_EQUAL(symlink(mine, below(d[0], "root/filelink")), 0);
+	}
+	CU_ASSERT_EQUAL(mkdir(below(d[LAB_TEMPDIR_SLOTS - 1], "sub"), 0700), 0);
+
+	pid = fork();
+	if (pid == 0) {
+		lab_tempdir_remove_all();
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &ws, 0), pid);
+	CU_ASSERT_EQUAL(ws, 0);
+	r = run_shell("(cd '%s' && find . | sort | wc -l)", tmp);
+	CU_ASSERT_STRING_EQUAL(r.out, "310\n"); /* ., 4 dirs, 300 files, 2 links, 3 dirs */
+	cmd_result_free(&r);
+
+	errno = EINTR;
+	lab_tempdir_remove_all();
+	CU_ASSERT_EQUAL(errno, EINTR);
+	r = run_shell("(ls -A '%s'; echo -; ls -A '%s')", tmp, keep);
+	CU_ASSERT_STRING_EQUAL(r.out, "-\nmine.txt\n");
+	cmd_result_free(&r);
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		lab_rmtree(d[i]); /* gone already: only forgotten */
+		free(d[i]);
+	}
+	if (was)
+		setenv("TMPDIR", was, 1);
+	else
+		unsetenv("TMPDIR");
+	free(was);
+}
+
 static CU_TestInfo lab_tests[] = {
 	{ "mrc --help: what --policy takes", test_mrc_policy_words },
 	{ "frames syntax: lists, A:B:xK, A:B:+K, refusals", test_frames_syntax },
@@ -1119,6 +1219,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "regress: JUnit XML well-formed, counts right, skip shown", test_regress_junit },
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
 	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },
+	{ "temporary directories: registered, all removed on a signal", test_tempdir_registry },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("lab", lab_tests);
