@@ -1104,6 +1104,47 @@ static void test_text_helpers(void)
 	CU_ASSERT_STRING_EQUAL(why, "'5' needs a unit: ns, us, ms, s or m");
 }
 
+/*
+ * regress DIR (scn_collect()): the directory's *.scenario files in the order
+ * of their names; hidden ones and other names are not read; an empty
+ * directory or a missing path is one exact line and exit 2.
+ */
+static void test_regress_collects_a_directory(void)
+{
+	char dir[600], empty[600];
+	struct cmd_result r;
+
+	snprintf(dir, sizeof(dir), "%s/collect", scratch_dir());
+	snprintf(empty, sizeof(empty), "%s/collect-empty", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(empty, 0755), 0);
+	write_file("collect/b.scenario", "refs: 1 2 1\nframes: 1\nscenario one\npolicy: fifo\n"
+					 "expect faults: 3\n");
+	write_file("collect/a.scenario", "refs: 1 2 1\nframes: 2\nscenario two\npolicy: fifo\n"
+					 "expect faults: 2\n");
+	write_file("collect/.c.scenario", "not a scenario\n");
+	write_file("collect/d.scenarios", "not a scenario\n");
+	write_file("collect/scenario", "not a scenario\n");
+	r = run_pflab("regress '%s'", dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(strncmp(r.out, "PASS  a/two (", 13), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nPASS  b/one ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nregress: 2 passed, 0 failed, 0 skipped (2 scenarios"));
+	CU_ASSERT_EQUAL(count_of(r.out, "\n"), 3);
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	cmd_result_free(&r);
+	r = run_pflab("regress '%s'", empty);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "collect-empty: no *.scenario files in it\n"));
+	CU_ASSERT_EQUAL(count_of(r.err, "\n"), 1);
+	cmd_result_free(&r);
+	r = run_pflab("regress '%s/none'", empty);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "collect-empty/none: No such file or directory\n"));
+	cmd_result_free(&r);
+}
+
 /* A path below dir (a static buffer reused per call). */
 static const char *below(const char *dir, const char *name)
 {
@@ -1220,6 +1261,7 @@ static CU_TestInfo lab_tests[] = {
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
 	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },
 	{ "temporary directories: registered, all removed on a signal", test_tempdir_registry },
+	{ "regress DIR: its *.scenario files, by name", test_regress_collects_a_directory },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("lab", lab_tests);
