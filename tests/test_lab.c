@@ -13,12 +13,18 @@
  *    refuses a malformed file with file:line, and writes well-formed JUnit;
  *  - the text helpers the lab and the commands share (lab_text.c) quote CSV
  *    and JSON fields exactly, split lists with their empty items, and take
- *    strict numbers and durations.
+ *    strict numbers and durations;
+ *  - lab_tempdir() registers what it makes, for a signal handler's
+ *    lab_tempdir_remove_all(): every directory and what it holds goes,
+ *    links are not followed, a forked child removes nothing.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lab_diff.h"
 #include "lab_frames.h"
@@ -1098,6 +1104,141 @@ static void test_text_helpers(void)
 	CU_ASSERT_STRING_EQUAL(why, "'5' needs a unit: ns, us, ms, s or m");
 }
 
+/*
+ * regress DIR (scn_collect()): the directory's *.scenario files in the order
+ * of their names; hidden ones and other names are not read; an empty
+ * directory or a missing path is one exact line and exit 2.
+ */
+static void test_regress_collects_a_directory(void)
+{
+	char dir[600], empty[600];
+	struct cmd_result r;
+
+	snprintf(dir, sizeof(dir), "%s/collect", scratch_dir());
+	snprintf(empty, sizeof(empty), "%s/collect-empty", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(empty, 0755), 0);
+	write_file("collect/b.scenario", "refs: 1 2 1\nframes: 1\nscenario one\npolicy: fifo\n"
+					 "expect faults: 3\n");
+	write_file("collect/a.scenario", "refs: 1 2 1\nframes: 2\nscenario two\npolicy: fifo\n"
+					 "expect faults: 2\n");
+	write_file("collect/.c.scenario", "not a scenario\n");
+	write_file("collect/d.scenarios", "not a scenario\n");
+	write_file("collect/scenario", "not a scenario\n");
+	r = run_pflab("regress '%s'", dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(strncmp(r.out, "PASS  a/two (", 13), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nPASS  b/one ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nregress: 2 passed, 0 failed, 0 skipped (2 scenarios"));
+	CU_ASSERT_EQUAL(count_of(r.out, "\n"), 3);
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	cmd_result_free(&r);
+	r = run_pflab("regress '%s'", empty);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "collect-empty: no *.scenario files in it\n"));
+	CU_ASSERT_EQUAL(count_of(r.err, "\n"), 1);
+	cmd_result_free(&r);
+	r = run_pflab("regress '%s/none'", empty);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "collect-empty/none: No such file or directory\n"));
+	cmd_result_free(&r);
+}
+
+/* A path below dir (a static buffer reused per call). */
+static const char *below(const char *dir, const char *name)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+/*
+ * lab_tempdir() registers each directory it makes and refuses one past
+ * LAB_TEMPDIR_SLOTS (making nothing); lab_rmtree() forgets one, freeing its
+ * slot; lab_tempdir_remove_all() (main.c's signal handler calls it) removes
+ * every registered directory with what it holds, two levels of
+ * subdirectories down, removing symbolic links without following them; in
+ * a forked child it removes nothing (the directories are the parent's).
+ */
+static void test_tempdir_registry(void)
+{
+	char *was = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	char tmp[600], keep[600], *d[LAB_TEMPDIR_SLOTS];
+	struct cmd_result r;
+	struct stat st;
+	pid_t pid;
+	int ws = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/tempdir-registry", scratch_dir());
+	snprintf(keep, sizeof(keep), "%s/tempdir-keep", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(tmp, 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(keep, 0755), 0);
+	write_file("tempdir-keep/mine.txt", "the user's\n");
+	setenv("TMPDIR", tmp, 1);
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		d[i] = lab_tempdir("pflab-t");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d[i]);
+	}
+	errno = 0;
+	CU_ASSERT_PTR_NULL(lab_tempdir("pflab-t"));
+	CU_ASSERT_EQUAL(errno, EMFILE);
+	lab_rmtree(d[1]);
+	CU_ASSERT_NOT_EQUAL(stat(d[1], &st), 0);
+	free(d[1]);
+	d[1] = lab_tempdir("pflab-t");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d[1]);
+
+	/* In d[0]: files, root/bin/busybox (qemu's tree), links out. */
+	CU_ASSERT_EQUAL(mkdir(below(d[0], "root"), 0700), 0);
+	CU_ASSERT_EQUAL(mkdir(below(d[0], "root/bin"), 0700), 0);
+	for (int i = 0; i < 300; i++) {
+		char name[32];
+		FILE *f;
+
+		snprintf(name, sizeof(name), i % 3 ? "f%03d.out" : "root/bin/f%03d", i);
+		f = fopen(below(d[0], name), "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fclose(f);
+	}
+	CU_ASSERT_EQUAL(symlink(keep, below(d[0], "dirlink")), 0);
+	{
+		char mine[700];
+
+		snprintf(mine, sizeof(mine), "%s/mine.txt", keep);
+		CU_ASSERT_EQUAL(symlink(mine, below(d[0], "root/filelink")), 0);
+	}
+	CU_ASSERT_EQUAL(mkdir(below(d[LAB_TEMPDIR_SLOTS - 1], "sub"), 0700), 0);
+
+	pid = fork();
+	if (pid == 0) {
+		lab_tempdir_remove_all();
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &ws, 0), pid);
+	CU_ASSERT_EQUAL(ws, 0);
+	r = run_shell("(cd '%s' && find . | sort | wc -l)", tmp);
+	CU_ASSERT_STRING_EQUAL(r.out, "310\n"); /* ., 4 dirs, 300 files, 2 links, 3 dirs */
+	cmd_result_free(&r);
+
+	errno = EINTR;
+	lab_tempdir_remove_all();
+	CU_ASSERT_EQUAL(errno, EINTR);
+	r = run_shell("(ls -A '%s'; echo -; ls -A '%s')", tmp, keep);
+	CU_ASSERT_STRING_EQUAL(r.out, "-\nmine.txt\n");
+	cmd_result_free(&r);
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		lab_rmtree(d[i]); /* gone already: only forgotten */
+		free(d[i]);
+	}
+	if (was)
+		setenv("TMPDIR", was, 1);
+	else
+		unsetenv("TMPDIR");
+	free(was);
+}
+
 static CU_TestInfo lab_tests[] = {
 	{ "mrc --help: what --policy takes", test_mrc_policy_words },
 	{ "frames syntax: lists, A:B:xK, A:B:+K, refusals", test_frames_syntax },
@@ -1119,6 +1260,8 @@ static CU_TestInfo lab_tests[] = {
 	{ "regress: JUnit XML well-formed, counts right, skip shown", test_regress_junit },
 	{ "regress: a malformed scenario is refused, file:line", test_regress_malformed },
 	{ "text helpers: CSV and JSON fields, lists, numbers", test_text_helpers },
+	{ "temporary directories: registered, all removed on a signal", test_tempdir_registry },
+	{ "regress DIR: its *.scenario files, by name", test_regress_collects_a_directory },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("lab", lab_tests);

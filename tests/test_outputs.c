@@ -172,44 +172,116 @@ static void test_interrupted_leaves_nothing(void)
 }
 
 /*
- * pflab mrc of a policy that is not a stack algorithm runs pflab sim per
- * size with its files in a temporary directory (lab_tempdir): stopped there
- * by SIGTERM or SIGHUP, it leaves neither the directory nor the files in it
- * (main.c's handler, lab_tempdir_remove_all()), and dies of the signal.
+ * Run `ENV TMPDIR=T pflab ARGS` (T: a fresh subdirectory of its own per
+ * signal, named after name), wait until a file whose name starts with
+ * first is in its T/PREFIX-XXXXXX directory, then stop pflab with SIGTERM
+ * (then, another run, SIGHUP): pflab must end with 128 + the signal and
+ * leave T empty, even before its children, which a signal sent to pflab
+ * alone does not reach, are stopped (by the shell, after).
  */
-static void test_interrupted_mrc_leaves_no_tempdir(void)
+static void signalled_leaves_tmpdir_empty(const char *name, const char *env, const char *args,
+					  const char *prefix, const char *first)
 {
 	static const struct { const char *sig; const char *status; } sigs[] = {
 		{ "TERM", "status 143\n" }, { "HUP", "status 129\n" },
 	};
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, was_hup, was_term;
-	char tmp[600], trace[600];
 	struct cmd_result r;
 
 	/* As above: the children start with both signals at their default. */
 	sigaction(SIGHUP, &dfl, &was_hup);
 	sigaction(SIGTERM, &dfl, &was_term);
-	snprintf(tmp, sizeof(tmp), "%s", subdir("mrc-signalled-tmp"));
-	snprintf(trace, sizeof(trace), "%s/u.pft", subdir("mrc-signalled"));
-	r = run_pflab("trace gen uniform --pages 20000 --refs 1000000 -o '%s'", trace);
-	CU_ASSERT_EQUAL_FATAL(r.status, 0);
-	cmd_result_free(&r);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		/* Wait until pflab sim's files are there, then stop mrc (and
-		 * then its pflab sim, which the signal to mrc does not reach). */
-		r = run_shell("((TMPDIR='%s' '%s' mrc '%s' --policy fifo >/dev/null 2>&1 & pid=$!; "
-			      "for i in $(seq 600); do ls -A '%s'/pflab-mrc-* 2>/dev/null | "
-			      "grep -q '^sim' && break; sleep 0.05; done; kids=$(pgrep -P $pid); "
-			      "kill -%s $pid; wait $pid; echo \"status $?\"; "
-			      "[ -z \"$kids\" ] || kill $kids 2>/dev/null); ls -A '%s')",
-			      tmp, pflab_path(), trace, tmp, sigs[i].sig, tmp);
+		char tmp[600], sub[100];
+
+		snprintf(sub, sizeof(sub), "%s-tmp-%s", name, sigs[i].sig);
+		snprintf(tmp, sizeof(tmp), "%s", subdir(sub));
+		r = run_shell("((%s TMPDIR='%s' '%s' %s >/dev/null 2>&1 & pid=$!; "
+			      "for i in $(seq 600); do ls -A '%s'/%s-* 2>/dev/null | grep -q '^%s' "
+			      "&& break; kill -0 $pid || break; sleep 0.05; done; kids=$(pgrep -P $pid); "
+			      "kill -%s $pid; wait $pid; echo \"status $?\"; ls -A '%s'; "
+			      "[ -z \"$kids\" ] || kill $kids 2>/dev/null))",
+			      env, tmp, pflab_path(), args, tmp, prefix, first, sigs[i].sig, tmp);
 		if (strcmp(r.out, sigs[i].status) != 0)
-			fprintf(stderr, "\n  mrc, SIG%s: '%s'\n", sigs[i].sig, r.out);
+			fprintf(stderr, "\n  %s, SIG%s: '%s'\n", name, sigs[i].sig, r.out);
 		CU_ASSERT_STRING_EQUAL(r.out, sigs[i].status);
 		cmd_result_free(&r);
 	}
 	sigaction(SIGHUP, &was_hup, NULL);
 	sigaction(SIGTERM, &was_term, NULL);
+}
+
+/*
+ * pflab mrc of a policy that is not a stack algorithm runs pflab sim per
+ * size with its files in a temporary directory (pflab-mrc-XXXXXX): stopped
+ * there by SIGTERM or SIGHUP, it leaves neither the directory nor the files
+ * in it (main.c's handler, lab_tempdir_remove_all()), and dies of the signal.
+ */
+static void test_interrupted_mrc_leaves_no_tempdir(void)
+{
+	char trace[600], args[700];
+	struct cmd_result r;
+
+	snprintf(trace, sizeof(trace), "%s/u.pft", subdir("mrc-signalled"));
+	r = run_pflab("trace gen uniform --pages 20000 --refs 1000000 -o '%s'", trace);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	snprintf(args, sizeof(args), "mrc '%s' --policy fifo", trace);
+	signalled_leaves_tmpdir_empty("mrc-signalled", "", args, "pflab-mrc", "sim");
+}
+
+/*
+ * pflab regress runs each scenario's command with its files in a temporary
+ * directory (pflab-regress-XXXXXX). Stopped there by SIGTERM, it finishes
+ * the scenario under way and removes the directory itself (exit 143); by
+ * SIGHUP, main.c's handler removes the directory with what it holds and
+ * pflab dies of the signal (129), while the command it was running still
+ * runs: that one writes only to files already removed, and makes no new ones.
+ */
+static void test_interrupted_regress_leaves_no_tempdir(void)
+{
+	char trace[600], scn[600], args[700], text[60 * 80];
+	size_t len = 0;
+	struct cmd_result r;
+
+	snprintf(trace, sizeof(trace), "%s/u.pft", subdir("regress-signalled"));
+	r = run_pflab("trace gen uniform --pages 20000 --refs 300000 -o '%s'", trace);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	/* Scenarios enough that the run is still going when the signal comes. */
+	for (int i = 0; i < 60; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"scenario s%d\ntrace: u.pft\npolicy: fifo\nframes: %d\n"
+					"expect status: 0\n\n", i, 1000 + i);
+	snprintf(scn, sizeof(scn), "%s", write_file("regress-signalled/many.scenario", text));
+	snprintf(args, sizeof(args), "regress '%s'", scn);
+	signalled_leaves_tmpdir_empty("regress-signalled", "", args, "pflab-regress", "0");
+}
+
+/*
+ * pflab mrc --plot draws through gnuplot from a temporary directory
+ * (pflab-plot-XXXXXX: the script, the data, gnuplot's log). Stopped while
+ * gnuplot runs (here a stand-in that only waits) by SIGTERM or SIGHUP, it
+ * leaves neither that directory nor a temporary figure beside --plot.
+ */
+static void test_interrupted_plot_leaves_no_tempdir(void)
+{
+	char bin[600], out[600], trace[600], env[700], args[1400];
+	const char *const none[] = { NULL };
+	struct cmd_result r;
+
+	snprintf(bin, sizeof(bin), "%s", subdir("plot-signalled-bin"));
+	snprintf(out, sizeof(out), "%s", subdir("plot-signalled-out"));
+	snprintf(trace, sizeof(trace), "%s/z.pft", subdir("plot-signalled"));
+	CU_ASSERT_EQUAL_FATAL(chmod(write_file("plot-signalled-bin/gnuplot",
+					       "#!/bin/sh\nexec sleep 30\n"), 0755), 0);
+	r = run_pflab("trace gen zipf --pages 500 --refs 20000 -o '%s'", trace);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	cmd_result_free(&r);
+	snprintf(env, sizeof(env), "PATH='%s':\"$PATH\"", bin);
+	snprintf(args, sizeof(args), "mrc '%s' --policy lru --plot '%s/lru.png'", trace, out);
+	signalled_leaves_tmpdir_empty("plot-signalled", env, args, "pflab-plot", "gnuplot.log");
+	CU_ASSERT_EQUAL(leftovers(out, none), 0);
 }
 
 static void test_device_and_symlink_refused(void)
@@ -524,6 +596,10 @@ static CU_TestInfo tests[] = {
 	{ "a command killed by a signal leaves no temporary file", test_interrupted_leaves_nothing },
 	{ "mrc killed by a signal leaves no temporary directory",
 	  test_interrupted_mrc_leaves_no_tempdir },
+	{ "regress killed by a signal leaves no temporary directory",
+	  test_interrupted_regress_leaves_no_tempdir },
+	{ "mrc --plot killed by a signal leaves no temporary directory",
+	  test_interrupted_plot_leaves_no_tempdir },
 	{ "output paths checked before any work", test_output_paths_checked_up_front },
 	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },

@@ -225,19 +225,26 @@ static void test_run_timeout(void)
 
 /* ---- the Linux initramfs ---- */
 
+/* Whether cpio and /bin/busybox are here; if not, test_skip() says so. */
+static bool initramfs_tools(void)
+{
+	struct cmd_result r = run_shell("(command -v cpio && test -x /bin/busybox)");
+	bool ok = r.status == 0;
+
+	cmd_result_free(&r);
+	if (!ok)
+		test_skip("cpio or /bin/busybox is absent (tools/install-deps installs busybox-static)");
+	return ok;
+}
+
 static void test_initramfs(void)
 {
 	const char *dir = scratch_dir();
 	char root[600], out[600], err[600];
 	struct cmd_result r;
 
-	r = run_shell("(command -v cpio && test -x /bin/busybox)");
-	if (r.status != 0) {
-		cmd_result_free(&r);
-		test_skip("cpio or /bin/busybox is absent (tools/install-deps installs busybox-static)");
+	if (!initramfs_tools())
 		return;
-	}
-	cmd_result_free(&r);
 	snprintf(root, sizeof(root), "%s/root", dir);
 	snprintf(out, sizeof(out), "%s/initramfs.cpio", dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0700), 0);
@@ -273,6 +280,28 @@ static void test_initramfs(void)
 					     "/nonexistent/cpio", out, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/cpio -o -H newc failed to start"));
 	CU_ASSERT_NOT_EQUAL(access(out, F_OK), 0);
+}
+
+/*
+ * pflab qemu --kernel --script builds its initramfs from a tree two levels
+ * deep in its temporary directory (root/bin/busybox): a run, even one whose
+ * QEMU fails at once, leaves nothing of it in $TMPDIR.
+ */
+static void test_qemu_initramfs_tree_removed(void)
+{
+	char tmp[600];
+	struct cmd_result r;
+
+	if (!initramfs_tools())
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/qemu-tree-tmp", scratch_dir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(tmp, 0755), 0);
+	r = run_shell("(TMPDIR='%s' '%s' qemu --kernel '%s' --script '%s' --qemu /bin/false "
+		      ">/dev/null 2>&1; echo \"status $?\"; ls -A '%s')",
+		      tmp, pflab_path(), write_file("qemu-tree-kernel", "not a kernel\n"),
+		      write_file("qemu-tree.sh", "echo hi\n"), tmp);
+	CU_ASSERT_STRING_EQUAL(r.out, "status 1\n");
+	cmd_result_free(&r);
 }
 
 /* ---- end to end ---- */
@@ -585,6 +614,7 @@ static CU_TestInfo qemusys_tests[] = {
 	{ "run: console lines echoed with the prefix, exit line found", test_run_console },
 	{ "run: killed at the deadline, the verdict says so", test_run_timeout },
 	{ "initramfs: busybox, /init, the script, packed by cpio", test_initramfs },
+	{ "qemu --script leaves no initramfs tree behind", test_qemu_initramfs_tree_removed },
 	{ "pflab qemu: a scan counted by hand, live and captured", test_scan_by_hand },
 	{ "three engines: KVM, TCG and sim agree (FIFO, CLOCK, OPT, Random)", test_three_engines },
 	{ "Belady's anomaly under TCG: 9 faults at 3 frames, 10 at 4", test_belady },

@@ -2,7 +2,6 @@
 /* Child processes and small file helpers for the lab commands: see lab_proc.h. */
 #include "lab_proc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,6 +197,59 @@ int lab_mkdirs(const char *path)
 	return 0;
 }
 
+/*
+ * Every directory lab_tempdir() made that lab_rmtree() has not removed, for
+ * lab_tempdir_remove_all() in a signal handler, which gets no context: the
+ * one process-wide table here, as traces/outfile.c keeps its temporary
+ * files. A slot is claimed (FREE -> CLAIMED), filled, then published (LIVE);
+ * the handler removes only LIVE slots, whose paths are complete, and only in
+ * the process that made them (a child between fork and exec has the handler
+ * and this table too). lab_rmtree() empties a directory while it is still
+ * registered (so that its name cannot be taken by another), forgets it
+ * (LIVE -> FREE), then removes the empty directory.
+ */
+enum { TRACK_FREE, TRACK_CLAIMED, TRACK_LIVE };
+
+static struct {
+	int state;
+	pid_t owner;
+	char dir[PATH_MAX];
+} tracked[LAB_TEMPDIR_SLOTS];
+
+/* Register dir; -1 if no slot is free or the path is too long. */
+static int track(const char *dir)
+{
+	if (strlen(dir) >= PATH_MAX)
+		return -1;
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		int expect = TRACK_FREE;
+
+		if (!__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		strcpy(tracked[i].dir, dir);
+		tracked[i].owner = getpid();
+		__atomic_store_n(&tracked[i].state, TRACK_LIVE, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -1;
+}
+
+/* Forget dir if it is registered: a signal no longer removes it. */
+static void untrack(const char *dir)
+{
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
+		int expect = TRACK_LIVE;
+
+		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) != TRACK_LIVE ||
+		    strcmp(tracked[i].dir, dir) != 0)
+			continue;
+		if (__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			__atomic_store_n(&tracked[i].state, TRACK_FREE, __ATOMIC_RELEASE);
+	}
+}
+
 char *lab_tempdir(const char *prefix)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -214,98 +267,98 @@ char *lab_tempdir(const char *prefix)
 		free(dir);
 		return NULL;
 	}
+	if (track(dir) != 0) {
+		/* One a signal would leave behind is not made at all. */
+		rmdir(dir);
+		free(dir);
+		errno = EMFILE;
+		return NULL;
+	}
 	return dir;
 }
 
 /*
- * The tracked temporary directories, for lab_tempdir_remove_all() in a
- * signal handler, which gets no context: the one process-wide table here,
- * as traces/outfile.c keeps its temporary files. A slot is claimed (FREE ->
- * CLAIMED), filled, then published (LIVE); the handler removes only LIVE
- * slots, whose paths are complete; a slot is forgotten (LIVE -> FREE)
- * before its directory is removed, and only then reused.
+ * Removing a tree, async-signal-safe (the handler's calls and lab_rmtree's
+ * are the same): open(O_DIRECTORY | O_NOFOLLOW), the getdents64 system call
+ * into a buffer on the stack, unlinkat, close; no allocation, no stdio, no
+ * DIR stream. A symbolic link is removed, never followed. Subdirectories are
+ * entered down to LAB_RMTREE_DEPTH levels, which bounds the stack a handler
+ * uses; what the commands make is at most two (qemu's initramfs tree,
+ * root/bin/busybox).
  */
-enum { TRACK_FREE, TRACK_CLAIMED, TRACK_LIVE };
+struct dirent64_rec {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
 
-static struct {
-	int state;
-	char dir[PATH_MAX];
-	char file[LAB_TEMPDIR_NAMES][PATH_MAX];
-	size_t nfiles;
-} tracked[LAB_TEMPDIR_SLOTS];
+static int remove_tree_at(int at, const char *name, int depth);
 
-int lab_tempdir_track(const char *dir, const char *const names[])
+/* Remove what the directory open as fd holds, depth levels of subdirectories down. */
+static void empty_dir(int fd, int depth)
 {
-	size_t n = 0;
+	char buf[2048] __attribute__((aligned(8)));
+	long n;
 
-	while (names[n])
-		n++;
-	if (n > LAB_TEMPDIR_NAMES || strlen(dir) >= PATH_MAX)
-		return -1;
-	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
-		int expect = TRACK_FREE;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const struct dirent64_rec *e = (const void *)(buf + off);
+			const char *nm = e->name;
 
-		if (!__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
-						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			continue;
-		for (size_t k = 0; k < n; k++) {
-			int len = snprintf(tracked[i].file[k], PATH_MAX, "%s/%s", dir, names[k]);
-
-			if (len < 0 || len >= PATH_MAX) {
-				__atomic_store_n(&tracked[i].state, TRACK_FREE, __ATOMIC_RELEASE);
-				return -1;
-			}
+			off += e->reclen;
+			if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
+				continue;
+			if (unlinkat(fd, nm, 0) != 0 && errno == EISDIR && depth > 0)
+				remove_tree_at(fd, nm, depth - 1);
 		}
-		strcpy(tracked[i].dir, dir);
-		tracked[i].nfiles = n;
-		__atomic_store_n(&tracked[i].state, TRACK_LIVE, __ATOMIC_RELEASE);
-		return 0;
+	}
+}
+
+/*
+ * Empty the directory name (relative to at) and remove it. A file made in it
+ * meanwhile (by a child still running) gets another pass; 0 or -1.
+ */
+static int remove_tree_at(int at, const char *name, int depth)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0)
+			return -1;
+		empty_dir(fd, depth);
+		close(fd);
+		if (unlinkat(at, name, AT_REMOVEDIR) == 0)
+			return 0;
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return -1;
 	}
 	return -1;
 }
 
-/* Forget dir if it is tracked: a signal no longer removes it. */
-static void untrack(const char *dir)
-{
-	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
-		int expect = TRACK_LIVE;
-
-		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) != TRACK_LIVE ||
-		    strcmp(tracked[i].dir, dir) != 0)
-			continue;
-		if (__atomic_compare_exchange_n(&tracked[i].state, &expect, TRACK_CLAIMED, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			__atomic_store_n(&tracked[i].state, TRACK_FREE, __ATOMIC_RELEASE);
-	}
-}
-
 void lab_tempdir_remove_all(void)
 {
-	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++) {
-		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) != TRACK_LIVE)
-			continue;
-		for (size_t k = 0; k < tracked[i].nfiles; k++)
-			unlink(tracked[i].file[k]);
-		rmdir(tracked[i].dir);
-	}
+	int saved = errno;
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < LAB_TEMPDIR_SLOTS; i++)
+		if (__atomic_load_n(&tracked[i].state, __ATOMIC_ACQUIRE) == TRACK_LIVE &&
+		    tracked[i].owner == self)
+			remove_tree_at(AT_FDCWD, tracked[i].dir, LAB_RMTREE_DEPTH);
+	errno = saved;
 }
 
 void lab_rmtree(const char *dir)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[4096];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	untrack(dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+	if (fd >= 0) {
+		empty_dir(fd, LAB_RMTREE_DEPTH);
+		close(fd);
 	}
-	closedir(d);
-	rmdir(dir);
+	untrack(dir);
+	remove_tree_at(AT_FDCWD, dir, LAB_RMTREE_DEPTH);
 }

@@ -51,25 +51,25 @@ void lab_last_line(const char *text, char *buf, size_t len);
 /* mkdir -p. 0, or -1 with errno set. */
 int lab_mkdirs(const char *path);
 
-/* A fresh private directory under $TMPDIR (or /tmp); remove it with lab_rmtree(). */
-char *lab_tempdir(const char *prefix);
-/* Remove a directory and the files in it (one level: what lab_tempdir users create).
- * A directory given to lab_tempdir_track() is forgotten there first. */
-void lab_rmtree(const char *dir);
-
 /*
- * A temporary directory that a signal must not leave behind: dir, with the
- * files it may hold named in advance (names: NULL-terminated, at most
- * LAB_TEMPDIR_NAMES, each in dir), is removed by lab_tempdir_remove_all().
- * At most LAB_TEMPDIR_SLOTS at once. 0, or -1 if no slot is free or a path
- * is too long (the directory is then not removed on a signal).
+ * A fresh private directory under $TMPDIR (or /tmp), registered so that
+ * lab_tempdir_remove_all() removes it on a signal; remove it with
+ * lab_rmtree(). At most LAB_TEMPDIR_SLOTS at once: NULL with errno set
+ * (EMFILE past that) and no directory made.
  */
-#define LAB_TEMPDIR_SLOTS 2
-#define LAB_TEMPDIR_NAMES 4
-int lab_tempdir_track(const char *dir, const char *const names[]);
+#define LAB_TEMPDIR_SLOTS 4
+char *lab_tempdir(const char *prefix);
 /*
- * For a signal handler (async-signal-safe): unlink the named files of every
- * tracked directory, then rmdir it. No allocation, no directory listing.
+ * Remove a directory and what it holds, down to LAB_RMTREE_DEPTH levels of
+ * subdirectories (symbolic links are removed, not followed); a directory
+ * from lab_tempdir() is forgotten by lab_tempdir_remove_all() once emptied.
+ */
+#define LAB_RMTREE_DEPTH 4
+void lab_rmtree(const char *dir);
+/*
+ * For a signal handler (async-signal-safe, errno kept): remove every
+ * directory this process's lab_tempdir() made and lab_rmtree() has not
+ * removed, with what it holds (as lab_rmtree() does). No allocation.
  */
 void lab_tempdir_remove_all(void);
 

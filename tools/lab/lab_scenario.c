@@ -3,11 +3,13 @@
 #include "lab_scenario.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lab_text.h"
 #include "lab_proc.h"
@@ -668,4 +670,79 @@ void scn_set_free(struct scn_set *set)
 		scenario_free(&set->s[i]);
 	free(set->s);
 	*set = (struct scn_set){ 0 };
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_scenario_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n >= 9 && !strcmp(name + n - 9, ".scenario");
+}
+
+/* The paths of dir's *.scenario files, malloc'ed, unsorted; -1 with errno set. */
+static int scenario_paths(const char *dir, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return -1;
+	while (rc == 0 && (e = readdir(d))) {
+		char **bigger;
+
+		if (!is_scenario_name(e->d_name))
+			continue;
+		bigger = realloc(*names, sizeof(**names) * (*n + 1));
+		if (bigger)
+			*names = bigger;
+		if (!bigger || asprintf(&bigger[*n], "%s/%s", dir, e->d_name) < 0)
+			rc = -1;
+		else
+			(*n)++;
+	}
+	closedir(d);
+	if (rc != 0)
+		errno = ENOMEM;
+	return rc;
+}
+
+int scn_collect(struct scn_set *set, const char *path, bool *malformed, char *why,
+		size_t whylen)
+{
+	struct stat st;
+	char **names;
+	size_t n;
+	int rc = 0;
+
+	if (stat(path, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*malformed |= scn_parse_file(set, path) != 0;
+		return 0;
+	}
+	if (scenario_paths(path, &names, &n) != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	} else if (!n) {
+		snprintf(why, whylen, "%s: no *.scenario files in it", path);
+		rc = -1;
+	} else {
+		qsort(names, n, sizeof(*names), by_string);
+		for (size_t i = 0; i < n; i++)
+			*malformed |= scn_parse_file(set, names[i]) != 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }

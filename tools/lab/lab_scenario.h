@@ -88,6 +88,17 @@ struct scn_set {
 int scn_parse_file(struct scn_set *set, const char *path);
 void scn_set_free(struct scn_set *set);
 
+/*
+ * Parse the scenarios of path into set: path itself if it is a file, else
+ * every *.scenario file in the directory (hidden ones aside) in the order
+ * of their names. A malformed file sets *malformed (scn_parse_file() has
+ * printed why) and the others are still parsed. 0; or -1 with why
+ * ("PATH: reason", "PATH: no *.scenario files in it") when path cannot be
+ * read, has no scenario file or memory runs out.
+ */
+int scn_collect(struct scn_set *set, const char *path, bool *malformed, char *why,
+		size_t whylen);
+
 /* The columns of pflab sim's CSV an expectation may name. */
 bool scn_sim_column(const char *name);
 

@@ -11,7 +11,6 @@
  *
  * A thin layer over vmm/libvirt (the domains) and tools/lab (the scenarios).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -90,57 +89,6 @@ static void set(struct outcome *o, enum lab_outcome kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(o->message, sizeof(o->message), fmt, ap);
 	va_end(ap);
-}
-
-/* ------------------------------------------------------------ collecting */
-
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int collect(const char *path, struct scn_set *set, bool *malformed)
-{
-	struct stat st;
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
-	DIR *d;
-
-	if (stat(path, &st) != 0)
-		return cli_usage_error("fleet", "%s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		*malformed |= scn_parse_file(set, path) != 0;
-		return 0;
-	}
-	d = opendir(path);
-	if (!d)
-		return cli_usage_error("fleet", "%s: %s", path, strerror(errno));
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char **bigger;
-
-		if (e->d_name[0] == '.' || len < 9 || strcmp(e->d_name + len - 9, ".scenario"))
-			continue;
-		bigger = realloc(names, sizeof(*names) * (n + 1));
-		if (!bigger || asprintf(&bigger[n], "%s/%s", path, e->d_name) < 0) {
-			names = bigger ? bigger : names;
-			break;
-		}
-		names = bigger;
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), by_string);
-	for (size_t i = 0; i < n; i++) {
-		*malformed |= scn_parse_file(set, names[i]) != 0;
-		free(names[i]);
-	}
-	free(names);
-	if (!n)
-		return cli_usage_error("fleet", "%s: no *.scenario files in it", path);
-	return 0;
 }
 
 /* ------------------------------------------------------------ one domain */
@@ -486,9 +434,10 @@ static int fleet_main(int argc, char **argv)
 		return EXIT_USAGE;
 	g.guest = guest_path;
 	g.plugin = plugin_path;
-	rc = collect(scenarios, &set, &malformed);
-	if (rc)
+	if (scn_collect(&set, scenarios, &malformed, why, sizeof(why)) != 0) {
+		rc = cli_usage_error("fleet", "%s", why);
 		goto out;
+	}
 	if (malformed) {
 		rc = cli_usage_error("fleet", "malformed scenarios (above): nothing was run");
 		goto out;

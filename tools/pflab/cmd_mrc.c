@@ -500,8 +500,6 @@ static int sim_curve(const struct mrc_opts *o, struct curve *c)
 	tmp = lab_tempdir("pflab-mrc");
 	if (!tmp)
 		return cli_fail("mrc", "cannot make a temporary directory: %s", strerror(errno));
-	/* A signal removes it with sim_batch()'s files (main.c). */
-	lab_tempdir_track(tmp, (const char *const[]){ "sim.csv", "sim.err", NULL });
 	for (size_t i = 0; i < c->n && rc == EXIT_OK; i += SIM_BATCH)
 		rc = sim_batch(o, pflab, tmp, c->frames + i, c->n - i < SIM_BATCH ? c->n - i : SIM_BATCH,
 			       c, i);

@@ -10,7 +10,6 @@
  * not a stuck run. Scenarios that need the KVM host are skipped, visibly,
  * where /dev/kvm or `pflab run` is not there.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -97,65 +96,6 @@ static void split_lines(char *text, struct lines *l)
 		}
 		l->v[l->n++] = line;
 	}
-}
-
-/* ------------------------------------------------------------ collecting */
-
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* Parse the scenario files of path (a directory or a file) into set. */
-static int collect(const char *path, struct scn_set *set, bool *malformed)
-{
-	struct stat st;
-	char **names = NULL;
-	size_t n = 0;
-	DIR *d;
-	struct dirent *e;
-
-	if (stat(path, &st) != 0)
-		return cli_usage_error("regress", "%s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		*malformed |= scn_parse_file(set, path) != 0;
-		return 0;
-	}
-	d = opendir(path);
-	if (!d)
-		return cli_usage_error("regress", "%s: %s", path, strerror(errno));
-	while ((e = readdir(d))) {
-		char **bigger;
-
-		if (!has_suffix(e->d_name, ".scenario") || e->d_name[0] == '.')
-			continue;
-		bigger = realloc(names, sizeof(*names) * (n + 1));
-		if (!bigger)
-			break;
-		names = bigger;
-		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
-		if (!names[n])
-			break;
-		sprintf(names[n++], "%s/%s", path, e->d_name);
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), by_string);
-	for (size_t i = 0; i < n; i++) {
-		*malformed |= scn_parse_file(set, names[i]) != 0;
-		free(names[i]);
-	}
-	free(names);
-	if (!n)
-		return cli_usage_error("regress", "%s: no *.scenario files in it", path);
-	return 0;
 }
 
 /* ------------------------------------------------------------ running */
@@ -710,9 +650,10 @@ static int regress_main(int argc, char **argv)
 		return cli_usage_error("regress", "--pflab %s: %s", g.pflab, strerror(errno));
 	}
 	for (int i = optind; i < argc; i++) {
-		rc = collect(argv[i], &set, &malformed);
-		if (rc)
+		if (scn_collect(&set, argv[i], &malformed, why, sizeof(why)) != 0) {
+			rc = cli_usage_error("regress", "%s", why);
 			goto out;
+		}
 	}
 	if (malformed) {
 		rc = cli_usage_error("regress", "malformed scenarios (above): nothing was run");

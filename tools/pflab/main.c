@@ -13,11 +13,13 @@
 
 /*
  * SIGINT, SIGTERM or SIGHUP: remove the temporary file of every output
- * being written (traces/outfile.h) and every tracked temporary directory
- * (lab_tempdir_track(): mrc's), then die of the signal as before, so that
- * an interrupted command leaves nothing behind, not even a hidden
- * temporary file. Commands that must stop a child first (capture, regress)
- * install their own handlers instead.
+ * being written (traces/outfile.h) and every temporary directory with what
+ * it holds (lab_tempdir(): mrc's, the plot's, regress's, capture's, qemu's,
+ * fleet's), then die of the signal as before, so that an interrupted
+ * command leaves nothing behind, not even a hidden temporary file.
+ * Commands that must stop a child first (capture and qemu while QEMU runs,
+ * regress for SIGINT and SIGTERM) install their own handlers meanwhile and
+ * remove their files themselves.
  */
 static void remove_outputs(int sig)
 {
