@@ -120,6 +120,8 @@ void wl_list(struct guest *g);
 void wl_copy(struct guest *g);
 void wl_touch(struct guest *g, uint32_t nops);
 void wl_trace(struct guest *g);
+void wl_keep_write(struct guest *g);
+void wl_keep_check(struct guest *g);
 /* The DSM workloads: dsm.c. */
 void wl_dsm(struct guest *g, uint32_t wl);
 void wl_bad(uint32_t which);

@@ -42,6 +42,9 @@ static const char pager_help[] =
 	"      --period MS      pff and --series: the measuring period (default 100)\n"
 	"      --series FILE    each period, a line per client: seconds, client,\n"
 	"                       faults/s, suspended (0/1); written at exit\n"
+	"      --keep-regions K regions whose pages may be kept past their client's\n"
+	"                       close (a client's --pager-keep KEY; default 4, at most 64)\n"
+	"      --keep-pages P   the pages of all kept regions together (default 65536)\n"
 	"  -v, --verbose        one line on stderr per connection and per error sent\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -50,7 +53,8 @@ static const char pager_help[] =
 static int pager_main(int argc, char **argv)
 {
 	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT, OPT_ALLOC,
-	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES };
+	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES, OPT_KEEP_REGIONS,
+	       OPT_KEEP_PAGES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -63,12 +67,14 @@ static int pager_main(int argc, char **argv)
 		{ "quantum", required_argument, NULL, OPT_QUANTUM },
 		{ "period", required_argument, NULL, OPT_PERIOD },
 		{ "series", required_argument, NULL, OPT_SERIES },
+		{ "keep-regions", required_argument, NULL, OPT_KEEP_REGIONS },
+		{ "keep-pages", required_argument, NULL, OPT_KEEP_PAGES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pserver_config cfg = { .max_pages = 1u << 24, .pff_high = 500, .quantum_ms = 1000,
-				      .period_ms = 100 };
+				      .period_ms = 100, .keep_regions = 4, .keep_pages = 65536 };
 	const char *addr = NULL, *port_file = NULL, *series = NULL;
 	struct outfile series_of;
 	struct pserver *s;
@@ -130,6 +136,16 @@ static int pager_main(int argc, char **argv)
 			if (cli_opt_u64("pager", "--max-pages", optarg, 1, 1ull << 40, &v))
 				return EXIT_USAGE;
 			cfg.max_pages = v;
+			break;
+		case OPT_KEEP_REGIONS:
+			if (cli_opt_u32("pager", "--keep-regions", optarg, 0, PSERVER_MAX_KEPT,
+					&cfg.keep_regions))
+				return EXIT_USAGE;
+			break;
+		case OPT_KEEP_PAGES:
+			if (cli_opt_u64("pager", "--keep-pages", optarg, 0, 1ull << 40, &v))
+				return EXIT_USAGE;
+			cfg.keep_pages = v;
 			break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': fputs(pager_help, stdout); return EXIT_OK;

@@ -30,6 +30,7 @@
 #define PSERVER_MAX_CLIENTS 64
 #define PSERVER_MAX_REGIONS 8   /* per client */
 #define PSERVER_MAX_UIDS 8
+#define PSERVER_MAX_KEPT 64     /* --keep-regions at most */
 
 /* How the frame budget is shared (vmm/server/alloc.c). */
 enum pserver_alloc {
@@ -54,6 +55,9 @@ struct pserver_config {
 	uint32_t period_ms;         /* pff and series: the measuring period */
 	FILE *series;               /* per period and client: time, client, faults/s,
 				       suspended; or NULL */
+	uint32_t keep_regions;      /* regions whose pages may be kept past their
+				       client's close (keep.c), at most PSERVER_MAX_KEPT */
+	uint64_t keep_pages;        /* the pages of every kept region together */
 };
 
 struct pserver;
