@@ -48,16 +48,20 @@ static uint32_t keep_version(void)
 
 void wl_keep_write(struct guest *g)
 {
-	for (uint32_t vpn = 0; vpn < g->npages; vpn++) {
-		g->version[g->first + vpn] = keep_version() - 1;
-		page_write(g, g->first + vpn);
+	for (uint32_t pass = 0; pass < g->passes; pass++) {
+		/* Each pass writes the same bytes again: pages are dirty
+		 * whenever the run ends (or is killed). */
+		for (uint32_t vpn = g->first; vpn < g->first + g->npages; vpn++) {
+			g->version[vpn] = keep_version() - 1;
+			page_write(g, vpn);
+			page_check(g, vpn);
+		}
+		if (pass == 0) {
+			puts_serial("pflab guest: keep-write: ");
+			put_u64(g->npages);
+			puts_serial(" pages written\n");
+		}
 	}
-	puts_serial("pflab guest: keep-write: ");
-	put_u64(g->npages);
-	puts_serial(" pages written\n");
-	for (uint32_t pass = 1; pass < g->passes; pass++)
-		for (uint32_t vpn = 0; vpn < g->npages; vpn++)
-			page_check(g, g->first + vpn);
 }
 
 void wl_keep_check(struct guest *g)
