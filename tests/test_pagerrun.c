@@ -865,6 +865,10 @@ static void test_keep_bytes(void)
 	CU_ASSERT_EQUAL_FATAL(n, 16 + 64);
 	out[16 + 13] = PROTO_REG_HANDOVER | PROTO_REG_KEY; /* the flag without the bytes */
 	CU_ASSERT_EQUAL(proto_decode(out, n, &d, why, sizeof(why)), -EBADMSG);
+	out[16 + 13] = PROTO_REG_HANDOVER | PROTO_REG_KEEP; /* keep, no key, 64 bytes */
+	CU_ASSERT_EQUAL(proto_decode(out, n, &d, why, sizeof(why)), -EBADMSG);
+	out[16 + 13] = PROTO_REG_HANDOVER;
+	CU_ASSERT_EQUAL(proto_decode(out, n, &d, why, sizeof(why)), (long)n);
 }
 
 /* Register region (npages, keyed) on a fresh connection: 0, or the errno
@@ -921,6 +925,7 @@ static void test_keep_refusals(void)
 	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k3", true, NULL, why, sizeof(why)), ENOSPC);
 	CU_ASSERT(strstr(why, "all 2 kept regions of --keep-regions are taken") != NULL);
 	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k1", true, NULL, why, sizeof(why)), 0);
+	CU_ASSERT(wait_free(s.addr, 16 - 2)); /* closed (a holds 2) */
 	/* Taken back without keep: k1's slot is free again. */
 	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k1", false, NULL, why, sizeof(why)), 0);
 	CU_ASSERT(wait_free(s.addr, 16 - 2));
@@ -949,6 +954,13 @@ static void test_keep_refusals(void)
 	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k2", true, NULL, why, sizeof(why)), ENOSPC);
 	CU_ASSERT(strstr(why, "keeping 8 pages: 4 of --keep-pages free") != NULL);
 	CU_ASSERT_EQUAL(keyed(s.addr, 4, "k2", true, NULL, why, sizeof(why)), 0);
+	/* k1 taken back without keep: its 8 pages are free again. */
+	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k3", true, NULL, why, sizeof(why)), ENOSPC);
+	CU_ASSERT(strstr(why, "keeping 8 pages: 0 of --keep-pages free") != NULL);
+	CU_ASSERT(wait_free(s.addr, 16)); /* every region closed */
+	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k1", false, NULL, why, sizeof(why)), 0);
+	CU_ASSERT(wait_free(s.addr, 16));
+	CU_ASSERT_EQUAL(keyed(s.addr, 8, "k3", true, NULL, why, sizeof(why)), 0);
 	pager_srv_stop(&s);
 }
 
@@ -984,14 +996,17 @@ static void test_keep_per_uid(void)
 	CU_ASSERT(WIFEXITED(st));
 	CU_ASSERT_EQUAL(WEXITSTATUS(st), 20);
 	/* Root's is still there, 8 pages. */
+	CU_ASSERT(wait_free(s.addr, 16));
 	CU_ASSERT_EQUAL(keyed(s.addr, 4, "shared", false, NULL, why, sizeof(why)), EINVAL);
 	CU_ASSERT(strstr(why, "keeps 8 pages") != NULL);
 	CU_ASSERT(pager_srv_stop(&s));
 }
 
-/* A guest's run: status, and its stderr in err (freed by the caller). */
-static struct cmd_result keep_run(const char *addr, const char *wl, const char *more)
+/* A guest's run, once every earlier run's region is closed (the server's
+ * frames all free): status, and its stderr in err (freed by the caller). */
+static struct cmd_result keep_run(const char *addr, long frames, const char *wl, const char *more)
 {
+	CU_ASSERT(wait_free(addr, frames));
 	return run_pflab("run --pager %s --workload %s --pages 64 --frames 16 --seed 5 %s --csv",
 			 addr, wl, more);
 }
@@ -1016,33 +1031,34 @@ static void test_keep_guests(void)
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
 	CU_ASSERT_FATAL(pager_srv_start(&s, 32, NULL));
-	r = keep_run(s.addr, "keep-write", "--trap uffd --passes 3 --pager-keep vm1");
+	r = keep_run(s.addr, 32, "keep-write", "--trap uffd --pager-keep vm1");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-write: 64 pages written") &&
 		  says(&r, "0 mismatches: data verified"));
 	cmd_result_free(&r);
-	r = keep_run(s.addr, "keep-check", "--trap uffd --pager-keep vm1");
+	r = keep_run(s.addr, 32, "keep-check", "--trap uffd --pager-keep vm1");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-check: 64 kept, 0 fresh") &&
 		  says(&r, "0 mismatches: data verified"));
 	cmd_result_free(&r);
-	r = keep_run(s.addr, "keep-check", "--pager-take vm1");
+	r = keep_run(s.addr, 32, "keep-check", "--pager-take vm1");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-check: 64 kept, 0 fresh") &&
 		  says(&r, "0 mismatches: data verified"));
 	CU_ASSERT_EQUAL(csv_value(r.out, "major"), 64); /* every page from the store */
 	cmd_result_free(&r);
-	r = keep_run(s.addr, "keep-check", "--pager-take vm1");
+	r = keep_run(s.addr, 32, "keep-check", "--pager-take vm1");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-check: 0 kept, 64 fresh"));
 	cmd_result_free(&r);
 	/* drop, the default */
-	r = keep_run(s.addr, "keep-write", "--trap uffd");
+	r = keep_run(s.addr, 32, "keep-write", "--trap uffd");
 	CU_ASSERT(r.status == 0 && says(&r, "0 mismatches: data verified"));
 	cmd_result_free(&r);
-	r = keep_run(s.addr, "keep-check", "--trap uffd --pager-take vm1");
+	r = keep_run(s.addr, 32, "keep-check", "--trap uffd --pager-take vm1");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-check: 0 kept, 64 fresh"));
 	cmd_result_free(&r);
 	/* Another seed writes another version: the check is of the bytes. */
-	r = keep_run(s.addr, "keep-write", "--trap uffd --pager-keep vm2");
+	r = keep_run(s.addr, 32, "keep-write", "--trap uffd --pager-keep vm2");
 	CU_ASSERT_EQUAL(r.status, 0);
 	cmd_result_free(&r);
+	CU_ASSERT(wait_free(s.addr, 32));
 	r = run_pflab("run --pager %s --workload keep-check --pages 64 --frames 16 --seed 6 "
 		      "--trap uffd --pager-take vm2", s.addr);
 	CU_ASSERT_EQUAL(r.status, 1);
@@ -1054,7 +1070,9 @@ static void test_keep_guests(void)
 
 /* A guest killed mid-run, once it has written every page: its resident
  * pages (mapped in its memfd, or in the server's frames) are written to
- * the kept store at the close; the next guest reads every byte back. */
+ * the kept store at the close; the next guest reads every byte back.
+ * With a frame per page nothing was evicted: every byte comes from the
+ * close. */
 static void test_keep_killed(void)
 {
 	char out[256];
@@ -1066,7 +1084,7 @@ static void test_keep_killed(void)
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
 	snprintf(out, sizeof(out), "%s/keep-killed.out", scratch_dir());
-	CU_ASSERT_FATAL(pager_srv_start(&s, 32, NULL));
+	CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -1074,8 +1092,10 @@ static void test_keep_killed(void)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		/* As many frames as pages: every page stays resident and
+		 * dirty, none was ever written to the store. */
 		execl(pflab_path(), "pflab", "run", "--pager", s.addr, "--trap", "uffd", "--workload",
-		      "keep-write", "--pages", "64", "--frames", "16", "--seed", "5", "--passes",
+		      "keep-write", "--pages", "64", "--frames", "64", "--seed", "5", "--passes",
 		      "1000000", "--pager-keep", "vmk", (char *)NULL);
 		_exit(127);
 	}
@@ -1088,8 +1108,8 @@ static void test_keep_killed(void)
 	kill(pid, SIGKILL);
 	CU_ASSERT_EQUAL(reap(pid), 128 + SIGKILL);
 	CU_ASSERT(strstr(slurp(out), "data verified") == NULL); /* it was mid-run */
-	CU_ASSERT(wait_free(s.addr, 32));
-	r = keep_run(s.addr, "keep-check", "--trap uffd --pager-take vmk");
+	CU_ASSERT(wait_free(s.addr, 64));
+	r = keep_run(s.addr, 64, "keep-check", "--trap uffd --pager-take vmk");
 	CU_ASSERT(r.status == 0 && says(&r, "keep-check: 64 kept, 0 fresh") &&
 		  says(&r, "0 mismatches: data verified"));
 	cmd_result_free(&r);
@@ -1124,15 +1144,16 @@ static void test_keep_cli(void)
 		cmd_result_free(&r);
 	}
 	CU_ASSERT_FATAL(pager_srv_start(&s, 32, "--keep-regions=1"));
-	r = keep_run(s.addr, "keep-write", "--trap uffd --pager-keep g");
+	r = keep_run(s.addr, 32, "keep-write", "--trap uffd --pager-keep g");
 	CU_ASSERT_EQUAL(r.status, 0);
 	cmd_result_free(&r);
+	CU_ASSERT(wait_free(s.addr, 32));
 	r = run_pflab("run --pager %s --workload keep-check --pages 32 --frames 16 --trap uffd "
 		      "--pager-keep g", s.addr);
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(says(&r, "key 'g' keeps 64 pages of 4096 bytes, not 32 of 4096"));
 	cmd_result_free(&r);
-	r = keep_run(s.addr, "keep-write", "--trap uffd --pager-keep h");
+	r = keep_run(s.addr, 32, "keep-write", "--trap uffd --pager-keep h");
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT(says(&r, "all 1 kept regions of --keep-regions are taken"));
 	cmd_result_free(&r);
