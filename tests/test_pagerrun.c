@@ -786,11 +786,11 @@ static void test_global_clock_spares_hot(void)
  * refused there. */
 static void test_guests_over_budget(void)
 {
-	static const char *const allocs[] = { "--alloc=global", "--alloc=pff" };
+	static const char *const allocs[] = { "--alloc=global", "--alloc=pff", "--alloc=ws" };
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		struct cmd_result r;
 		struct pager_srv s;
 
@@ -1174,7 +1174,7 @@ static CU_TestInfo pagerrun_tests[] = {
 	{ "run --pager refuses what needs the in-process pager", test_run_pager_refusals },
 	{ "global replacement keeps every client within one budget", test_global_budget },
 	{ "the global CLOCK spares the pages a client keeps using", test_global_clock_spares_hot },
-	{ "guests over the budget verify, global and pff", test_guests_over_budget },
+	{ "guests over the budget verify, global, pff and ws", test_guests_over_budget },
 	{ "a keyed REGISTER's bytes, bad keys refused", test_keep_bytes },
 	{ "what the server refuses of a key", test_keep_refusals },
 	{ "keys are per uid", test_keep_per_uid },

@@ -35,11 +35,14 @@ static const char pager_help[] =
 	"                       registration), global (one CLOCK over every client's\n"
 	"                       pages; regions may ask more than N together) or pff\n"
 	"                       (global, and load control: a client is suspended while\n"
-	"                       clients thrash; docs/external-pager.md)\n"
+	"                       clients thrash; docs/external-pager.md) or ws (global,\n"
+	"                       and load control by working set: clients are suspended\n"
+	"                       while their working sets together exceed N)\n"
 	"      --pff-high R     pff: faults/s above which a client thrashes (default 500)\n"
-	"      --quantum MS     pff: the longest suspension (default 1000; keep it below\n"
+	"      --tau MS         ws: the working set's window (default 500)\n"
+	"      --quantum MS     pff, ws: the longest suspension (default 1000; keep it below\n"
 	"                       the clients' timeout)\n"
-	"      --period MS      pff and --series: the measuring period (default 100)\n"
+	"      --period MS      pff, ws and --series: the measuring period (default 100)\n"
 	"      --series FILE    each period, a line per client: seconds, client,\n"
 	"                       faults/s, suspended (0/1); written at exit\n"
 	"      --keep-regions K regions whose pages may be kept past their client's\n"
@@ -54,7 +57,7 @@ static int pager_main(int argc, char **argv)
 {
 	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT, OPT_ALLOC,
 	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES, OPT_KEEP_REGIONS,
-	       OPT_KEEP_PAGES };
+	       OPT_KEEP_PAGES, OPT_TAU };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -69,12 +72,14 @@ static int pager_main(int argc, char **argv)
 		{ "series", required_argument, NULL, OPT_SERIES },
 		{ "keep-regions", required_argument, NULL, OPT_KEEP_REGIONS },
 		{ "keep-pages", required_argument, NULL, OPT_KEEP_PAGES },
+		{ "tau", required_argument, NULL, OPT_TAU },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pserver_config cfg = { .max_pages = 1u << 24, .pff_high = 500, .quantum_ms = 1000,
-				      .period_ms = 100, .keep_regions = 4, .keep_pages = 65536 };
+				      .period_ms = 100, .keep_regions = 4, .keep_pages = 65536,
+				      .tau_ms = 500 };
 	const char *addr = NULL, *port_file = NULL, *series = NULL;
 	struct outfile series_of;
 	struct pserver *s;
@@ -106,9 +111,11 @@ static int pager_main(int argc, char **argv)
 				cfg.alloc = PSERVER_GLOBAL;
 			else if (strcmp(optarg, "pff") == 0)
 				cfg.alloc = PSERVER_PFF;
+			else if (strcmp(optarg, "ws") == 0)
+				cfg.alloc = PSERVER_WS;
 			else
-				return cli_usage_error("pager", "--alloc: '%s' is not fixed, global or pff",
-						       optarg);
+				return cli_usage_error("pager", "--alloc: '%s' is not fixed, global, pff "
+						       "or ws", optarg);
 			break;
 		case OPT_PFF_HIGH:
 		case OPT_QUANTUM:
@@ -136,6 +143,10 @@ static int pager_main(int argc, char **argv)
 			if (cli_opt_u64("pager", "--max-pages", optarg, 1, 1ull << 40, &v))
 				return EXIT_USAGE;
 			cfg.max_pages = v;
+			break;
+		case OPT_TAU:
+			if (cli_opt_u32("pager", "--tau", optarg, 1, 3600000, &cfg.tau_ms))
+				return EXIT_USAGE;
 			break;
 		case OPT_KEEP_REGIONS:
 			if (cli_opt_u32("pager", "--keep-regions", optarg, 0, PSERVER_MAX_KEPT,

@@ -198,6 +198,7 @@ static void region_close(struct pserver *s, struct region *r)
 	if (!r->id)
 		return;
 	keep_close(s, r); /* before the frames and the client's memfd go */
+	ws_pages_fini(&r->ws);
 	pager_destroy(r->pager);
 	if (r->injecting)
 		inject_fini(&r->inj);
@@ -269,6 +270,7 @@ static void region_undo(struct region *r, const struct kept *k)
 	free(r->mmu.bits);
 	free(r->unreturned);
 	free(r->owed);
+	ws_pages_fini(&r->ws);
 	handover_destroy(r->ho);
 	if (r->data && !(k && r->data == k->data))
 		munmap(r->data, (size_t)r->npages * r->page_size);
@@ -337,6 +339,10 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
 	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
 	r->owed = calloc(r->npages, 1);
+	if (s->cfg.alloc == PSERVER_WS && ws_pages_init(&r->ws, r->npages) != 0) {
+		free(r->mmu.bits); /* refused below: out of memory */
+		r->mmu.bits = NULL;
+	}
 	if (k) {
 		r->data = k->data;
 	} else if (m->u.reg.store == PROTO_STORE_MEMORY) {
@@ -428,6 +434,7 @@ frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t acces
 	frame_t f;
 
 	alloc_before_miss(c, r);
+	alloc_note_ref(r, vpn);
 	p->now++;
 	f = pager_fault(p, vpn, (enum access_kind)access);
 	report_writeback_errors(c, r);
@@ -516,6 +523,7 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 			REFUSE(c, r->id, vpn, EFAULT, m, "hit on page %u, which is not mapped", vpn);
 		p->now++;
 		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+		alloc_note_ref(r, vpn);
 		pager_hit(p, f);
 		p->stats.refs++;
 		p->stats.resident_sum += p->stats.resident;
@@ -554,6 +562,7 @@ static void do_touch(struct client *c, const struct proto_msg *m)
 		if (f == NO_FRAME)
 			REFUSE(c, r->id, vpn, EFAULT, m, "touch of page %u, which is not mapped", vpn);
 		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+		alloc_note_ref(r, vpn);
 	}
 }
 
@@ -1064,6 +1073,7 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
+		s->now_ms = alloc_now_ms();
 		if (pfd[0].revents)
 			return 0;
 		if (pfd[1].revents & POLLIN)

@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "server.h"
 #include "store_inject.h"
+#include "wsload.h"
 
 #define RMMU_REFERENCED 0x1u
 #define RMMU_DIRTY      0x2u
@@ -64,6 +65,7 @@ struct region {
 	struct inject_store inj;
 	size_t log_seen;           /* inj.log entries already reported */
 	struct kept *kept;         /* keep.c: the kept pages this region uses, or NULL */
+	struct ws_pages ws;        /* --alloc ws: when each page was last seen referenced */
 	bool keep;                 /* PROTO_REG_KEEP: keep them at the close, else drop */
 };
 
@@ -103,6 +105,7 @@ struct client {
 	uint64_t period_faults; /* alloc.c: faults this period */
 	bool suspended;    /* pff: its messages are not read */
 	uint64_t since_ms, active_ms; /* suspended since / running since */
+	uint32_t ws_reserved;      /* ws: its working set when suspended (wsload.h) */
 	struct region regions[PSERVER_MAX_REGIONS];
 	struct pserver *s;
 };
@@ -126,6 +129,7 @@ struct pserver {
 	frame_t hand_frame;
 	uint64_t start_ms, period_ms_start;
 	uint64_t suspensions;
+	uint64_t now_ms;           /* alloc.c: the time of the current poll round */
 	struct dsm_mgr *dsm;       /* the DSM manager (dsm.h): its messages go there */
 	struct kept kept[PSERVER_MAX_KEPT]; /* keep.c: cfg.keep_regions of them in use */
 	uint64_t kept_pages_free;  /* of cfg.keep_pages */
@@ -154,6 +158,8 @@ void report_writeback_errors(struct client *c, struct region *r);
 void alloc_before_miss(struct client *c, struct region *r);
 uint32_t alloc_frames_free(const struct pserver *s);
 bool alloc_suspended(const struct client *c);
+/* ws: page vpn of r was referenced (a fault, a hit, a touch), now. */
+void alloc_note_ref(struct region *r, vpn_t vpn);
 int alloc_tick(struct pserver *s);
 uint64_t alloc_now_ms(void);
 
