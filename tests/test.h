@@ -70,7 +70,8 @@ long long csv_value(const char *csv, const char *column);
 char *write_file(const char *name, const char *text);
 
 /*
- * `pflab pager --listen unix:DIR/p.sock --frames FRAMES [EXTRA]` on a fresh
+ * `pflab pager --listen unix:DIR/p.sock --frames FRAMES [EXTRA]` (EXTRA: up
+ * to three options separated by spaces, or NULL) on a fresh
  * directory under /tmp, its output discarded, killed if the tests die;
  * true once it accepts connections (waited for, bounded). pager_srv_stop:
  * SIGTERM and wait; true if it exited 0 and removed its socket.

@@ -906,6 +906,58 @@ static void test_ws_decisions(void)
 	CU_ASSERT_EQUAL(cl[0].reserved, 6); /* A's, when suspended at 200 */
 	for (int i = 0; i < 3; i++)
 		ws_pages_fini(&w[i]);
+
+	/* A period that suspends resumes nobody: X (2 reserved) would fit
+	 * beside Y once Z (the later of equals) goes, but waits a period. */
+	{
+		struct ws_client x[3] = {
+			{ .present = true, .suspended = true, .reserved = 2, .since = 0 },
+			{ .present = true, .ws = 6 },
+			{ .present = true, .ws = 6 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 200, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[1] == WS_KEEP && act[2] == WS_SUSPEND);
+		CU_ASSERT(x[0].suspended && !x[1].suspended && x[2].suspended);
+		CU_ASSERT_EQUAL(x[2].reserved, 6);
+		CU_ASSERT_EQUAL(x[2].since, 200);
+		/* The next period it does. */
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 300, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_RESUME && !x[0].suspended && x[2].suspended);
+	}
+	/* Of two that fit alone but not together, the longest suspended
+	 * (Q, since 50) runs first. */
+	{
+		struct ws_client x[3] = {
+			{ .present = true, .suspended = true, .reserved = 5, .since = 100 },
+			{ .present = true, .ws = 4 },
+			{ .present = true, .suspended = true, .reserved = 5, .since = 50 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 200, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[2] == WS_RESUME);
+		CU_ASSERT(x[0].suspended && !x[2].suspended);
+	}
+	/* A resumed less than tau ago needs its reserved 6 though it has
+	 * referenced nothing yet: 6 + 7 + 1 > 10, the largest (B) goes; tau
+	 * after its resumption A needs what it references (0): all fit. */
+	for (int late = 0; late < 2; late++) {
+		struct ws_client x[3] = {
+			{ .present = true, .ws = 0, .reserved = 6, .since = 500 },
+			{ .present = true, .ws = 7 },
+			{ .present = true, .ws = 1 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, late ? 600 : 599, 100, 1000, act), late ? 0 : 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[1] == (late ? WS_KEEP : WS_SUSPEND));
+	}
+	/* One client alone is never suspended, even past the frames. */
+	{
+		struct ws_client one = { .present = true, .ws = 12 };
+
+		CU_ASSERT_EQUAL(ws_decide(&one, 1, 10, 100, 100, 1000, act), 0);
+		CU_ASSERT(!one.suspended && act[0] == WS_KEEP);
+	}
 }
 
 static CU_TestInfo server_tests[] = {
