@@ -728,6 +728,27 @@ static void test_cli_refusals(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.err, "pflab pager: --quantum: '0' is out of range [1, 3600000]\n");
 	cmd_result_free(&r);
+	{
+		static const char *const bad[][2] = {
+			{ "--tau 0", "pflab pager: --tau: '0' is out of range [1, 3600000]\n" },
+			{ "--alloc lru", "pflab pager: --alloc: 'lru' is not fixed, global, pff or ws\n" },
+			{ "--keep-regions 65",
+			  "pflab pager: --keep-regions: '65' is out of range [0, 64]\n" },
+			{ "--keep-pages -1", "pflab pager: --keep-pages: '-1' is not a whole number\n" },
+			{ "--max-pages 0",
+			  "pflab pager: --max-pages: '0' is out of range [1, 1099511627776]\n" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			r = run_pflab("pager --listen unix:/nonexistent/p.sock %s", bad[i][0]);
+			CU_ASSERT_EQUAL(r.status, 2);
+			if (strcmp(r.err, bad[i][1]) != 0) {
+				printf("\n  %s: %s", bad[i][0], r.err);
+				CU_FAIL("not the expected line");
+			}
+			cmd_result_free(&r);
+		}
+	}
 	r = run_pflab("remote /dev/null --pager unix:/nonexistent/p.sock --policy lru --frames x");
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.err, "pflab remote: --frames: 'x' is not a whole number\n");

@@ -119,12 +119,14 @@ static int pager_main(int argc, char **argv)
 			break;
 		case OPT_PFF_HIGH:
 		case OPT_QUANTUM:
-		case OPT_PERIOD: {
-			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM;
+		case OPT_PERIOD:
+		case OPT_TAU: {
+			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM, tau = c == OPT_TAU;
 
-			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" : "--period",
-					optarg, 1, 3600000,
-					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms : &cfg.period_ms))
+			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" :
+					tau ? "--tau" : "--period", optarg, 1, 3600000,
+					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms :
+					tau ? &cfg.tau_ms : &cfg.period_ms))
 				return EXIT_USAGE;
 			break;
 		}
@@ -140,23 +142,18 @@ static int pager_main(int argc, char **argv)
 			break;
 		}
 		case OPT_MAX_PAGES:
-			if (cli_opt_u64("pager", "--max-pages", optarg, 1, 1ull << 40, &v))
+		case OPT_KEEP_PAGES: {
+			bool keep = c == OPT_KEEP_PAGES;
+
+			if (cli_opt_u64("pager", keep ? "--keep-pages" : "--max-pages", optarg, !keep,
+					1ull << 40, keep ? &cfg.keep_pages : &cfg.max_pages))
 				return EXIT_USAGE;
-			cfg.max_pages = v;
 			break;
-		case OPT_TAU:
-			if (cli_opt_u32("pager", "--tau", optarg, 1, 3600000, &cfg.tau_ms))
-				return EXIT_USAGE;
-			break;
+		}
 		case OPT_KEEP_REGIONS:
 			if (cli_opt_u32("pager", "--keep-regions", optarg, 0, PSERVER_MAX_KEPT,
 					&cfg.keep_regions))
 				return EXIT_USAGE;
-			break;
-		case OPT_KEEP_PAGES:
-			if (cli_opt_u64("pager", "--keep-pages", optarg, 0, 1ull << 40, &v))
-				return EXIT_USAGE;
-			cfg.keep_pages = v;
 			break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': fputs(pager_help, stdout); return EXIT_OK;
