@@ -16,7 +16,8 @@
  *    12    4 len      payload bytes, at most PROTO_MAX_PAYLOAD
  *
  * Each type's payload has an exact size (or an exact size plus a counted
- * tail); reserved bytes must be zero; names are NUL-padded and printable.
+ * tail; REGISTER: 64 bytes, or 96 with PROTO_REG_KEY's key); reserved bytes
+ * must be zero; names are NUL-padded and printable.
  * proto_decode() checks all of this; what needs the server's state (the
  * region exists, the page is in range) is the server's to check.
  */
