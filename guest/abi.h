@@ -128,6 +128,8 @@ enum pflab_workload {
 	WL_DSM_COUNTER, /* DSM: a shared counter under a spinlock (Lamport's bakery) */
 	WL_DSM_FALSE,   /* DSM: each node writes its own word of one page (false sharing) */
 	WL_DSM_APART,   /* DSM: the same, each node's word on a page of its own */
+	WL_KEEP_WRITE,  /* write every page (version 1 + seed % 1000), then check: guest/workloads.c */
+	WL_KEEP_CHECK,  /* every page that version (kept) or zeros (fresh): how many of each */
 	WL_NR
 };
 
@@ -148,6 +150,7 @@ enum pflab_workload {
 	[WL_PREFETCH_SCRIPT] = "prefetch-script",                                       \
 	[WL_DSM_SC] = "dsm-sc", [WL_DSM_COUNTER] = "dsm-counter",                       \
 	[WL_DSM_FALSE] = "dsm-false", [WL_DSM_APART] = "dsm-apart",                     \
+	[WL_KEEP_WRITE] = "keep-write", [WL_KEEP_CHECK] = "keep-check",                 \
 }
 
 /* A trace buffer entry: a data-region page number, the write bit on top. */

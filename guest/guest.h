@@ -117,6 +117,8 @@ void put_u64(uint64_t v);
 void wl_generated(struct guest *g, uint32_t wl);
 void wl_touch(struct guest *g, uint32_t nops);
 void wl_trace(struct guest *g);
+void wl_keep_write(struct guest *g);
+void wl_keep_check(struct guest *g);
 /* The DSM workloads: dsm.c. */
 void wl_dsm(struct guest *g, uint32_t wl);
 void wl_bad(uint32_t which);

@@ -46,6 +46,8 @@ void guest_main(void)
 	case WL_LIST: if (mb->prefetch) wl_list_prefetch(&g, mb->prefetch & ~PFLAB_PREFETCH_GIVEN); else wl_generated(&g, wl); break;
 	case WL_TRACE: wl_trace(&g); break;
 	case WL_TOUCH: wl_touch(&g, mb->nops); break;
+	case WL_KEEP_WRITE: wl_keep_write(&g); break;
+	case WL_KEEP_CHECK: wl_keep_check(&g); break;
 	case WL_RESTART_MOVSB: case WL_RESTART_REPMOVSB: case WL_RESTART_PUSH:
 	case WL_RESTART_STRADDLE: case WL_RESTART_FETCH: wl_restart(&g, wl); break;
 	case WL_MAPFILE: wl_mapfile(&g); break;

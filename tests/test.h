@@ -78,7 +78,8 @@ void check_refused(const struct refused *cases, size_t n);
 char *write_file(const char *name, const char *text);
 
 /*
- * `pflab pager --listen unix:DIR/p.sock --frames FRAMES [EXTRA]` on a fresh
+ * `pflab pager --listen unix:DIR/p.sock --frames FRAMES [EXTRA]` (EXTRA: up
+ * to three options separated by spaces, or NULL) on a fresh
  * directory under /tmp, its output discarded, killed if the tests die;
  * true once it accepts connections (waited for, bounded). pager_srv_stop:
  * SIGTERM and wait; true if it exited 0 and removed its socket.

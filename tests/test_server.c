@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "test.h"
+#include "wsload.h"
 
 static void sleep_ms(int ms)
 {
@@ -727,6 +728,27 @@ static void test_cli_refusals(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.err, "pflab pager: --quantum: '0' is out of range [1, 3600000]\n");
 	cmd_result_free(&r);
+	{
+		static const char *const bad[][2] = {
+			{ "--tau 0", "pflab pager: --tau: '0' is out of range [1, 3600000]\n" },
+			{ "--alloc lru", "pflab pager: --alloc: 'lru' is not fixed, global, pff or ws\n" },
+			{ "--keep-regions 65",
+			  "pflab pager: --keep-regions: '65' is out of range [0, 64]\n" },
+			{ "--keep-pages -1", "pflab pager: --keep-pages: '-1' is not a whole number\n" },
+			{ "--max-pages 0",
+			  "pflab pager: --max-pages: '0' is out of range [1, 1099511627776]\n" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			r = run_pflab("pager --listen unix:/nonexistent/p.sock %s", bad[i][0]);
+			CU_ASSERT_EQUAL(r.status, 2);
+			if (strcmp(r.err, bad[i][1]) != 0) {
+				printf("\n  %s: %s", bad[i][0], r.err);
+				CU_FAIL("not the expected line");
+			}
+			cmd_result_free(&r);
+		}
+	}
 	r = run_pflab("remote /dev/null --pager unix:/nonexistent/p.sock --policy lru --frames x");
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_STRING_EQUAL(r.err, "pflab remote: --frames: 'x' is not a whole number\n");
@@ -790,6 +812,175 @@ static void test_injected_errors(void)
 	CU_ASSERT(pager_srv_stop(&s));
 }
 
+
+/* ---- load control by working set (vmm/server/wsload.c) ----------------- */
+
+/* W(t, tau) is the pages referenced in (t - tau, t]: its bounds exactly. */
+static void test_ws_size(void)
+{
+	struct ws_pages w;
+
+	CU_ASSERT_FATAL(ws_pages_init(&w, 8) == 0);
+	CU_ASSERT_EQUAL(ws_size(&w, 0, 100), 0);
+	ws_note(&w, 0, 0);
+	ws_note(&w, 1, 50);
+	ws_note(&w, 2, 50);
+	ws_note(&w, 8, 50); /* out of range: ignored */
+	CU_ASSERT_EQUAL(ws_size(&w, 50, 100), 3);
+	CU_ASSERT_EQUAL(ws_size(&w, 99, 100), 3);
+	CU_ASSERT_EQUAL(ws_size(&w, 100, 100), 2); /* page 0 referenced at 0: out */
+	CU_ASSERT_EQUAL(ws_size(&w, 149, 100), 2);
+	CU_ASSERT_EQUAL(ws_size(&w, 150, 100), 0);
+	ws_note(&w, 1, 150); /* referenced again: counted once */
+	CU_ASSERT_EQUAL(ws_size(&w, 150, 100), 1);
+	CU_ASSERT_EQUAL(ws_size(&w, 150, 1), 1);
+	CU_ASSERT_EQUAL(ws_size(&w, 151, 1), 0);
+	ws_pages_fini(&w);
+}
+
+/* Clients A, B, C, one region each; the script's references, then a
+ * decision, with who is suspended when, exactly (frames 10, tau 100,
+ * quantum 1000; hand-worked in the comments). */
+struct ws_step {
+	uint64_t t;
+	const char *refs;      /* "A0-5 B0-3": client, pages first-last, at t - 50 */
+	const char *present;   /* "ABC": the clients connected */
+	uint32_t frames;
+	size_t changed;
+	const char *acts;      /* per client: . keep, S suspend, R resume */
+	const char *suspended; /* after: the suspended clients */
+};
+
+static void ws_refs(struct ws_pages *w, const char *refs, uint64_t at)
+{
+	for (const char *p = refs; p && *p;) {
+		unsigned c = (unsigned)(*p - 'A'), first, last;
+		int len = 0;
+
+		CU_ASSERT_FATAL(sscanf(p + 1, "%u-%u%n", &first, &last, &len) == 2);
+		for (unsigned v = first; v <= last; v++)
+			ws_note(&w[c], v, at);
+		p += 1 + len;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void test_ws_decisions(void)
+{
+	static const struct ws_step script[] = {
+		/* 6 + 4 pages fit the 10 frames: nothing to do. */
+		{ 100, "A0-5 B0-3", "AB", 10, 0, "...", "" },
+		/* C comes with 3: 13 > 10, the largest (A, 6) is suspended. */
+		{ 200, "A0-5 B0-3 C0-2", "ABC", 10, 1, "S..", "A" },
+		/* B and C use 7; A's reserved 6 does not fit beside them. */
+		{ 300, "B0-3 C0-2", "ABC", 10, 0, "...", "A" },
+		/* B shrinks to 2 (pages 2-3 last seen at 250): 5 + 6 > 10. */
+		{ 400, "B0-1 C0-2", "ABC", 10, 0, "...", "A" },
+		/* B and C need 1 each: A's 6 fits, it runs again. */
+		{ 500, "B0-0 C0-0", "ABC", 10, 1, "R..", "" },
+		/* A was resumed 50 ago: it needs its reserved 6 though it
+		 * referenced nothing; B and C's last references aged out. */
+		{ 550, "", "ABC", 10, 0, "...", "" },
+		/* All three at 6: 18 > 10; the largest, the latest among
+		 * equals, goes: C, then (12 > 10) B. */
+		{ 650, "A0-5 B0-5 C0-5", "ABC", 10, 2, ".SS", "BC" },
+		/* A quantum later B and C run again; A needs nothing (its
+		 * pages aged out) so it is not suspended for them, though
+		 * B and C need their 6 each. */
+		{ 1650, "", "ABC", 10, 2, ".RR", "" },
+		/* 12 > 10: of the two, the latest goes. */
+		{ 1700, "B0-5 C0-5", "ABC", 10, 1, "..S", "C" },
+		/* A and B gone; C's 6 exceeds 4 frames, but none runs: it does. */
+		{ 1750, "", "C", 4, 1, "..R", "" },
+	};
+	struct ws_pages w[3];
+	struct ws_client cl[3] = { 0 };
+	enum ws_action act[3];
+
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_FATAL(ws_pages_init(&w[i], 16) == 0);
+	for (size_t k = 0; k < sizeof(script) / sizeof(*script); k++) {
+		const struct ws_step *st = &script[k];
+		char got[4] = "...", sus[4] = "";
+		size_t changed, ns = 0;
+
+		ws_refs(w, st->refs, st->t - 50);
+		for (int i = 0; i < 3; i++) {
+			cl[i].present = strchr(st->present, 'A' + i) != NULL;
+			cl[i].ws = ws_size(&w[i], st->t, 100);
+		}
+		changed = ws_decide(cl, 3, st->frames, st->t, 100, 1000, act);
+		for (int i = 0; i < 3; i++) {
+			got[i] = act[i] == WS_SUSPEND ? 'S' : act[i] == WS_RESUME ? 'R' : '.';
+			if (cl[i].present && cl[i].suspended)
+				sus[ns++] = (char)('A' + i);
+		}
+		sus[ns] = 0;
+		if (changed != st->changed || strcmp(got, st->acts) || strcmp(sus, st->suspended)) {
+			printf("\n  t=%llu: changed %zu acts %s suspended '%s'; expected %zu %s '%s'\n",
+			       (unsigned long long)st->t, changed, got, sus, st->changed, st->acts,
+			       st->suspended);
+			CU_FAIL("not the hand-worked decision");
+		}
+	}
+	CU_ASSERT_EQUAL(cl[0].reserved, 6); /* A's, when suspended at 200 */
+	for (int i = 0; i < 3; i++)
+		ws_pages_fini(&w[i]);
+
+	/* A period that suspends resumes nobody: X (2 reserved) would fit
+	 * beside Y once Z (the later of equals) goes, but waits a period. */
+	{
+		struct ws_client x[3] = {
+			{ .present = true, .suspended = true, .reserved = 2, .since = 0 },
+			{ .present = true, .ws = 6 },
+			{ .present = true, .ws = 6 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 200, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[1] == WS_KEEP && act[2] == WS_SUSPEND);
+		CU_ASSERT(x[0].suspended && !x[1].suspended && x[2].suspended);
+		CU_ASSERT_EQUAL(x[2].reserved, 6);
+		CU_ASSERT_EQUAL(x[2].since, 200);
+		/* The next period it does. */
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 300, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_RESUME && !x[0].suspended && x[2].suspended);
+	}
+	/* Of two that fit alone but not together, the longest suspended
+	 * (Q, since 50) runs first. */
+	{
+		struct ws_client x[3] = {
+			{ .present = true, .suspended = true, .reserved = 5, .since = 100 },
+			{ .present = true, .ws = 4 },
+			{ .present = true, .suspended = true, .reserved = 5, .since = 50 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, 200, 100, 1000, act), 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[2] == WS_RESUME);
+		CU_ASSERT(x[0].suspended && !x[2].suspended);
+	}
+	/* A resumed less than tau ago needs its reserved 6 though it has
+	 * referenced nothing yet: 6 + 7 + 1 > 10, the largest (B) goes; tau
+	 * after its resumption A needs what it references (0): all fit. */
+	for (int late = 0; late < 2; late++) {
+		struct ws_client x[3] = {
+			{ .present = true, .ws = 0, .reserved = 6, .since = 500 },
+			{ .present = true, .ws = 7 },
+			{ .present = true, .ws = 1 },
+		};
+
+		CU_ASSERT_EQUAL(ws_decide(x, 3, 10, late ? 600 : 599, 100, 1000, act), late ? 0 : 1);
+		CU_ASSERT(act[0] == WS_KEEP && act[1] == (late ? WS_KEEP : WS_SUSPEND));
+	}
+	/* One client alone is never suspended, even past the frames. */
+	{
+		struct ws_client one = { .present = true, .ws = 12 };
+
+		CU_ASSERT_EQUAL(ws_decide(&one, 1, 10, 100, 100, 1000, act), 0);
+		CU_ASSERT(!one.suspended && act[0] == WS_KEEP);
+	}
+}
+
 static CU_TestInfo server_tests[] = {
 	{ "injected errors: page-in answered, write-back reported once", test_injected_errors },
 	{ "protocol bytes are the documented ones", test_golden_bytes },
@@ -800,6 +991,8 @@ static CU_TestInfo server_tests[] = {
 	{ "a server that hangs or dies fails its client in bound", test_server_dies_or_hangs },
 	{ "a client that dies frees its frames", test_client_dies_frees_frames },
 	{ "SO_PEERCRED: other uids refused unless allowed", test_peer_uid },
+	{ "a working set is the pages referenced in the last tau", test_ws_size },
+	{ "working-set load control: who is suspended when, scripted", test_ws_decisions },
 	{ "pager and remote refuse bad usage", test_cli_refusals },
 	CU_TEST_INFO_NULL,
 };

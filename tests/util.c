@@ -246,8 +246,14 @@ bool pager_srv_start(struct pager_srv *s, unsigned frames, const char *extra)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(null, 1);
 		dup2(null, 2);
-		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", fr,
-		      extra ? extra : (char *)NULL, (char *)NULL);
+		char words[256], *w[4] = { NULL }, *save = NULL;
+
+		/* EXTRA: up to three options, separated by spaces. */
+		snprintf(words, sizeof(words), "%s", extra ? extra : "");
+		for (int k = 0; k < 3; k++)
+			w[k] = strtok_r(k ? NULL : words, " ", &save);
+		execl(pflab_path(), "pflab", "pager", "--listen", s->addr, "--frames", fr, w[0], w[1],
+		      w[2], (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 1000; i++) { /* until it accepts: bound is not listening */

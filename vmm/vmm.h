@@ -107,6 +107,11 @@ struct vmm_config {
 	/* --pager-forward: under --trap uffd, forward each fault over the
 	 * socket rather than hand the uffd over to the server. */
 	bool pager_forward;
+	/* --pager-keep KEY / --pager-take KEY: the region starts with the
+	 * pages the server keeps under KEY (docs/external-pager.md, "Keeping
+	 * a client's pages"); with pager_keep they are kept again at the end. */
+	const char *pager_key;
+	bool pager_keep;
 
 	/* --dsm ADDR --node I --nodes N: the data region is shared with the
 	 * other nodes through the DSM manager at ADDR (vmm_dsm.c,

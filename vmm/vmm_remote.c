@@ -94,10 +94,11 @@ int vmm_remote_open(struct vmm *v)
 	if (!v->pc)
 		return vmm_fail(v, "pager server %s", why);
 	/* Anonymous memory: first touches are zero-filled, as in-process. */
-	if (pclient_register_pages(v->pc, c->npages, c->nframes,
+	if (pclient_register_keyed(v->pc, c->npages, c->nframes,
 				   PROTO_REG_ZERO_FILL |
-				   (v->handover ? PROTO_REG_HANDOVER : PROTO_REG_SAMPLED),
-				   PROTO_STORE_MEMORY, &pol, &v->rpages, &v->rreg) != 0)
+				   (v->handover ? PROTO_REG_HANDOVER : PROTO_REG_SAMPLED) |
+				   (c->pager_keep ? PROTO_REG_KEEP : 0),
+				   PROTO_STORE_MEMORY, &pol, &v->rpages, c->pager_key, &v->rreg) != 0)
 		return vmm_fail(v, "pager server %s: %s", c->pager_addr, v->pc->err);
 	v->rreg_open = true;
 	if (v->handover &&

@@ -35,13 +35,19 @@ static const char pager_help[] =
 	"                       registration), global (one CLOCK over every client's\n"
 	"                       pages; regions may ask more than N together) or pff\n"
 	"                       (global, and load control: a client is suspended while\n"
-	"                       clients thrash; docs/external-pager.md)\n"
+	"                       clients thrash; docs/external-pager.md) or ws (global,\n"
+	"                       and load control by working set: clients are suspended\n"
+	"                       while their working sets together exceed N)\n"
 	"      --pff-high R     pff: faults/s above which a client thrashes (default 500)\n"
-	"      --quantum MS     pff: the longest suspension (default 1000; keep it below\n"
+	"      --tau MS         ws: the working set's window (default 500)\n"
+	"      --quantum MS     pff, ws: the longest suspension (default 1000; keep it below\n"
 	"                       the clients' timeout)\n"
-	"      --period MS      pff and --series: the measuring period (default 100)\n"
+	"      --period MS      pff, ws and --series: the measuring period (default 100)\n"
 	"      --series FILE    each period, a line per client: seconds, client,\n"
 	"                       faults/s, suspended (0/1); written at exit\n"
+	"      --keep-regions K regions whose pages may be kept past their client's\n"
+	"                       close (a client's --pager-keep KEY; default 4, at most 64)\n"
+	"      --keep-pages P   the pages of all kept regions together (default 65536)\n"
 	"  -v, --verbose        one line on stderr per connection and per error sent\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -50,7 +56,8 @@ static const char pager_help[] =
 static int pager_main(int argc, char **argv)
 {
 	enum { OPT_ALLOW_UID = 256, OPT_PORT_FILE, OPT_MAX_PAGES, OPT_INJECT, OPT_ALLOC,
-	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES };
+	       OPT_PFF_HIGH, OPT_QUANTUM, OPT_PERIOD, OPT_SERIES, OPT_KEEP_REGIONS,
+	       OPT_KEEP_PAGES, OPT_TAU };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'n' },
@@ -63,12 +70,16 @@ static int pager_main(int argc, char **argv)
 		{ "quantum", required_argument, NULL, OPT_QUANTUM },
 		{ "period", required_argument, NULL, OPT_PERIOD },
 		{ "series", required_argument, NULL, OPT_SERIES },
+		{ "keep-regions", required_argument, NULL, OPT_KEEP_REGIONS },
+		{ "keep-pages", required_argument, NULL, OPT_KEEP_PAGES },
+		{ "tau", required_argument, NULL, OPT_TAU },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pserver_config cfg = { .max_pages = 1u << 24, .pff_high = 500, .quantum_ms = 1000,
-				      .period_ms = 100 };
+				      .period_ms = 100, .keep_regions = 4, .keep_pages = 65536,
+				      .tau_ms = 500 };
 	const char *addr = NULL, *port_file = NULL, *series = NULL;
 	struct outfile series_of;
 	struct pserver *s;
@@ -100,18 +111,22 @@ static int pager_main(int argc, char **argv)
 				cfg.alloc = PSERVER_GLOBAL;
 			else if (strcmp(optarg, "pff") == 0)
 				cfg.alloc = PSERVER_PFF;
+			else if (strcmp(optarg, "ws") == 0)
+				cfg.alloc = PSERVER_WS;
 			else
-				return cli_usage_error("pager", "--alloc: '%s' is not fixed, global or pff",
-						       optarg);
+				return cli_usage_error("pager", "--alloc: '%s' is not fixed, global, pff "
+						       "or ws", optarg);
 			break;
 		case OPT_PFF_HIGH:
 		case OPT_QUANTUM:
-		case OPT_PERIOD: {
-			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM;
+		case OPT_PERIOD:
+		case OPT_TAU: {
+			bool pff = c == OPT_PFF_HIGH, quantum = c == OPT_QUANTUM, tau = c == OPT_TAU;
 
-			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" : "--period",
-					optarg, 1, 3600000,
-					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms : &cfg.period_ms))
+			if (cli_opt_u32("pager", pff ? "--pff-high" : quantum ? "--quantum" :
+					tau ? "--tau" : "--period", optarg, 1, 3600000,
+					pff ? &cfg.pff_high : quantum ? &cfg.quantum_ms :
+					tau ? &cfg.tau_ms : &cfg.period_ms))
 				return EXIT_USAGE;
 			break;
 		}
@@ -127,9 +142,18 @@ static int pager_main(int argc, char **argv)
 			break;
 		}
 		case OPT_MAX_PAGES:
-			if (cli_opt_u64("pager", "--max-pages", optarg, 1, 1ull << 40, &v))
+		case OPT_KEEP_PAGES: {
+			bool keep = c == OPT_KEEP_PAGES;
+
+			if (cli_opt_u64("pager", keep ? "--keep-pages" : "--max-pages", optarg, !keep,
+					1ull << 40, keep ? &cfg.keep_pages : &cfg.max_pages))
 				return EXIT_USAGE;
-			cfg.max_pages = v;
+			break;
+		}
+		case OPT_KEEP_REGIONS:
+			if (cli_opt_u32("pager", "--keep-regions", optarg, 0, PSERVER_MAX_KEPT,
+					&cfg.keep_regions))
+				return EXIT_USAGE;
 			break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': fputs(pager_help, stdout); return EXIT_OK;

@@ -15,6 +15,7 @@
 #include "cmd_run_dsm.h"
 #include "loadtrace.h"
 #include "outfile.h"
+#include "proto.h"
 #include "sim.h"
 #include "trace.h"
 #include "vmm.h"
@@ -40,7 +41,9 @@ static const char run_help[] =
 	"                         restart-movsb restart-repmovsb restart-push\n"
 	"                         restart-straddle restart-fetch (docs/restart.md);\n"
 	"                         touch: touch every page once, then --nops bare exits\n"
-	"                         (the benchmark of docs/performance.md)\n"
+	"                         (the benchmark of docs/performance.md); keep-write,\n"
+	"                         keep-check: pages that outlive the run (--pager-keep,\n"
+	"                         docs/external-pager.md)\n"
 	"  -t, --trace FILE       replay a trace in the guest, one pass over the page per\n"
 	"                         reference, every word written or checked\n"
 	"  -f, --format F         the trace's format (default: detected)\n"
@@ -108,6 +111,11 @@ static const char run_help[] =
 	"      --pager-timeout MS longest wait for the server (default 5000)\n"
 	"      --pager-forward    with --trap uffd: forward each fault over the socket\n"
 	"                         (default: hand the userfaultfd over to the server)\n"
+	"      --pager-keep KEY   start with the pages the server keeps under KEY (yours,\n"
+	"                         by uid), if any, and have it keep the region's pages\n"
+	"                         under KEY at the end, also if this run dies (--trap uffd,\n"
+	"                         handed over); KEY: 1 to 31 of A-Z a-z 0-9 . _ -\n"
+	"      --pager-take KEY   start with the pages kept under KEY, drop them at the end\n"
 	"      --prefetch D       gather and list: prefetch_page() D elements ahead (0: the\n"
 	"                         same code, no prefetches); needs --disk-depth; adds the\n"
 	"                         prefetch columns (docs/async.md#prefetch_page)\n"
@@ -168,6 +176,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	       OPT_DISK_SEEK, OPT_MAP_FILE, OPT_MAP_CREATE,
 	       OPT_DMA, OPT_DMA_LATENCY, OPT_DISK_DEPTH, OPT_DISK_SCHED, OPT_VCPUS,
 	       OPT_THREADS, OPT_ASYNC_PF, OPT_PAGER, OPT_PAGER_TIMEOUT, OPT_PAGER_FORWARD,
+	       OPT_PAGER_KEEP, OPT_PAGER_TAKE,
 	       OPT_PREFETCH, OPT_READ_BATCH,
 	       OPT_DSM, OPT_DSM_LAST = OPT_DSM + RUN_DSM_TIMEOUT };
 	static const struct option longopts[] = {
@@ -206,6 +215,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "pager", required_argument, NULL, OPT_PAGER },
 		{ "pager-timeout", required_argument, NULL, OPT_PAGER_TIMEOUT },
 		{ "pager-forward", no_argument, NULL, OPT_PAGER_FORWARD },
+		{ "pager-keep", required_argument, NULL, OPT_PAGER_KEEP },
+		{ "pager-take", required_argument, NULL, OPT_PAGER_TAKE },
 		{ "prefetch", required_argument, NULL, OPT_PREFETCH },
 		{ "read-batch", required_argument, NULL, OPT_READ_BATCH },
 		{ "dsm", required_argument, NULL, OPT_DSM + RUN_DSM_ADDR },
@@ -375,6 +386,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_PAGER_FORWARD:
 			vm->pager_forward = true;
 			break;
+		case OPT_PAGER_KEEP:
+		case OPT_PAGER_TAKE:
+			if (vm->pager_key)
+				return cli_usage_error("run", "give one of --pager-keep and --pager-take, once");
+			if (!proto_key_valid(optarg))
+				return cli_usage_error("run", "%s: '%.40s' is not a key (1 to %u of A-Z a-z "
+						       "0-9 . _ -)", c == OPT_PAGER_KEEP ? "--pager-keep"
+						       : "--pager-take", optarg, PROTO_KEY - 1);
+			vm->pager_key = optarg;
+			vm->pager_keep = c == OPT_PAGER_KEEP;
+			break;
 		case OPT_PAGER_TIMEOUT:
 			if (cli_opt_u64("run", "--pager-timeout", optarg, 1, 3600000, &v))
 				return EXIT_USAGE;
@@ -459,6 +481,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "--pool-sync needs --pool-low and --pool-high");
 	if (vm->pager_forward && (!vm->pager_addr || vm->trap != &trap_uffd_ops))
 		return cli_usage_error("run", "--pager-forward goes with --pager and --trap uffd");
+	if (vm->pager_key && !vm->pager_addr)
+		return cli_usage_error("run", "--pager-keep and --pager-take go with --pager");
+	if (vm->pager_keep && (vm->trap != &trap_uffd_ops || vm->pager_forward))
+		return cli_usage_error("run", "--pager-keep needs the uffd handed over (--trap uffd, "
+				       "without --pager-forward)");
 	if (vm->pager_timeout_ms && !vm->pager_addr)
 		return cli_usage_error("run", "--pager-timeout goes with --pager");
 	if (vm->map_path && vm->workload != WL_MAPFILE)

@@ -25,7 +25,13 @@
  *           messages are not read (its pending fault waits) until a quantum
  *           has passed or its frames are free again; then it runs and, if
  *           the thrashing goes on, another one rests. The quantum must stay
- *           below the clients' timeout.
+ *           below the clients' timeout;
+ *   ws      global, plus load control by working set (Denning, 1968 and
+ *           1980; the estimate and the decision are wsload.c's): every
+ *           period each client's working set W(t, tau) is estimated from
+ *           the references the server saw in the last tau ms, and clients
+ *           are suspended (as under pff) while the running ones' working
+ *           sets together exceed the frames, and resumed when theirs fits.
  *
  * Every period, with a series file, a line per client: the time, the
  * client, its faults per second, whether it is suspended (the figures of
@@ -135,6 +141,11 @@ bool alloc_suspended(const struct client *c)
 	return c->suspended;
 }
 
+void alloc_note_ref(struct region *r, vpn_t vpn)
+{
+	ws_note(&r->ws, vpn, r->c->s->now_ms);
+}
+
 /* Suspend c: its pages go to the others; its messages wait. */
 static void suspend(struct pserver *s, struct client *c, uint64_t now)
 {
@@ -201,12 +212,44 @@ static void load_control(struct pserver *s, const double *rate, uint64_t now)
 		suspend(s, oldest, now);
 }
 
+/* Working-set load control, once a period (wsload.c decides). */
+static void ws_control(struct pserver *s, uint64_t now)
+{
+	struct ws_client cl[PSERVER_MAX_CLIENTS] = { 0 };
+	enum ws_action act[PSERVER_MAX_CLIENTS];
+
+	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++) {
+		struct client *c = &s->clients[i];
+
+		if (c->fd < 0 || c->closing || !has_region(c))
+			continue;
+		cl[i] = (struct ws_client){ .present = true, .suspended = c->suspended,
+					    .since = c->since_ms, .reserved = c->ws_reserved };
+		for (size_t k = 0; k < PSERVER_MAX_REGIONS; k++)
+			cl[i].ws += ws_size(&c->regions[k].ws, now, s->cfg.tau_ms);
+	}
+	ws_decide(cl, PSERVER_MAX_CLIENTS, s->cfg.frames, now, s->cfg.tau_ms, s->cfg.quantum_ms,
+		  act);
+	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++) {
+		struct client *c = &s->clients[i];
+
+		if (act[i] == WS_SUSPEND)
+			suspend(s, c, now);
+		else if (act[i] == WS_RESUME)
+			c->suspended = false;
+		if (cl[i].present) {
+			c->since_ms = cl[i].since;
+			c->ws_reserved = cl[i].reserved;
+		}
+	}
+}
+
 int alloc_tick(struct pserver *s)
 {
 	uint64_t now = alloc_now_ms(), dt;
 	double rate[PSERVER_MAX_CLIENTS] = { 0 };
 
-	if (s->cfg.alloc != PSERVER_PFF && !s->cfg.series)
+	if (s->cfg.alloc != PSERVER_PFF && s->cfg.alloc != PSERVER_WS && !s->cfg.series)
 		return -1;
 	if (!s->period_ms_start)
 		s->period_ms_start = s->start_ms = now;
@@ -226,6 +269,8 @@ int alloc_tick(struct pserver *s)
 	}
 	if (s->cfg.alloc == PSERVER_PFF)
 		load_control(s, rate, now);
+	else if (s->cfg.alloc == PSERVER_WS)
+		ws_control(s, now);
 	s->period_ms_start = now;
 	return (int)s->cfg.period_ms;
 }

@@ -308,6 +308,14 @@ int pclient_register_pages(struct pclient *c, uint32_t npages, uint32_t frames, 
 			   uint8_t store, const struct proto_policy *pol,
 			   const struct pclient_pages *pages, struct pclient_region *r)
 {
+	return pclient_register_keyed(c, npages, frames, flags, store, pol, pages, NULL, r);
+}
+
+int pclient_register_keyed(struct pclient *c, uint32_t npages, uint32_t frames, uint8_t flags,
+			   uint8_t store, const struct proto_policy *pol,
+			   const struct pclient_pages *pages, const char *key,
+			   struct pclient_region *r)
+{
 	struct proto_msg m = { .type = PROTO_REGISTER };
 
 	memset(r, 0, sizeof(*r));
@@ -319,6 +327,13 @@ int pclient_register_pages(struct pclient *c, uint32_t npages, uint32_t frames, 
 	m.u.reg.flags = flags;
 	m.u.reg.store = store;
 	m.u.reg.policy = *pol;
+	if (key) {
+		if (!proto_key_valid(key))
+			return cfail(c, "'%.40s' is not a key (1 to %u of A-Z a-z 0-9 . _ -)", key,
+				     PROTO_KEY - 1);
+		m.u.reg.flags |= PROTO_REG_KEY;
+		snprintf(m.u.reg.key, sizeof(m.u.reg.key), "%s", key);
+	}
 	if (!(r->mapped = calloc(npages ? npages : 1, 1)))
 		return cfail(c, "out of memory for %u pages", npages);
 	if (send_msg(c, &m) != 0 || expect(c, PROTO_REGISTERED, m.seq, &m) != 0) {

@@ -91,6 +91,14 @@ void pclient_region_fini(struct pclient_region *r);
 int pclient_register_pages(struct pclient *c, uint32_t npages, uint32_t frames, uint8_t flags,
 			   uint8_t store, const struct proto_policy *pol,
 			   const struct pclient_pages *pages, struct pclient_region *r);
+/* The same with a key (PROTO_REG_KEY; flags may add PROTO_REG_KEEP): the
+ * region starts with the pages kept under key for this uid, if any, and
+ * with PROTO_REG_KEEP its pages are kept under key when it closes. key NULL:
+ * as pclient_register_pages. */
+int pclient_register_keyed(struct pclient *c, uint32_t npages, uint32_t frames, uint8_t flags,
+			   uint8_t store, const struct proto_policy *pol,
+			   const struct pclient_pages *pages, const char *key,
+			   struct pclient_region *r);
 
 /*
  * A fault of a client that sees only faults: page vpn missed. The server's

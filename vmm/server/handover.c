@@ -252,6 +252,27 @@ void handover_counts(const struct handover *h, uint64_t *soft, uint64_t *dirty)
 	*dirty = h->dirty_faults;
 }
 
+int handover_save(struct handover *h, struct pager *p, vpn_t *bad)
+{
+	for (vpn_t vpn = 0; vpn < h->r->npages; vpn++) {
+		frame_t f = pager_lookup(p, vpn);
+		uint8_t *to = h->r->data + (size_t)vpn * HPAGE;
+		int rc = 0;
+
+		if (f == NO_FRAME)
+			continue;
+		if (h->state[vpn] & H_MAPPED)
+			rc = read_back(h, vpn, to);
+		else
+			memcpy(to, frame_bytes(h, f), HPAGE);
+		if (rc) {
+			*bad = vpn;
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* Whether fd is a userfaultfd (an anonymous inode of that name). */
 static bool is_uffd(int fd)
 {

@@ -167,6 +167,19 @@ static long fail(char *why, size_t whylen, long rc, const char *fmt, ...)
 	return rc;
 }
 
+bool proto_key_valid(const char *s)
+{
+	size_t n = strnlen(s, PROTO_KEY);
+
+	if (n == 0 || n >= PROTO_KEY)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
 static bool valid_name(const char *s)
 {
 	return s[0] != 0; /* printable and padded: rd_text checked */
@@ -216,7 +229,16 @@ static bool decode_payload(struct rd *r, uint32_t len, struct proto_msg *m)
 		m->u.reg.store = (uint8_t)rd(r, 1);
 		m->u.reg.flags = (uint8_t)rd(r, 1);
 		rd_zero(r, 2);
-		return rd_policy(r, &m->u.reg.policy) && m->u.reg.npages >= 1 &&
+		if (!rd_policy(r, &m->u.reg.policy))
+			return false;
+		/* The key, only with its flag; keep only with a key. */
+		if (len != 16 + POLICY_BLOCK + ((m->u.reg.flags & PROTO_REG_KEY) ? PROTO_KEY : 0) ||
+		    ((m->u.reg.flags & PROTO_REG_KEEP) && !(m->u.reg.flags & PROTO_REG_KEY)))
+			return false;
+		if ((m->u.reg.flags & PROTO_REG_KEY) &&
+		    (!rd_text(r, m->u.reg.key, PROTO_KEY) || !proto_key_valid(m->u.reg.key)))
+			return false;
+		return m->u.reg.npages >= 1 &&
 		       m->u.reg.npages <= 0x80000000u && ps && !(ps & (ps - 1)) &&
 		       ps <= 1u << 30 && m->u.reg.frames >= 1 && m->u.reg.frames < UINT32_MAX &&
 		       m->u.reg.store <= PROTO_STORE_MAX && !(m->u.reg.flags & ~PROTO_REG_FLAGS);
@@ -404,6 +426,7 @@ long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why
 			    proto_type_name(type), plen, PROTO_MAX_PAYLOAD);
 	want = fixed_len[type];
 	if (plen < want || (plen != want && type != PROTO_REFS && type != PROTO_TOUCH &&
+			    !(type == PROTO_REGISTER && plen == want + PROTO_KEY) &&
 			    type != PROTO_RESOLVED && type != PROTO_DATA_RETURN &&
 			    type != PROTO_DSM_GRANT && type != PROTO_DSM_INV_DONE))
 		return fail(why, whylen, -EBADMSG, "%s: payload of %u bytes, expected %u",
@@ -428,6 +451,8 @@ static uint32_t payload_len(const struct proto_msg *m)
 	case PROTO_DATA_RETURN: return 16 + m->u.data_return.data_len;
 	case PROTO_DSM_GRANT: return 12 + m->u.dsm_grant.data_len;
 	case PROTO_DSM_INV_DONE: return 12 + m->u.dsm_inv_done.data_len;
+	case PROTO_REGISTER:
+		return fixed_len[m->type] + ((m->u.reg.flags & PROTO_REG_KEY) ? PROTO_KEY : 0);
 	default: return fixed_len[m->type];
 	}
 }
@@ -448,6 +473,8 @@ static void encode_payload(const struct proto_msg *m, struct wr *w)
 		wr(w, m->u.reg.flags, 1);
 		wr(w, 0, 2);
 		wr_policy(w, &m->u.reg.policy);
+		if (m->u.reg.flags & PROTO_REG_KEY)
+			wr_text(w, m->u.reg.key, PROTO_KEY);
 		break;
 	case PROTO_REGISTERED:
 		wr(w, m->u.registered.region, 4);
@@ -601,6 +628,8 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap)
 	    (m->type == PROTO_DSM_INV_DONE && m->u.dsm_inv_done.data_len > PROTO_DSM_PAGE) ||
 	    ((m->type == PROTO_REFS || m->type == PROTO_TOUCH) && m->u.refs.count > PROTO_MAX_REFS) ||
 	    (m->type == PROTO_RESOLVED && m->u.resolved.data_len > PROTO_MAX_DATA) ||
+	    (m->type == PROTO_REGISTER && (m->u.reg.flags & PROTO_REG_KEY) &&
+	     !proto_key_valid(m->u.reg.key)) ||
 	    (m->type == PROTO_DATA_RETURN && m->u.data_return.data_len > PROTO_MAX_DATA))
 		return 0;
 	plen = payload_len(m);

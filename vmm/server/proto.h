@@ -16,13 +16,15 @@
  *    12    4 len      payload bytes, at most PROTO_MAX_PAYLOAD
  *
  * Each type's payload has an exact size (or an exact size plus a counted
- * tail); reserved bytes must be zero; names are NUL-padded and printable.
+ * tail; REGISTER: 64 bytes, or 96 with PROTO_REG_KEY's key); reserved bytes
+ * must be zero; names are NUL-padded and printable.
  * proto_decode() checks all of this; what needs the server's state (the
  * region exists, the page is in range) is the server's to check.
  */
 #ifndef PFLAB_PROTO_H
 #define PFLAB_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,7 +110,14 @@ enum proto_store {
 				    reports the next access by TOUCH */
 #define PROTO_REG_HANDOVER  0x4u /* the client will hand its uffd over (PROTO_UFFD): the
 				    server maps and unmaps the pages; needs the memory store */
-#define PROTO_REG_FLAGS     0x7u
+#define PROTO_REG_KEY       0x8u /* a key follows the policy block (PROTO_KEY bytes): the
+				    region gets back the pages kept under it, if any */
+#define PROTO_REG_KEEP      0x10u /* at the close, keep the region's pages under its key
+				     (needs PROTO_REG_KEY and PROTO_REG_HANDOVER) */
+#define PROTO_REG_FLAGS     0x1fu
+/* The key of a kept region: 1 to PROTO_KEY - 1 characters of [A-Za-z0-9._-],
+ * NUL-padded to PROTO_KEY bytes; a key is the client uid's own. */
+#define PROTO_KEY           32u
 /* PROTO_EVICT and PROTO_DATA_RETURN .flags */
 #define PROTO_PAGE_DIRTY 0x1u
 /* access, in PROTO_FAULT and PROTO_RESOLVED, as enum access_kind */
@@ -136,6 +145,7 @@ struct proto_msg {
 			uint32_t npages, page_size, frames;
 			uint8_t store, flags;
 			struct proto_policy policy;
+			char key[PROTO_KEY + 1]; /* with PROTO_REG_KEY, NUL-terminated */
 		} reg;
 		struct { uint32_t region, frames; } registered;
 		struct { uint32_t region, count; const uint8_t *refs; } refs; /* count LE u32s */
@@ -203,6 +213,9 @@ long proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, char *why
 /* Encode m into out[0, cap). Returns the bytes written, or 0 if cap is too
  * small or m is not a message proto_decode would accept. */
 size_t proto_encode(const struct proto_msg *m, uint8_t *out, size_t cap);
+
+/* Whether s is a valid key of a kept region (PROTO_KEY above). */
+bool proto_key_valid(const char *s);
 
 /* The name of a type ("fault"), or "unknown". */
 const char *proto_type_name(unsigned type);

@@ -197,6 +197,8 @@ static void region_close(struct pserver *s, struct region *r)
 {
 	if (!r->id)
 		return;
+	keep_close(s, r); /* before the frames and the client's memfd go */
+	ws_pages_fini(&r->ws);
 	pager_destroy(r->pager);
 	if (r->injecting)
 		inject_fini(&r->inj);
@@ -261,10 +263,25 @@ static const struct policy_ops *remote_policy(const char *name, char *why, size_
 	return NULL;
 }
 
+/* A registration that failed half-way: what it allocated goes; kept pages
+ * (k's) stay kept. */
+static void region_undo(struct region *r, const struct kept *k)
+{
+	free(r->mmu.bits);
+	free(r->unreturned);
+	free(r->owed);
+	ws_pages_fini(&r->ws);
+	handover_destroy(r->ho);
+	if (r->data && !(k && r->data == k->data))
+		munmap(r->data, (size_t)r->npages * r->page_size);
+	memset(r, 0, sizeof(*r));
+}
+
 static void do_register(struct pserver *s, struct client *c, const struct proto_msg *m)
 {
 	const struct policy_ops *ops;
 	struct region *r = NULL;
+	struct kept *k = NULL; /* the kept pages this region takes back */
 	struct proto_msg reply = { .type = PROTO_REGISTERED, .seq = m->seq };
 	char why[200];
 	uint32_t want = m->u.reg.frames < m->u.reg.npages ? m->u.reg.frames : m->u.reg.npages;
@@ -306,6 +323,14 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			    m->u.reg.page_size);
 		return;
 	}
+	if (m->u.reg.flags & PROTO_REG_KEY) {
+		int rc = keep_check(s, c, m, &k, why, sizeof(why));
+
+		if (rc) {
+			queue_error(c, 0, 0, -rc, m, "%s", why);
+			return;
+		}
+	}
 	r->c = c;
 	r->id = (uint32_t)(r - c->regions) + 1;
 	r->npages = m->u.reg.npages;
@@ -314,7 +339,13 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	r->mmu = (struct rmmu){ .mmu.ops = &rmmu_ops, .bits = calloc(want, 1), .r = r };
 	r->unreturned = calloc(r->npages, sizeof(*r->unreturned));
 	r->owed = calloc(r->npages, 1);
-	if (m->u.reg.store == PROTO_STORE_MEMORY) {
+	if (s->cfg.alloc == PSERVER_WS && ws_pages_init(&r->ws, r->npages) != 0) {
+		free(r->mmu.bits); /* refused below: out of memory */
+		r->mmu.bits = NULL;
+	}
+	if (k) {
+		r->data = k->data;
+	} else if (m->u.reg.store == PROTO_STORE_MEMORY) {
 		r->data = mmap(NULL, (size_t)r->npages * r->page_size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (r->data == MAP_FAILED)
@@ -329,13 +360,7 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 		if (inject_parse(s->cfg.inject, &rules, &n, why, sizeof(why)) != 0 ||
 		    inject_init(&r->inj, r->ho ? handover_store(r->ho) : &null_store, rules, n) != 0) {
 			free(rules);
-			free(r->mmu.bits);
-			free(r->unreturned);
-			free(r->owed);
-			handover_destroy(r->ho);
-			if (r->data)
-				munmap(r->data, (size_t)r->npages * r->page_size);
-			memset(r, 0, sizeof(*r));
+			region_undo(r, k);
 			queue_error(c, 0, 0, ENOMEM, m, "--inject: cannot set up the store");
 			return;
 		}
@@ -349,7 +374,9 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 			.npages = r->npages,
 			.policy = ops,
 			.params = params_of(&m->u.reg.policy),
-			.first_touch_major = !(m->u.reg.flags & PROTO_REG_ZERO_FILL),
+			/* Pages taken back are all on the store (zeros where
+			 * never written): every first touch reads it. */
+			.first_touch_major = k || !(m->u.reg.flags & PROTO_REG_ZERO_FILL),
 			.mmu = r->ho ? handover_mmu(r->ho) : &r->mmu.mmu,
 			.store = r->injecting ? &r->inj.bs : r->ho ? handover_store(r->ho) : NULL,
 		}, why, sizeof(why));
@@ -358,16 +385,12 @@ static void do_register(struct pserver *s, struct client *c, const struct proto_
 	if (!r->pager) {
 		if (r->injecting)
 			inject_fini(&r->inj);
-		free(r->mmu.bits);
-		free(r->unreturned);
-		free(r->owed);
-		handover_destroy(r->ho);
-		if (r->data)
-			munmap(r->data, (size_t)r->npages * r->page_size);
-		memset(r, 0, sizeof(*r));
+		region_undo(r, k);
 		queue_error(c, 0, 0, ENOMEM, m, "%s", why);
 		return;
 	}
+	if (m->u.reg.flags & PROTO_REG_KEY)
+		keep_attach(s, r, k, m);
 	r->frames = want;
 	if (s->cfg.alloc == PSERVER_FIXED)
 		s->frames_free -= want;
@@ -411,6 +434,7 @@ frame_t region_miss(struct client *c, struct region *r, vpn_t vpn, uint8_t acces
 	frame_t f;
 
 	alloc_before_miss(c, r);
+	alloc_note_ref(r, vpn);
 	p->now++;
 	f = pager_fault(p, vpn, (enum access_kind)access);
 	report_writeback_errors(c, r);
@@ -499,6 +523,7 @@ static void do_refs(struct client *c, const struct proto_msg *m)
 			REFUSE(c, r->id, vpn, EFAULT, m, "hit on page %u, which is not mapped", vpn);
 		p->now++;
 		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+		alloc_note_ref(r, vpn);
 		pager_hit(p, f);
 		p->stats.refs++;
 		p->stats.resident_sum += p->stats.resident;
@@ -537,6 +562,7 @@ static void do_touch(struct client *c, const struct proto_msg *m)
 		if (f == NO_FRAME)
 			REFUSE(c, r->id, vpn, EFAULT, m, "touch of page %u, which is not mapped", vpn);
 		r->mmu.bits[f] |= RMMU_REFERENCED | (ref & PROTO_REF_WRITE ? RMMU_DIRTY : 0);
+		alloc_note_ref(r, vpn);
 	}
 }
 
@@ -942,6 +968,9 @@ struct pserver *pserver_create(const char *addr, const struct pserver_config *cf
 	}
 	s->frames_free = cfg->frames;
 	s->pages_free = cfg->max_pages;
+	if (s->cfg.keep_regions > PSERVER_MAX_KEPT)
+		s->cfg.keep_regions = PSERVER_MAX_KEPT;
+	s->kept_pages_free = cfg->keep_pages;
 	for (size_t i = 0; i < PSERVER_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	s->unix_socket = sa.ss_family == AF_UNIX;
@@ -979,6 +1008,7 @@ void pserver_destroy(struct pserver *s)
 		if (s->clients[i].fd >= 0)
 			client_close(s, &s->clients[i]);
 	dsm_destroy(s->dsm);
+	keep_destroy(s);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	/* Only the socket this server made: not a file put there since. */
@@ -1043,6 +1073,7 @@ int pserver_run(struct pserver *s, int stop_fd, char *err, size_t errlen)
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
+		s->now_ms = alloc_now_ms();
 		if (pfd[0].revents)
 			return 0;
 		if (pfd[1].revents & POLLIN)

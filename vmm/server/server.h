@@ -30,12 +30,14 @@
 #define PSERVER_MAX_CLIENTS 64
 #define PSERVER_MAX_REGIONS 8   /* per client */
 #define PSERVER_MAX_UIDS 8
+#define PSERVER_MAX_KEPT 64     /* --keep-regions at most */
 
 /* How the frame budget is shared (vmm/server/alloc.c). */
 enum pserver_alloc {
 	PSERVER_FIXED,  /* fixed partitions, granted at registration */
 	PSERVER_GLOBAL, /* global replacement: one CLOCK over every client's pages */
 	PSERVER_PFF,    /* global, and load control by page-fault frequency */
+	PSERVER_WS,     /* global, and load control by working set (wsload.h) */
 };
 
 struct pserver_config {
@@ -50,10 +52,15 @@ struct pserver_config {
 				       caller: each region's store fails as it says */
 	enum pserver_alloc alloc;
 	uint32_t pff_high;          /* pff: faults/s above which a client thrashes */
-	uint32_t quantum_ms;        /* pff: the longest suspension (below the clients' timeout) */
-	uint32_t period_ms;         /* pff and series: the measuring period */
+	uint32_t quantum_ms;        /* pff and ws: the longest suspension (below the
+				       clients' timeout) */
+	uint32_t tau_ms;            /* ws: the working set's window tau */
+	uint32_t period_ms;         /* pff, ws and series: the measuring period */
 	FILE *series;               /* per period and client: time, client, faults/s,
 				       suspended; or NULL */
+	uint32_t keep_regions;      /* regions whose pages may be kept past their
+				       client's close (keep.c), at most PSERVER_MAX_KEPT */
+	uint64_t keep_pages;        /* the pages of every kept region together */
 };
 
 struct pserver;

@@ -6,6 +6,8 @@
  *   server.c    the sockets, the poll loop, the messages, the remote MMU
  *   handover.c  a region whose client handed its userfaultfd over: the
  *               server maps and unmaps the client's pages itself
+ *   keep.c      regions whose pages are kept past their client's close,
+ *               under a key of the client's uid
  */
 #ifndef PFLAB_SERVER_INTERNAL_H
 #define PFLAB_SERVER_INTERNAL_H
@@ -18,6 +20,7 @@
 #include "proto.h"
 #include "server.h"
 #include "store_inject.h"
+#include "wsload.h"
 
 #define RMMU_REFERENCED 0x1u
 #define RMMU_DIRTY      0x2u
@@ -27,6 +30,7 @@
 
 struct client;
 struct handover;
+struct kept;
 
 /*
  * The remote MMU: the client's page tables live in the client; the server
@@ -60,6 +64,28 @@ struct region {
 	bool injecting;            /* inj wraps null_store and is the pager's store */
 	struct inject_store inj;
 	size_t log_seen;           /* inj.log entries already reported */
+	struct kept *kept;         /* keep.c: the kept pages this region uses, or NULL */
+	struct ws_pages ws;        /* --alloc ws: when each page was last seen referenced */
+	bool keep;                 /* PROTO_REG_KEEP: keep them at the close, else drop */
+};
+
+/*
+ * A region's pages kept past its client's close (PROTO_REG_KEEP): the
+ * memory store's bytes, every resident page written there first, under
+ * (uid, key). A slot is reserved by the REGISTER that asks to keep, so that
+ * a close never finds the limits reached; it is freed when a region that
+ * took it back closes without keeping (PROTO_REG_KEY alone).
+ */
+struct kept {
+	bool used;
+	bool filled;       /* a close kept pages here (else reserved: nothing yet) */
+	bool lost;         /* a resident page could not be read back at the close */
+	uint32_t lost_page;
+	uid_t uid;
+	char key[PROTO_KEY + 1];
+	uint32_t npages, page_size;
+	uint8_t *data;     /* npages * page_size, the region's store once filled */
+	struct region *r;  /* the region using it now, or NULL */
 };
 
 struct client {
@@ -79,6 +105,7 @@ struct client {
 	uint64_t period_faults; /* alloc.c: faults this period */
 	bool suspended;    /* pff: its messages are not read */
 	uint64_t since_ms, active_ms; /* suspended since / running since */
+	uint32_t ws_reserved;      /* ws: its working set when suspended (wsload.h) */
 	struct region regions[PSERVER_MAX_REGIONS];
 	struct pserver *s;
 };
@@ -102,7 +129,10 @@ struct pserver {
 	frame_t hand_frame;
 	uint64_t start_ms, period_ms_start;
 	uint64_t suspensions;
+	uint64_t now_ms;           /* alloc.c: the time of the current poll round */
 	struct dsm_mgr *dsm;       /* the DSM manager (dsm.h): its messages go there */
+	struct kept kept[PSERVER_MAX_KEPT]; /* keep.c: cfg.keep_regions of them in use */
+	uint64_t kept_pages_free;  /* of cfg.keep_pages */
 };
 
 /* server.c: append m to c's output (a client whose output cannot grow is
@@ -128,8 +158,24 @@ void report_writeback_errors(struct client *c, struct region *r);
 void alloc_before_miss(struct client *c, struct region *r);
 uint32_t alloc_frames_free(const struct pserver *s);
 bool alloc_suspended(const struct client *c);
+/* ws: page vpn of r was referenced (a fault, a hit, a touch), now. */
+void alloc_note_ref(struct region *r, vpn_t vpn);
 int alloc_tick(struct pserver *s);
 uint64_t alloc_now_ms(void);
+
+/*
+ * keep.c. keep_check: what a REGISTER with a key (m) may do: 0 with *k the
+ * kept pages to take back (or NULL: none under that key), or -errno with
+ * the reason; nothing is changed. keep_attach: after the region r is made,
+ * take *k (or reserve a new slot, if r keeps): cannot fail after
+ * keep_check. keep_close: at r's close, keep its pages (r->data becomes the
+ * slot's, resident pages written first) or free the slot it took back.
+ */
+int keep_check(struct pserver *s, const struct client *c, const struct proto_msg *m,
+	       struct kept **k, char *why, size_t whylen);
+void keep_attach(struct pserver *s, struct region *r, struct kept *k, const struct proto_msg *m);
+void keep_close(struct pserver *s, struct region *r);
+void keep_destroy(struct pserver *s);
 
 /* handover.c: a region whose client hands its userfaultfd over. */
 struct handover *handover_create(struct region *r, uint32_t frames);
@@ -142,6 +188,9 @@ int handover_uffd(const struct handover *h);
  * the region at base in the client. 0, or -errno with a reason. */
 int handover_attach(struct handover *h, int uffd, int memfd, uint64_t base, char *why,
 		    size_t whylen);
+/* Write every page resident in r's frames (or the client's memfd) to
+ * r->data. 0, or -errno with *bad the first page that could not be read. */
+int handover_save(struct handover *h, struct pager *p, vpn_t *bad);
 /* Serve the faults queued on the uffd. 0, or -1: close the client. */
 int handover_serve(struct client *c, struct region *r, struct handover *h);
 
