@@ -7,8 +7,9 @@
  * back); the refusals that keep a page's bytes from being lost; two KVM
  * guests at once against one server, each verifying every byte, with the
  * in-process run's exact counts; a killed client (its frames return, the
- * other goes on) and a killed server (the client fails with one line, in
- * bound, never verified on zeros); injected errors: a page-in error is the
+ * other goes on) and a killed or stopped server (the client fails with one
+ * line, in bound, never verified on zeros; a pause within the timeout is
+ * waited out); injected errors: a page-in error is the
  * guest's upcall, a write-back error is returned by exactly one sync.
  */
 #include <errno.h>
@@ -501,9 +502,11 @@ static void test_two_guests_exact(void)
 	pager_srv_stop(&s);
 }
 
-/* A long remote run in the background: its pid; stdout and stderr to
- * out (a path). */
-static pid_t start_run(const char *addr, const char *trap, const char *out)
+/* A remote run in the background (passes over 2048 pages: 400 is long,
+ * about a minute alone; timeout: --pager-timeout): its pid; stdout and
+ * stderr to out (a path). */
+static pid_t start_run(const char *addr, const char *trap, const char *out, const char *passes,
+		       const char *timeout)
 {
 	pid_t pid = fork();
 
@@ -515,8 +518,8 @@ static pid_t start_run(const char *addr, const char *trap, const char *out)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execl(pflab_path(), "pflab", "run", "--pager", addr, "--trap", forward ? "uffd" : trap,
-		      "--workload", "random", "--pages", "2048", "--frames", "32", "--passes", "400",
-		      "--pager-timeout", "3000", forward ? "--pager-forward" : (char *)NULL,
+		      "--workload", "random", "--pages", "2048", "--frames", "32", "--passes", passes,
+		      "--pager-timeout", timeout, forward ? "--pager-forward" : (char *)NULL,
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -564,7 +567,7 @@ static void test_client_killed(void)
 		return test_skip("no usable /dev/kvm");
 	snprintf(out, sizeof(out), "%s/killed-client.out", scratch_dir());
 	CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
-	pid = start_run(s.addr, "kvm", out);
+	pid = start_run(s.addr, "kvm", out, "400", "3000");
 	CU_ASSERT(wait_free(s.addr, 32)); /* registered: 32 of 64 taken */
 	kill(pid, SIGKILL);
 	CU_ASSERT_EQUAL(reap(pid), 128 + SIGKILL);
@@ -594,7 +597,7 @@ static void test_server_killed(void)
 
 		snprintf(out, sizeof(out), "%s/killed-server-%s.out", scratch_dir(), traps[i]);
 		CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
-		pid = start_run(s.addr, traps[i], out);
+		pid = start_run(s.addr, traps[i], out, "400", "3000");
 		CU_ASSERT(wait_free(s.addr, 32));
 		kill(s.pid, SIGKILL);
 		waitpid(s.pid, &st, 0);
@@ -608,6 +611,61 @@ static void test_server_killed(void)
 		CU_ASSERT(strstr(text, "data verified") == NULL);
 		pager_srv_stop(&s);
 	}
+}
+
+/*
+ * The server alive but silent (SIGSTOP) while a guest runs: a pause shorter
+ * than the timeout is waited out and the run verifies; a server stopped for
+ * good fails the client (exit 1) with one line naming the timeout, faults
+ * forwarded or the uffd handed over (where the host sees no request of its
+ * own: its keep-alive notices), and it never reports verified data. No
+ * timing is asserted: reap()'s ~60 s guard makes a hang a failure.
+ */
+static void test_server_stopped(void)
+{
+	static const char *const traps[] = { "uffd-forward", "uffd" };
+	char out[256], want[256];
+	struct pager_srv s;
+	const char *text;
+	pid_t pid;
+
+	if (!kvm_usable())
+		return test_skip("no usable /dev/kvm");
+	CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
+	/* Paused for 3.2 s, timeout 6 s: the keep-alive (every 3 s) crosses
+	 * the pause and its answer comes late but in time. */
+	snprintf(out, sizeof(out), "%s/paused-server.out", scratch_dir());
+	pid = start_run(s.addr, "uffd", out, "20", "6000");
+	CU_ASSERT(wait_free(s.addr, 32));
+	kill(s.pid, SIGSTOP);
+	nap_ms(3200);
+	kill(s.pid, SIGCONT);
+	CU_ASSERT_EQUAL(reap(pid), 0);
+	text = slurp(out);
+	if (!strstr(text, "0 mismatches: data verified")) {
+		printf("\n  paused server: %s\n", text);
+		CU_FAIL("a server paused within the timeout failed its guest");
+	}
+	for (size_t i = 0; i < 2; i++) {
+		CU_ASSERT(wait_free(s.addr, 64)); /* the previous client is gone */
+		snprintf(out, sizeof(out), "%s/stopped-server-%s.out", scratch_dir(), traps[i]);
+		pid = start_run(s.addr, traps[i], out, "400", "3000");
+		CU_ASSERT(wait_free(s.addr, 32));
+		kill(s.pid, SIGSTOP);
+		CU_ASSERT_EQUAL(reap(pid), 1);
+		kill(s.pid, SIGCONT);
+		text = slurp(out);
+		snprintf(want, sizeof(want), "pflab run: the pager server did not answer within 3000 ms%s%s%s",
+			 i ? " (server " : "", i ? s.addr : "", i ? ")" : "");
+		if (!strstr(text, want)) {
+			printf("\n  trap %s: %s\n", traps[i], text);
+			CU_FAIL("no clear line for a silent server");
+		}
+		CU_ASSERT(strstr(text, "data verified") == NULL);
+		CU_ASSERT(strstr(text, "mismatches") == NULL);
+	}
+	kill(s.pid, SIGCONT);
+	pager_srv_stop(&s);
 }
 
 /* Errors over the channel with a guest: a page-in that fails at the server
@@ -1221,6 +1279,7 @@ static CU_TestInfo pagerrun_tests[] = {
 	{ "two guests at once verify, with the in-process counts", test_two_guests_exact },
 	{ "a killed client frees its frames, the server goes on", test_client_killed },
 	{ "a killed server fails its guest with one line", test_server_killed },
+	{ "a silent server fails its guest in bound, a paused one does not", test_server_stopped },
 	{ "page-in and write-back errors reach the guest's run", test_guest_injected_errors },
 	{ "run --pager refuses what needs the in-process pager", test_run_pager_refusals },
 	{ "global replacement keeps every client within one budget", test_global_budget },

@@ -23,9 +23,10 @@
  * its data region is a memfd mapped shared, and the uffd and the memfd are
  * handed over to the server (PROTO_UFFD, SCM_RIGHTS), which resolves the
  * faults itself, as Firecracker's page-fault handler does. The host then
- * only watches the connection (the monitor thread): a write-back failure
- * is counted for the final sync; a page-in the server could not do, or the
- * server gone, fails the region closed (uffd_trap_fail_closed: the vCPU
+ * only watches the connection (the monitor thread, with a keep-alive): a
+ * write-back failure is counted for the final sync; a page-in the server
+ * could not do, the server gone, or silent past the timeout, fails the
+ * region closed (uffd_trap_fail_closed: the vCPU
  * wakes to EFAULT, never to a zero page; the host keeps its own copy of
  * the uffd so that the kernel never resolves a fault by itself).
  *
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -109,23 +111,50 @@ int vmm_remote_open(struct vmm *v)
 	return 0;
 }
 
-/* The handover's monitor: the connection, until told to stop. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The handover's monitor: the connection, until told to stop. The server
+ * resolves the faults itself, so a server that is alive but silent (stopped,
+ * stuck) would leave the vCPU asleep in the kernel's fault for ever: every
+ * half timeout the monitor sends a keep-alive (a STATS of the region, which
+ * the server's one loop answers between two faults) and waits for its reply
+ * at most the timeout (pclient). A server gone, silent, or that failed the
+ * region fails the region closed: within 1.5 timeouts of its last answer.
+ */
 static void *monitor(void *arg)
 {
 	struct vmm *v = arg;
+	int every = v->pc->timeout_ms / 2 > 0 ? v->pc->timeout_ms / 2 : 1;
+	int64_t next = mono_ms() + every;
 
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = v->pc->fd, .events = POLLIN },
 					 { .fd = v->mon_stop, .events = POLLIN } };
+		int64_t left = next - mono_ms();
+		struct proto_msg st;
+		int n = poll(pfd, 2, left > 0 ? (int)left : 0);
 
-		if (poll(pfd, 2, -1) < 0)
+		if (n < 0)
 			continue; /* EINTR */
 		if (pfd[1].revents)
 			return NULL;
-		if (pclient_take_async(v->pc, &v->rreg) != 0)
+		if (n > 0 && pclient_take_async(v->pc, &v->rreg) != 0)
 			break;
+		if (mono_ms() < next)
+			continue;
+		if (pclient_stats(v->pc, v->rreg.id, &st) != 0)
+			break;
+		next = mono_ms() + every;
 	}
-	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.250s", v->pc->err);
+	snprintf(v->region.fault_err, sizeof(v->region.fault_err), "%.160s (server %.80s)",
+		 v->pc->err, v->cfg->pager_addr);
 	__atomic_store_n(&v->region.failed, 1, __ATOMIC_RELEASE);
 	uffd_trap_fail_closed(&v->region);
 	return NULL;
