@@ -516,6 +516,96 @@ static void test_run_record_not_left_by_a_failed_start(void)
 	}
 }
 
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * run --map-create: every usage check comes first, a user's file is never
+ * made a map file, and a creation that fails (a full disk) leaves nothing.
+ */
+static void test_map_create_keeps_user_file(void)
+{
+	const char *dir = subdir("mapcreate");
+	const char *const only_user[] = { "precious.db", NULL };
+	char user[600], made[600];
+	struct cmd_result r;
+
+	snprintf(user, sizeof(user), "%s/precious.db", dir);
+	snprintf(made, sizeof(made), "%s/made.bin", dir);
+	write_file("mapcreate/precious.db", keep_text);
+	/* Refused for another reason, found after --map-create was read. */
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1 --dma pin", user);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab run: --dma goes with --workload dma\n");
+	CU_ASSERT_TRUE(survived(user));
+	cmd_result_free(&r);
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1 "
+		      "--record /nonexist/r.rw", made);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--record /nonexist/r.rw"));
+	cmd_result_free(&r);
+	CU_ASSERT_EQUAL(leftovers(dir, only_user), 0);
+	/* A valid request on the user's file: refused with one line, kept. */
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1", user);
+	CU_ASSERT_EQUAL(r.status, 2);
+	{
+		char want[900];
+
+		snprintf(want, sizeof(want), "pflab run: map file %s: exists and is not a file "
+			 "--map-create made (a run's writes included): pflab replaces only its "
+			 "own; remove it or name a new file\n", user);
+		CU_ASSERT_STRING_EQUAL(r.err, want);
+	}
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_TRUE(survived(user));
+	CU_ASSERT_EQUAL(leftovers(dir, only_user), 0);
+	cmd_result_free(&r);
+	/* An empty file may be made one (whether or not the run then starts). */
+	write_file("mapcreate/made.bin", "");
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 2 --frames 2", made);
+	CU_ASSERT_EQUAL(file_size(made), 2 * 4096);
+	cmd_result_free(&r);
+	/* A file a run wrote to is no longer the pattern: refused, kept. */
+	if (kvm_usable()) {
+		char before[8192], after[8192];
+		FILE *f = fopen(made, "rb");
+
+		CU_ASSERT_EQUAL(fread(before, 1, sizeof(before), f), sizeof(before));
+		fclose(f);
+		r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 4", made);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "exists and is not a file --map-create made"));
+		cmd_result_free(&r);
+		f = fopen(made, "rb");
+		CU_ASSERT_EQUAL(fread(after, 1, sizeof(after), f), sizeof(after));
+		fclose(f);
+		CU_ASSERT_EQUAL(memcmp(before, after, sizeof(after)), 0);
+		CU_ASSERT_EQUAL(file_size(made), 2 * 4096);
+	}
+	unlink(made);
+
+	/* A full disk: the creation fails, named, and leaves no file. */
+	{
+		const char *fs = small_fs("mapfull", "size=64k");
+		const char *const none[] = { NULL };
+
+		if (!fs)
+			return;
+		r = run_pflab("run --workload mapfile --map-file %s/m.bin --map-create --pages 64", fs);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "m.bin: writing page"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "No space left on device"));
+		CU_ASSERT_EQUAL(leftovers(fs, none), 0);
+		cmd_result_free(&r);
+		umount2(fs, MNT_DETACH);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -528,6 +618,7 @@ static CU_TestInfo tests[] = {
 	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },
 	{ "plot: complete PNG, no temporary left", test_plot_replaced_only_when_complete },
+	{ "run --map-create: a user's file is refused and kept", test_map_create_keeps_user_file },
 	CU_TEST_INFO_NULL,
 };
 
