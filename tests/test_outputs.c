@@ -606,6 +606,44 @@ static void test_map_create_keeps_user_file(void)
 	}
 }
 
+
+/*
+ * compare --emit-jobs: a bad script path (here a directory) is refused
+ * before the job list or --out is touched; a good run replaces both files
+ * whole, the script executable, and leaves no temporary file.
+ */
+static void test_emit_jobs_refused_keeps_list(void)
+{
+	const char *dir = subdir("emitjobs");
+	const char *const before[] = { "jobs.txt", "jobs.slurm", NULL };
+	const char *const after[] = { "jobs.txt", "jobs.slurm", "out", NULL };
+	char jobs[600], slurm[600], trace[600];
+	struct cmd_result r;
+	struct stat st;
+
+	snprintf(jobs, sizeof(jobs), "%s/jobs.txt", dir);
+	snprintf(slurm, sizeof(slurm), "%s/jobs.slurm", dir);
+	snprintf(trace, sizeof(trace), "%s", write_file("emitjobs-t.txt", "1\n2\n3\n1\n"));
+	write_file("emitjobs/jobs.txt", keep_text);
+	mkdir(slurm, 0777);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s/out --emit-jobs %s",
+		      trace, dir, jobs);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "jobs.slurm: not a regular file"));
+	CU_ASSERT_TRUE(survived(jobs));
+	CU_ASSERT_EQUAL(leftovers(dir, before), 0); /* no out/, no temporary */
+	cmd_result_free(&r);
+	rmdir(slurm);
+
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s/out --emit-jobs %s",
+		      trace, dir, jobs);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_FALSE(survived(jobs));
+	CU_ASSERT_EQUAL(leftovers(dir, after), 0);
+	CU_ASSERT(stat(slurm, &st) == 0 && (st.st_mode & 0777) == 0755);
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -619,6 +657,7 @@ static CU_TestInfo tests[] = {
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },
 	{ "plot: complete PNG, no temporary left", test_plot_replaced_only_when_complete },
 	{ "run --map-create: a user's file is refused and kept", test_map_create_keeps_user_file },
+	{ "compare --emit-jobs: a bad path keeps the job list", test_emit_jobs_refused_keeps_list },
 	CU_TEST_INFO_NULL,
 };
 
