@@ -63,6 +63,22 @@ static int leftovers(const char *dir, const char *const *expected)
 	return n;
 }
 
+/* A whole small file as a string (NULL if unreadable); free it. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = calloc(1, 65537);
+	size_t n = f && buf ? fread(buf, 1, 65536, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (!f || !buf || !n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* A fresh subdirectory of the scratch dir. */
 static const char *subdir(const char *name)
 {
@@ -644,6 +660,51 @@ static void test_emit_jobs_refused_keeps_list(void)
 	cmd_result_free(&r);
 }
 
+
+/*
+ * compare --out DIR: a cell's files are never opened over what DIR/cells
+ * already holds. Here 0001.csv is a hard link to a user's file and
+ * 0001.err a symbolic link to another: both user files keep their bytes,
+ * the cells are the run's, and no temporary directory is left.
+ */
+static void test_compare_cells_not_truncated(void)
+{
+	const char *dir = subdir("cmpcells");
+	const char *const top[] = { "hard.txt", "soft.txt", "out", NULL };
+	const char *const outs[] = { "cells", "results.csv", "results.json", "report.md", NULL };
+	const char *const cells[] = { "0001.csv", "0001.err", "0002.csv", "0002.err", NULL };
+	char hard[600], soft[600], out[600], p[700];
+	struct cmd_result r;
+	char *csv;
+
+	snprintf(hard, sizeof(hard), "%s/hard.txt", dir);
+	snprintf(soft, sizeof(soft), "%s/soft.txt", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	write_file("cmpcells/hard.txt", keep_text);
+	write_file("cmpcells/soft.txt", keep_text);
+	mkdir(out, 0777);
+	snprintf(p, sizeof(p), "%s/cells", out);
+	mkdir(p, 0777);
+	snprintf(p, sizeof(p), "%s/cells/0001.csv", out);
+	CU_ASSERT_EQUAL(link(hard, p), 0);
+	snprintf(p, sizeof(p), "%s/cells/0001.err", out);
+	CU_ASSERT_EQUAL(symlink(soft, p), 0);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s --no-plots",
+		      write_file("cmpcells-t.txt", "1\n2\n3\n1\n"), out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_TRUE(survived(hard));
+	CU_ASSERT_TRUE(survived(soft));
+	CU_ASSERT_EQUAL(leftovers(dir, top), 0);
+	CU_ASSERT_EQUAL(leftovers(out, outs), 0);
+	snprintf(p, sizeof(p), "%s/cells", out);
+	CU_ASSERT_EQUAL(leftovers(p, cells), 0);
+	snprintf(p, sizeof(p), "%s/cells/0001.csv", out);
+	csv = read_text(p);
+	CU_ASSERT_PTR_NOT_NULL(csv && strstr(csv, "frames"));
+	free(csv);
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -658,6 +719,7 @@ static CU_TestInfo tests[] = {
 	{ "plot: complete PNG, no temporary left", test_plot_replaced_only_when_complete },
 	{ "run --map-create: a user's file is refused and kept", test_map_create_keeps_user_file },
 	{ "compare --emit-jobs: a bad path keeps the job list", test_emit_jobs_refused_keeps_list },
+	{ "compare --out: links in DIR/cells keep their files", test_compare_cells_not_truncated },
 	CU_TEST_INFO_NULL,
 };
 

@@ -545,22 +545,59 @@ static int prepare_out_dir(const char *dir)
 	return 0;
 }
 
+/*
+ * The cells run in a fresh directory pflab makes beside DIR/cells, so that
+ * no file there is opened for writing: when every cell is done, each file is
+ * renamed into DIR/cells (replacing a former run's file of that name whole,
+ * as outfile.h does), or, if the run itself failed, removed. Either way the
+ * temporary directory goes.
+ */
+static int make_cells_dir(struct runner *r, char *final, size_t len)
+{
+	snprintf(final, len, "%s/cells", r->o->out_dir);
+	if (lab_mkdirs(final) != 0)
+		return cli_fail("compare", "%s: %s", final, strerror(errno));
+	snprintf(r->cells_dir, sizeof(r->cells_dir), "%s/.cells.pflab-XXXXXX", r->o->out_dir);
+	if (!mkdtemp(r->cells_dir))
+		return cli_fail("compare", "%s/cells: %s", r->o->out_dir, strerror(errno));
+	return 0;
+}
+
+static int publish_cells(struct runner *r, const char *final, bool keep)
+{
+	static const char *const ext[] = { "csv", "err" };
+	char src[PATH_MAX + 64], dst[PATH_MAX + 64];
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < r->ncells; i++)
+		for (size_t e = 0; e < 2; e++) {
+			cell_path(r, i, ext[e], src, sizeof(src));
+			snprintf(dst, sizeof(dst), "%s/%04zu.%s", final, i + 1, ext[e]);
+			if (keep && rc == EXIT_OK && rename(src, dst) != 0 && errno != ENOENT)
+				rc = cli_fail("compare", "%s: %s", dst, strerror(errno));
+			unlink(src); /* what was not renamed */
+		}
+	rmdir(r->cells_dir);
+	return rc;
+}
+
 static int run_matrix(const struct compare_opts *o, const char *pflab)
 {
 	struct runner r = { .o = o, .pflab = pflab, .tty = isatty(STDERR_FILENO) };
 	struct lab_table all;
+	char cells[PATH_MAX + 16];
 	int rc;
 
 	if ((rc = prepare_out_dir(o->out_dir)))
 		return rc;
-	snprintf(r.cells_dir, sizeof(r.cells_dir), "%s/cells", o->out_dir);
-	if (lab_mkdirs(r.cells_dir) != 0)
-		return cli_fail("compare", "%s: %s", r.cells_dir, strerror(errno));
+	if ((rc = make_cells_dir(&r, cells, sizeof(cells))))
+		return rc;
 	r.frames = lab_frames_join(o->frames, o->nframes);
 	r.ncells = o->ntraces * o->npolicies;
 	r.cell = calloc(r.ncells, sizeof(*r.cell));
 	lab_table_init(&all);
 	if (!r.frames || !r.cell) {
+		rmdir(r.cells_dir);
 		rc = cli_fail("compare", "out of memory");
 		goto out;
 	}
@@ -572,7 +609,13 @@ static int run_matrix(const struct compare_opts *o, const char *pflab)
 			c->policy = p;
 			lab_table_init(&c->rows);
 		}
-	if ((rc = run_cells(&r)))
+	rc = run_cells(&r);
+	{
+		int pub = publish_cells(&r, cells, rc == EXIT_OK);
+
+		rc = rc ? rc : pub;
+	}
+	if (rc)
 		goto out;
 	if (gather(&r, &all) != 0) {
 		rc = cli_fail("compare", "out of memory");
