@@ -705,6 +705,35 @@ static void test_compare_cells_not_truncated(void)
 	free(csv);
 }
 
+
+/* compare's report: gnuplot's log is pflab's own, not DIR/gnuplot.log,
+ * which a user's file of that name keeps, byte for byte. */
+static void test_report_keeps_users_gnuplot_log(void)
+{
+	const char *dir = subdir("gplog");
+	char log[600];
+	struct cmd_result r;
+
+	r = run_shell("command -v gnuplot");
+	if (r.status != 0) {
+		test_skip("gnuplot is not installed");
+		cmd_result_free(&r);
+		return;
+	}
+	cmd_result_free(&r);
+	snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
+	write_file("gplog/gnuplot.log", keep_text);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2,3 --out %s",
+		      write_file("gplog-t.txt", "1\n2\n3\n1\n4\n"), dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.err, "no figures"));
+	CU_ASSERT_TRUE(survived(log));
+	cmd_result_free(&r);
+	r = run_shell("ls %s/miss-1-*.png", dir); /* gnuplot ran */
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -720,6 +749,7 @@ static CU_TestInfo tests[] = {
 	{ "run --map-create: a user's file is refused and kept", test_map_create_keeps_user_file },
 	{ "compare --emit-jobs: a bad path keeps the job list", test_emit_jobs_refused_keeps_list },
 	{ "compare --out: links in DIR/cells keep their files", test_compare_cells_not_truncated },
+	{ "compare's report: a user's DIR/gnuplot.log is kept", test_report_keeps_users_gnuplot_log },
 	CU_TEST_INFO_NULL,
 };
 
