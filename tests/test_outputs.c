@@ -734,6 +734,68 @@ static void test_report_keeps_users_gnuplot_log(void)
 	cmd_result_free(&r);
 }
 
+
+/*
+ * pager --port-file: an existing file is refused and kept; the port is
+ * written whole (a write that fails on a full disk leaves no file); the
+ * file goes when the server ends on SIGTERM, but not a file someone put in
+ * its place meanwhile.
+ */
+static void test_pager_port_file(void)
+{
+	const char *dir = subdir("portfile");
+	const char *const none[] = { NULL };
+	char port[600];
+	struct cmd_result r;
+
+	snprintf(port, sizeof(port), "%s/port", dir);
+	write_file("portfile/port", keep_text);
+	r = run_pflab("pager --listen tcp::0 --frames 8 --port-file %s", port);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "port: the file exists"));
+	CU_ASSERT_TRUE(survived(port));
+	cmd_result_free(&r);
+	unlink(port);
+
+	/* Written whole, removed at the end (SIGTERM, or SIGINT, which sh
+	 * ignores in a background job: perl restores it); nothing else left. */
+	for (int sig = 0; sig < 2; sig++) {
+		r = run_shell("(d=%s; perl -e '$SIG{INT} = \"DEFAULT\"; exec @ARGV' '%s' pager "
+			      "--listen tcp::0 --frames 8 --port-file $d/port & pid=$!;"
+			      " i=0; while [ ! -s $d/port ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done;"
+			      " grep -qx '[1-9][0-9]*' $d/port && echo whole; kill -%s $pid; wait $pid;"
+			      " echo status $?)", dir, pflab_path(), sig ? "INT" : "TERM");
+		CU_ASSERT_STRING_EQUAL(r.out, "whole\nstatus 0\n");
+		CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+		cmd_result_free(&r);
+	}
+
+	/* Replaced meanwhile by another file: that one stays. */
+	r = run_shell("(d=%s; '%s' pager --listen tcp::0 --frames 8 --port-file $d/port & pid=$!;"
+		      " i=0; while [ ! -s $d/port ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done;"
+		      " rm $d/port; echo theirs > $d/port; kill -TERM $pid; wait $pid; cat $d/port)",
+		      dir, pflab_path());
+	CU_ASSERT_STRING_EQUAL(r.out, "theirs\n");
+	cmd_result_free(&r);
+	unlink(port);
+
+	/* A full disk: refused, named, no empty or partial port file. */
+	{
+		const char *fs = small_fs("portfull", "size=64k");
+		const char *const only_fill[] = { ".fill", NULL };
+
+		if (!fs)
+			return;
+		fill(fs);
+		r = run_pflab("pager --listen tcp::0 --frames 8 --port-file %s/port", fs);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "No space left on device"));
+		CU_ASSERT_EQUAL(leftovers(fs, only_fill), 0);
+		cmd_result_free(&r);
+		umount2(fs, MNT_DETACH);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -750,6 +812,7 @@ static CU_TestInfo tests[] = {
 	{ "compare --emit-jobs: a bad path keeps the job list", test_emit_jobs_refused_keeps_list },
 	{ "compare --out: links in DIR/cells keep their files", test_compare_cells_not_truncated },
 	{ "compare's report: a user's DIR/gnuplot.log is kept", test_report_keeps_users_gnuplot_log },
+	{ "pager --port-file: whole, kept if not ours, gone at exit", test_pager_port_file },
 	CU_TEST_INFO_NULL,
 };
 
