@@ -444,6 +444,13 @@ static void test_mrc_fallback(void)
 	CU_ASSERT_EQUAL(r.status, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "unknown policy 'nosuch'"));
 	cmd_result_free(&r);
+	/* More sizes than one pflab sim batch (16): a second run in the same
+	 * temporary directory, whose files are made new each time. */
+	r = run_pflab("mrc '%s' --policy fifo --frames 1:20:+1 --csv", t);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\n16,5,0.416667\n17,5,0.416667\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\n20,5,0.416667\n"));
+	cmd_result_free(&r);
 }
 
 static void check_frames(const char *spec, const uint32_t *want, size_t n)

@@ -63,6 +63,22 @@ static int leftovers(const char *dir, const char *const *expected)
 	return n;
 }
 
+/* A whole small file as a string (NULL if unreadable); free it. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = calloc(1, 65537);
+	size_t n = f && buf ? fread(buf, 1, 65536, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (!f || !buf || !n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* A fresh subdirectory of the scratch dir. */
 static const char *subdir(const char *name)
 {
@@ -588,6 +604,271 @@ static void test_run_record_not_left_by_a_failed_start(void)
 	}
 }
 
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * run --map-create: every usage check comes first, a user's file is never
+ * made a map file, and a creation that fails (a full disk) leaves nothing.
+ */
+static void test_map_create_keeps_user_file(void)
+{
+	const char *dir = subdir("mapcreate");
+	const char *const only_user[] = { "precious.db", NULL };
+	char user[600], made[600];
+	struct cmd_result r;
+
+	snprintf(user, sizeof(user), "%s/precious.db", dir);
+	snprintf(made, sizeof(made), "%s/made.bin", dir);
+	write_file("mapcreate/precious.db", keep_text);
+	/* Refused for another reason, found after --map-create was read. */
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1 --dma pin", user);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_STRING_EQUAL(r.err, "pflab run: --dma goes with --workload dma\n");
+	CU_ASSERT_TRUE(survived(user));
+	cmd_result_free(&r);
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1 "
+		      "--record /nonexist/r.rw", made);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--record /nonexist/r.rw"));
+	cmd_result_free(&r);
+	CU_ASSERT_EQUAL(leftovers(dir, only_user), 0);
+	/* A valid request on the user's file: refused with one line, kept. */
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 1", user);
+	CU_ASSERT_EQUAL(r.status, 2);
+	{
+		char want[900];
+
+		snprintf(want, sizeof(want), "pflab run: map file %s: exists and is not a file "
+			 "--map-create made (a run's writes included): pflab replaces only its "
+			 "own; remove it or name a new file\n", user);
+		CU_ASSERT_STRING_EQUAL(r.err, want);
+	}
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_TRUE(survived(user));
+	CU_ASSERT_EQUAL(leftovers(dir, only_user), 0);
+	cmd_result_free(&r);
+	/* An empty file may be made one (whether or not the run then starts). */
+	write_file("mapcreate/made.bin", "");
+	r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 2 --frames 2", made);
+	CU_ASSERT_EQUAL(file_size(made), 2 * 4096);
+	cmd_result_free(&r);
+	/* A file a run wrote to is no longer the pattern: refused, kept. */
+	if (kvm_usable()) {
+		char before[8192], after[8192];
+		FILE *f = fopen(made, "rb");
+
+		CU_ASSERT_EQUAL(fread(before, 1, sizeof(before), f), sizeof(before));
+		fclose(f);
+		r = run_pflab("run --workload mapfile --map-file %s --map-create --pages 4", made);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "exists and is not a file --map-create made"));
+		cmd_result_free(&r);
+		f = fopen(made, "rb");
+		CU_ASSERT_EQUAL(fread(after, 1, sizeof(after), f), sizeof(after));
+		fclose(f);
+		CU_ASSERT_EQUAL(memcmp(before, after, sizeof(after)), 0);
+		CU_ASSERT_EQUAL(file_size(made), 2 * 4096);
+	}
+	unlink(made);
+
+	/* A full disk: the creation fails, named, and leaves no file. */
+	{
+		const char *fs = small_fs("mapfull", "size=64k");
+		const char *const none[] = { NULL };
+
+		if (!fs)
+			return;
+		r = run_pflab("run --workload mapfile --map-file %s/m.bin --map-create --pages 64", fs);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "m.bin: writing page"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "No space left on device"));
+		CU_ASSERT_EQUAL(leftovers(fs, none), 0);
+		cmd_result_free(&r);
+		umount2(fs, MNT_DETACH);
+	}
+}
+
+
+/*
+ * compare --emit-jobs: a bad script path (here a directory) is refused
+ * before the job list or --out is touched; a good run replaces both files
+ * whole, the script executable, and leaves no temporary file.
+ */
+static void test_emit_jobs_refused_keeps_list(void)
+{
+	const char *dir = subdir("emitjobs");
+	const char *const before[] = { "jobs.txt", "jobs.slurm", NULL };
+	const char *const after[] = { "jobs.txt", "jobs.slurm", "out", NULL };
+	char jobs[600], slurm[600], trace[600];
+	struct cmd_result r;
+	struct stat st;
+
+	snprintf(jobs, sizeof(jobs), "%s/jobs.txt", dir);
+	snprintf(slurm, sizeof(slurm), "%s/jobs.slurm", dir);
+	snprintf(trace, sizeof(trace), "%s", write_file("emitjobs-t.txt", "1\n2\n3\n1\n"));
+	write_file("emitjobs/jobs.txt", keep_text);
+	mkdir(slurm, 0777);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s/out --emit-jobs %s",
+		      trace, dir, jobs);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "jobs.slurm: not a regular file"));
+	CU_ASSERT_TRUE(survived(jobs));
+	CU_ASSERT_EQUAL(leftovers(dir, before), 0); /* no out/, no temporary */
+	cmd_result_free(&r);
+	rmdir(slurm);
+
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s/out --emit-jobs %s",
+		      trace, dir, jobs);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_FALSE(survived(jobs));
+	CU_ASSERT_EQUAL(leftovers(dir, after), 0);
+	CU_ASSERT(stat(slurm, &st) == 0 && (st.st_mode & 0777) == 0755);
+	cmd_result_free(&r);
+}
+
+
+/*
+ * compare --out DIR: a cell's files are never opened over what DIR/cells
+ * already holds. Here 0001.csv is a hard link to a user's file and
+ * 0001.err a symbolic link to another: both user files keep their bytes,
+ * the cells are the run's, and no temporary directory is left.
+ */
+static void test_compare_cells_not_truncated(void)
+{
+	const char *dir = subdir("cmpcells");
+	const char *const top[] = { "hard.txt", "soft.txt", "out", NULL };
+	const char *const outs[] = { "cells", "results.csv", "results.json", "report.md", NULL };
+	const char *const cells[] = { "0001.csv", "0001.err", "0002.csv", "0002.err", NULL };
+	char hard[600], soft[600], out[600], p[700];
+	struct cmd_result r;
+	char *csv;
+
+	snprintf(hard, sizeof(hard), "%s/hard.txt", dir);
+	snprintf(soft, sizeof(soft), "%s/soft.txt", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	write_file("cmpcells/hard.txt", keep_text);
+	write_file("cmpcells/soft.txt", keep_text);
+	mkdir(out, 0777);
+	snprintf(p, sizeof(p), "%s/cells", out);
+	mkdir(p, 0777);
+	snprintf(p, sizeof(p), "%s/cells/0001.csv", out);
+	CU_ASSERT_EQUAL(link(hard, p), 0);
+	snprintf(p, sizeof(p), "%s/cells/0001.err", out);
+	CU_ASSERT_EQUAL(symlink(soft, p), 0);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2 --out %s --no-plots",
+		      write_file("cmpcells-t.txt", "1\n2\n3\n1\n"), out);
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+	CU_ASSERT_TRUE(survived(hard));
+	CU_ASSERT_TRUE(survived(soft));
+	CU_ASSERT_EQUAL(leftovers(dir, top), 0);
+	CU_ASSERT_EQUAL(leftovers(out, outs), 0);
+	snprintf(p, sizeof(p), "%s/cells", out);
+	CU_ASSERT_EQUAL(leftovers(p, cells), 0);
+	snprintf(p, sizeof(p), "%s/cells/0001.csv", out);
+	csv = read_text(p);
+	CU_ASSERT_PTR_NOT_NULL(csv && strstr(csv, "frames"));
+	free(csv);
+}
+
+
+/* compare's report: gnuplot's log is pflab's own, not DIR/gnuplot.log,
+ * which a user's file of that name keeps, byte for byte. */
+static void test_report_keeps_users_gnuplot_log(void)
+{
+	const char *dir = subdir("gplog");
+	char log[600];
+	struct cmd_result r;
+
+	r = run_shell("command -v gnuplot");
+	if (r.status != 0) {
+		test_skip("gnuplot is not installed");
+		cmd_result_free(&r);
+		return;
+	}
+	cmd_result_free(&r);
+	snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
+	write_file("gplog/gnuplot.log", keep_text);
+	r = run_pflab("compare --trace %s --policy fifo --frames 2,3 --out %s",
+		      write_file("gplog-t.txt", "1\n2\n3\n1\n4\n"), dir);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(r.err, "no figures"));
+	CU_ASSERT_TRUE(survived(log));
+	cmd_result_free(&r);
+	r = run_shell("ls %s/miss-1-*.png", dir); /* gnuplot ran */
+	CU_ASSERT_EQUAL(r.status, 0);
+	cmd_result_free(&r);
+}
+
+
+/*
+ * pager --port-file: an existing file is refused and kept; the port is
+ * written whole (a write that fails on a full disk leaves no file); the
+ * file goes when the server ends on SIGTERM, but not a file someone put in
+ * its place meanwhile.
+ */
+static void test_pager_port_file(void)
+{
+	const char *dir = subdir("portfile");
+	const char *const none[] = { NULL };
+	char port[600];
+	struct cmd_result r;
+
+	snprintf(port, sizeof(port), "%s/port", dir);
+	write_file("portfile/port", keep_text);
+	r = run_pflab("pager --listen tcp::0 --frames 8 --port-file %s", port);
+	CU_ASSERT_EQUAL(r.status, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "port: the file exists"));
+	CU_ASSERT_TRUE(survived(port));
+	cmd_result_free(&r);
+	unlink(port);
+
+	/* Written whole, removed at the end (SIGTERM, or SIGINT, which sh
+	 * ignores in a background job: perl restores it); nothing else left. */
+	for (int sig = 0; sig < 2; sig++) {
+		r = run_shell("(d=%s; perl -e '$SIG{INT} = \"DEFAULT\"; exec @ARGV' '%s' pager "
+			      "--listen tcp::0 --frames 8 --port-file $d/port & pid=$!;"
+			      " i=0; while [ ! -s $d/port ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done;"
+			      " grep -qx '[1-9][0-9]*' $d/port && echo whole; kill -%s $pid; wait $pid;"
+			      " echo status $?)", dir, pflab_path(), sig ? "INT" : "TERM");
+		CU_ASSERT_STRING_EQUAL(r.out, "whole\nstatus 0\n");
+		CU_ASSERT_EQUAL(leftovers(dir, none), 0);
+		cmd_result_free(&r);
+	}
+
+	/* Replaced meanwhile by another file, even with the same bytes (and
+	 * likely the same inode number): that one stays. */
+	r = run_shell("(d=%s; '%s' pager --listen tcp::0 --frames 8 --port-file $d/port & pid=$!;"
+		      " i=0; while [ ! -s $d/port ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done;"
+		      " p=$(cat $d/port); rm $d/port; sleep 0.01; echo $p > $d/port; kill -TERM $pid;"
+		      " wait $pid; [ \"$(cat $d/port)\" = \"$p\" ] && echo kept)", dir, pflab_path());
+	CU_ASSERT_STRING_EQUAL(r.out, "kept\n");
+	cmd_result_free(&r);
+	unlink(port);
+
+	/* A full disk: refused, named, no empty or partial port file. */
+	{
+		const char *fs = small_fs("portfull", "size=64k");
+		const char *const only_fill[] = { ".fill", NULL };
+
+		if (!fs)
+			return;
+		fill(fs);
+		r = run_pflab("pager --listen tcp::0 --frames 8 --port-file %s/port", fs);
+		CU_ASSERT_EQUAL(r.status, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "No space left on device"));
+		CU_ASSERT_EQUAL(leftovers(fs, only_fill), 0);
+		cmd_result_free(&r);
+		umount2(fs, MNT_DETACH);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "outfile: an error only ferror() saw is not committed", test_outfile_stream_error },
 	{ "run: a run that never started leaves no record", test_run_record_not_left_by_a_failed_start },
@@ -604,6 +885,11 @@ static CU_TestInfo tests[] = {
 	{ "run --swap: an existing file is refused and kept", test_swap_existing_refused },
 	{ "full disk: named, non-zero, nothing valid-looking left", test_full_disk_leaves_nothing },
 	{ "plot: complete PNG, no temporary left", test_plot_replaced_only_when_complete },
+	{ "run --map-create: a user's file is refused and kept", test_map_create_keeps_user_file },
+	{ "compare --emit-jobs: a bad path keeps the job list", test_emit_jobs_refused_keeps_list },
+	{ "compare --out: links in DIR/cells keep their files", test_compare_cells_not_truncated },
+	{ "compare's report: a user's DIR/gnuplot.log is kept", test_report_keeps_users_gnuplot_log },
+	{ "pager --port-file: whole, kept if not ours, gone at exit", test_pager_port_file },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* A host file as the data region's backing store: see mapfile.h. */
 #include "mapfile.h"
+#include "outfile.h"
 
 #include "../guest/abi.h"
 
@@ -232,26 +233,59 @@ static void initial_page(uint8_t *page, uint32_t vpn)
 	}
 }
 
+/*
+ * Whether path may be made anew: absent, empty, or already the pattern
+ * (all of it), i.e. a file --map-create made and no run has written to.
+ * Anything else is a user's data, which pflab never replaces.
+ */
+static int may_replace(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char why[600];
+	uint64_t pages;
+
+	if (lstat(path, &st) != 0)
+		return 0; /* absent, or outfile_open says why not */
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0; /* outfile_open refuses what is not a regular file */
+	pages = ((uint64_t)st.st_size + PAGE - 1) / PAGE;
+	if (pages <= UINT32_MAX && mapfile_check(path, (uint32_t)pages, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "map file %s: exists and is not a file --map-create made "
+		 "(a run's writes included): pflab replaces only its own; remove it or "
+		 "name a new file", path);
+	return -1;
+}
+
 int mapfile_create(const char *path, uint32_t npages, char *err, size_t errlen)
 {
 	uint8_t page[PAGE];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct outfile out;
+	char why[600];
 
-	if (fd < 0) {
-		snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+	if (strcmp(path, "-") == 0) {
+		snprintf(err, errlen, "map file -: standard output cannot be a map file");
+		return -1;
+	}
+	if (may_replace(path, err, errlen) != 0)
+		return -1;
+	/* Written beside path and renamed over it once complete: a failure
+	 * leaves path as it was. */
+	if (outfile_open(&out, path, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "map file %s", why);
 		return -1;
 	}
 	for (uint32_t p = 0; p < npages; p++) {
 		initial_page(page, p);
-		if (pwrite(fd, page, PAGE, (off_t)p * PAGE) != (ssize_t)PAGE) {
+		if (pwrite(out.fd, page, PAGE, (off_t)p * PAGE) != (ssize_t)PAGE) {
 			snprintf(err, errlen, "map file %s: writing page %u: %s", path, p,
 				 strerror(errno ? errno : EIO));
-			close(fd);
+			outfile_abort(&out);
 			return -1;
 		}
 	}
-	if (close(fd) != 0) {
-		snprintf(err, errlen, "map file %s: %s", path, strerror(errno));
+	if (outfile_commit(&out, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "map file %s", why);
 		return -1;
 	}
 	return 0;

@@ -46,8 +46,11 @@ struct mapfile_store {
 int mapfile_pages(const char *path, uint32_t *npages, char *err, size_t errlen);
 
 /* The file the mapfile workload expects (docs/mapped-files.md): page p of
- * it holds pflab_pattern(p, PFLAB_MAPFILE_VERSION, i) in word i. Create (or
- * overwrite) path with npages such pages. 0, or -1 with a reason in err. */
+ * it holds pflab_pattern(p, PFLAB_MAPFILE_VERSION, i) in word i. Create path
+ * with npages such pages, through a temporary file beside it renamed over
+ * it once complete. path may exist only empty or holding that pattern (a
+ * file this made, not yet run on): anything else is refused, untouched.
+ * 0, or -1 with a reason in err (then path is as it was). */
 int mapfile_create(const char *path, uint32_t npages, char *err, size_t errlen);
 
 /* Whether path's first npages pages (or all of it, if shorter) hold that

@@ -25,7 +25,7 @@ double lab_now(void)
 /* In the child: point fd at path (or /dev/null), or die saying why. */
 static void redirect(int fd, const char *path, int flags)
 {
-	int f = open(path ? path : "/dev/null", flags, 0644);
+	int f = path ? open(path, flags, 0644) : open("/dev/null", flags & ~(O_CREAT | O_EXCL));
 
 	if (f < 0 || dup2(f, fd) < 0) {
 		dprintf(STDERR_FILENO, "pflab: %s: %s\n", path ? path : "/dev/null", strerror(errno));
@@ -43,8 +43,13 @@ pid_t lab_spawn(char *const argv[], const char *out_path, const char *err_path)
 	if (pid != 0)
 		return pid;
 	redirect(STDIN_FILENO, NULL, O_RDONLY);
-	redirect(STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
-	redirect(STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
+	/* New files only (the callers name them in a directory pflab made):
+	 * an existing file is never truncated, and the child is not run. */
+	redirect(STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+	if (err_path && out_path && !strcmp(err_path, out_path))
+		dup2(STDOUT_FILENO, STDERR_FILENO);
+	else
+		redirect(STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
 	execvp(argv[0], argv);
 	dprintf(STDERR_FILENO, "pflab: cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(LAB_STATUS_NOEXEC);

@@ -20,8 +20,11 @@
 /*
  * Start argv (argv[0] is looked up in PATH unless it has a slash) with its
  * stdout and stderr sent to files (NULL: /dev/null) and stdin from
- * /dev/null. Returns the pid, or -1 with errno set. If exec fails, the
- * child writes the reason to its stderr file and exits LAB_STATUS_NOEXEC.
+ * /dev/null. The files are created: one that exists is never truncated
+ * (the child then says so and exits LAB_STATUS_NOEXEC), so name them in a
+ * directory pflab made; err_path may be out_path (one file for both).
+ * Returns the pid, or -1 with errno set. If exec fails, the child writes
+ * the reason to its stderr file and exits LAB_STATUS_NOEXEC.
  */
 pid_t lab_spawn(char *const argv[], const char *out_path, const char *err_path);
 

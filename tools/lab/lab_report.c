@@ -369,10 +369,21 @@ static int write_plots(const struct index *x, const char *dir, int *figures, cha
 		rc = -1;
 	}
 	if (rc == 0 && *figures) {
-		snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
-		rc = lab_plot_run(script, log, true, &outs, err, errlen);
-		if (rc == 0)
-			remove(log);
+		/* gnuplot's log goes in a directory of pflab's own, never in the
+		 * user's DIR (whose gnuplot.log, if any, is theirs): its last line
+		 * is in err when gnuplot fails. */
+		char *tmp = lab_tempdir("pflab-report");
+
+		if (!tmp) {
+			snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
+			rc = -1;
+		} else {
+			lab_tempdir_track(tmp, (const char *const[]){ "gnuplot.log", NULL });
+			snprintf(log, sizeof(log), "%s/gnuplot.log", tmp);
+			rc = lab_plot_run(script, log, false, &outs, err, errlen);
+			lab_rmtree(tmp);
+			free(tmp);
+		}
 	}
 	lab_plot_outputs_free(&outs);
 	return rc;

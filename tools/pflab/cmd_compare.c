@@ -29,6 +29,7 @@
 #include "lab_progress.h"
 #include "lab_report.h"
 #include "lab_table.h"
+#include "outfile.h"
 #include "policy.h"
 #include "sim.h"
 #include "trace.h"
@@ -544,22 +545,59 @@ static int prepare_out_dir(const char *dir)
 	return 0;
 }
 
+/*
+ * The cells run in a fresh directory pflab makes beside DIR/cells, so that
+ * no file there is opened for writing: when every cell is done, each file is
+ * renamed into DIR/cells (replacing a former run's file of that name whole,
+ * as outfile.h does), or, if the run itself failed, removed. Either way the
+ * temporary directory goes.
+ */
+static int make_cells_dir(struct runner *r, char *final, size_t len)
+{
+	snprintf(final, len, "%s/cells", r->o->out_dir);
+	if (lab_mkdirs(final) != 0)
+		return cli_fail("compare", "%s: %s", final, strerror(errno));
+	snprintf(r->cells_dir, sizeof(r->cells_dir), "%s/.cells.pflab-XXXXXX", r->o->out_dir);
+	if (!mkdtemp(r->cells_dir))
+		return cli_fail("compare", "%s/cells: %s", r->o->out_dir, strerror(errno));
+	return 0;
+}
+
+static int publish_cells(struct runner *r, const char *final, bool keep)
+{
+	static const char *const ext[] = { "csv", "err" };
+	char src[PATH_MAX + 64], dst[PATH_MAX + 64];
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < r->ncells; i++)
+		for (size_t e = 0; e < 2; e++) {
+			cell_path(r, i, ext[e], src, sizeof(src));
+			snprintf(dst, sizeof(dst), "%s/%04zu.%s", final, i + 1, ext[e]);
+			if (keep && rc == EXIT_OK && rename(src, dst) != 0 && errno != ENOENT)
+				rc = cli_fail("compare", "%s: %s", dst, strerror(errno));
+			unlink(src); /* what was not renamed */
+		}
+	rmdir(r->cells_dir);
+	return rc;
+}
+
 static int run_matrix(const struct compare_opts *o, const char *pflab)
 {
 	struct runner r = { .o = o, .pflab = pflab, .tty = isatty(STDERR_FILENO) };
 	struct lab_table all;
+	char cells[PATH_MAX + 16];
 	int rc;
 
 	if ((rc = prepare_out_dir(o->out_dir)))
 		return rc;
-	snprintf(r.cells_dir, sizeof(r.cells_dir), "%s/cells", o->out_dir);
-	if (lab_mkdirs(r.cells_dir) != 0)
-		return cli_fail("compare", "%s: %s", r.cells_dir, strerror(errno));
+	if ((rc = make_cells_dir(&r, cells, sizeof(cells))))
+		return rc;
 	r.frames = lab_frames_join(o->frames, o->nframes);
 	r.ncells = o->ntraces * o->npolicies;
 	r.cell = calloc(r.ncells, sizeof(*r.cell));
 	lab_table_init(&all);
 	if (!r.frames || !r.cell) {
+		rmdir(r.cells_dir);
 		rc = cli_fail("compare", "out of memory");
 		goto out;
 	}
@@ -571,7 +609,13 @@ static int run_matrix(const struct compare_opts *o, const char *pflab)
 			c->policy = p;
 			lab_table_init(&c->rows);
 		}
-	if ((rc = run_cells(&r)))
+	rc = run_cells(&r);
+	{
+		int pub = publish_cells(&r, cells, rc == EXIT_OK);
+
+		rc = rc ? rc : pub;
+	}
+	if (rc)
 		goto out;
 	if (gather(&r, &all) != 0) {
 		rc = cli_fail("compare", "out of memory");
@@ -634,9 +678,10 @@ static void write_job(FILE *f, const struct compare_opts *o, const char *pflab, 
 static int emit_jobs(const struct compare_opts *o, const char *pflab)
 {
 	char *out = absolute(o->out_dir), *jobs = absolute(o->emit_jobs), *frames = NULL;
-	char *slurm = NULL, part[PATH_MAX + 32];
+	char *slurm = NULL, part[PATH_MAX + 32], err[PATH_MAX + 200];
+	struct outfile jobs_of, slurm_of;
 	size_t n = 0;
-	FILE *f = NULL;
+	FILE *f = NULL, *sf = NULL;
 	int rc = EXIT_OK;
 
 	frames = lab_frames_join(o->frames, o->nframes);
@@ -658,6 +703,13 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 				     "script; name the job list differently", jobs);
 		goto out;
 	}
+	/* Both files are written beside their targets and renamed when
+	 * complete: a bad path is refused before anything is made. */
+	if (outfile_check(jobs, err, sizeof(err)) != 0 ||
+	    outfile_check(slurm, err, sizeof(err)) != 0) {
+		rc = cli_usage_error("compare", "--emit-jobs %s", err);
+		goto out;
+	}
 	/* Slurm opens its log files before a task runs: the directory must exist;
 	 * each task then makes its own DIR/parts/NNNN. */
 	if ((rc = prepare_out_dir(out)))
@@ -669,9 +721,9 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 		if ((rc = prepare_out_dir(parts)))
 			goto out;
 	}
-	f = fopen(jobs, "w");
+	f = outfile_fopen(&jobs_of, jobs, err, sizeof(err));
 	if (!f) {
-		rc = cli_usage_error("compare", "--emit-jobs %s: %s", jobs, strerror(errno));
+		rc = cli_usage_error("compare", "--emit-jobs %s", err);
 		goto out;
 	}
 	for (size_t t = 0; t < o->ntraces; t++) {
@@ -687,17 +739,12 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 		}
 		free(trace);
 	}
-	if (ferror(f) | (fclose(f) != 0)) {
-		f = NULL;
-		rc = cli_fail("compare", "%s: write error", jobs);
+	sf = outfile_fopen(&slurm_of, slurm, err, sizeof(err));
+	if (!sf) {
+		rc = cli_usage_error("compare", "--emit-jobs %s", err);
 		goto out;
 	}
-	f = fopen(slurm, "w");
-	if (!f) {
-		rc = cli_usage_error("compare", "%s: %s", slurm, strerror(errno));
-		goto out;
-	}
-	fprintf(f, "#!/bin/sh\n"
+	fprintf(sf, "#!/bin/sh\n"
 		"# Written by pflab compare --emit-jobs: one array task per line of the job list.\n"
 		"# Submit with `sbatch %s`; when every task is done, join the parts with\n"
 		"#   pflab compare --merge %s/parts/* --out %s\n"
@@ -708,15 +755,26 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 		"#SBATCH --output=%s/slurm-%%A_%%a.log\n"
 		"sed -n \"${SLURM_ARRAY_TASK_ID}p\" ",
 		slurm, out, out, n, out);
-	lab_shell_quote(f, jobs);
-	fputs(" | sh\n", f);
-	if (ferror(f) | (fclose(f) != 0)) {
-		f = NULL;
-		rc = cli_fail("compare", "%s: write error", slurm);
-		goto out;
+	lab_shell_quote(sf, jobs);
+	fputs(" | sh\n", sf);
+	fchmod(fileno(sf), 0755);
+	/* The job list first, then its script: a failure of either removes
+	 * what is not yet renamed. */
+	{
+		FILE *jf = f, *js = sf;
+
+		f = sf = NULL;
+		if (outfile_fclose(&jobs_of, jf, err, sizeof(err)) != 0) {
+			outfile_abort(&slurm_of);
+			fclose(js);
+			rc = cli_fail("compare", "--emit-jobs %s", err);
+			goto out;
+		}
+		if (outfile_fclose(&slurm_of, js, err, sizeof(err)) != 0) {
+			rc = cli_fail("compare", "--emit-jobs %s", err);
+			goto out;
+		}
 	}
-	f = NULL;
-	chmod(slurm, 0755);
 	printf("compare: wrote %zu jobs to %s and a Slurm array script to %s\n"
 	       "run them with GNU parallel (--sshlogin for other hosts), Slurm, or sh:\n"
 	       "  parallel < %s\n"
@@ -726,8 +784,14 @@ static int emit_jobs(const struct compare_opts *o, const char *pflab)
 	       "  pflab compare --merge %s/parts/* --out %s\n",
 	       n, jobs, slurm, jobs, slurm, jobs, out, out);
 out:
-	if (f)
+	if (f) {
+		outfile_abort(&jobs_of);
 		fclose(f);
+	}
+	if (sf) {
+		outfile_abort(&slurm_of);
+		fclose(sf);
+	}
 	free(out);
 	free(jobs);
 	free(frames);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -429,6 +430,9 @@ static int sim_batch(const struct mrc_opts *o, const char *pflab, const char *tm
 		argv[argc++] = (char *)trace_format_name(o->trace.format);
 	}
 	argv[argc] = NULL;
+	/* The previous batch's files (ours): lab_run makes its files new. */
+	unlink(out_path);
+	unlink(err_path);
 	st = lab_run(argv, out_path, err_path, 0, &timed_out);
 	free(list);
 	if (st != 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -30,7 +31,8 @@ static const char pager_help[] =
 	"      --inject SPEC    each region's store fails chosen page-ins and write-backs\n"
 	"                       (docs/faults.md): a failed page-in is an error to the\n"
 	"                       faulting client, a failed write-back is reported to it\n"
-	"      --port-file F    write the TCP port listened on into F (for tcp:HOST:0)\n"
+	"      --port-file F    write the TCP port listened on into F (for tcp:HOST:0);\n"
+	"                       F must not exist; it is removed when the server ends\n"
 	"      --alloc S        fixed (default: each region its frames, granted at\n"
 	"                       registration), global (one CLOCK over every client's\n"
 	"                       pages; regions may ask more than N together) or pff\n"
@@ -52,6 +54,51 @@ static const char pager_help[] =
 	"  -h, --help           this text\n"
 	"\n"
 	"Protocol and clients (pflab remote): docs/external-pager.md.\n";
+
+/*
+ * --port-file: the port, written whole to a temporary file beside path and
+ * then linked to path, which fails if path exists (a file is never
+ * replaced); the temporary name is removed either way. *id gets the file's
+ * identity, for remove_port_file. 0, or -1 with "path: reason".
+ */
+static int write_port_file(const char *path, int port, struct stat *id, char *err, size_t errlen)
+{
+	struct outfile f;
+	char line[16];
+	int n = snprintf(line, sizeof(line), "%d\n", port), e = 0;
+
+	if (outfile_open(&f, path, err, errlen) != 0)
+		return -1;
+	if (write(f.fd, line, (size_t)n) != n)
+		e = errno ? errno : EIO;
+	if (close(f.fd) != 0 && !e)
+		e = errno;
+	f.fd = -1;
+	if (!e && link(f.tmp, path) != 0)
+		e = errno;
+	outfile_abort(&f); /* the temporary name only; path, if linked, stays */
+	if (!e && lstat(path, id) != 0)
+		e = errno; /* (its ctime now: after the link and the unlink) */
+	if (e) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove the port file when the server ends, if it still is the one
+ * written, not a file someone put there since (which may have got the
+ * same inode number: its times tell it apart). */
+static void remove_port_file(const char *path, const struct stat *id)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == id->st_dev && st.st_ino == id->st_ino &&
+	    st.st_size == id->st_size && st.st_nlink == id->st_nlink &&
+	    st.st_mtim.tv_sec == id->st_mtim.tv_sec && st.st_mtim.tv_nsec == id->st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == id->st_ctim.tv_sec && st.st_ctim.tv_nsec == id->st_ctim.tv_nsec)
+		unlink(path);
+}
 
 static int pager_main(int argc, char **argv)
 {
@@ -82,8 +129,9 @@ static int pager_main(int argc, char **argv)
 				      .tau_ms = 500 };
 	const char *addr = NULL, *port_file = NULL, *series = NULL;
 	struct outfile series_of;
+	struct stat port_id;
 	struct pserver *s;
-	char err[256];
+	char err[1024];
 	sigset_t set;
 	uint64_t v;
 	int c, sfd, rc;
@@ -168,6 +216,14 @@ static int pager_main(int argc, char **argv)
 		return cli_usage_error("pager", "--frames is required");
 	if (series && outfile_check(series, err, sizeof(err)) != 0)
 		return cli_usage_error("pager", "--series %s", err);
+	if (port_file && !strcmp(port_file, "-"))
+		return cli_usage_error("pager", "--port-file -: give a file, not standard output");
+	if (port_file && outfile_check(port_file, err, sizeof(err)) != 0)
+		return cli_usage_error("pager", "--port-file %s", err);
+	if (port_file && access(port_file, F_OK) == 0)
+		return cli_usage_error("pager", "--port-file %s: the file exists; pflab writes "
+				       "only a port file it creates (and removes it at exit)",
+				       port_file);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -193,24 +249,20 @@ static int pager_main(int argc, char **argv)
 		close(sfd);
 		return cli_usage_error("pager", "%s", err);
 	}
-	if (port_file) {
-		FILE *f = fopen(port_file, "wx"); /* never replaces a file */
-
-		if (!f || fprintf(f, "%d\n", pserver_port(s)) < 0 || fclose(f) != 0) {
-			int e = errno;
-
-			pserver_destroy(s);
-			close(sfd);
-			if (cfg.series) {
-				outfile_abort(&series_of);
-				fclose(cfg.series);
-			}
-			return cli_usage_error("pager", "--port-file %s: %s", port_file, strerror(e));
+	if (port_file && write_port_file(port_file, pserver_port(s), &port_id, err, sizeof(err))) {
+		pserver_destroy(s);
+		close(sfd);
+		if (cfg.series) {
+			outfile_abort(&series_of);
+			fclose(cfg.series);
 		}
+		return cli_usage_error("pager", "--port-file %s", err);
 	}
 	rc = pserver_run(s, sfd, err, sizeof(err));
 	pserver_destroy(s);
 	close(sfd);
+	if (port_file)
+		remove_port_file(port_file, &port_id);
 	if (rc && cfg.series) {
 		outfile_abort(&series_of);
 		fclose(cfg.series);

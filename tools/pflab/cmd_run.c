@@ -98,7 +98,8 @@ static const char run_help[] =
 	"                         docs/mapped-files.md). The workload checks the file's\n"
 	"                         bytes: make it with --map-create\n"
 	"      --map-create       first write FILE with the pattern the mapfile workload\n"
-	"                         checks, --pages pages (default 256)\n"
+	"                         checks, --pages pages (default 256); FILE must be absent,\n"
+	"                         empty or such a file not yet run on (else refused)\n"
 	"      --dma MODE         a DMA device (kvm trap; --workload dma): pin (a transfer's\n"
 	"                         pages are pinned) or fault (the device faults them in\n"
 	"                         as it reaches them; docs/dma.md)\n"
@@ -235,7 +236,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	};
 	struct vmm_config *vm = &o->vm;
 	const char *workload = NULL, *frames = NULL;
-	char why[200];
+	char why[1200];
 	uint64_t v;
 	int c;
 
@@ -497,13 +498,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (vm->disk_depth && vm->map_path)
 		return cli_usage_error("run", "--disk-depth models the swap device: --map-file "
 				       "reads its file directly");
-	if (o->map_create && mapfile_create(vm->map_path, vm->npages, why, sizeof(why)) != 0)
-		return cli_usage_error("run", "%s", why);
-	if (vm->map_path && !o->pages_given &&
-	    mapfile_pages(vm->map_path, &vm->npages, why, sizeof(why)) != 0)
-		return cli_usage_error("run", "%s", why);
-	if (vm->map_path && mapfile_check(vm->map_path, vm->npages, why, sizeof(why)) != 0)
-		return cli_usage_error("run", "%s", why);
 	if (vm->workload == WL_DMA && !vm->dma)
 		return cli_usage_error("run", "workload dma needs --dma pin or --dma fault");
 	if (vm->dma_page_ns && !vm->dma)
@@ -539,6 +533,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return cli_usage_error("run", "the free pool needs --trap kvm: under uffd, taking a "
 				       "page from a running guest copies it out first, and a write "
 				       "could slip in between");
+	if (o->record_path && outfile_check(o->record_path, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "--record %s", why);
+	if (o->fault_log_path && outfile_check(o->fault_log_path, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "--fault-log %s", why);
+	/* Last: every usage check above refuses before a file is made. */
+	if (o->map_create && mapfile_create(vm->map_path, vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
+	if (vm->map_path && !o->pages_given &&
+	    mapfile_pages(vm->map_path, &vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
+	if (vm->map_path && mapfile_check(vm->map_path, vm->npages, why, sizeof(why)) != 0)
+		return cli_usage_error("run", "%s", why);
 	return 0;
 }
 
