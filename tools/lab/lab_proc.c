@@ -258,11 +258,15 @@ static void untrack(const char *dir)
 char *lab_tempdir(const char *prefix)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	return lab_tempdir_in(tmp && *tmp ? tmp : "/tmp", prefix);
+}
+
+char *lab_tempdir_in(const char *tmp, const char *prefix)
+{
 	size_t len;
 	char *dir;
 
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
 	len = strlen(tmp) + strlen(prefix) + 16;
 	dir = malloc(len);
 	if (!dir)

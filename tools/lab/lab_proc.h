@@ -62,6 +62,9 @@ int lab_mkdirs(const char *path);
  */
 #define LAB_TEMPDIR_SLOTS 4
 char *lab_tempdir(const char *prefix);
+/* The same in directory parent (a file renamed from there into parent's
+ * tree stays on its file system). */
+char *lab_tempdir_in(const char *parent, const char *prefix);
 /*
  * Remove a directory and what it holds, down to LAB_RMTREE_DEPTH levels of
  * subdirectories (symbolic links are removed, not followed); a directory

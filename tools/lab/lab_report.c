@@ -378,7 +378,6 @@ static int write_plots(const struct index *x, const char *dir, int *figures, cha
 			snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
 			rc = -1;
 		} else {
-			lab_tempdir_track(tmp, (const char *const[]){ "gnuplot.log", NULL });
 			snprintf(log, sizeof(log), "%s/gnuplot.log", tmp);
 			rc = lab_plot_run(script, log, false, &outs, err, errlen);
 			lab_rmtree(tmp);

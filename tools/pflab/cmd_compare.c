@@ -554,12 +554,22 @@ static int prepare_out_dir(const char *dir)
  */
 static int make_cells_dir(struct runner *r, char *final, size_t len)
 {
+	char *tmp;
+
 	snprintf(final, len, "%s/cells", r->o->out_dir);
 	if (lab_mkdirs(final) != 0)
 		return cli_fail("compare", "%s: %s", final, strerror(errno));
-	snprintf(r->cells_dir, sizeof(r->cells_dir), "%s/.cells.pflab-XXXXXX", r->o->out_dir);
-	if (!mkdtemp(r->cells_dir))
-		return cli_fail("compare", "%s/cells: %s", r->o->out_dir, strerror(errno));
+	/* Registered, so that a signal removes it too (lab_proc.h). */
+	tmp = lab_tempdir_in(r->o->out_dir, ".cells.pflab");
+	if (!tmp || strlen(tmp) >= sizeof(r->cells_dir)) {
+		if (tmp)
+			lab_rmtree(tmp);
+		free(tmp);
+		return cli_fail("compare", "%s/cells: %s", r->o->out_dir,
+				tmp ? "path too long" : strerror(errno));
+	}
+	snprintf(r->cells_dir, sizeof(r->cells_dir), "%s", tmp);
+	free(tmp);
 	return 0;
 }
 
@@ -577,7 +587,7 @@ static int publish_cells(struct runner *r, const char *final, bool keep)
 				rc = cli_fail("compare", "%s: %s", dst, strerror(errno));
 			unlink(src); /* what was not renamed */
 		}
-	rmdir(r->cells_dir);
+	lab_rmtree(r->cells_dir);
 	return rc;
 }
 
@@ -597,7 +607,7 @@ static int run_matrix(const struct compare_opts *o, const char *pflab)
 	r.cell = calloc(r.ncells, sizeof(*r.cell));
 	lab_table_init(&all);
 	if (!r.frames || !r.cell) {
-		rmdir(r.cells_dir);
+		lab_rmtree(r.cells_dir);
 		rc = cli_fail("compare", "out of memory");
 		goto out;
 	}
