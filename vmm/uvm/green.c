@@ -242,13 +242,28 @@ static uint64_t expire_locked(struct uvm_green *g, uint64_t now)
 	return next;
 }
 
+static int park_locked(struct uvm_green *g, struct uvm_req *q);
+
 int uvm_green_park(struct uvm_green *g, struct uvm_req *q)
+{
+	pthread_mutex_lock(&g->u->qlock);
+	return park_locked(g, q);
+}
+
+int uvm_green_submit_park(struct uvm_green *g, struct uvm_req *q)
+{
+	pthread_mutex_lock(&g->u->qlock);
+	uvm_req_submit_locked(g->u, q);
+	return park_locked(g, q);
+}
+
+/* Called with u->qlock held; returns with it released. */
+static int park_locked(struct uvm_green *g, struct uvm_req *q)
 {
 	struct uvm *u = g->u;
 	struct green_thread *t = g->current;
 	int rc;
 
-	pthread_mutex_lock(&u->qlock);
 	if (!q->done) {
 		t->state = GT_PARKED;
 		t->waiting = q;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "uvm_internal.h"
@@ -42,9 +43,16 @@ void uvm_handoff_init(struct uvm *u)
 	cond_init_monotonic(&u->qwork);
 }
 
+void uvm_filler_slack(void)
+{
+	prctl(PR_SET_TIMERSLACK, UVM_FILLER_SLACK_NS, 0, 0, 0);
+}
+
 static void *segv_filler_main(void *arg)
 {
 	struct uvm *u = arg;
+
+	uvm_filler_slack();
 
 	pthread_mutex_lock(&u->qlock);
 	for (;;) {
@@ -154,9 +162,8 @@ void uvm_req_put_locked(struct uvm *u, struct uvm_req *q)
 	}
 }
 
-void uvm_req_submit(struct uvm *u, struct uvm_req *q)
+void uvm_req_submit_locked(struct uvm *u, struct uvm_req *q)
 {
-	pthread_mutex_lock(&u->qlock);
 	q->next = NULL;
 	if (u->qtail)
 		u->qtail->next = q;
@@ -164,6 +171,12 @@ void uvm_req_submit(struct uvm *u, struct uvm_req *q)
 		u->qhead = q;
 	u->qtail = q;
 	pthread_cond_signal(&u->qwork);
+}
+
+void uvm_req_submit(struct uvm *u, struct uvm_req *q)
+{
+	pthread_mutex_lock(&u->qlock);
+	uvm_req_submit_locked(u, q);
 	pthread_mutex_unlock(&u->qlock);
 }
 
@@ -210,15 +223,19 @@ int uvm_segv_fault(struct uvm *u, struct uvm_region *r, vpn_t vpn, enum access_k
 
 	if (!g && !r->bounded)
 		return uvm_region_fault(r, vpn, kind);
-	/* A soft fault or a first write needs no I/O: served here, at once. */
-	rc = uvm_region_fault_quick(r, vpn, kind);
-	if (rc != UVM_NOT_QUICK)
-		return rc;
+	/* A soft fault or a first write needs no I/O: served here, at once.
+	 * A page neither mapped nor soft is not looked at under the pager's
+	 * lock, which the fillers hold while they install pages: the fault
+	 * goes to a filler, which looks again. */
+	if (__atomic_load_n(&r->state[vpn], __ATOMIC_RELAXED) & (UPG_MAPPED | UPG_SOFT)) {
+		rc = uvm_region_fault_quick(r, vpn, kind);
+		if (rc != UVM_NOT_QUICK)
+			return rc;
+	}
 	q = uvm_req_new(u, r, vpn, kind, true);
 	if (!q)
 		return -EAGAIN; /* every request in flight: fail closed, do not wait */
-	uvm_req_submit(u, q);
-	rc = g ? uvm_green_park(g, q) : uvm_req_wait(u, q);
+	rc = g ? uvm_green_submit_park(g, q) : (uvm_req_submit(u, q), uvm_req_wait(u, q));
 	if (rc == UVM_EBOUND)
 		__atomic_add_fetch(&r->timeouts, 1, __ATOMIC_RELAXED);
 	return rc;
