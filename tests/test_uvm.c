@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1317,9 +1318,24 @@ static void test_uffd_sigbus_region(void)
 	CU_ASSERT_EQUAL(bus_seen, 0);
 	raise(SIGBUS);
 	CU_ASSERT_EQUAL(bus_seen, 1);
+	{
+		/* A SIGBUS that names a region's absent page but is not a
+		 * fault's (a hardware error's code, sent by the program) is
+		 * the program's, not served as a missing page. */
+		siginfo_t info;
+
+		uvm_flush(r, NULL, 0);
+		memset(&info, 0, sizeof(info));
+		info.si_signo = SIGBUS;
+		info.si_code = BUS_MCEERR_AR;
+		info.si_addr = (void *)(p + 7 * PG + 5);
+		CU_ASSERT_EQUAL(syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid),
+					SIGBUS, &info), 0);
+		CU_ASSERT_EQUAL(bus_seen, 2);
+	}
 	uvm_close(u);
 	raise(SIGBUS);
-	CU_ASSERT_EQUAL(bus_seen, 2);
+	CU_ASSERT_EQUAL(bus_seen, 3);
 	sigaction(SIGBUS, &old, NULL);
 }
 

@@ -250,9 +250,17 @@ int uvm_green_park(struct uvm_green *g, struct uvm_req *q)
 	return park_locked(g, q);
 }
 
-int uvm_green_submit_park(struct uvm_green *g, struct uvm_req *q)
+int uvm_green_fault_park(struct uvm_green *g, struct uvm_region *r, vpn_t vpn,
+			 enum access_kind kind)
 {
+	struct uvm_req *q;
+
 	pthread_mutex_lock(&g->u->qlock);
+	q = uvm_req_new_locked(g->u, r, vpn, kind, true);
+	if (!q) {
+		pthread_mutex_unlock(&g->u->qlock);
+		return -EAGAIN; /* every request in flight: fail closed, do not wait */
+	}
 	uvm_req_submit_locked(g->u, q);
 	return park_locked(g, q);
 }

@@ -220,11 +220,15 @@ int uvm_handoff_start(struct uvm *u, bool segv_fillers, char *err, size_t errlen
 /* A request for vpn of r (taken: busy), or NULL when every one is in use. */
 struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
 			    enum access_kind kind, bool serve);
+struct uvm_req *uvm_req_new_locked(struct uvm *u, struct uvm_region *r, vpn_t vpn,
+				   enum access_kind kind, bool serve);
 /* To the sigsegv fillers. */
 void uvm_req_submit(struct uvm *u, struct uvm_req *q);
 void uvm_req_submit_locked(struct uvm *u, struct uvm_req *q);
 /* The fault was served with rc: wake its waiter; drop the filler's hold. */
 void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc);
+/* The same under u->qlock; the caller releases the region's hold. */
+void uvm_req_complete_locked(struct uvm *u, struct uvm_req *q, int rc);
 /* An OS thread waits for q, until its deadline: rc, or UVM_EBOUND. */
 int uvm_req_wait(struct uvm *u, struct uvm_req *q);
 /* Drop a reference; the last one frees q. Called with u->qlock held. */
@@ -240,9 +244,11 @@ struct uvm_green *uvm_green_on(struct uvm *u, pid_t tid);
 /* Park the current green thread of g until q is done or its deadline:
  * rc, or -ETIMEDOUT. Drops the waiter's reference. */
 int uvm_green_park(struct uvm_green *g, struct uvm_req *q);
-/* The same for a request not yet submitted: to the fillers and parked under
- * one hold of u->qlock. */
-int uvm_green_submit_park(struct uvm_green *g, struct uvm_req *q);
+/* A fault of the current green thread to hand to a filler: the request
+ * made, submitted and the thread parked under one hold of u->qlock. rc, or
+ * UVM_EBOUND, or -EAGAIN when every request is in use. */
+int uvm_green_fault_park(struct uvm_green *g, struct uvm_region *r, vpn_t vpn,
+			 enum access_kind kind);
 /* Under u->qlock: q's waiter is runnable again. */
 void uvm_green_wake_locked(struct green_thread *t);
 /* uffd: tell carrier tid that its green thread's fault q is being served. */
