@@ -1381,11 +1381,11 @@ static void test_proc_green(void)
 {
 	static const unsigned counts[] = { 1, 4, 16 };
 
-	for (int trap = 0; trap < 3; trap++) /* uffd (sigbus), uffd --no-sigbus, sigsegv */
+	for (int trap = 0; trap < 3; trap++) /* uffd, uffd --sigbus, sigsegv */
 		for (size_t k = 0; k < 3; k++) {
 			struct cmd_result r = run_pflab("proc --workload random --pages 512 --frames 64 "
 							"--trap %s --threads %u --green --csv",
-							trap == 2 ? "sigsegv" : trap ? "uffd --no-sigbus"
+							trap == 2 ? "sigsegv" : trap ? "uffd --sigbus"
 										     : "uffd",
 							counts[k]);
 

@@ -43,11 +43,10 @@ static const char proc_help[] =
 	"      --trap T           uffd (userfaultfd, default) or sigsegv (mprotect + SIGSEGV)\n"
 	"      --threads T        threads, each on its own slice of the pages (default 1)\n"
 	"      --green            the T threads are green threads of this one thread: a\n"
-	"                         faulting one is parked while a filler serves the fault;\n"
-	"                         under uffd the region's faults raise SIGBUS on the thread\n"
-	"                         (UFFD_FEATURE_SIGBUS, docs/uvm.md)\n"
-	"      --no-sigbus        uffd with --green: the filler that reads the fault\n"
-	"                         signals the carrier instead (the older path)\n"
+	"                         faulting one is parked while a filler serves the fault\n"
+	"      --sigbus           uffd with --green: the region's faults raise SIGBUS on\n"
+	"                         the thread (UFFD_FEATURE_SIGBUS) instead of reaching it\n"
+	"                         through the filler's signal (docs/uvm.md)\n"
 	"      --fillers N        filler threads: uffd handler threads, sigsegv threads a\n"
 	"                         fault is handed to (default 1; with --green, T)\n"
 	"      --store S          file (an anonymous temporary swap file, default) or memory\n"
@@ -103,7 +102,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PAGE_SIZE, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_THREADS,
 	       OPT_FILLERS, OPT_STORE, OPT_DISK_LATENCY, OPT_READ_AHEAD, OPT_RECORD, OPT_CSV,
-	       OPT_JSON, OPT_CORRUPT, OPT_GREEN, OPT_NO_SIGBUS };
+	       OPT_JSON, OPT_CORRUPT, OPT_GREEN, OPT_SIGBUS };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -118,7 +117,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "fillers", required_argument, NULL, OPT_FILLERS },
 		{ "green", no_argument, NULL, OPT_GREEN },
-		{ "no-sigbus", no_argument, NULL, OPT_NO_SIGBUS },
+		{ "sigbus", no_argument, NULL, OPT_SIGBUS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
 		{ "read-ahead", required_argument, NULL, OPT_READ_AHEAD },
@@ -133,7 +132,6 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 	};
 	struct policy_params params = POLICY_PARAMS_DEFAULT;
 	const char *workload = NULL;
-	bool no_sigbus = false;
 	char why[200];
 	uint64_t v;
 	int c;
@@ -189,7 +187,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			o->wl.threads = (unsigned)v;
 			break;
 		case OPT_GREEN: o->green = true; break;
-		case OPT_NO_SIGBUS: no_sigbus = true; break;
+		case OPT_SIGBUS: o->region.sigbus = true; break;
 		case OPT_FILLERS:
 			if (cli_parse_u64(optarg, 1, 64, &v, why, sizeof(why)))
 				return cli_usage_error("proc", "--fillers: %s", why);
@@ -247,9 +245,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				       workload);
 	if (o->trace_path && o->wl.threads > 1)
 		return cli_usage_error("proc", "--threads: a trace is replayed by one thread");
-	if (no_sigbus && !(o->green && o->region.trap == UVM_TRAP_UFFD))
-		return cli_usage_error("proc", "--no-sigbus is for --green under --trap uffd");
-	o->region.sigbus = o->green && o->region.trap == UVM_TRAP_UFFD && !no_sigbus;
+	if (o->region.sigbus && !(o->green && o->region.trap == UVM_TRAP_UFFD))
+		return cli_usage_error("proc", "--sigbus is for --green under --trap uffd");
 	if (o->green && !o->ctx.fillers)
 		o->ctx.fillers = o->wl.threads > 64 ? 64 : o->wl.threads ? o->wl.threads : 1;
 	if (!policy_find(o->region.policy))

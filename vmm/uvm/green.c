@@ -13,6 +13,9 @@
  *    hands the fault to a filler (handoff.c) and parks the thread there,
  *    inside the handler; resumed, the handler returns and the access
  *    restarts;
+ *  - uffd with sigbus (the region's userfaultfd has UFFD_FEATURE_SIGBUS):
+ *    the fault raises SIGBUS on the carrier at once, and the SIGBUS handler
+ *    parks the thread as the SIGSEGV one does (trap_sigsegv.c);
  *  - uffd: the carrier sleeps in the kernel on the fault. The filler that
  *    reads the fault sees from its thread id (UFFD_FEATURE_THREAD_ID) that it
  *    is a carrier's, and sends the carrier a signal (SIGURG, carrying the

@@ -13,6 +13,11 @@
  * region goes to the handler that was there before (a sanitizer's, the
  * program's), or to the default action, so an unrelated crash still
  * crashes. A fault the pager cannot serve gets SIGBUS with its address.
+ *
+ * The same table serves the SIGBUS handler of uffd regions with sigbus
+ * (uvm_config.sigbus): their userfaultfd raises SIGBUS on the faulting
+ * thread instead of sending a message, and the fault is served here as a
+ * SIGSEGV is (docs/uvm.md, "Green threads").
  */
 #include <errno.h>
 #include <signal.h>
