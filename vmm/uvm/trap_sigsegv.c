@@ -143,14 +143,14 @@ static void bus_chain(siginfo_t *si, void *uc, bool queue)
  * poisons the page, as a uffd filler does: the access, restarted, gets the
  * kernel's SIGBUS (BUS_MCEERR_AR, with the address), and so does every
  * later one until a prefetch reads the page again. A wait past its bound
- * (the filler still out: it installs the page later) gets one SIGBUS at
- * the address now. */
+ * (the filler still out: it installs the page later), or a fault that
+ * found every request in use, gets one SIGBUS at the address now. */
 static void bus_fail(struct uvm_region *r, vpn_t vpn, int rc, siginfo_t *si, void *uc)
 {
 	siginfo_t info;
 	bool poisoned = false;
 
-	if (rc != UVM_EBOUND) {
+	if (rc != UVM_EBOUND && rc != -EAGAIN) { /* not: the requests all in use */
 		pthread_mutex_lock(&r->lock);
 		poisoned = (r->state[vpn] & UPG_POISONED) ||
 			   (!(r->state[vpn] & (UPG_MAPPED | UPG_SOFT)) &&
