@@ -852,8 +852,14 @@ static int sigbus_child(size_t m, int mode)
 		/* The slow read ends: the page's bytes, never zeros, from then on
 		 * (the store is fast after its first read). */
 		usleep(400000);
-		if (sigsetjmp(bus_jump, 1) == 0)
-			return p[5 * PG + 17] == 7 ? 10 : 12;
+		if (sigsetjmp(bus_jump, 1) == 0) {
+			int got = p[5 * PG + 17];
+
+			/* No handler left holding the region (a SIGBUS handler
+			 * that left by siglongjmp): unmapping it returns. */
+			uvm_close(u);
+			return got == 7 ? 10 : 12;
+		}
 		return 14;
 	}
 	if (p[6 * PG] != 6 * 7 + 1)

@@ -142,28 +142,21 @@ static void bus_chain(siginfo_t *si, void *uc, bool queue)
 /* A fault of a sigbus region that could not be served. A read that failed
  * poisons the page, as a uffd filler does: the access, restarted, gets the
  * kernel's SIGBUS (BUS_MCEERR_AR, with the address), and so does every
- * later one until a prefetch reads the page again. A wait past its bound
- * (the filler still out: it installs the page later), or a fault that
- * found every request in use, gets one SIGBUS at the address now. */
-static void bus_fail(struct uvm_region *r, vpn_t vpn, int rc, siginfo_t *si, void *uc)
+ * later one until a prefetch reads the page again; true. A wait past its
+ * bound (the filler still out: it installs the page later), or a fault that
+ * found every request in use: false, the access gets one SIGBUS now. */
+static bool bus_poison(struct uvm_region *r, vpn_t vpn, int rc)
 {
-	siginfo_t info;
 	bool poisoned = false;
 
-	if (rc != UVM_EBOUND && rc != -EAGAIN) { /* not: the requests all in use */
+	if (rc != UVM_EBOUND && rc != -EAGAIN) {
 		pthread_mutex_lock(&r->lock);
 		poisoned = (r->state[vpn] & UPG_POISONED) ||
 			   (!(r->state[vpn] & (UPG_MAPPED | UPG_SOFT)) &&
 			    uvm_uffd_poison(r, vpn) == 0);
 		pthread_mutex_unlock(&r->lock);
 	}
-	if (poisoned)
-		return;
-	memset(&info, 0, sizeof(info));
-	info.si_signo = SIGBUS;
-	info.si_code = BUS_ADRERR;
-	info.si_addr = si->si_addr;
-	bus_chain(&info, uc, true);
+	return poisoned;
 }
 
 /*
@@ -177,6 +170,7 @@ static void bus_fail(struct uvm_region *r, vpn_t vpn, int rc, siginfo_t *si, voi
 static void bus_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	bool failed;
 
 	for (unsigned i = 0; si->si_code == BUS_ADRERR && i < SEGV_MAX_CONTEXTS; i++) {
 		struct uvm *u = __atomic_load_n(&segv_contexts[i], __ATOMIC_ACQUIRE);
@@ -196,10 +190,19 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
 			break;
 		}
 		rc = uvm_segv_fault(u, r, vpn, fault_kind(r, vpn, uc));
-		if (rc < 0)
-			bus_fail(r, vpn, rc, si, uc);
+		failed = rc < 0 && !bus_poison(r, vpn, rc);
+		/* Released first: the program's handler may siglongjmp. */
 		uvm_release(r);
 		errno = saved;
+		if (failed) {
+			siginfo_t info;
+
+			memset(&info, 0, sizeof(info));
+			info.si_signo = SIGBUS;
+			info.si_code = BUS_ADRERR;
+			info.si_addr = si->si_addr;
+			bus_chain(&info, uc, true);
+		}
 		return;
 	}
 	(void)sig;
