@@ -44,6 +44,9 @@ static const char proc_help[] =
 	"      --threads T        threads, each on its own slice of the pages (default 1)\n"
 	"      --green            the T threads are green threads of this one thread: a\n"
 	"                         faulting one is parked while a filler serves the fault\n"
+	"      --sigbus           uffd with --green: the region's faults raise SIGBUS on\n"
+	"                         the thread (UFFD_FEATURE_SIGBUS) instead of reaching it\n"
+	"                         through the filler's signal (docs/uvm.md)\n"
 	"      --fillers N        filler threads: uffd handler threads, sigsegv threads a\n"
 	"                         fault is handed to (default 1; with --green, T)\n"
 	"      --store S          file (an anonymous temporary swap file, default) or memory\n"
@@ -99,7 +102,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 {
 	enum { OPT_PAGES = 256, OPT_PAGE_SIZE, OPT_PASSES, OPT_SEED, OPT_TRAP, OPT_THREADS,
 	       OPT_FILLERS, OPT_STORE, OPT_DISK_LATENCY, OPT_READ_AHEAD, OPT_RECORD, OPT_CSV,
-	       OPT_JSON, OPT_CORRUPT, OPT_GREEN };
+	       OPT_JSON, OPT_CORRUPT, OPT_GREEN, OPT_SIGBUS };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "trace", required_argument, NULL, 't' },
@@ -114,6 +117,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "fillers", required_argument, NULL, OPT_FILLERS },
 		{ "green", no_argument, NULL, OPT_GREEN },
+		{ "sigbus", no_argument, NULL, OPT_SIGBUS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "disk-latency", required_argument, NULL, OPT_DISK_LATENCY },
 		{ "read-ahead", required_argument, NULL, OPT_READ_AHEAD },
@@ -183,6 +187,7 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			o->wl.threads = (unsigned)v;
 			break;
 		case OPT_GREEN: o->green = true; break;
+		case OPT_SIGBUS: o->region.sigbus = true; break;
 		case OPT_FILLERS:
 			if (cli_opt_u64("proc", "--fillers", optarg, 1, 64, &v))
 				return EXIT_USAGE;
@@ -241,6 +246,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 				       workload);
 	if (o->trace_path && o->wl.threads > 1)
 		return cli_usage_error("proc", "--threads: a trace is replayed by one thread");
+	if (o->region.sigbus && !(o->green && o->region.trap == UVM_TRAP_UFFD))
+		return cli_usage_error("proc", "--sigbus is for --green under --trap uffd");
 	if (o->green && !o->ctx.fillers)
 		o->ctx.fillers = o->wl.threads > 64 ? 64 : o->wl.threads ? o->wl.threads : 1;
 	if (!policy_find(o->region.policy))

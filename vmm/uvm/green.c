@@ -13,6 +13,9 @@
  *    hands the fault to a filler (handoff.c) and parks the thread there,
  *    inside the handler; resumed, the handler returns and the access
  *    restarts;
+ *  - uffd with sigbus (the region's userfaultfd has UFFD_FEATURE_SIGBUS):
+ *    the fault raises SIGBUS on the carrier at once, and the SIGBUS handler
+ *    parks the thread as the SIGSEGV one does (trap_sigsegv.c);
  *  - uffd: the carrier sleeps in the kernel on the fault. The filler that
  *    reads the fault sees from its thread id (UFFD_FEATURE_THREAD_ID) that it
  *    is a carrier's, and sends the carrier a signal (SIGURG, carrying the
@@ -242,13 +245,36 @@ static uint64_t expire_locked(struct uvm_green *g, uint64_t now)
 	return next;
 }
 
+static int park_locked(struct uvm_green *g, struct uvm_req *q);
+
 int uvm_green_park(struct uvm_green *g, struct uvm_req *q)
+{
+	pthread_mutex_lock(&g->u->qlock);
+	return park_locked(g, q);
+}
+
+int uvm_green_fault_park(struct uvm_green *g, struct uvm_region *r, vpn_t vpn,
+			 enum access_kind kind)
+{
+	struct uvm_req *q;
+
+	pthread_mutex_lock(&g->u->qlock);
+	q = uvm_req_new_locked(g->u, r, vpn, kind, true);
+	if (!q) {
+		pthread_mutex_unlock(&g->u->qlock);
+		return -EAGAIN; /* every request in flight: fail closed, do not wait */
+	}
+	uvm_req_submit_locked(g->u, q);
+	return park_locked(g, q);
+}
+
+/* Called with u->qlock held; returns with it released. */
+static int park_locked(struct uvm_green *g, struct uvm_req *q)
 {
 	struct uvm *u = g->u;
 	struct green_thread *t = g->current;
 	int rc;
 
-	pthread_mutex_lock(&u->qlock);
 	if (!q->done) {
 		t->state = GT_PARKED;
 		t->waiting = q;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "uvm_internal.h"
@@ -42,9 +43,16 @@ void uvm_handoff_init(struct uvm *u)
 	cond_init_monotonic(&u->qwork);
 }
 
+void uvm_filler_slack(void)
+{
+	prctl(PR_SET_TIMERSLACK, UVM_FILLER_SLACK_NS, 0, 0, 0);
+}
+
 static void *segv_filler_main(void *arg)
 {
 	struct uvm *u = arg;
+
+	uvm_filler_slack();
 
 	pthread_mutex_lock(&u->qlock);
 	for (;;) {
@@ -61,8 +69,10 @@ static void *segv_filler_main(void *arg)
 			u->qtail = NULL;
 		pthread_mutex_unlock(&u->qlock);
 		rc = uvm_region_fault(q->r, q->vpn, q->kind);
-		uvm_req_complete(u, q, rc);
+		uvm_release(q->r);
+		/* Completed under the hold that looks for the next request. */
 		pthread_mutex_lock(&u->qlock);
+		uvm_req_complete_locked(u, q, rc);
 	}
 	pthread_mutex_unlock(&u->qlock);
 	return NULL;
@@ -127,7 +137,16 @@ struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
 	struct uvm_req *q;
 
 	pthread_mutex_lock(&u->qlock);
-	q = u->free_reqs;
+	q = uvm_req_new_locked(u, r, vpn, kind, serve);
+	pthread_mutex_unlock(&u->qlock);
+	return q;
+}
+
+struct uvm_req *uvm_req_new_locked(struct uvm *u, struct uvm_region *r, vpn_t vpn,
+				   enum access_kind kind, bool serve)
+{
+	struct uvm_req *q = u->free_reqs;
+
 	if (q) {
 		u->free_reqs = q->next;
 		q->r = r;
@@ -142,7 +161,6 @@ struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
 		q->next = NULL;
 		__atomic_add_fetch(&r->busy, 1, __ATOMIC_ACQUIRE);
 	}
-	pthread_mutex_unlock(&u->qlock);
 	return q;
 }
 
@@ -154,9 +172,8 @@ void uvm_req_put_locked(struct uvm *u, struct uvm_req *q)
 	}
 }
 
-void uvm_req_submit(struct uvm *u, struct uvm_req *q)
+void uvm_req_submit_locked(struct uvm *u, struct uvm_req *q)
 {
-	pthread_mutex_lock(&u->qlock);
 	q->next = NULL;
 	if (u->qtail)
 		u->qtail->next = q;
@@ -164,6 +181,12 @@ void uvm_req_submit(struct uvm *u, struct uvm_req *q)
 		u->qhead = q;
 	u->qtail = q;
 	pthread_cond_signal(&u->qwork);
+}
+
+void uvm_req_submit(struct uvm *u, struct uvm_req *q)
+{
+	pthread_mutex_lock(&u->qlock);
+	uvm_req_submit_locked(u, q);
 	pthread_mutex_unlock(&u->qlock);
 }
 
@@ -172,6 +195,13 @@ void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc)
 	struct uvm_region *r = q->r;
 
 	pthread_mutex_lock(&u->qlock);
+	uvm_req_complete_locked(u, q, rc);
+	pthread_mutex_unlock(&u->qlock);
+	uvm_release(r);
+}
+
+void uvm_req_complete_locked(struct uvm *u, struct uvm_req *q, int rc)
+{
 	q->rc = rc;
 	q->done = true;
 	if (q->waiter) {
@@ -180,8 +210,6 @@ void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc)
 	}
 	pthread_cond_signal(&q->done_cond);
 	uvm_req_put_locked(u, q);
-	pthread_mutex_unlock(&u->qlock);
-	uvm_release(r);
 }
 
 int uvm_req_wait(struct uvm *u, struct uvm_req *q)
@@ -210,15 +238,25 @@ int uvm_segv_fault(struct uvm *u, struct uvm_region *r, vpn_t vpn, enum access_k
 
 	if (!g && !r->bounded)
 		return uvm_region_fault(r, vpn, kind);
-	/* A soft fault or a first write needs no I/O: served here, at once. */
-	rc = uvm_region_fault_quick(r, vpn, kind);
-	if (rc != UVM_NOT_QUICK)
-		return rc;
-	q = uvm_req_new(u, r, vpn, kind, true);
-	if (!q)
-		return -EAGAIN; /* every request in flight: fail closed, do not wait */
-	uvm_req_submit(u, q);
-	rc = g ? uvm_green_park(g, q) : uvm_req_wait(u, q);
+	/* A soft fault or a first write needs no I/O: served here, at once.
+	 * A page neither mapped nor soft is not looked at under the pager's
+	 * lock, which the fillers hold while they install pages: the fault
+	 * goes to a filler, which looks again. */
+	if (__atomic_load_n(&r->state[vpn], __ATOMIC_RELAXED) & (UPG_MAPPED | UPG_SOFT)) {
+		rc = uvm_region_fault_quick(r, vpn, kind);
+		if (rc != UVM_NOT_QUICK)
+			return rc;
+	}
+	if (g) {
+		/* One hold of u->qlock: the request, to the fillers, parked. */
+		rc = uvm_green_fault_park(g, r, vpn, kind);
+	} else {
+		q = uvm_req_new(u, r, vpn, kind, true);
+		if (!q)
+			return -EAGAIN; /* every request in flight: fail closed, do not wait */
+		uvm_req_submit(u, q);
+		rc = uvm_req_wait(u, q);
+	}
 	if (rc == UVM_EBOUND)
 		__atomic_add_fetch(&r->timeouts, 1, __ATOMIC_RELAXED);
 	return rc;

@@ -57,7 +57,7 @@ struct uvm *uvm_open(const struct uvm_options *opt, char *err, size_t errlen)
 		free(u);
 		return NULL;
 	}
-	u->uffd = u->stop_fd = -1;
+	u->uffd = u->stop_fd = u->sigbus_uffd = -1;
 	return u;
 }
 
@@ -321,7 +321,9 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	/* sigsegv: the faulting thread is the filler, unless its store can
 	 * block (a store other than memory, or a modelled latency): then the
 	 * fault is handed to a filler thread and its wait bounded. */
-	r->bounded = cfg->trap == UVM_TRAP_SIGSEGV && cfg->fill_timeout_ns != UVM_TIMEOUT_NONE &&
+	r->sigbus = cfg->trap == UVM_TRAP_UFFD && cfg->sigbus;
+	r->bounded = (cfg->trap == UVM_TRAP_SIGSEGV || r->sigbus) &&
+		     cfg->fill_timeout_ns != UVM_TIMEOUT_NONE &&
 		     (cfg->store != UVM_STORE_MEMORY || cfg->disk_latency_ns);
 	r->replay = cfg->replay;
 	r->on_fault = cfg->on_fault;
@@ -350,7 +352,15 @@ struct uvm_region *uvm_map(struct uvm *u, const struct uvm_config *cfg, char *er
 	}
 	r->watch.ops = &watch_ops;
 
-	if (cfg->trap == UVM_TRAP_UFFD) {
+	if (r->sigbus) {
+		/* Its faults are served as sigsegv's are: by the SIGBUS
+		 * handler, handed to the context's fillers when they can block. */
+		if (uvm_uffd_open_sigbus(u, err, errlen) != 0 ||
+		    uvm_bus_register(u, err, errlen) != 0 ||
+		    (r->bounded && uvm_handoff_start(u, true, err, errlen) != 0))
+			goto fail;
+		r->trap = &uvm_trap_uffd;
+	} else if (cfg->trap == UVM_TRAP_UFFD) {
 		if (uvm_uffd_open(u, err, errlen) != 0)
 			goto fail;
 		r->trap = &uvm_trap_uffd;

@@ -13,6 +13,11 @@
  * region goes to the handler that was there before (a sanitizer's, the
  * program's), or to the default action, so an unrelated crash still
  * crashes. A fault the pager cannot serve gets SIGBUS with its address.
+ *
+ * The same table serves the SIGBUS handler of uffd regions with sigbus
+ * (uvm_config.sigbus): their userfaultfd raises SIGBUS on the faulting
+ * thread instead of sending a message, and the fault is served here as a
+ * SIGSEGV is (docs/uvm.md, "Green threads").
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,6 +40,9 @@ static struct uvm *segv_contexts[SEGV_MAX_CONTEXTS];
 static struct sigaction segv_previous;
 static pthread_mutex_t segv_install_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned segv_users;
+/* The SIGBUS handler, for uffd sigbus regions: installed with the first. */
+static struct sigaction bus_previous;
+static unsigned bus_users;
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -109,6 +117,128 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 	chain(sig, si, uc);
 }
 
+/* ---- SIGBUS: the faults of uffd sigbus regions ------------------------------ */
+
+/* To the handler that was there before: the program's, a sanitizer's, or
+ * the default action (the process dies of the SIGBUS). queue: the signal
+ * is not the kernel's (an access that timed out): send it, as the kernel
+ * would have; else the access, re-run, raises it again. */
+static void bus_chain(siginfo_t *si, void *uc, bool queue)
+{
+	struct sigaction *prev = &bus_previous;
+
+	if (prev->sa_flags & SA_SIGINFO) {
+		prev->sa_sigaction(SIGBUS, si, uc);
+	} else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(SIGBUS);
+	} else {
+		/* A fault's SIGBUS is not ignored: the kernel forces it too. */
+		signal(SIGBUS, SIG_DFL);
+		if (queue)
+			send_sigbus(si->si_addr);
+	}
+}
+
+/* A fault of a sigbus region that could not be served. A read that failed
+ * poisons the page, as a uffd filler does: the access, restarted, gets the
+ * kernel's SIGBUS (BUS_MCEERR_AR, with the address), and so does every
+ * later one until a prefetch reads the page again; true. A wait past its
+ * bound (the filler still out: it installs the page later), or a fault that
+ * found every request in use: false, the access gets one SIGBUS now. */
+static bool bus_poison(struct uvm_region *r, vpn_t vpn, int rc)
+{
+	bool poisoned = false;
+
+	if (rc != UVM_EBOUND && rc != -EAGAIN) {
+		pthread_mutex_lock(&r->lock);
+		poisoned = (r->state[vpn] & UPG_POISONED) ||
+			   (!(r->state[vpn] & (UPG_MAPPED | UPG_SOFT)) &&
+			    uvm_uffd_poison(r, vpn) == 0);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return poisoned;
+}
+
+/*
+ * A missing page or a first write in a sigbus region raises SIGBUS with
+ * BUS_ADRERR: served here as a SIGSEGV is (handed to a filler, or parked
+ * on a green thread). Anything else goes to the handler that was there
+ * before: a poisoned page above all (BUS_MCEERR_AR, or BUS_ADRERR on a page
+ * the region knows it poisoned), which must reach the program as SIGBUS,
+ * never be served again, and any SIGBUS outside the regions.
+ */
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	bool failed;
+
+	for (unsigned i = 0; si->si_code == BUS_ADRERR && i < SEGV_MAX_CONTEXTS; i++) {
+		struct uvm *u = __atomic_load_n(&segv_contexts[i], __ATOMIC_ACQUIRE);
+		struct uvm_region *r;
+		vpn_t vpn;
+		int rc;
+
+		if (!u || !(r = uvm_lookup(u, si->si_addr)))
+			continue;
+		vpn = (vpn_t)(((uintptr_t)si->si_addr - (uintptr_t)r->va) / r->psz);
+		/* A page poisoned after its read failed: a kernel built
+		 * without CONFIG_MEMORY_FAILURE (this machine's) reports it as
+		 * BUS_ADRERR too, so the page's state tells. */
+		if (!r->sigbus ||
+		    (__atomic_load_n(&r->state[vpn], __ATOMIC_ACQUIRE) & UPG_POISONED)) {
+			uvm_release(r);
+			break;
+		}
+		rc = uvm_segv_fault(u, r, vpn, fault_kind(r, vpn, uc));
+		failed = rc < 0 && !bus_poison(r, vpn, rc);
+		/* Released first: the program's handler may siglongjmp. */
+		uvm_release(r);
+		errno = saved;
+		if (failed) {
+			siginfo_t info;
+
+			memset(&info, 0, sizeof(info));
+			info.si_signo = SIGBUS;
+			info.si_code = BUS_ADRERR;
+			info.si_addr = si->si_addr;
+			bus_chain(&info, uc, true);
+		}
+		return;
+	}
+	(void)sig;
+	errno = saved;
+	bus_chain(si, uc, false);
+}
+
+int uvm_bus_register(struct uvm *u, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	int rc = 0;
+
+	if (u->bus_registered)
+		return 0;
+	/* The context's regions are looked up in the SIGSEGV handler's table. */
+	if (uvm_segv_register(u, err, errlen) != 0)
+		return -1;
+	pthread_mutex_lock(&segv_install_lock);
+	if (bus_users == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = bus_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, &bus_previous) != 0) {
+			snprintf(err, errlen, "installing the SIGBUS handler: %s", strerror(errno));
+			rc = -1;
+		}
+	}
+	if (rc == 0) {
+		bus_users++;
+		u->bus_registered = true;
+	}
+	pthread_mutex_unlock(&segv_install_lock);
+	return rc;
+}
+
 int uvm_segv_register(struct uvm *u, char *err, size_t errlen)
 {
 	struct sigaction sa;
@@ -162,7 +292,9 @@ void uvm_segv_unregister(struct uvm *u)
 			__atomic_store_n(&segv_contexts[i], NULL, __ATOMIC_RELEASE);
 	if (--segv_users == 0)
 		sigaction(SIGSEGV, &segv_previous, NULL);
-	u->segv_registered = false;
+	if (u->bus_registered && --bus_users == 0)
+		sigaction(SIGBUS, &bus_previous, NULL);
+	u->segv_registered = u->bus_registered = false;
 	pthread_mutex_unlock(&segv_install_lock);
 }
 

@@ -157,6 +157,7 @@ static void *filler_main(void *arg)
 	int ep = filler_epoll(u);
 
 	free(fl);
+	uvm_filler_slack();
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = u->uffd, .events = POLLIN },
@@ -322,6 +323,46 @@ fail:
 	return -1;
 }
 
+/*
+ * The sigbus userfaultfd (uvm_config.sigbus): with UFFD_FEATURE_SIGBUS the
+ * kernel sends no message for a fault on its regions but raises SIGBUS
+ * (BUS_ADRERR) on the faulting thread at once, a missing page's and a
+ * write-protected one's alike; the SIGBUS handler (trap_sigsegv.c) serves
+ * it. It needs no filler of its own: a fault that needs I/O is handed to
+ * the context's filler threads (handoff.c), as a sigsegv fault is.
+ */
+int uvm_uffd_open_sigbus(struct uvm *u, char *err, size_t errlen)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+					      UFFD_FEATURE_POISON };
+	int fd;
+
+	if (u->sigbus_uffd >= 0)
+		return 0;
+	fd = open_uffd(err, errlen);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api) != 0) {
+		close(fd);
+		snprintf(err, errlen, "userfaultfd with UFFD_FEATURE_SIGBUS and UFFDIO_POISON "
+			 "(Linux 6.6+): %s", strerror(errno));
+		return -1;
+	}
+	u->sigbus_uffd = fd;
+	u->sigbus_features = api.features;
+	return 0;
+}
+
+int uvm_uffd_poison(struct uvm_region *r, vpn_t vpn)
+{
+	int rc = poison(r->ufd, addr_of(r, vpn), r->psz);
+
+	if (rc == 0)
+		r->state[vpn] |= UPG_POISONED;
+	return rc;
+}
+
 void uvm_uffd_close(struct uvm *u)
 {
 	uint64_t one = 1;
@@ -339,7 +380,9 @@ void uvm_uffd_close(struct uvm *u)
 		close(u->stop_fd);
 	if (u->uffd >= 0)
 		close(u->uffd);
-	u->stop_fd = u->uffd = -1;
+	if (u->sigbus_uffd >= 0)
+		close(u->sigbus_uffd);
+	u->stop_fd = u->uffd = u->sigbus_uffd = -1;
 	free(u->fillers);
 	free(u->inflight_addr);
 	free(u->inflight_start);
@@ -355,7 +398,9 @@ static int uffd_init(struct uvm_region *r, char *err, size_t errlen)
 {
 	struct uffdio_register reg;
 
-	r->wp = r->u->features & UFFD_FEATURE_PAGEFAULT_FLAG_WP;
+	r->ufd = r->sigbus ? r->u->sigbus_uffd : r->u->uffd;
+	r->wp = (r->sigbus ? r->u->sigbus_features : r->u->features) &
+		UFFD_FEATURE_PAGEFAULT_FLAG_WP;
 	r->frames = mmap(NULL, (size_t)r->nframes * r->psz, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->frames == MAP_FAILED) {
@@ -375,11 +420,11 @@ static int uffd_init(struct uvm_region *r, char *err, size_t errlen)
 		.range = { (uint64_t)(uintptr_t)r->va, r->len },
 		.mode = UFFDIO_REGISTER_MODE_MISSING | (r->wp ? UFFDIO_REGISTER_MODE_WP : 0),
 	};
-	if (ioctl(r->u->uffd, UFFDIO_REGISTER, &reg) != 0 && r->wp) {
+	if (ioctl(r->ufd, UFFDIO_REGISTER, &reg) != 0 && r->wp) {
 		/* Some kernels have the feature but not on this memory. */
 		r->wp = false;
 		reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-		if (ioctl(r->u->uffd, UFFDIO_REGISTER, &reg) == 0)
+		if (ioctl(r->ufd, UFFDIO_REGISTER, &reg) == 0)
 			return 0;
 	} else if (reg.ioctls) {
 		return 0;
@@ -393,7 +438,7 @@ static void uffd_fini(struct uvm_region *r)
 	if (r->va) {
 		struct uffdio_range range = { (uint64_t)(uintptr_t)r->va, r->len };
 
-		ioctl(r->u->uffd, UFFDIO_UNREGISTER, &range);
+		ioctl(r->ufd, UFFDIO_UNREGISTER, &range);
 		munmap(r->va, r->len);
 	}
 	if (r->frames)
@@ -410,7 +455,7 @@ static int uffd_install(struct uvm_region *r, vpn_t vpn, frame_t f, bool writabl
 		.mode = writable || !r->wp ? 0 : UFFDIO_COPY_MODE_WP,
 	};
 
-	while (ioctl(r->u->uffd, UFFDIO_COPY, &copy) != 0) {
+	while (ioctl(r->ufd, UFFDIO_COPY, &copy) != 0) {
 		if (errno != EAGAIN)
 			return -errno;
 		/* A partial copy: go on from where it stopped. */
@@ -431,7 +476,7 @@ static int uffd_protect(struct uvm_region *r, vpn_t vpn, bool writable)
 		.mode = writable ? 0 : UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
-	return ioctl(r->u->uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
+	return ioctl(r->ufd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
 }
 
 /* Write-protect first, so that no write of another thread slips in between

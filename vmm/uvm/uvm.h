@@ -81,6 +81,14 @@ struct uvm_config {
 	uint64_t seed, tick, window;
 	unsigned aging_bits;
 	enum uvm_trap trap;
+	/* uffd only: the region gets the context's second userfaultfd, opened
+	 * with UFFD_FEATURE_SIGBUS: a fault raises SIGBUS on the faulting
+	 * thread at once, whose handler serves it as the sigsegv trap's does
+	 * (a green thread parks and its carrier switches without waiting for
+	 * a filler). A system call that touches an absent page of the region
+	 * then fails with EFAULT instead of waiting. For regions that green
+	 * threads use (docs/uvm.md, "Green threads"). */
+	bool sigbus;
 	enum uvm_store_kind store;
 	const char *file;       /* UVM_STORE_FILE: an existing regular file */
 	off_t file_offset;      /* where the region's page 0 starts in it (page-aligned) */

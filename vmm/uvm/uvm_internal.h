@@ -66,6 +66,15 @@ static inline pid_t uvm_gettid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
+/*
+ * A filler thread's timer slack: 1 us instead of Linux's default 50 us, so
+ * that a modelled disk latency (uvm_config.disk_latency_ns), slept by the
+ * filler that does the I/O, is the latency asked for, not up to 50 us more
+ * (a 100 us disk slept 150 us). Called once by each filler at its start.
+ */
+#define UVM_FILLER_SLACK_NS 1000
+void uvm_filler_slack(void);
+
 #define UVM_REQS 256          /* requests in flight per context at most */
 #define UVM_CARRIERS 16       /* OS threads running green threads at once */
 
@@ -132,7 +141,9 @@ struct uvm_region {
 	bool keep_on_unmap;     /* a free pool reuses an unmapped page's frame */
 	bool wp;                /* dirty bits by write protection (else: every map dirties) */
 	int mmu_error;          /* first error of an MMU call that cannot return one */
-	bool bounded;           /* sigsegv: a fault's wait is bounded (handed to a filler) */
+	bool bounded;           /* sigsegv, uffd sigbus: a fault's wait is bounded (handed to a filler) */
+	bool sigbus;            /* uffd: faults raise SIGBUS on the faulting thread (uvm_config) */
+	int ufd;                /* uffd: the userfaultfd its ioctls go to (u->uffd or u->sigbus_uffd) */
 
 	uint32_t read_ahead;
 	uint64_t fill_timeout_ns;
@@ -167,7 +178,13 @@ struct uvm {
 	uint64_t *inflight_addr, *inflight_start;
 	int *inflight_poisoned;
 
+	/* uffd sigbus: a second userfaultfd, UFFD_FEATURE_SIGBUS: no messages,
+	 * no fillers of its own; its faults come to the SIGBUS handler */
+	int sigbus_uffd;
+	uint64_t sigbus_features;
+
 	bool segv_registered;
+	bool bus_registered;
 
 	/* handoff.c: requests, the sigsegv fillers' queue, the green carriers.
 	 * qlock is taken in signal handlers: never held around a call that
@@ -203,10 +220,15 @@ int uvm_handoff_start(struct uvm *u, bool segv_fillers, char *err, size_t errlen
 /* A request for vpn of r (taken: busy), or NULL when every one is in use. */
 struct uvm_req *uvm_req_new(struct uvm *u, struct uvm_region *r, vpn_t vpn,
 			    enum access_kind kind, bool serve);
+struct uvm_req *uvm_req_new_locked(struct uvm *u, struct uvm_region *r, vpn_t vpn,
+				   enum access_kind kind, bool serve);
 /* To the sigsegv fillers. */
 void uvm_req_submit(struct uvm *u, struct uvm_req *q);
+void uvm_req_submit_locked(struct uvm *u, struct uvm_req *q);
 /* The fault was served with rc: wake its waiter; drop the filler's hold. */
 void uvm_req_complete(struct uvm *u, struct uvm_req *q, int rc);
+/* The same under u->qlock; the caller releases the region's hold. */
+void uvm_req_complete_locked(struct uvm *u, struct uvm_req *q, int rc);
 /* An OS thread waits for q, until its deadline: rc, or UVM_EBOUND. */
 int uvm_req_wait(struct uvm *u, struct uvm_req *q);
 /* Drop a reference; the last one frees q. Called with u->qlock held. */
@@ -222,6 +244,11 @@ struct uvm_green *uvm_green_on(struct uvm *u, pid_t tid);
 /* Park the current green thread of g until q is done or its deadline:
  * rc, or -ETIMEDOUT. Drops the waiter's reference. */
 int uvm_green_park(struct uvm_green *g, struct uvm_req *q);
+/* A fault of the current green thread to hand to a filler: the request
+ * made, submitted and the thread parked under one hold of u->qlock. rc, or
+ * UVM_EBOUND, or -EAGAIN when every request is in use. */
+int uvm_green_fault_park(struct uvm_green *g, struct uvm_region *r, vpn_t vpn,
+			 enum access_kind kind);
 /* Under u->qlock: q's waiter is runnable again. */
 void uvm_green_wake_locked(struct green_thread *t);
 /* uffd: tell carrier tid that its green thread's fault q is being served. */
@@ -239,8 +266,17 @@ void uvm_mmu_init(struct uvm_mmu *m, struct uvm_region *r);
 /* trap_uffd.c: the context's userfaultfd, opened with its first uffd region */
 int uvm_uffd_open(struct uvm *u, char *err, size_t errlen);
 void uvm_uffd_close(struct uvm *u);
+/* The context's UFFD_FEATURE_SIGBUS userfaultfd, opened with its first
+ * sigbus region. 0, or -1 with a reason. */
+int uvm_uffd_open_sigbus(struct uvm *u, char *err, size_t errlen);
+/* Poison page vpn of a sigbus region after its read failed (under r->lock):
+ * its accesses get the kernel's SIGBUS (BUS_MCEERR_AR) until a prefetch. */
+int uvm_uffd_poison(struct uvm_region *r, vpn_t vpn);
 /* trap_sigsegv.c: the process's SIGSEGV handler, shared by every context */
 int uvm_segv_register(struct uvm *u, char *err, size_t errlen);
 void uvm_segv_unregister(struct uvm *u);
+/* The process's SIGBUS handler, for uffd sigbus regions (and the SIGSEGV
+ * one: the context is registered with it). */
+int uvm_bus_register(struct uvm *u, char *err, size_t errlen);
 
 #endif /* PFLAB_UVM_INTERNAL_H */
