@@ -276,6 +276,31 @@ static void *open_when_waiting(void *arg)
 }
 
 /*
+ * Four frames, four pages written: the 4th fault leaves no frame free, and
+ * the daemon's write-back of page 0 is held by the store's gate. Returns
+ * page 0's frame, busy with that write.
+ */
+static frame_t daemon_held_on_page0(struct data_rig *r)
+{
+	frame_t f0 = NO_FRAME;
+
+	data_rig_init(r, &(struct data_rig_config){
+		.policy = "fifo", .frames = 4, .pages = 8,
+		.pool = { .low = 1, .high = 2, .threaded = true },
+	});
+	data_rig_gate_close(r, 0);
+	for (vpn_t v = 0; v < 4; v++)
+		data_rig_access(r, v, true, NULL);
+	data_rig_gate_wait_entered(r);
+	pager_lock(r->p);
+	if (!pool_holds(r->p, 0, &f0))
+		f0 = NO_FRAME;
+	pager_unlock(r->p);
+	CU_ASSERT_NOT_EQUAL_FATAL(f0, NO_FRAME);
+	return f0;
+}
+
+/*
  * The daemon caught in the middle of a write (the store holds page 0's
  * write-back until told): page 0's frame is busy. Two new pages fault
  * meanwhile and get other frames; a fault on page 0 waits for the write,
@@ -285,20 +310,7 @@ static void test_transit_wait_and_busy_frame(void)
 {
 	struct data_rig r;
 	pthread_t opener;
-	frame_t f0, f;
-
-	data_rig_init(&r, &(struct data_rig_config){
-		.policy = "fifo", .frames = 4, .pages = 8,
-		.pool = { .low = 1, .high = 2, .threaded = true },
-	});
-	data_rig_gate_close(&r, 0);
-	for (vpn_t v = 0; v < 4; v++)
-		data_rig_access(&r, v, true, NULL);
-	pager_lock(r.p);
-	f0 = pager_lookup(r.p, 0);
-	pager_unlock(r.p);
-	/* The 4th fault left no frame free: the daemon writes page 0 back. */
-	data_rig_gate_wait_entered(&r);
+	frame_t f0 = daemon_held_on_page0(&r), f;
 
 	pager_lock(r.p);
 	CU_ASSERT_EQUAL(pool_transit(r.p), 1);
@@ -358,21 +370,9 @@ static void test_transit_frame_taken(void)
 		struct data_rig r;
 		struct page0_fault w = { &r, NO_FRAME };
 		pthread_t t;
-		frame_t f0;
+		frame_t f0 = daemon_held_on_page0(&r);
 		uint64_t waits = 0;
 
-		data_rig_init(&r, &(struct data_rig_config){
-			.policy = "fifo", .frames = 4, .pages = 8,
-			.pool = { .low = 1, .high = 2, .threaded = true },
-		});
-		data_rig_gate_close(&r, 0);
-		for (vpn_t v = 0; v < 4; v++)
-			data_rig_access(&r, v, true, NULL);
-		data_rig_gate_wait_entered(&r);
-		pager_lock(r.p);
-		f0 = pool_holds(r.p, 0, &f0) ? f0 : NO_FRAME;
-		pager_unlock(r.p);
-		CU_ASSERT_NOT_EQUAL_FATAL(f0, NO_FRAME);
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, fault_page0, &w), 0);
 		while (!waits) {
 			pager_lock(r.p);
