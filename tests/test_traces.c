@@ -10,13 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "gen.h"
 #include "idmap.h"
 #include "pft.h"
 #include "rng.h"
 #include "test.h"
 #include "trace.h"
 #include "trace_internal.h"
+#include "zipf.h"
 
 #include <lzma.h>
 #include <zlib.h>
@@ -1283,6 +1288,136 @@ static void test_gen_zipf_distribution(void)
 	}
 }
 
+/*
+ * The rejection-inversion sampler (traces/zipf.c), forced by asking for
+ * fewer draws than a table would be worth (50 ranks, 1 draw): 1e6 draws
+ * with a fixed seed, every rank's frequency within six standard deviations
+ * of the Zipf pmf, for alphas from uniform (0) to steep (2.5), and every
+ * rank in range. Then which sampler zipf_init picks at its bounds.
+ */
+static void test_zipf_rejection_inversion(void)
+{
+	static const double alphas[] = { 0.0, 0.5, 0.9, 1.0, 2.5 };
+	const unsigned n = 50, draws = 1000000;
+
+	for (size_t a = 0; a < sizeof(alphas) / sizeof(alphas[0]); a++) {
+		unsigned count[50] = { 0 }, out = 0, bad = 0;
+		struct zipf z;
+		struct rng r;
+
+		rng_seed(&r, 7 + a);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, n, alphas[a], 1), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		for (unsigned i = 0; i < draws; i++) {
+			uint32_t k = zipf_draw(&z, &r);
+
+			if (k < n)
+				count[k]++;
+			else
+				out++;
+		}
+		CU_ASSERT_EQUAL(out, 0);
+		for (unsigned k = 0; k < n; k++) {
+			double p = zipf_p(k + 1, n, alphas[a]), f = (double)count[k] / draws;
+			double tol = 6 * sqrt(p * (1 - p) / draws);
+
+			if (fabs(f - p) > tol) {
+				fprintf(stderr, "\n  alpha %g rank %u: %.5f, pmf %.5f", alphas[a], k + 1,
+					f, p);
+				bad++;
+			}
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		zipf_fini(&z);
+	}
+	{
+		struct zipf z;
+
+		/* The table up to 16 ranks a draw and 2^22 ranks; above, no table. */
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, 16, 1.0, 1), 0);
+		CU_ASSERT_PTR_NOT_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, 17, 1.0, 1), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, ZIPF_TABLE_MAX, 1.0, ZIPF_TABLE_MAX / 16), 0);
+		CU_ASSERT_PTR_NOT_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, ZIPF_TABLE_MAX + 1, 1.0, UINT64_MAX), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		CU_ASSERT(zipf_draw(&z, &(struct rng){ { 1, 2, 3, 4 } }) <= ZIPF_TABLE_MAX);
+		zipf_fini(&z);
+	}
+	/* The generator counts a phase's references as the draws: 1000 pages
+	 * are a table for 100 references (62.5 a draw is too many: no table
+	 * for 10, but one for 63). */
+	for (int i = 0; i < 3; i++) {
+		static const uint64_t refs[] = { 10, 62, 63 };
+		struct gen_phase ph = { .kind = GEN_ZIPF, .pages = 1000, .refs = refs[i], .alpha = 1 };
+		struct trace_ref one;
+		struct gen g;
+
+		CU_ASSERT_EQUAL_FATAL(gen_init(&g, &ph, 1, 1, 0), 0);
+		CU_ASSERT_EQUAL(gen_fill(&g, &one, 1), 1);
+		CU_ASSERT_EQUAL(g.zipf.n, 1000);
+		CU_ASSERT_EQUAL(g.zipf.cells != NULL, i == 2);
+		gen_fini(&g);
+	}
+}
+
+/*
+ * Memory follows the draws, not --pages: 2^31 - 1 pages and 3 references,
+ * and a phase of 10^8 pages and 3 references, generated in a child under
+ * an address-space limit of 256 MiB (the table would need 40 GiB and
+ * 2 GiB). Under ASan, whose shadow memory needs more address space than
+ * that, the child's peak RSS is held to the same bound instead.
+ */
+static void test_gen_zipf_bounded_memory(void)
+{
+	static const struct gen_phase phases[] = {
+		{ .kind = GEN_ZIPF, .pages = GEN_MAX_PAGES, .refs = 3, .alpha = 0.9 },
+		{ .kind = GEN_ZIPF, .pages = 100000000, .refs = 3, .alpha = 1.0,
+		  .base = GEN_MAX_PAGES },
+	};
+	const rlim_t limit = 256u << 20;
+	struct rusage ru;
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct trace_ref buf[8];
+		struct gen g;
+		ptrdiff_t got;
+#ifndef __SANITIZE_ADDRESS__
+		struct rlimit rl = { limit, limit };
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(10);
+#endif
+		if (gen_init(&g, phases, 2, 3, 0) != 0)
+			_exit(11);
+		got = gen_fill(&g, buf, 8);
+		if (got != 6)
+			_exit(12);
+		for (int i = 0; i < 3; i++)
+			if (buf[i].page >= GEN_MAX_PAGES || buf[3 + i].page < GEN_MAX_PAGES ||
+			    buf[3 + i].page >= GEN_MAX_PAGES + 100000000ull)
+				_exit(13);
+		if (gen_fill(&g, buf, 8) != 0)
+			_exit(14);
+		gen_fini(&g);
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(wait4(pid, &status, 0, &ru), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "[child status 0x%x] ", status);
+	CU_ASSERT((rlim_t)ru.ru_maxrss * 1024 < limit);
+}
+
 static void test_gen_usage(void)
 {
 	static const struct { const char *args, *err; } cases[] = {
@@ -1463,6 +1598,8 @@ static CU_TestInfo trace_tests[] = {
 	{ "gen seq, loop, strided, phases exact", test_gen_exact },
 	{ "gen same seed same bytes", test_gen_reproducible },
 	{ "gen zipf frequencies", test_gen_zipf_distribution },
+	{ "zipf: rejection-inversion matches the pmf; which sampler when", test_zipf_rejection_inversion },
+	{ "gen zipf: memory follows the references, not --pages", test_gen_zipf_bounded_memory },
 	{ "gen usage errors", test_gen_usage },
 	{ "trace --help", test_help },
 	{ "shared traces counts", test_shared_traces },
