@@ -3,12 +3,15 @@
  * The DMA device (vmm/dma.c, docs/dma.md): both modes move the right bytes
  * (the guest checks what the device wrote, the device checks what it read),
  * pinned pages stay in their frames under a frame budget that evicts
- * around them, device faults are counted exactly, and bad options and
- * impossible pins are reported.
+ * around them, device faults are counted exactly, bad options and
+ * impossible pins are reported, and LEN and BUF_SIZE hold their bounds.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../guest/dma_abi.h"
+#include "dma.h"
 #include "test.h"
 
 struct dma_line {
@@ -119,6 +122,84 @@ static void test_pin_impossible(void)
 	cmd_result_free(&r);
 }
 
+/*
+ * LEN: 1 byte to 1 MiB (DMA_MAX_BYTES); a descriptor is accepted at each
+ * bound and refused one past it, with the reason the run would print after
+ * "pflab run: DMA device: " (status 1: a bad guest, not bad command-line
+ * input). The buffer's bound is held the same way at its last byte.
+ * START's own checks, called directly: a transfer that passes them would
+ * need a VM to run.
+ */
+static void test_len_bounds(void)
+{
+	const uint64_t base = 0x40000000, data = 512ull << 20, buf = 64u << 20;
+	char err[200];
+
+	CU_ASSERT_EQUAL(DMA_MAX_BYTES, 1u << 20);
+	CU_ASSERT_EQUAL(dma_desc_check(base, 1, 0, DMA_TO_MEMORY, base, data, buf, err,
+				       sizeof(err)), 0);
+	CU_ASSERT_EQUAL(dma_desc_check(base, DMA_MAX_BYTES, 0, DMA_FROM_MEMORY, base, data, buf,
+				       err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(dma_desc_check(base, 0, 0, DMA_TO_MEMORY, base, data, buf, err,
+				       sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "transfer of 0 bytes (1 to 1048576)");
+	CU_ASSERT_EQUAL(dma_desc_check(base, DMA_MAX_BYTES + 1, 0, DMA_TO_MEMORY, base, data, buf,
+				       err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "transfer of 1048577 bytes (1 to 1048576)");
+	/* The buffer's last MiB, then one byte further. */
+	CU_ASSERT_EQUAL(dma_desc_check(base, DMA_MAX_BYTES, buf - DMA_MAX_BYTES, DMA_TO_MEMORY,
+				       base, data, buf, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(dma_desc_check(base, DMA_MAX_BYTES, buf - DMA_MAX_BYTES + 1, DMA_TO_MEMORY,
+				       base, data, buf, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "buffer offset 66060289, 1048576 bytes: outside the "
+				    "device's 67108864-byte buffer");
+}
+
+static uint64_t reg_load(struct dma_dev *d, uint64_t off)
+{
+	uint64_t v = ~0ull;
+
+	CU_ASSERT_EQUAL(dma_mmio(d, off, false, (uint8_t *)&v, sizeof(v)), 0);
+	return v;
+}
+
+static int reg_store(struct dma_dev *d, uint64_t off, uint64_t v)
+{
+	return dma_mmio(d, off, true, (uint8_t *)&v, sizeof(v));
+}
+
+/*
+ * BUF_SIZE: the data region's size, at most 64 MiB. A device on a region of
+ * 64 MiB and one page reads 64 MiB; a buffer sized for 64 MiB less a page is
+ * that size. Then, through the registers, a LEN one past 1 MiB is refused:
+ * START fails, STATUS is error, the reason is exact. No transfer runs, so
+ * the device needs no VM.
+ */
+static void test_buf_size_bound(void)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct region reg = { .npages = (64u << 20) / 4096 + 1 };
+	struct kvm_mmu mmu = { .region = &reg };
+	struct dma_config cfg = { .mode = DMA_FAULT, .mmu = &mmu, .fault_lock = &lock,
+				  .data_base = 0x40000000 };
+	struct dma_dev *d;
+	char err[200];
+
+	CU_ASSERT_EQUAL(dma_buf_bytes(64u << 20), 64u << 20);
+	CU_ASSERT_EQUAL(dma_buf_bytes((64u << 20) + 1), 64u << 20);
+	CU_ASSERT_EQUAL(dma_buf_bytes((64u << 20) - 4096), (64u << 20) - 4096);
+	d = dma_create(&cfg, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(reg_load(d, DMA_REG_BUF_SIZE), 64u << 20);
+	CU_ASSERT_EQUAL(reg_store(d, DMA_REG_ADDR, cfg.data_base), 0);
+	CU_ASSERT_EQUAL(reg_store(d, DMA_REG_LEN, DMA_MAX_BYTES + 1), 0);
+	CU_ASSERT_EQUAL(reg_store(d, DMA_REG_BUF, 0), 0);
+	CU_ASSERT_EQUAL(reg_store(d, DMA_REG_START, DMA_TO_MEMORY), -1);
+	CU_ASSERT_EQUAL(reg_load(d, DMA_REG_STATUS), DMA_ERROR);
+	CU_ASSERT_STRING_EQUAL(dma_error(d), "transfer of 1048577 bytes (1 to 1048576)");
+	dma_destroy(d);
+}
+
 static void test_bad_usage(void)
 {
 	static const struct refused cases[] = {
@@ -137,6 +218,8 @@ static CU_TestInfo dma_tests[] = {
 	{ "both modes: exact transfers and device faults, data verified", test_exact_counts },
 	{ "small frame budget: pinned pages stay, data verified", test_small_budget },
 	{ "pin: more pages than frames fails the transfer", test_pin_impossible },
+	{ "LEN: accepted at 1 byte and 1 MiB, refused past them", test_len_bounds },
+	{ "BUF_SIZE: at most 64 MiB; a LEN past 1 MiB refused at START", test_buf_size_bound },
 	{ "run: bad dma options", test_bad_usage },
 	CU_TEST_INFO_NULL,
 };

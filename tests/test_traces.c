@@ -10,13 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "gen.h"
 #include "idmap.h"
 #include "pft.h"
 #include "rng.h"
 #include "test.h"
 #include "trace.h"
 #include "trace_internal.h"
+#include "zipf.h"
+
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
 
 /* ---- helpers ---- */
 
@@ -523,6 +532,105 @@ static void test_compressed(void)
 	}
 	if (tested < 3)
 		test_skip("only %u of gzip, xz, zstd found", tested);
+}
+
+/* len bytes compressed as one whole stream (a gzip member, an xz stream, a
+ * zstd frame) with the libraries pflab links, appended to out at *n (room
+ * for cap bytes). false if the codec failed or there was no room. */
+static bool pack_append(const char *codec, const char *in, size_t len, uint8_t *out, size_t *n,
+			size_t cap)
+{
+	if (strcmp(codec, "gzip") == 0) {
+		z_stream z = { 0 };
+		int ret;
+
+		if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return false;
+		z.next_in = (Bytef *)in;
+		z.avail_in = (uInt)len;
+		z.next_out = out + *n;
+		z.avail_out = (uInt)(cap - *n);
+		ret = deflate(&z, Z_FINISH);
+		*n = cap - z.avail_out;
+		deflateEnd(&z);
+		return ret == Z_STREAM_END;
+	}
+	if (strcmp(codec, "xz") == 0)
+		return lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, (const uint8_t *)in, len,
+					       out, n, cap) == LZMA_OK;
+	{
+		size_t got = ZSTD_compress(out + *n, cap - *n, in, len, 3);
+
+		if (ZSTD_isError(got))
+			return false;
+		*n += got;
+		return true;
+	}
+}
+
+/*
+ * docs/formats.md: "Concatenated streams (cat a.gz b.gz) read as one", for
+ * each codec, built with zlib, liblzma and libzstd (no tool needed). Three
+ * streams and an empty one between them: the first ends in the middle of a
+ * number that the second finishes ("12" + "34\n" is page 1234), the first
+ * is long enough to span several of the reader's buffers. Exact count and
+ * every page, through the API and through the CLI (trace info).
+ */
+static void test_compressed_concatenated(void)
+{
+	static const char *const codecs[] = { "gzip", "xz", "zstd" };
+	const unsigned long first_lines = 60000;
+	size_t cap = 4u << 20, plen = 0;
+	char *part1 = malloc(first_lines * 12 + 16);
+	const char *part2 = "34\n5\n", *part3 = "6\n7\n";
+	uint8_t *packed = malloc(cap);
+	const uint64_t want_refs = first_lines + 4; /* ..., 1234, 5, 6, 7 */
+
+	CU_ASSERT_FATAL(part1 && packed);
+	for (unsigned long i = 0; i < first_lines; i++)
+		plen += (size_t)sprintf(part1 + plen, "%lu\n", i * 7919ul);
+	plen += (size_t)sprintf(part1 + plen, "12");
+	for (size_t c = 0; c < 3; c++) {
+		char name[64], expect[200];
+		const char *path;
+		struct cmd_result r;
+		struct loaded l;
+		size_t n = 0;
+		bool in_order;
+
+		CU_ASSERT_FATAL(pack_append(codecs[c], part1, plen, packed, &n, cap));
+		CU_ASSERT_FATAL(pack_append(codecs[c], "", 0, packed, &n, cap));
+		CU_ASSERT_FATAL(pack_append(codecs[c], part2, strlen(part2), packed, &n, cap));
+		CU_ASSERT_FATAL(pack_append(codecs[c], part3, strlen(part3), packed, &n, cap));
+		snprintf(name, sizeof(name), "concat-%s.txt", codecs[c]);
+		path = write_bytes(name, packed, n);
+		l = load(path, TRACE_AUTO, 0);
+		CU_ASSERT_TRUE(l.ok);
+		CU_ASSERT_EQUAL(l.format, TRACE_TXT);
+		CU_ASSERT_EQUAL(l.n, want_refs);
+		CU_ASSERT_EQUAL(l.st.refs, want_refs);
+		in_order = l.ok && l.n == want_refs;
+		for (size_t i = 0; in_order && i < first_lines; i++)
+			in_order = l.refs[i].page == (uint64_t)i * 7919u;
+		CU_ASSERT_TRUE(in_order);
+		if (in_order) {
+			CU_ASSERT_EQUAL(l.refs[first_lines].page, 1234);
+			CU_ASSERT_EQUAL(l.refs[first_lines + 1].page, 5);
+			CU_ASSERT_EQUAL(l.refs[first_lines + 2].page, 6);
+			CU_ASSERT_EQUAL(l.refs[first_lines + 3].page, 7);
+		}
+		if (!l.ok || l.n != want_refs)
+			fprintf(stderr, "[%s: %zu refs, %s] ", codecs[c], l.n, l.ok ? "ok" : l.err);
+		loaded_free(&l);
+		r = run_pflab("trace info '%s' --json", path);
+		CU_ASSERT_EQUAL(r.status, 0);
+		snprintf(expect, sizeof(expect), "\"compression\": \"%s\", \"references\": %llu,",
+			 codecs[c], (unsigned long long)want_refs);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, expect));
+		cmd_result_free(&r);
+	}
+	free(part1);
+	free(packed);
 }
 
 /* Many lines across the reader's buffer, compressed: none lost, none split. */
@@ -1180,6 +1288,138 @@ static void test_gen_zipf_distribution(void)
 	}
 }
 
+/*
+ * The rejection-inversion sampler (traces/zipf.c), forced by asking for
+ * fewer draws than a table would be worth (50 ranks, 1 draw): 1e6 draws
+ * with a fixed seed, every rank's frequency within six standard deviations
+ * of the Zipf pmf, for alphas from uniform (0) to steep (2.5), and every
+ * rank in range. Then which sampler zipf_init picks at its bounds.
+ */
+static void test_zipf_rejection_inversion(void)
+{
+	static const double alphas[] = { 0.0, 0.5, 0.9, 1.0, 2.5 };
+	const unsigned n = 50, draws = 1000000;
+
+	for (size_t a = 0; a < sizeof(alphas) / sizeof(alphas[0]); a++) {
+		unsigned count[50] = { 0 }, out = 0, bad = 0;
+		struct zipf z;
+		struct rng r;
+
+		rng_seed(&r, 7 + a);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, n, alphas[a], 1), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		for (unsigned i = 0; i < draws; i++) {
+			uint32_t k = zipf_draw(&z, &r);
+
+			if (k < n)
+				count[k]++;
+			else
+				out++;
+		}
+		CU_ASSERT_EQUAL(out, 0);
+		for (unsigned k = 0; k < n; k++) {
+			double p = zipf_p(k + 1, n, alphas[a]), f = (double)count[k] / draws;
+			double tol = 6 * sqrt(p * (1 - p) / draws);
+
+			if (fabs(f - p) > tol) {
+				fprintf(stderr, "\n  alpha %g rank %u: %.5f, pmf %.5f", alphas[a], k + 1,
+					f, p);
+				bad++;
+			}
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		zipf_fini(&z);
+	}
+	{
+		struct zipf z;
+
+		/* The table up to 16 ranks a draw and 2^22 ranks; above, no table. */
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, 16, 1.0, 1), 0);
+		CU_ASSERT_PTR_NOT_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, 17, 1.0, 1), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, ZIPF_TABLE_MAX, 1.0, ZIPF_TABLE_MAX / 16), 0);
+		CU_ASSERT_PTR_NOT_NULL(z.cells);
+		zipf_fini(&z);
+		CU_ASSERT_EQUAL_FATAL(zipf_init(&z, ZIPF_TABLE_MAX + 1, 1.0, UINT64_MAX), 0);
+		CU_ASSERT_PTR_NULL(z.cells);
+		CU_ASSERT(zipf_draw(&z, &(struct rng){ { 1, 2, 3, 4 } }) <= ZIPF_TABLE_MAX);
+		zipf_fini(&z);
+	}
+	/* The generator counts a phase's references as the draws: 1000 pages
+	 * are a table for 100 references (62.5 a draw is too many: no table
+	 * for 10, but one for 63). */
+	for (int i = 0; i < 3; i++) {
+		static const uint64_t refs[] = { 10, 62, 63 };
+		struct gen_phase ph = { .kind = GEN_ZIPF, .pages = 1000, .refs = refs[i], .alpha = 1 };
+		struct trace_ref one;
+		struct gen g;
+
+		CU_ASSERT_EQUAL_FATAL(gen_init(&g, &ph, 1, 1, 0), 0);
+		CU_ASSERT_EQUAL(gen_fill(&g, &one, 1), 1);
+		CU_ASSERT_EQUAL(g.zipf.n, 1000);
+		CU_ASSERT_EQUAL(g.zipf.cells != NULL, i == 2);
+		gen_fini(&g);
+	}
+}
+
+/*
+ * Memory follows the draws, not --pages: 2^31 - 1 pages and 3 references,
+ * and a phase of 10^8 pages and 3 references, generated in a child under
+ * an address-space limit of 256 MiB (the table would need 40 GiB and
+ * 2 GiB). Under ASan, whose shadow memory needs more address space than
+ * that, only the growth of the child's peak RSS over the run is held to
+ * the same bound (a forked child's peak starts at its parent's).
+ */
+static void test_gen_zipf_bounded_memory(void)
+{
+	static const struct gen_phase phases[] = {
+		{ .kind = GEN_ZIPF, .pages = GEN_MAX_PAGES, .refs = 3, .alpha = 0.9 },
+		{ .kind = GEN_ZIPF, .pages = 100000000, .refs = 3, .alpha = 1.0,
+		  .base = GEN_MAX_PAGES },
+	};
+	const rlim_t limit = 256u << 20;
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct trace_ref buf[8];
+		struct rusage before, after;
+		struct gen g;
+		ptrdiff_t got;
+#ifndef __SANITIZE_ADDRESS__
+		struct rlimit rl = { limit, limit };
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(10);
+#endif
+		getrusage(RUSAGE_SELF, &before);
+		if (gen_init(&g, phases, 2, 3, 0) != 0)
+			_exit(11);
+		got = gen_fill(&g, buf, 8);
+		if (got != 6)
+			_exit(12);
+		for (int i = 0; i < 3; i++)
+			if (buf[i].page >= GEN_MAX_PAGES || buf[3 + i].page < GEN_MAX_PAGES ||
+			    buf[3 + i].page >= GEN_MAX_PAGES + 100000000ull)
+				_exit(13);
+		if (gen_fill(&g, buf, 8) != 0)
+			_exit(14);
+		gen_fini(&g);
+		getrusage(RUSAGE_SELF, &after);
+		_exit((rlim_t)(after.ru_maxrss - before.ru_maxrss) * 1024 < limit ? 0 : 15);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "[child status 0x%x] ", status);
+}
+
 static void test_gen_usage(void)
 {
 	static const struct { const char *args, *err; } cases[] = {
@@ -1344,6 +1584,7 @@ static CU_TestInfo trace_tests[] = {
 	{ "pft golden and id table", test_pft_golden },
 	{ "pft damage is an error", test_pft_damage },
 	{ "gzip, xz, zstd input", test_compressed },
+	{ "gzip, xz, zstd: concatenated streams read as one", test_compressed_concatenated },
 	{ "compressed input across buffers", test_compressed_large },
 	{ "malformed input: message and status", test_malformed },
 	{ "error after the good references", test_error_after_refs },
@@ -1359,6 +1600,8 @@ static CU_TestInfo trace_tests[] = {
 	{ "gen seq, loop, strided, phases exact", test_gen_exact },
 	{ "gen same seed same bytes", test_gen_reproducible },
 	{ "gen zipf frequencies", test_gen_zipf_distribution },
+	{ "zipf: rejection-inversion matches the pmf; which sampler when", test_zipf_rejection_inversion },
+	{ "gen zipf: memory follows the references, not --pages", test_gen_zipf_bounded_memory },
 	{ "gen usage errors", test_gen_usage },
 	{ "trace --help", test_help },
 	{ "shared traces counts", test_shared_traces },

@@ -28,6 +28,7 @@
 
 #include "test.h"
 #include "uvm.h"
+#include "uvm_internal.h"
 #include "workload.h"
 
 #define PG 4096u
@@ -747,6 +748,29 @@ static void expect_refused(struct uvm_config c, const char *why)
 		fprintf(stderr, "expected '%s', got '%s'\n", why, err);
 	CU_ASSERT(strchr(err, '\n') == NULL);
 	uvm_close(u);
+}
+
+/*
+ * uvm_map refuses the uffd trap on a kernel without UFFDIO_POISON (before
+ * Linux 6.6): this machine's kernel has it, so the check is called on the
+ * features word UFFDIO_API would grant there. The message is what uvm_map
+ * passes on as it is (docs/uvm.md).
+ */
+static void test_uffd_needs_poison(void)
+{
+	const uint64_t poison = 1u << 14; /* Linux's UFFD_FEATURE_POISON */
+	const uint64_t this_machine = 0x1ffff;
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL(uvm_uffd_check_features(this_machine, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(uvm_uffd_check_features(poison, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(uvm_uffd_check_features(this_machine & ~poison, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "userfaultfd: this kernel has no UFFDIO_POISON (Linux 6.6+), "
+				    "so a page that cannot be read could not reach the faulting "
+				    "thread as an error: use the sigsegv trap");
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(uvm_uffd_check_features(0, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no UFFDIO_POISON"));
 }
 
 static void test_refusals(void)
@@ -1870,6 +1894,7 @@ static void test_proc_usage(void)
 }
 
 static CU_TestInfo uvm_tests[] = {
+	{ "uffd: refused without UFFDIO_POISON, saying why", test_uffd_needs_poison },
 	{ "the example of docs/uvm.md", test_example },
 	{ "a loop larger than the frames faults on every access", test_loop_counts },
 	{ "pinned pages stay; pinning past the frames is refused", test_pin },

@@ -73,8 +73,8 @@ ptrdiff_t gen_fill(struct gen *g, struct trace_ref *buf, size_t max)
 		uint64_t left = ph->refs - g->done;
 		size_t k = left < max - n ? (size_t)left : max - n;
 
-		if (ph->kind == GEN_ZIPF && !g->zipf.cells &&
-		    zipf_init(&g->zipf, (uint32_t)ph->pages, ph->alpha) != 0)
+		if (ph->kind == GEN_ZIPF && !g->zipf.n &&
+		    zipf_init(&g->zipf, (uint32_t)ph->pages, ph->alpha, ph->refs) != 0)
 			return -1;
 		for (size_t i = 0; i < k; i++) {
 			buf[n + i].page = next_page(g, ph, g->done + i);

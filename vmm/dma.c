@@ -300,29 +300,44 @@ static void *device_main(void *arg)
 
 /* ---- the registers, on the vCPU thread ----------------------------------- */
 
+size_t dma_buf_bytes(size_t data_bytes)
+{
+	return data_bytes < DMA_BUF_MAX ? data_bytes : DMA_BUF_MAX;
+}
+
+int dma_desc_check(uint64_t addr, uint64_t len, uint64_t buf, uint64_t dir,
+		   uint64_t data_base, uint64_t data_bytes, size_t buf_size, char *err,
+		   size_t errlen)
+{
+	if (dir != DMA_TO_MEMORY && dir != DMA_FROM_MEMORY)
+		set_err(err, errlen, "bad direction %llu", (unsigned long long)dir);
+	else if (len == 0 || len > DMA_MAX_BYTES)
+		set_err(err, errlen, "transfer of %llu bytes (1 to %u)", (unsigned long long)len,
+			DMA_MAX_BYTES);
+	else if (addr < data_base || addr - data_base > data_bytes ||
+		 data_bytes - (addr - data_base) < len)
+		set_err(err, errlen,
+			"transfer at guest-physical 0x%llx, %llu bytes: outside the data region",
+			(unsigned long long)addr, (unsigned long long)len);
+	else if (buf > buf_size || buf_size - buf < len)
+		set_err(err, errlen,
+			"buffer offset %llu, %llu bytes: outside the device's %zu-byte buffer",
+			(unsigned long long)buf, (unsigned long long)len, buf_size);
+	else
+		return 0;
+	return -1;
+}
+
 /* START: check the descriptor and hand it to the thread. d->mu held. */
 static int start(struct dma_dev *d, uint64_t dir)
 {
 	const struct dma_desc *r = &d->regs;
-	uint64_t data_bytes = region_bytes(d->cfg.mmu->region);
 
-	if (d->status == DMA_BUSY)
+	if (d->status == DMA_BUSY) {
 		set_err(d->err, sizeof(d->err), "transfer started while one is in flight");
-	else if (dir != DMA_TO_MEMORY && dir != DMA_FROM_MEMORY)
-		set_err(d->err, sizeof(d->err), "bad direction %llu", (unsigned long long)dir);
-	else if (r->len == 0 || r->len > DMA_MAX_BYTES)
-		set_err(d->err, sizeof(d->err), "transfer of %llu bytes (1 to %u)",
-			(unsigned long long)r->len, DMA_MAX_BYTES);
-	else if (r->addr < d->cfg.data_base || r->addr - d->cfg.data_base > data_bytes ||
-		 data_bytes - (r->addr - d->cfg.data_base) < r->len)
-		set_err(d->err, sizeof(d->err),
-			"transfer at guest-physical 0x%llx, %llu bytes: outside the data region",
-			(unsigned long long)r->addr, (unsigned long long)r->len);
-	else if (r->buf > d->buf_size || d->buf_size - r->buf < r->len)
-		set_err(d->err, sizeof(d->err),
-			"buffer offset %llu, %llu bytes: outside the device's %zu-byte buffer",
-			(unsigned long long)r->buf, (unsigned long long)r->len, d->buf_size);
-	else {
+	} else if (dma_desc_check(r->addr, r->len, r->buf, dir, d->cfg.data_base,
+				  region_bytes(d->cfg.mmu->region), d->buf_size, d->err,
+				  sizeof(d->err)) == 0) {
 		d->cur = *r;
 		d->cur.dir = (uint32_t)dir;
 		d->status = DMA_BUSY;
@@ -395,7 +410,7 @@ struct dma_dev *dma_create(const struct dma_config *cfg, char *err, size_t errle
 		return NULL;
 	}
 	d->cfg = *cfg;
-	d->buf_size = bytes < DMA_BUF_MAX ? bytes : DMA_BUF_MAX;
+	d->buf_size = dma_buf_bytes(bytes);
 	d->buf = mmap(NULL, d->buf_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (d->buf == MAP_FAILED) {

@@ -72,6 +72,17 @@ struct dma_stats dma_stats(struct dma_dev *d);
 void dma_print(FILE *out, enum dma_mode mode, const struct dma_stats *s,
 	       const struct pager_stats *pager);
 
+/* The device's buffer for a data region of data_bytes: as large, at most
+ * 64 MiB (BUF_SIZE). */
+size_t dma_buf_bytes(size_t data_bytes);
+/* START's checks of a descriptor (all but "one is in flight"): direction,
+ * length 1 .. DMA_MAX_BYTES, inside the data region (data_bytes from
+ * guest-physical data_base) and inside the buffer of buf_size bytes.
+ * 0, or -1 with the reason dma_error() would give in err. */
+int dma_desc_check(uint64_t addr, uint64_t len, uint64_t buf, uint64_t dir,
+		   uint64_t data_base, uint64_t data_bytes, size_t buf_size, char *err,
+		   size_t errlen);
+
 /* "pin", "fault" -> the mode; false for anything else. */
 bool dma_mode_parse(const char *name, enum dma_mode *mode);
 const char *dma_mode_name(enum dma_mode mode);

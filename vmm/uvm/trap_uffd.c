@@ -255,6 +255,16 @@ static int open_uffd(char *err, size_t errlen)
 	return fd;
 }
 
+int uvm_uffd_check_features(uint64_t features, char *err, size_t errlen)
+{
+	if (features & UFFD_FEATURE_POISON)
+		return 0;
+	snprintf(err, errlen, "userfaultfd: this kernel has no UFFDIO_POISON (Linux 6.6+), "
+		 "so a page that cannot be read could not reach the faulting thread as an "
+		 "error: use the sigsegv trap");
+	return -1;
+}
+
 int uvm_uffd_open(struct uvm *u, char *err, size_t errlen)
 {
 	struct uffdio_api api = { .api = UFFD_API,
@@ -279,12 +289,8 @@ int uvm_uffd_open(struct uvm *u, char *err, size_t errlen)
 		}
 	}
 	u->features = api.features;
-	if (!(u->features & UFFD_FEATURE_POISON)) {
-		snprintf(err, errlen, "userfaultfd: this kernel has no UFFDIO_POISON (Linux 6.6+), "
-			 "so a page that cannot be read could not reach the faulting thread as an "
-			 "error: use the sigsegv trap");
+	if (uvm_uffd_check_features(u->features, err, errlen) != 0)
 		goto fail;
-	}
 	u->stop_fd = eventfd(0, EFD_CLOEXEC);
 	u->fillers = calloc(u->nfillers, sizeof(*u->fillers));
 	u->inflight_addr = calloc(u->nfillers, sizeof(uint64_t));

@@ -265,6 +265,9 @@ void uvm_mmu_init(struct uvm_mmu *m, struct uvm_region *r);
 
 /* trap_uffd.c: the context's userfaultfd, opened with its first uffd region */
 int uvm_uffd_open(struct uvm *u, char *err, size_t errlen);
+/* The features UFFDIO_API granted: 0 if the trap can fail closed (it has
+ * UFFD_FEATURE_POISON), else -1 and why uvm_map refuses the uffd trap. */
+int uvm_uffd_check_features(uint64_t features, char *err, size_t errlen);
 void uvm_uffd_close(struct uvm *u);
 /* The context's UFFD_FEATURE_SIGBUS userfaultfd, opened with its first
  * sigbus region. 0, or -1 with a reason. */
