@@ -624,10 +624,11 @@ static void test_server_killed(void)
 static void test_server_stopped(void)
 {
 	static const char *const traps[] = { "uffd-forward", "uffd" };
-	char out[256], want[256];
+	char out[256], want[256], early[512];
 	struct pager_srv s;
 	const char *text;
 	pid_t pid;
+	int st;
 
 	if (!kvm_usable())
 		return test_skip("no usable /dev/kvm");
@@ -651,15 +652,29 @@ static void test_server_stopped(void)
 		snprintf(out, sizeof(out), "%s/stopped-server-%s.out", scratch_dir(), traps[i]);
 		pid = start_run(s.addr, traps[i], out, "400", "3000");
 		CU_ASSERT(wait_free(s.addr, 32));
+		/* Its frames are taken at the registration; give the handover
+		 * time to end and the guest to start (a slow build, ASan's,
+		 * took longer than that once: see below). */
+		nap_ms(500);
 		kill(s.pid, SIGSTOP);
-		CU_ASSERT_EQUAL(reap(pid), 1);
+		st = reap(pid);
 		kill(s.pid, SIGCONT);
 		text = slurp(out);
 		snprintf(want, sizeof(want), "pflab run: the pager server did not answer within 3000 ms%s%s%s",
 			 i ? " (server " : "", i ? s.addr : "", i ? ")" : "");
-		if (!strstr(text, want)) {
-			printf("\n  trap %s: %s\n", traps[i], text);
-			CU_FAIL("no clear line for a silent server");
+		/* Stopped before the guest started, during the handover: the
+		 * run is refused before it begins (status 2), with the line of
+		 * that step; as bounded and as closed, but not the keep-alive. */
+		snprintf(early, sizeof(early), "pflab run: pager server %s: handing the userfaultfd "
+			 "over: the pager server did not answer within 3000 ms", s.addr);
+		if (i && st == 2 && strstr(text, early)) {
+			printf("[stopped during the handover] ");
+		} else {
+			CU_ASSERT_EQUAL(st, 1);
+			if (!strstr(text, want)) {
+				printf("\n  trap %s: status %d: %s\n", traps[i], st, text);
+				CU_FAIL("no clear line for a silent server");
+			}
 		}
 		CU_ASSERT(strstr(text, "data verified") == NULL);
 		CU_ASSERT(strstr(text, "mismatches") == NULL);
