@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data_rig.h"
@@ -422,6 +423,15 @@ static void *fault_page0(void *arg)
  * choice, so the case is run until the frame was seen taken 5 times (at
  * most 300 runs); each run checks every page's data.
  */
+/* Seconds from now on CLOCK_MONOTONIC, for the bounded waits below. */
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void test_transit_frame_taken(void)
 {
 	unsigned taken = 0, runs;
@@ -432,19 +442,24 @@ static void test_transit_frame_taken(void)
 		pthread_t t;
 		frame_t f0 = daemon_held_on_page0(&r);
 		uint64_t waits = 0;
+		double limit = mono_s() + 30; /* a hang is a failure, not a stuck suite */
 
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, fault_page0, &w), 0);
-		while (!waits) {
+		while (!waits && mono_s() < limit) {
 			pager_lock(r.p);
 			waits = r.p->stats.pool_waits;
 			pager_unlock(r.p);
 			sched_yield();
 		}
+		CU_ASSERT_FATAL(waits > 0);
 		data_rig_gate_open(&r);
 		/* As soon as the write is done and frame f0 is in the pool: a
 		 * racy read, on purpose, to fault before the waiter wakes. */
-		while (__atomic_load_n(&r.p->frames[f0].flags, __ATOMIC_ACQUIRE) & FRAME_BUSY)
+		while ((__atomic_load_n(&r.p->frames[f0].flags, __ATOMIC_ACQUIRE) & FRAME_BUSY) &&
+		       mono_s() < limit)
 			;
+		CU_ASSERT_FATAL(!(__atomic_load_n(&r.p->frames[f0].flags, __ATOMIC_ACQUIRE) &
+				  FRAME_BUSY));
 		data_rig_access(&r, 4, true, NULL);
 		pthread_join(t, NULL);
 		CU_ASSERT_NOT_EQUAL(w.f, NO_FRAME);
