@@ -599,14 +599,23 @@ static void test_server_killed(void)
 		CU_ASSERT_FATAL(pager_srv_start(&s, 64, NULL));
 		pid = start_run(s.addr, traps[i], out, "400", "3000");
 		CU_ASSERT(wait_free(s.addr, 32));
+		nap_ms(500); /* the handover's end (test_server_stopped says why) */
 		kill(s.pid, SIGKILL);
 		waitpid(s.pid, &st, 0);
 		s.pid = -1;
-		CU_ASSERT_EQUAL(reap(pid), 1);
+		st = reap(pid);
 		text = slurp(out);
-		if (!strstr(text, "pflab run: the pager server closed the connection")) {
-			printf("\n  trap %s: %s\n", traps[i], text);
-			CU_FAIL("no clear line for the server's death");
+		/* Killed during the handover (ASan's slow build, once in CI):
+		 * refused before the guest starts, status 2, that step's line. */
+		if (st == 2 && strstr(text, "handing the userfaultfd over: the pager server "
+					    "closed the connection")) {
+			printf("[killed during the handover] ");
+		} else {
+			CU_ASSERT_EQUAL(st, 1);
+			if (!strstr(text, "pflab run: the pager server closed the connection")) {
+				printf("\n  trap %s: status %d: %s\n", traps[i], st, text);
+				CU_FAIL("no clear line for the server's death");
+			}
 		}
 		CU_ASSERT(strstr(text, "data verified") == NULL);
 		pager_srv_stop(&s);
